@@ -1,0 +1,721 @@
+#!/usr/bin/env python3
+"""Build policy-sim's shipped data catalogues in policies/ from the sourced raw data in shared/.
+
+Usage:
+    python3 policies/gen/generate.py [--shared DIR] [--check]
+
+--shared DIR  the shared folder holding the sources (default: ../shared relative to the repository
+              root, i.e. a sibling of the checkout; the repository root is two levels above this file).
+--check       regenerate in memory and compare byte for byte with the files in policies/; print every
+              file that differs, exit 1 on any difference, 0 when all match. Nothing is written.
+
+Sources read (paths relative to --shared); nothing in the output is typed by hand:
+    seeds/000_b733094646b948fa.txt                  OVHcloud guide "How to use service accounts to connect to
+                                                    OpenStack" (fr): the table of the 11 OpenStack rights
+    data/ovh-permission-groups.json                 the 11 OVHcloud-managed permission groups
+    data/ovh-permission-groups.README.md            its provenance (ovh/docs commit), checked and cited
+    data/ovh-iam-actions.tsv                        (API operation, IAM action) pairs from ovh/ovhcloud-cli
+    data/ovh-iam-actions.README.md                  its provenance (commit, sha256 of the TSV), checked and cited
+    data/outscale-operations.txt                    the 235 OUTSCALE API (osc-api 1.40.1) operation names
+    data/outscale-legacy-operations.tsv             ec2/elasticloadbalancing/iam/directconnect names with QA evidence
+    data/outscale-legacy-operations-candidates.tsv  legacy names without QA evidence ("candidate")
+    data/outscale-legacy-operations.README.md       their provenance (commits), checked and cited
+
+Files written (into the repository's policies/):
+    openstack-role-matrix.json, ovh-permission-groups.json, ovh-actions.tsv, outscale-actions.tsv, README.md
+
+Output is deterministic: `\\n` line endings, a trailing newline, JSON with a 2-space indent and
+ensure_ascii=False, TSV rows sorted by their first column in byte order.
+Exit status: 0 success (or --check: all up to date), 1 --check found a difference, 2 a source is missing
+or does not look as expected (the message says which and why).
+Standard library only.
+"""
+
+import argparse
+import hashlib
+import json
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+GENERATED_BY = "policies/gen/generate.py"
+
+# Source files, relative to --shared.
+SEED_000 = "seeds/000_b733094646b948fa.txt"
+OVH_GROUPS = "data/ovh-permission-groups.json"
+OVH_GROUPS_README = "data/ovh-permission-groups.README.md"
+OVH_ACTIONS = "data/ovh-iam-actions.tsv"
+OVH_ACTIONS_README = "data/ovh-iam-actions.README.md"
+OSC_OPERATIONS = "data/outscale-operations.txt"
+OSC_LEGACY = "data/outscale-legacy-operations.tsv"
+OSC_CANDIDATES = "data/outscale-legacy-operations-candidates.tsv"
+OSC_LEGACY_README = "data/outscale-legacy-operations.README.md"
+SOURCES = [  # every file the generator reads, as named in the docstring
+    SEED_000,
+    OVH_GROUPS,
+    OVH_GROUPS_README,
+    OVH_ACTIONS,
+    OVH_ACTIONS_README,
+    OSC_OPERATIONS,
+    OSC_LEGACY,
+    OSC_CANDIDATES,
+    OSC_LEGACY_README,
+]
+
+# The files whose data is copied; their checksums go into the README (the prose READMEs are only checked).
+DATA_SOURCES = [SEED_000, OVH_GROUPS, OVH_ACTIONS, OSC_OPERATIONS, OSC_LEGACY, OSC_CANDIDATES]
+
+# Expected sizes, as the sources' own READMEs and DOMAIN.md state them. A change in a source that changes
+# one of these must be a deliberate update: fix the number here (and in tests/catalogues.rs).
+MATRIX_ROLES = 11  # seed 000: "OVHcloud fournit 11 niveaux de droits"
+MATRIX_PERMISSIONS = 16
+OVH_GROUP_COUNT = 11  # ovh-permission-groups.README.md: "11 groups"
+OVH_ACTION_ROWS = 2772  # ovh-iam-actions.README.md: "rows: 2,772"
+OVH_DISTINCT_ACTIONS = 2242  # ovh-iam-actions.README.md: "distinct actions: 2,242"
+OVH_RESOURCE_TYPES = 35  # ovh-iam-actions.README.md: "resource types: 35"
+OVH_OPTIONAL_ROWS = 34  # ovh-iam-actions.README.md: "rows with `required=false`: 34"
+OSC_API_OPERATIONS = 235  # DOMAIN.md 2.1: "the 235 OUTSCALE API operation names of API 1.40.1"
+OSC_API_READ_OPERATIONS = 73  # DOMAIN.md 2.1: "`api:Read*` expands to 73 of them"
+OSC_API_SOURCE = "osc-api 1.40.1"
+# outscale-legacy-operations.README.md, "Counts (main file)" and "Candidates file".
+OSC_LEGACY_PER_SERVICE = {"ec2": 125, "elasticloadbalancing": 21, "iam": 45, "directconnect": 10}
+OSC_CANDIDATES_PER_SERVICE = {"ec2": 55, "elasticloadbalancing": 6, "iam": 1}
+OSC_LEGACY_TAGS = {"qa-testfile", "qa-call", "tpo-go-client", "osc-cli-fcu-call-list"}
+OSC_QA_TAGS = {"qa-testfile", "qa-call"}
+
+# Citations written into policies/README.md; each must appear verbatim in the named shared README.
+CITATIONS = {
+    OVH_ACTIONS_README: [
+        "github.com/ovh/ovhcloud-cli",
+        "internal/assets/api-schemas/*.json",
+        "546f3c828123905ea58b7c54c1d7b0cb86ed0e9e",
+        "2025-10-02",
+        "10,752,738 bytes",
+    ],
+    OVH_GROUPS_README: [
+        "github.com/ovh/docs",
+        "pages/account_and_service_management/account_information/iam-permission-groups/guide.en-gb.md",
+        "a1c6bd12928d1489716d87f41bcbf51794585d7e",
+        "36c697157722e485c942ec20baedc4fd802dc16c",
+        "updated: 2023-12-06",
+    ],
+    OSC_LEGACY_README: [
+        "https://docs.outscale.com/en/userguide/EIM-Policy-Elements.html",
+        "outscale-ggi/terraform-provider-outscale",
+        "a6a06a69e5aae1efac996637db389d676c3b768c",
+        "outscale/osc-cli",
+        "e738fd6591fcf9dc5b73c4fcdd8817acb42f1060",
+        "ec2:DescribeAccountAttributes",
+    ],
+    SEED_000: ["updated: 2023-08-08"],
+}
+
+MATRIX_SOURCE = (
+    'OVHcloud guide "How to use service accounts to connect to OpenStack" '
+    "(seed 000_b733094646b948fa.txt), table of the 11 OpenStack rights"
+)
+# The table writes "glance"; every service is emitted with its product capitalisation.
+SERVICE_NAMES = {
+    "nova": "Nova",
+    "swift": "Swift",
+    "glance": "Glance",
+    "cinder": "Cinder",
+    "neutron": "Neutron",
+    "ai training": "AI Training",
+}
+ROLE_PREFIX = "publicCloudProject:"
+OVH_ACTIONS_HEADER = ["schema", "method", "path", "action", "required", "resourceType"]
+OSC_LEGACY_HEADER = ["service", "operation", "source"]
+HTTP_METHODS = {"GET", "POST", "PUT", "DELETE", "PATCH"}
+
+
+class SourceError(Exception):
+    """A source file is missing or does not look as expected (exit status 2)."""
+
+
+def require(condition, message):
+    if not condition:
+        raise SourceError(message)
+
+
+def byte_key(text):
+    return text.encode("utf-8")
+
+
+def sha256_hex(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+class Sources:
+    """Reads the source files once, remembering their bytes for the README's checksum table."""
+
+    def __init__(self, root):
+        self.root = root
+        self.raw = {}
+
+    def text(self, rel):
+        path = self.root / rel
+        if not path.is_file():
+            raise SourceError(f"missing source file {path}")
+        data = path.read_bytes()
+        self.raw[rel] = data
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise SourceError(f"{path}: not UTF-8 ({err})") from err
+        require("\r" not in text, f"{path}: has CR characters; expected `\\n` line endings")
+        return text
+
+    def lines(self, rel):
+        return self.text(rel).splitlines()
+
+    def tsv(self, rel, header):
+        lines = self.lines(rel)
+        require(lines, f"{self.root / rel}: empty file")
+        first = lines[0].split("\t")
+        require(first == header, f"{self.root / rel}: header is {first}, expected {header}")
+        rows = []
+        for number, line in enumerate(lines[1:], start=2):
+            fields = line.split("\t")
+            require(
+                len(fields) == len(header),
+                f"{self.root / rel}:{number}: {len(fields)} fields, expected {len(header)}: {line!r}",
+            )
+            require(
+                all(f and f == f.strip() for f in fields),
+                f"{self.root / rel}:{number}: empty field or surrounding whitespace: {line!r}",
+            )
+            rows.append(fields)
+        return rows
+
+
+def dump_json(value):
+    return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+
+
+def dump_tsv(header, rows):
+    out = ["\t".join(header)]
+    for row in rows:
+        for field in row:
+            require("\t" not in field and "\n" not in field, f"field {field!r} contains a tab or newline")
+        out.append("\t".join(row))
+    return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# a. openstack-role-matrix.json
+
+
+def table_cells(line):
+    """Cells of one markdown table row `| a | b |` (outer pipes dropped, cells stripped)."""
+    body = line.strip()
+    require(body.startswith("|") and body.endswith("|"), f"{SEED_000}: not a table row: {line!r}")
+    return [cell.strip() for cell in body[1:-1].split("|")]
+
+
+def parse_matrix(text):
+    lines = text.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("| Droits Openstack")]
+    require(len(starts) == 1, f"{SEED_000}: expected one line starting `| Droits Openstack`, found {len(starts)}")
+    start = starts[0]
+    table = []
+    for line in lines[start:]:
+        if not line.startswith("|"):
+            break
+        table.append(line)
+    require(len(table) >= 2, f"{SEED_000}: the role table has no separator row")
+    header, separator, body = table_cells(table[0]), table_cells(table[1]), table[2:]
+
+    require(header[0] == "Droits Openstack", f"{SEED_000}: first header cell is {header[0]!r}")
+    columns = header[1:]
+    require(
+        len(columns) == MATRIX_PERMISSIONS,
+        f"{SEED_000}: role table has {len(columns)} permission columns, expected {MATRIX_PERMISSIONS}",
+    )
+    require(
+        len(separator) == len(header) and all(re.fullmatch(r":?-{3,}:?", c) for c in separator),
+        f"{SEED_000}: malformed separator row {table[1]!r}",
+    )
+    permissions = []
+    for column in columns:
+        match = re.fullmatch(r"([A-Za-z][A-Za-z ]*[A-Za-z]): ([a-z][a-z_]*[a-z])", column)
+        require(match is not None, f"{SEED_000}: column header {column!r} is not `Service: permission`")
+        service = SERVICE_NAMES.get(match.group(1).lower())
+        require(service is not None, f"{SEED_000}: unknown service {match.group(1)!r} in column {column!r}")
+        permissions.append({"name": match.group(2), "service": service})
+    names = [p["name"] for p in permissions]
+    require(len(set(names)) == len(names), f"{SEED_000}: duplicate permission column in {names}")
+
+    require(
+        len(body) == MATRIX_ROLES,
+        f"{SEED_000}: role table has {len(body)} role rows, expected {MATRIX_ROLES}",
+    )
+    roles = []
+    marked = 0
+    for line in body:
+        cells = table_cells(line)
+        require(
+            len(cells) == 1 + MATRIX_PERMISSIONS,
+            f"{SEED_000}: row has {len(cells) - 1} permission cells, expected {MATRIX_PERMISSIONS}: {line!r}",
+        )
+        action = cells[0]
+        require(
+            re.fullmatch(r"publicCloudProject:(openstack|ai):[a-z][A-Za-z]*", action) is not None,
+            f"{SEED_000}: row label {action!r} is not a publicCloudProject:{{openstack|ai}}:role action",
+        )
+        granted = []
+        for name, cell in zip(names, cells[1:]):
+            require(cell in ("", "x"), f"{SEED_000}: cell {cell!r} in row {action} is neither empty nor `x`")
+            if cell == "x":
+                granted.append(name)
+        marked += len(granted)
+        roles.append({"action": action, "permissions": granted})
+    actions = [r["action"] for r in roles]
+    require(len(set(actions)) == len(actions), f"{SEED_000}: duplicate role row in {actions}")
+
+    table_text = "\n".join(body)
+    x_count = len(re.findall(r"(?<=\|)\s*x\s*(?=\|)", table_text))
+    require(marked == x_count, f"{SEED_000}: parsed {marked} granted cells but the table has {x_count} `x`")
+
+    check_matrix_facts(names, roles)
+    matrix = {
+        "source": MATRIX_SOURCE,
+        "generated_by": GENERATED_BY,
+        "permissions": permissions,
+        "roles": roles,
+    }
+    return matrix, marked
+
+
+def check_matrix_facts(names, roles):
+    """The facts of DOMAIN.md 1.7 that are easy to get wrong; the table must show them."""
+    by_action = {r["action"]: set(r["permissions"]) for r in roles}
+
+    def role(short):
+        action = f"{ROLE_PREFIX}openstack:{short}"
+        require(action in by_action, f"{SEED_000}: role {action} missing from the table")
+        return by_action[action]
+
+    admin = role("administrator")
+    ai = {n for n in names if n.startswith("ai_training")}
+    require(ai == {"ai_training_all", "ai_training_read"}, f"{SEED_000}: AI Training columns are {sorted(ai)}")
+    require(len(admin) == 14, f"{SEED_000}: administrator has {len(admin)} permissions, expected 14")
+    require(not admin & ai, f"{SEED_000}: administrator has an AI Training permission: {sorted(admin & ai)}")
+    require(admin == set(names) - ai, f"{SEED_000}: administrator lacks {sorted(set(names) - ai - admin)}")
+    backup = role("backupOperator")
+    require(
+        "image_import" in backup and "image_manage" not in backup,
+        f"{SEED_000}: backupOperator should have image_import and not image_manage: {sorted(backup)}",
+    )
+    require(
+        "network_secgroup_manage" not in role("networkOperator"),
+        f"{SEED_000}: networkOperator should lack network_secgroup_manage",
+    )
+    supervisor = role("infrastructureSupervisor")
+    expected = {"compute_read", "image_read", "volume_read", "network_read", "network_secgroup_read"}
+    require(
+        supervisor == expected,
+        f"{SEED_000}: infrastructureSupervisor is {sorted(supervisor)}, expected {sorted(expected)}",
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# b. ovh-permission-groups.json
+
+
+def parse_groups(text):
+    try:
+        groups = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise SourceError(f"{OVH_GROUPS}: invalid JSON ({err})") from err
+    require(isinstance(groups, list), f"{OVH_GROUPS}: top level is not an array")
+    require(len(groups) == OVH_GROUP_COUNT, f"{OVH_GROUPS}: {len(groups)} groups, expected {OVH_GROUP_COUNT}")
+    entries = 0
+    for index, group in enumerate(groups):
+        where = f"{OVH_GROUPS}: group #{index}"
+        require(isinstance(group, dict), f"{where} is not an object")
+        for key in ("urn", "name"):
+            require(isinstance(group.get(key), str) and group[key], f"{where} has no string `{key}`")
+        perms = group.get("permissions")
+        require(isinstance(perms, dict), f"{where} ({group['name']}) has no `permissions` object")
+        require(
+            set(perms) <= {"allow", "except", "deny"},
+            f"{where} ({group['name']}): unexpected permission lists {sorted(set(perms))}",
+        )
+        for kind, items in perms.items():
+            require(isinstance(items, list), f"{where} ({group['name']}): `{kind}` is not a list")
+            for item in items:
+                require(
+                    isinstance(item, dict) and isinstance(item.get("action"), str) and item["action"],
+                    f"{where} ({group['name']}): `{kind}` entry {item!r} has no `action`",
+                )
+            entries += len(items)
+    names = [g["name"] for g in groups]
+    require(len(set(names)) == len(names), f"{OVH_GROUPS}: duplicate group name in {names}")
+    # The quirks the README says are kept as written; losing one means the source changed under us.
+    require("globalBillingAccoun" in names, f"{OVH_GROUPS}: the `globalBillingAccoun` (sic) group is gone")
+    technical = [g for g in groups if g["name"] == "globalTechnicalAccount"]
+    require(
+        len(technical) == 1 and technical[0]["urn"].endswith("globalTechnicalAccount "),
+        f"{OVH_GROUPS}: globalTechnicalAccount's urn no longer has its documented trailing space",
+    )
+    openstack = [g for g in groups if g["name"] == "openstackAdmin"]
+    require(
+        len(openstack) == 1
+        and [a["action"] for a in openstack[0]["permissions"].get("allow", [])]
+        == [f"{ROLE_PREFIX}openstack:*"],
+        f"{OVH_GROUPS}: openstackAdmin does not allow exactly {ROLE_PREFIX}openstack:*",
+    )
+    return groups, entries
+
+
+# ---------------------------------------------------------------------------------------------------------
+# c. ovh-actions.tsv
+
+
+def parse_ovh_actions(sources):
+    rows = sources.tsv(OVH_ACTIONS, OVH_ACTIONS_HEADER)
+    require(len(rows) == OVH_ACTION_ROWS, f"{OVH_ACTIONS}: {len(rows)} rows, expected {OVH_ACTION_ROWS}")
+    resource_types = {}
+    required_by = {}  # action -> {"METHOD path": required?}
+    optional_rows = 0
+    for number, (schema, method, path, action, required, resource_type) in enumerate(rows, start=2):
+        where = f"{OVH_ACTIONS}:{number}"
+        require(schema.endswith(".json"), f"{where}: schema {schema!r} is not a .json file name")
+        require(method in HTTP_METHODS, f"{where}: unknown HTTP method {method!r}")
+        require(path.startswith("/") and ";" not in path, f"{where}: path {path!r} is not `/...` without `;`")
+        require(
+            re.fullmatch(r"[A-Za-z0-9]+:[A-Za-z0-9]+:\S+", action) is not None,
+            f"{where}: action {action!r} is not `resourceType:namespace:operation`",
+        )
+        require(required in ("true", "false"), f"{where}: required is {required!r}, expected true/false")
+        require(
+            resource_type == action.split(":", 1)[0],
+            f"{where}: resourceType {resource_type!r} is not the prefix of {action!r}",
+        )
+        require(
+            resource_types.setdefault(action, resource_type) == resource_type,
+            f"{where}: action {action} has two resource types",
+        )
+        operation = f"{method} {path}"
+        operations = required_by.setdefault(action, {})
+        # The same (operation, action) pair appears under two byte-identical schema files; a pair marked
+        # both ways (never seen) counts as required.
+        operations[operation] = operations.get(operation, False) or required == "true"
+        optional_rows += required == "false"
+    require(
+        optional_rows == OVH_OPTIONAL_ROWS,
+        f"{OVH_ACTIONS}: {optional_rows} rows with required=false, expected {OVH_OPTIONAL_ROWS}",
+    )
+    require(
+        len(required_by) == OVH_DISTINCT_ACTIONS,
+        f"{OVH_ACTIONS}: {len(required_by)} distinct actions, expected {OVH_DISTINCT_ACTIONS}",
+    )
+    types = set(resource_types.values())
+    require(
+        len(types) == OVH_RESOURCE_TYPES,
+        f"{OVH_ACTIONS}: {len(types)} resource types, expected {OVH_RESOURCE_TYPES}",
+    )
+    out = []
+    for action in sorted(required_by, key=byte_key):
+        entries = [op if req else f"{op} (optional)" for op, req in required_by[action].items()]
+        out.append([action, resource_types[action], ";".join(sorted(set(entries), key=byte_key))])
+    stats = {
+        "rows": len(rows),
+        "actions": len(out),
+        "resource_types": len(types),
+        "operations": len({f"{r[1]} {r[2]}" for r in rows}),
+        "schemas": len({r[0] for r in rows}),
+    }
+    return out, stats
+
+
+def check_ovh_actions_readme(sources):
+    """The README of ovh-iam-actions.tsv states the TSV's sha256; the TSV must be that version."""
+    readme = sources.text(OVH_ACTIONS_README)
+    match = re.search(r"sha256 of the TSV: `([0-9a-f]{64})`", readme)
+    require(match is not None, f"{OVH_ACTIONS_README}: no `sha256 of the TSV` line")
+    actual = sha256_hex(sources.raw[OVH_ACTIONS])
+    require(
+        match.group(1) == actual,
+        f"{OVH_ACTIONS}: sha256 {actual} differs from the {match.group(1)} its README describes; "
+        "update the README (and the expected counts here) together with the TSV",
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# d. outscale-actions.tsv
+
+
+def parse_outscale(sources):
+    rows = []
+    operations = sources.lines(OSC_OPERATIONS)
+    for number, name in enumerate(operations, start=1):
+        require(
+            re.fullmatch(r"[A-Z][A-Za-z0-9]*", name) is not None,
+            f"{OSC_OPERATIONS}:{number}: {name!r} is not an operation name",
+        )
+        rows.append([f"api:{name}", "confirmed", OSC_API_SOURCE])
+    require(
+        len(operations) == OSC_API_OPERATIONS,
+        f"{OSC_OPERATIONS}: {len(operations)} names, expected {OSC_API_OPERATIONS}",
+    )
+    reads = sum(1 for name in operations if name.startswith("Read"))
+    require(
+        reads == OSC_API_READ_OPERATIONS,
+        f"{OSC_OPERATIONS}: {reads} Read* names, expected {OSC_API_READ_OPERATIONS}",
+    )
+
+    counts = {}
+    for rel, status, expected, qa_required in (
+        (OSC_LEGACY, "confirmed", OSC_LEGACY_PER_SERVICE, True),
+        (OSC_CANDIDATES, "candidate", OSC_CANDIDATES_PER_SERVICE, False),
+    ):
+        legacy = sources.tsv(rel, OSC_LEGACY_HEADER)
+        for number, (service, operation, source) in enumerate(legacy, start=2):
+            where = f"{rel}:{number}"
+            require(service in OSC_LEGACY_PER_SERVICE, f"{where}: unknown service {service!r}")
+            require(
+                re.fullmatch(r"[A-Z][A-Za-z0-9]*", operation) is not None,
+                f"{where}: {operation!r} is not an operation name",
+            )
+            tags = source.split(";")
+            require(set(tags) <= OSC_LEGACY_TAGS, f"{where}: unknown evidence tag in {source!r}")
+            # The README's inclusion rule: the main file needs QA evidence, the candidates have none.
+            require(
+                bool(set(tags) & OSC_QA_TAGS) == qa_required,
+                f"{where}: evidence {source!r} does not fit the file's inclusion rule",
+            )
+            rows.append([f"{service}:{operation}", status, source])
+        found = dict(Counter(service for service, _, _ in legacy))
+        require(found == expected, f"{rel}: rows per service are {found}, expected {expected}")
+        counts[status] = found
+
+    actions = [row[0] for row in rows]
+    duplicates = sorted(a for a, n in Counter(actions).items() if n > 1)
+    require(not duplicates, f"outscale sources: action(s) listed twice: {duplicates}")
+    rows.sort(key=lambda row: byte_key(row[0]))
+    stats = {
+        "api": len(operations),
+        "confirmed": sum(counts["confirmed"].values()),
+        "candidate": sum(counts["candidate"].values()),
+        "confirmed_per_service": counts["confirmed"],
+        "candidate_per_service": counts["candidate"],
+        "total": len(rows),
+    }
+    return rows, stats
+
+
+# ---------------------------------------------------------------------------------------------------------
+# e. README.md
+
+
+def check_citations(sources):
+    for rel, needles in CITATIONS.items():
+        text = sources.text(rel)
+        for needle in needles:
+            require(needle in text, f"{rel}: no longer mentions {needle!r}, which policies/README.md cites")
+
+
+def render_readme(sources, matrix_cells, group_entries, ovh, osc, absent, plain):
+    n = "{:,}".format
+    confirmed = osc["confirmed_per_service"]
+    candidate = osc["candidate_per_service"]
+    legacy_services = ", ".join(f"{s} {confirmed.get(s, 0)}" for s in OSC_LEGACY_PER_SERVICE)
+    candidate_services = ", ".join(f"{s} {candidate[s]}" for s in OSC_CANDIDATES_PER_SERVICE)
+    checksums = "\n".join(f"| `{rel}` | `{sha256_hex(sources.raw[rel])}` |" for rel in DATA_SOURCES)
+    return f"""# policies/: shipped data catalogues
+
+<!-- Generated by {GENERATED_BY}; do not edit by hand. -->
+
+Everything in this folder except `examples/` is **generated** by `gen/generate.py` from the sourced raw data in
+the shared folder (`../shared/`, a sibling of the repository). No list here is typed by hand: to change one, fix
+its source or the generator, then regenerate.
+
+| file | what it is | size |
+|---|---|---|
+| `openstack-role-matrix.json` | the OpenStack role matrix: which of the 16 OpenStack permissions each of the 11 OVHcloud role actions (`publicCloudProject:openstack:*`, `publicCloudProject:ai:*`) carries | {MATRIX_ROLES} roles x {MATRIX_PERMISSIONS} permissions, {matrix_cells} of {MATRIX_ROLES * MATRIX_PERMISSIONS} cells granted |
+| `ovh-permission-groups.json` | the OVHcloud-managed IAM permission groups (globalAdmin, globalReadOnly, openstackAdmin, ...), each with its `allow`/`except` actions | {OVH_GROUP_COUNT} groups, {n(group_entries)} action entries |
+| `ovh-actions.tsv` | the OVHcloud IAM action catalogue: `action`, `resourceType`, and the API operations (`METHOD path`, `;`-joined) that need the action; ` (optional)` marks an operation for which it only filters a listing (`required: false`) | {n(ovh["actions"])} actions, {ovh["resource_types"]} resource types |
+| `outscale-actions.tsv` | every known OUTSCALE EIM action name with its `status` (`confirmed` or `candidate`) and `source` (evidence) | {n(osc["total"])} actions: {osc["api"]} `api:`, {osc["confirmed"]} confirmed legacy, {osc["candidate"]} candidates |
+| `README.md` | this page (generated too) | |
+| `examples/` | example policies, written by hand (not generated) | |
+
+TSV files have a header line, tab-separated columns and rows sorted by `action` in byte order.
+
+## Sources
+
+### `openstack-role-matrix.json`
+The table of the 11 OpenStack rights in the OVHcloud guide "How to use service accounts to connect to OpenStack"
+(French version, `updated: 2023-08-08`; shared file `{SEED_000}`). Permissions are in the table's column
+order, roles in its row order, each role's permissions in column order. Service names are written with their
+product capitalisation (the table writes `glance`). The generator refuses a table that is not 11 x 16 or that
+breaks the facts DOMAIN.md 1.7 relies on (administrator has 14 permissions and no AI Training one,
+backupOperator has `image_import` but not `image_manage`, networkOperator lacks `network_secgroup_manage`,
+infrastructureSupervisor is exactly the five `*_read` permissions of Nova, Glance, Cinder and Neutron).
+
+### `ovh-permission-groups.json`
+Copied unchanged from `{OVH_GROUPS}` (same objects, same order; only re-serialised). That file was
+transcribed from the ovh/docs guide "List of permission groups managed by OVHcloud"
+(github.com/ovh/docs, `pages/account_and_service_management/account_information/iam-permission-groups/guide.en-gb.md`,
+commit `a1c6bd12928d1489716d87f41bcbf51794585d7e`, front matter `updated: 2023-12-06`). Quirks kept as written:
+the billing group's name and urn are `globalBillingAccoun` (no final "t"), and globalTechnicalAccount's urn ends
+with a space (`"urn:v1:eu:permissionsGroup:ovh:globalTechnicalAccount "`). Another version of the guide (commit
+`36c697157722e485c942ec20baedc4fd802dc16c`, same `updated` date) adds `sharepoint:apiovh:*` to that group's
+allow list and `sharepoint:apiovh:serviceInfos/edit` to its except list; which one is newer is unknown. The live
+`GET /iam/permissionsGroup` may list other or newer groups.
+
+### `ovh-actions.tsv`
+Built from `{OVH_ACTIONS}` ({n(ovh["rows"])} (operation, action) rows, {n(ovh["operations"])} distinct
+`METHOD path` pairs, {ovh["schemas"]} schema files), which was extracted from the `x-iam-actions` annotations of the
+OVHcloud API schemas shipped in github.com/ovh/ovhcloud-cli, `internal/assets/api-schemas/*.json`, commit
+`546f3c828123905ea58b7c54c1d7b0cb86ed0e9e` (2025-10-02). The generator checks that the TSV's sha256 is the one
+its README states. Action names are curated by OVHcloud, not derivable from method and path:
+`POST /vps/{{serviceName}}/createSnapshot` needs `vps:apiovh:snapshot/create` (there is no
+`vps:apiovh:createSnapshot`).
+
+### `outscale-actions.tsv`
+- `api:{{Operation}}`: the {osc["api"]} operation names of the OUTSCALE API 1.40.1 (`outscale/osc-api`,
+  `outscale.yaml`; shared file `{OSC_OPERATIONS}`); status `confirmed`, source `{OSC_API_SOURCE}`.
+- `{{service}}:{{Operation}}` for the legacy services (service codes from
+  https://docs.outscale.com/en/userguide/EIM-Policy-Elements.html: `ec2` = FCU, `elasticloadbalancing` = LBU,
+  `iam` = EIM, `directconnect` = DirectLink), from `{OSC_LEGACY}` (status `confirmed`; {legacy_services})
+  and `{OSC_CANDIDATES}` (status `candidate`; {candidate_services}). `source` is copied from those files: `;`-joined
+  evidence tags. `qa-testfile` / `qa-call`: OUTSCALE's own QA suite (`outscale-ggi/terraform-provider-outscale`,
+  commit `a6a06a69e5aae1efac996637db389d676c3b768c`) has a test file for, or calls, the operation; every
+  `confirmed` legacy row has one of these. `tpo-go-client` (the old Terraform provider's hand-written Go clients)
+  and `osc-cli-fcu-call-list` (`outscale/osc-cli` commit `e738fd6591fcf9dc5b73c4fcdd8817acb42f1060`, a
+  bash-completion list copied from an older AWS EC2 list) only corroborate; a name they alone show is a
+  `candidate`.
+
+## Known gaps
+- **OVHcloud v1 Public Cloud API missing**: `cloud.json` (the v1 `/cloud/project/...` API, 10,752,738 bytes) was not
+  available when `{OVH_ACTIONS}` was made, so `ovh-actions.tsv` has **no** `/cloud/project` v1 actions
+  (e.g. `publicCloudProject:apiovh:volume/attach`); `publicCloudProject` actions come only from the v2
+  `/publicCloud/project` API and from vRack/IP operations. An action absent from `ovh-actions.tsv` is therefore
+  not proof that it does not exist. To complete it, rerun `extract_ovh_actions.py` on a full clone of
+  ovh/ovhcloud-cli (see `{OVH_ACTIONS_README}`), then update the expected counts in `gen/generate.py` and
+  `tests/catalogues.rs`.
+- No API operation carries a `publicCloudProject:openstack:*` action: the OpenStack role actions exist only in
+  the role matrix and the permission groups.
+- Products without a schema in that commit (pccVMware, cdn, licences, ...) are absent too:
+  {n(absent)} of the {n(plain)} distinct wildcard-free action names in `ovh-permission-groups.json` are not in
+  `ovh-actions.tsv` (most belong to such products, some are probably older names; see `{OVH_GROUPS_README}`).
+- **OUTSCALE legacy lists are partial**: `ec2` is a lower bound and `elasticloadbalancing` is likely incomplete; `iam`
+  and `directconnect` are probably (close to) complete. The official FCU/LBU/EIM/DirectLink references were not
+  read in full. `ec2:DescribeAccountAttributes` is a recognised name whose operation the QA suite finds not
+  implemented.
+- **Candidates are "unknown", not errors**: a `candidate` may or may not exist. A policy naming one (or any name not
+  in this file) should be linted as an unknown action, never rejected: OUTSCALE accepts unknown action names when
+  a policy is created (they grant nothing).
+
+## Regenerate and check
+```
+python3 policies/gen/generate.py            # rewrite the generated files from ../shared
+python3 policies/gen/generate.py --check    # exit 1 and name the file if any generated file is stale
+python3 policies/gen/generate.py --shared /path/to/shared
+```
+Python 3, standard library only. The generator exits 2 with a message when a source is missing or does not look
+as expected (table shape, counts the sources' READMEs state, the seed facts above). `cargo test --test catalogues`
+runs `--check` when `../shared` exists, and checks the generated files' key facts in any case.
+
+## Source data files (sha256)
+| file (under the shared folder) | sha256 |
+|---|---|
+{checksums}
+"""
+
+
+# ---------------------------------------------------------------------------------------------------------
+
+
+def build(shared):
+    """Return {file name under policies/: content} and a summary, or raise SourceError."""
+    sources = Sources(shared)
+    matrix, cells = parse_matrix(sources.text(SEED_000))
+    groups, group_entries = parse_groups(sources.text(OVH_GROUPS))
+    ovh_rows, ovh_stats = parse_ovh_actions(sources)
+    check_ovh_actions_readme(sources)
+    osc_rows, osc_stats = parse_outscale(sources)
+    check_citations(sources)
+    known = {row[0] for row in ovh_rows}
+    plain = {
+        item["action"]
+        for group in groups
+        for items in group["permissions"].values()
+        for item in items
+        if "*" not in item["action"]
+    }
+    absent = plain - known
+    # Every file listed in SOURCES (and the docstring) is read, and nothing else.
+    require(set(sources.raw) == set(SOURCES), f"internal: sources read {sorted(sources.raw)} != SOURCES")
+    files = {
+        "openstack-role-matrix.json": dump_json(matrix),
+        "ovh-permission-groups.json": dump_json(groups),
+        "ovh-actions.tsv": dump_tsv(["action", "resourceType", "operations"], ovh_rows),
+        "outscale-actions.tsv": dump_tsv(["action", "status", "source"], osc_rows),
+        "README.md": render_readme(sources, cells, group_entries, ovh_stats, osc_stats, len(absent), len(plain)),
+    }
+    summary = (
+        f"matrix: {len(matrix['roles'])} roles x {len(matrix['permissions'])} permissions, {cells} granted cells; "
+        f"permission groups: {len(groups)} ({group_entries} action entries); "
+        f"ovh actions: {ovh_stats['actions']} (from {ovh_stats['rows']} rows); "
+        f"outscale actions: {osc_stats['total']} "
+        f"({osc_stats['api']} api, {osc_stats['confirmed']} confirmed legacy, {osc_stats['candidate']} candidates)"
+    )
+    return files, summary
+
+
+def main(argv=None):
+    repo = Path(__file__).resolve().parent.parent.parent
+    parser = argparse.ArgumentParser(description="Generate policies/ catalogues from the shared sources.")
+    parser.add_argument(
+        "--shared", type=Path, default=repo.parent / "shared", help="shared folder (default: %(default)s)"
+    )
+    parser.add_argument("--check", action="store_true", help="compare with the files on disk instead of writing")
+    args = parser.parse_args(argv)
+
+    try:
+        require(args.shared.is_dir(), f"shared folder {args.shared} not found (use --shared DIR)")
+        files, summary = build(args.shared)
+    except SourceError as err:
+        print(f"generate.py: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        print(f"generate.py: error: cannot read a source: {err}", file=sys.stderr)
+        return 2
+
+    out_dir = repo / "policies"
+    if args.check:
+        stale = []
+        for name, content in files.items():
+            path = out_dir / name
+            expected = content.encode("utf-8")
+            if not path.is_file():
+                stale.append(f"policies/{name}: missing")
+            elif path.read_bytes() != expected:
+                stale.append(f"policies/{name}: differs from what the generator produces")
+        for line in stale:
+            print(line)
+        if stale:
+            print(f"{len(stale)} generated file(s) out of date; run `python3 {GENERATED_BY}`")
+            return 1
+        print(f"all {len(files)} generated files are up to date ({summary})")
+        return 0
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        path = out_dir / name
+        data = content.encode("utf-8")
+        if path.is_file() and path.read_bytes() == data:
+            print(f"unchanged policies/{name}")
+        else:
+            path.write_bytes(data)
+            print(f"wrote     policies/{name}")
+    print(summary)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
