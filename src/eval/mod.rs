@@ -1,0 +1,207 @@
+//! Evaluate: `decide(&Prepared) -> Decision` (fast, no trace) and `explain(&Prepared) -> Response` (with the
+//! trace). Both run the *same* code (`ovh.rs`, `eim.rs`) with the trace recorder switched off or on, so
+//! they cannot disagree; `reference.rs` is a separate, plain evaluator kept as the oracle for tests.
+//! Evaluation never fails: a request that cannot be checked is refused earlier, by [`Engine::prepare`].
+
+mod eim;
+mod ovh;
+pub mod reference;
+pub mod trace;
+
+use indexmap::IndexMap;
+
+use crate::compile::Engine;
+use crate::error::Error;
+use crate::model::request::Request;
+use crate::model::urn::{IdentityUrn, ResourceUrn};
+pub use trace::{Check, Decision, Echo, Entry, Kind, Outcome, Part, Reason, Response, RoleRow, Status, Verdict};
+
+/// Who is asking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// An OVHcloud identity.
+    Ovh(IdentityUrn),
+    /// An EIM user of the account file.
+    EimUser(Box<str>),
+    /// The OUTSCALE account's root user: never restricted.
+    EimRoot,
+    /// No identity: the EIM documents passed as policies, as the caller's own.
+    Caller,
+}
+
+/// A checked request, ready to evaluate (any number of times).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prepared {
+    pub principal: Principal,
+    pub action: String,
+    pub resource: Option<String>,
+    /// OVHcloud: the resource type from the URN (for `resource.Type` conditions).
+    pub resource_type: Option<String>,
+    pub context: IndexMap<String, String>,
+    pub at: jiff::Timestamp,
+}
+
+impl Prepared {
+    pub fn cloud(&self) -> &'static str {
+        match self.principal {
+            Principal::Ovh(_) => "ovhcloud",
+            _ => "outscale",
+        }
+    }
+
+    fn echo(&self) -> Echo {
+        let identity = match &self.principal {
+            Principal::Ovh(u) => Some(u.raw.to_string()),
+            Principal::EimUser(u) => Some(u.to_string()),
+            Principal::EimRoot => Some(String::from("root")),
+            Principal::Caller => None,
+        };
+        Echo { cloud: self.cloud(), identity, action: self.action.clone(), resource: self.resource.clone(), context: self.context.clone(), at: self.at.to_string() }
+    }
+}
+
+/// Records the trace when explaining; does nothing when deciding.
+pub(crate) struct Tracer {
+    pub entries: Vec<Entry>,
+    pub notes: Vec<String>,
+}
+
+impl Tracer {
+    fn note(&mut self, note: impl Into<String>) {
+        let note = note.into();
+        if !self.notes.contains(&note) {
+            self.notes.push(note);
+        }
+    }
+}
+
+impl Engine {
+    /// Check a request against what is loaded: which cloud it is for, whether its identity and resource
+    /// are well-formed and known. Errors are usage errors (exit 2).
+    pub fn prepare(&self, req: &Request) -> Result<Prepared, Error> {
+        let bad = |m: String| Err(Error::Usage(m));
+        if req.action.is_empty() || req.action.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return bad(format!("the action `{}` is empty or contains white space", req.action));
+        }
+        if req.action.contains('*') {
+            return bad(format!("the action `{}` contains `*`; a request names one concrete action (use `policy-sim audit` for patterns)", req.action));
+        }
+        let at = match &req.at {
+            Some(s) => s.parse::<jiff::Timestamp>().map_err(|_| Error::Usage(format!("`{s}` is not an RFC 3339 date-time; write it like `2026-06-01T12:00:00Z`")))?,
+            None => self.default_at,
+        };
+        for (k, v) in &req.context {
+            if k.starts_with("request.IP") && v.parse::<std::net::IpAddr>().is_err() {
+                return bad(format!("context `{k}={v}`: `{v}` is not an IP address"));
+            }
+        }
+        let set = &self.set;
+        let principal = match req.identity.as_deref() {
+            Some(id) if id.starts_with("urn:") => Principal::Ovh(IdentityUrn::parse(id).map_err(Error::Usage)?),
+            Some(id) if id.starts_with("orn:") => self.eim_identity_from_orn(id)?,
+            Some(id) => {
+                if set.eim_account.users.contains_key(id) {
+                    Principal::EimUser(id.into())
+                } else if id == "root" {
+                    Principal::EimRoot
+                } else {
+                    let known: Vec<&str> = set.eim_account.users.keys().map(|k| &**k).collect();
+                    let mut m = format!("unknown identity `{id}`: not an OVHcloud URN (`urn:v1:...`), an OUTSCALE ORN (`orn:ows:idauth::...`), nor a user of the account file");
+                    if known.is_empty() {
+                        m.push_str(" (no --account file defines users)");
+                    } else if let Some(c) = crate::load::closest(id, &known) {
+                        m.push_str(&format!("; did you mean `{c}`?"));
+                    } else {
+                        m.push_str(&format!("; the account file defines: {}", known.join(", ")));
+                    }
+                    return bad(m);
+                }
+            }
+            None => {
+                if !set.eim_unlinked.is_empty() {
+                    Principal::Caller
+                } else if !set.ovh_policies.is_empty() {
+                    return bad(String::from("--identity is required for OVHcloud policies (a URN such as `urn:v1:eu:identity:user:xx1111-ovh/user1`)"));
+                } else {
+                    return bad(String::from("--identity is required: no bare EIM policy document was passed to evaluate as the caller's own"));
+                }
+            }
+        };
+        let (resource, resource_type) = match (&principal, req.resource.as_deref()) {
+            (Principal::Ovh(_), None) => return bad(String::from("--resource is required for OVHcloud policies (a URN such as `urn:v1:eu:resource:vps:vps-1.vps.ovh.net`)")),
+            (Principal::Ovh(_), Some(r)) => {
+                let urn = ResourceUrn::parse(r).map_err(Error::Usage)?;
+                (Some(r.to_owned()), Some(urn.resource_type.to_string()))
+            }
+            (_, r) => {
+                if !req.action.contains(':') {
+                    return bad(format!("the action `{}` is not `service:Operation` (EIM actions look like `api:ReadVms`)", req.action));
+                }
+                (r.map(str::to_owned), None)
+            }
+        };
+        Ok(Prepared { principal, action: req.action.clone(), resource, resource_type, context: req.context.clone(), at })
+    }
+
+    fn eim_identity_from_orn(&self, orn: &str) -> Result<Principal, Error> {
+        let form = "expected `orn:ows:idauth::{account}:user/{name}` or `orn:ows:idauth::{account}:account`";
+        let mut parts = orn.splitn(6, ':');
+        let (Some("orn"), Some("ows"), Some("idauth" | "iam"), Some(""), Some(account), Some(rest)) = (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next()) else {
+            return Err(Error::Usage(format!("malformed ORN `{orn}`; {form}")));
+        };
+        if let Some(known) = &self.set.eim_account.account_id {
+            if **known != *account {
+                return Err(Error::Usage(format!("ORN `{orn}` is for account `{account}`, but the account file is for `{known}`")));
+            }
+        }
+        if rest == "account" || rest == "root" {
+            return Ok(Principal::EimRoot);
+        }
+        let Some(path) = rest.strip_prefix("user/") else {
+            return Err(Error::Usage(format!("ORN `{orn}` names no user; {form}")));
+        };
+        let name = path.rsplit('/').next().unwrap_or(path);
+        if self.set.eim_account.users.contains_key(name) {
+            Ok(Principal::EimUser(name.into()))
+        } else {
+            Err(Error::Usage(format!("unknown EIM user `{name}` (from `{orn}`): the account file does not define it")))
+        }
+    }
+
+    /// Decide, fast: no trace is built.
+    pub fn decide(&self, req: &Prepared) -> Decision {
+        match &req.principal {
+            Principal::Ovh(id) => self.ovh_decide(req, id, None).0,
+            _ => self.eim_decide(req, None),
+        }
+    }
+
+    /// Decide and explain.
+    pub fn explain(&self, req: &Prepared) -> Response {
+        let mut tracer = Tracer { entries: Vec::new(), notes: Vec::new() };
+        let (decision, missing_context) = match &req.principal {
+            Principal::Ovh(id) => self.ovh_decide(req, id, Some(&mut tracer)),
+            _ => (self.eim_decide(req, Some(&mut tracer)), Vec::new()),
+        };
+        Response {
+            decision: decision.decision,
+            reason: decision.reason,
+            request: req.echo(),
+            missing_context,
+            trace: tracer.entries,
+            notes: tracer.notes,
+        }
+    }
+
+    /// Check and explain a raw request.
+    pub fn check(&self, req: &Request) -> Result<Response, Error> {
+        self.prepare(req).map(|p| self.explain(&p))
+    }
+
+    /// Where an entry's location is: file, line, pointer.
+    pub(crate) fn locate(&self, loc: &crate::source::Loc) -> (Option<String>, Option<usize>, Option<String>) {
+        let pos = self.set.sources.position(loc);
+        let line = pos.inside.as_ref().and_then(|o| o.line).or(pos.line);
+        (Some(pos.file), line, Some(loc.pointer.clone()))
+    }
+}

@@ -1,0 +1,370 @@
+//! OVHcloud IAM evaluation (DOMAIN.md §1.2, §1.7).
+//!
+//! For one action `a`: every policy naming the identity (or the user's group) that is not expired, whose
+//! resources match, and whose condition holds, contributes its `deny` (any match denies everywhere) and
+//! its `allow` minus its own `except` — and, separately, each permission group's `allow` minus that group's
+//! `except`. A deny wins, then an allow, else the default deny.
+//! For an OpenStack permission `p`: allowed iff some role action whose matrix row carries `p` is itself
+//! allowed by the rule above (the trace names that role and its row).
+
+use super::{Check, Decision, Entry, Kind, Outcome, Part, Prepared, RoleRow, Status, Tracer};
+use crate::compile::{merge_sorted, Engine};
+use crate::model::condition::{Env, Truth};
+use crate::model::ovh::{Permissions, Policy, ResourceEntry};
+use crate::model::urn::{IdentityKind, IdentityUrn};
+use crate::model::{Reading, Side, Spec};
+
+/// How a policy reaches the identity.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reach<'a> {
+    Direct,
+    /// Through the user's group (account file).
+    Group(&'a str),
+    /// The user's group is unknown and the policy names a group of the same account: only its denies are
+    /// considered, as if they applied (the safe reading).
+    MaybeGroup,
+}
+
+/// What one policy does to one action.
+#[derive(Default)]
+struct Effect {
+    allows: bool,
+    denies: bool,
+}
+
+impl Engine {
+    pub(super) fn ovh_decide(&self, req: &Prepared, id: &IdentityUrn, mut tr: Option<&mut Tracer>) -> (Decision, Vec<String>) {
+        let set = &self.set;
+        let mut missing = Vec::new();
+        let group = if id.kind == IdentityKind::User { set.membership.user_group.get(&*id.raw).map(|(g, _)| &**g) } else { None };
+        let unknown_group = id.kind == IdentityKind::User && group.is_none();
+        if let Some(t) = tr.as_deref_mut() {
+            if unknown_group {
+                t.note(format!(
+                    "the group of user `{id}` is unknown (no --account file lists it): policies naming a group of account `{}` were considered for their denies only, as if the user were a member (the safe reading)",
+                    id.account
+                ));
+            }
+            if id.kind == IdentityKind::Account {
+                t.note("an `account` identity is the account's root login; it does not cover the account's local users or service accounts (DOMAIN.md §1.4, inferred)");
+            }
+        }
+        let matrix = &*set.matrix;
+        let decision = match matrix.permission_index(&req.action) {
+            None => {
+                let e = self.ovh_action(req, id, group, unknown_group, &req.action, None, &mut missing, tr.as_deref_mut());
+                mark(tr.as_deref_mut(), 0, e.denies, e.allows);
+                if e.denies {
+                    Decision::EXPLICIT_DENY
+                } else if e.allows {
+                    Decision::EXPLICIT_ALLOW
+                } else {
+                    Decision::IMPLICIT_DENY
+                }
+            }
+            Some(pi) => {
+                let permission = matrix.permissions.get(pi);
+                if let Some(t) = tr.as_deref_mut() {
+                    let carriers: Vec<&str> = matrix.roles_carrying(pi).map(|r| &*r.action).collect();
+                    t.entries.push(Entry {
+                        kind: Kind::Matrix,
+                        outcome: Outcome::Info,
+                        decisive: false,
+                        policy: None,
+                        file: Some(matrix.origin.clone()),
+                        line: None,
+                        pointer: None,
+                        statement: None,
+                        via: None,
+                        action: req.action.clone(),
+                        role: None,
+                        checks: vec![Check::new(
+                            Part::Rule,
+                            Status::Pass,
+                            None,
+                            format!(
+                                "`{}` ({}) is an OpenStack permission, not an IAM action: it is granted when one of the {} role actions carrying it is authorized: {}",
+                                req.action,
+                                permission.map_or("", |p| p.service.as_str()),
+                                carriers.len(),
+                                carriers.join(", ")
+                            ),
+                        )
+                        .inferred()],
+                    });
+                }
+                let (mut any_allow, mut any_deny) = (false, false);
+                for role in matrix.roles_carrying(pi) {
+                    let start = tr.as_deref().map_or(0, |t| t.entries.len());
+                    let row = tr.is_some().then(|| RoleRow {
+                        role: role.action.to_string(),
+                        permission: req.action.clone(),
+                        service: permission.map_or_else(String::new, |p| p.service.clone()),
+                        row: matrix.row(role).into_iter().map(str::to_owned).collect(),
+                        matrix: matrix.origin.clone(),
+                    });
+                    let e = self.ovh_action(req, id, group, unknown_group, &role.action, row, &mut missing, tr.as_deref_mut());
+                    if e.allows && !e.denies {
+                        any_allow = true;
+                        mark(tr.as_deref_mut(), start, false, true);
+                    }
+                    any_deny |= e.denies;
+                }
+                if any_allow {
+                    Decision::EXPLICIT_ALLOW
+                } else if any_deny {
+                    mark(tr.as_deref_mut(), 0, true, false);
+                    Decision::EXPLICIT_DENY
+                } else {
+                    Decision::IMPLICIT_DENY
+                }
+            }
+        };
+        if let Some(t) = tr {
+            if t.entries.iter().all(|e| e.kind != Kind::Policy) {
+                let n = set.ovh_policies.len();
+                t.note(format!("no policy names `{id}`{}: {n} policies loaded, none applies (default deny)", group.map(|g| format!(" or its group `{g}`")).unwrap_or_default()));
+            }
+        }
+        (decision, missing)
+    }
+
+    /// Evaluate one action (the request's, or a role action) over the candidate policies.
+    #[allow(clippy::too_many_arguments)]
+    fn ovh_action(
+        &self,
+        req: &Prepared,
+        id: &IdentityUrn,
+        group: Option<&str>,
+        unknown_group: bool,
+        action: &str,
+        role: Option<RoleRow>,
+        missing: &mut Vec<String>,
+        mut tr: Option<&mut Tracer>,
+    ) -> Effect {
+        let direct = self.ovh_candidates(&id.raw);
+        let via_group = group.map_or(&[][..], |g| self.ovh_candidates(g));
+        let mut total = Effect::default();
+        for idx in merge_sorted(direct, via_group) {
+            let reach = if direct.binary_search(&idx).is_ok() { Reach::Direct } else { Reach::Group(group.unwrap_or("")) };
+            if let Some(p) = self.set.ovh_policies.get(idx as usize) {
+                let e = self.ovh_policy(req, id, p, reach, action, role.as_ref(), missing, tr.as_deref_mut());
+                total.allows |= e.allows;
+                total.denies |= e.denies;
+            }
+        }
+        if unknown_group {
+            let prefix = format!("urn:v1:{}:identity:group:{}/", id.region, id.account);
+            for (i, p) in self.set.ovh_policies.iter().enumerate() {
+                let names_group = p.identities.iter().any(|(x, _)| x.starts_with(&prefix));
+                let already = direct.binary_search(&u32::try_from(i).unwrap_or(u32::MAX)).is_ok();
+                if names_group && !already {
+                    let e = self.ovh_policy(req, id, p, Reach::MaybeGroup, action, role.as_ref(), missing, tr.as_deref_mut());
+                    total.denies |= e.denies;
+                }
+            }
+        }
+        total
+    }
+
+    /// What one policy does to one action.
+    #[allow(clippy::too_many_arguments)]
+    fn ovh_policy(
+        &self,
+        req: &Prepared,
+        id: &IdentityUrn,
+        p: &Policy,
+        reach: Reach<'_>,
+        action: &str,
+        role: Option<&RoleRow>,
+        missing: &mut Vec<String>,
+        tr: Option<&mut Tracer>,
+    ) -> Effect {
+        let resource = req.resource.as_deref().unwrap_or("");
+        let mut checks = Vec::new();
+        let on = tr.is_some();
+        let mut effect = Effect::default();
+        'eval: {
+            if on {
+                checks.push(match reach {
+                    Reach::Direct => Check::new(Part::Identity, Status::Pass, Some(&id.raw), "names the identity"),
+                    Reach::Group(g) => Check::new(Part::Identity, Status::Pass, Some(g), format!("names group `{g}`, which the account file says `{id}` belongs to")),
+                    Reach::MaybeGroup => Check::new(Part::Identity, Status::Unknown, None, format!("names a group of account `{}`; the user's group is unknown, so only this policy's denies count", id.account)).inferred(),
+                });
+            }
+            if let Some((until, _)) = &p.expired_at {
+                if req.at > *until {
+                    if on {
+                        checks.push(Check::new(Part::Expiry, Status::Fail, None, format!("expired at {until} (evaluation time {}): an expired policy neither allows nor denies", req.at)));
+                    }
+                    break 'eval;
+                }
+                if on {
+                    checks.push(Check::new(Part::Expiry, Status::Pass, None, format!("expires at {until}, after the evaluation time {}", req.at)));
+                }
+            }
+            let grant_res = p.resources.iter().find(|r| self.resource_matches(r, resource, Side::Grant));
+            let restrict_res = p.resources.iter().find(|r| self.resource_matches(r, resource, Side::Restrict));
+            let Some(restrict_res) = restrict_res else {
+                if on {
+                    let pats: Vec<&str> = p.resources.iter().map(resource_text).collect();
+                    checks.push(Check::new(Part::Resource, Status::Fail, None, format!("no resource pattern matches `{resource}` (patterns: {})", pats.join(", "))));
+                }
+                break 'eval;
+            };
+            if on {
+                checks.push(resource_check(grant_res.unwrap_or(restrict_res), grant_res.is_some(), &self.set));
+            }
+            // Denies: the policy's own and its permission groups'.
+            let deny = find(&p.permissions.deny, action, Side::Restrict).map(|s| (s, None)).or_else(|| {
+                p.groups.iter().find_map(|(g, _)| self.set.permission_groups.get(*g).and_then(|g| find(&g.permissions.deny, action, Side::Restrict).map(|s| (s, Some(&*g.name)))))
+            });
+            // Allows: the policy's allow minus its except; each permission group on its own.
+            let mut excepted: Vec<(&Spec, Option<&str>)> = Vec::new();
+            let mut allow = None;
+            if grant_res.is_some() && reach != Reach::MaybeGroup {
+                allow = scope_allows(&p.permissions, action, None, &mut excepted);
+                if allow.is_none() {
+                    allow = p.groups.iter().find_map(|(g, _)| self.set.permission_groups.get(*g).and_then(|g| scope_allows(&g.permissions, action, Some(&g.name), &mut excepted)));
+                }
+            }
+            if on {
+                match allow {
+                    Some((s, None)) => checks.push(spec_check(Part::Action, s, Side::Grant, format!("allow `{}` matches `{action}`", s.raw()))),
+                    Some((s, Some(g))) => checks.push(spec_check(Part::Group, s, Side::Grant, format!("permission group `{g}` allows `{action}` through `{}`", s.raw()))),
+                    None if reach == Reach::MaybeGroup => {}
+                    None if grant_res.is_none() => checks.push(Check::new(Part::Action, Status::Skipped, None, "the resource matches only through an unsupported wildcard, which an allow reads literally").inferred()),
+                    None => checks.push(Check::new(Part::Action, Status::Fail, None, format!("no allow pattern matches `{action}`"))),
+                }
+                for (s, g) in &excepted {
+                    let scope = g.map_or_else(|| String::from("this policy's allow"), |g| format!("permission group `{g}`"));
+                    checks.push(spec_check(Part::Except, s, Side::Restrict, format!("except `{}` removes `{action}` from {scope} (except acts only within its own policy or group)", s.raw())));
+                }
+                match deny {
+                    Some((s, None)) => checks.push(spec_check(Part::Deny, s, Side::Restrict, format!("deny `{}` matches `{action}`", s.raw()))),
+                    Some((s, Some(g))) => checks.push(spec_check(Part::Deny, s, Side::Restrict, format!("permission group `{g}` denies `{action}` through `{}`", s.raw()))),
+                    None => {}
+                }
+            }
+            if allow.is_none() && deny.is_none() {
+                break 'eval;
+            }
+            // The condition is read only when it matters.
+            let truth = match &p.conditions {
+                None => Truth::True,
+                Some((c, _)) => {
+                    let env = Env { context: &req.context, at: req.at, resource_type: req.resource_type.as_deref() };
+                    let mut keys = Vec::new();
+                    let t = c.eval(&env, &mut keys);
+                    for k in &keys {
+                        if !missing.contains(k) {
+                            missing.push(k.clone());
+                        }
+                    }
+                    if on {
+                        checks.push(match t {
+                            Truth::True => Check::new(Part::Condition, Status::Pass, None, "the condition holds"),
+                            Truth::False => Check::new(Part::Condition, Status::Fail, None, "the condition does not hold: the policy does not apply"),
+                            Truth::Unknown => Check::new(
+                                Part::Condition,
+                                Status::Unknown,
+                                None,
+                                format!(
+                                    "the request lacks {}: an allow needing it does not apply, a deny needing it is assumed to apply; supply it with --context",
+                                    keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                                ),
+                            )
+                            .inferred(),
+                        });
+                    }
+                    t
+                }
+            };
+            effect.allows = allow.is_some() && truth == Truth::True;
+            effect.denies = deny.is_some() && truth != Truth::False;
+        }
+        if let Some(t) = tr {
+            let (file, line, pointer) = self.locate(&p.loc);
+            let outcome = if effect.denies {
+                Outcome::Denies
+            } else if effect.allows {
+                Outcome::Allows
+            } else {
+                Outcome::NoEffect
+            };
+            let via = match reach {
+                Reach::Direct => None,
+                Reach::Group(g) => Some(format!("group `{g}`")),
+                Reach::MaybeGroup => Some(String::from("a group of the same account (membership unknown)")),
+            };
+            t.entries.push(Entry { kind: Kind::Policy, outcome, decisive: false, policy: Some(p.name.to_string()), file, line, pointer, statement: None, via, action: action.to_owned(), role: role.cloned(), checks });
+        }
+        effect
+    }
+
+    fn resource_matches(&self, r: &ResourceEntry, resource: &str, side: Side) -> bool {
+        match r {
+            ResourceEntry::Pattern(s) => s.matches(resource, side),
+            ResourceEntry::Group { group, .. } => self.set.resource_groups.get(*group).is_some_and(|g| g.members.iter().any(|m| **m == *resource)),
+        }
+    }
+}
+
+fn find<'a>(list: &'a [Spec], action: &str, side: Side) -> Option<&'a Spec> {
+    list.iter().find(|s| s.matches(action, side))
+}
+
+/// One scope's allow minus its except; an except that removes the action is recorded.
+fn scope_allows<'a>(p: &'a Permissions, action: &str, group: Option<&'a str>, excepted: &mut Vec<(&'a Spec, Option<&'a str>)>) -> Option<(&'a Spec, Option<&'a str>)> {
+    let allow = find(&p.allow, action, Side::Grant)?;
+    if let Some(ex) = find(&p.except, action, Side::Restrict) {
+        excepted.push((ex, group));
+        return None;
+    }
+    Some((allow, group))
+}
+
+fn resource_text(r: &ResourceEntry) -> &str {
+    match r {
+        ResourceEntry::Pattern(s) => s.raw(),
+        ResourceEntry::Group { urn, .. } => urn,
+    }
+}
+
+fn resource_check(r: &ResourceEntry, grant: bool, set: &crate::model::PolicySet) -> Check {
+    match r {
+        ResourceEntry::Pattern(s) => {
+            if grant {
+                spec_check(Part::Resource, s, Side::Grant, format!("resource `{}` matches", s.raw()))
+            } else {
+                spec_check(Part::Resource, s, Side::Restrict, format!("resource `{}` matches only as a wildcard, so it counts for denies only", s.raw()))
+            }
+        }
+        ResourceEntry::Group { urn, group, .. } => {
+            let name = set.resource_groups.get(*group).map_or("", |g| &*g.name);
+            Check::new(Part::Resource, Status::Pass, Some(urn), format!("the resource is a member of resource group `{name}`"))
+        }
+    }
+}
+
+/// A check naming a spec, flagged inferred when an undocumented wildcard was read on the safe side.
+fn spec_check(part: Part, s: &Spec, side: Side, detail: String) -> Check {
+    let reading = s.reading(side);
+    let c = Check::new(part, Status::Pass, Some(s.raw()), detail);
+    match reading {
+        Reading::Documented => c,
+        Reading::LiteralUnsupported => Check { detail: format!("{} (its undocumented `*` is read literally in an allow: the safe reading)", c.detail), ..c }.inferred(),
+        Reading::WildcardUnsupported => Check { detail: format!("{} (its undocumented `*` is read as a wildcard in a deny or except: the safe reading)", c.detail), ..c }.inferred(),
+    }
+}
+
+/// Mark entries from `start` on as decisive: the denying ones, or the allowing ones.
+fn mark(tr: Option<&mut Tracer>, start: usize, denies: bool, allows: bool) {
+    if let Some(t) = tr {
+        for e in t.entries.iter_mut().skip(start) {
+            if (denies && e.outcome == Outcome::Denies) || (!denies && allows && e.outcome == Outcome::Allows) {
+                e.decisive = true;
+            }
+        }
+    }
+}

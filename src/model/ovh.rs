@@ -1,0 +1,68 @@
+//! OVHcloud IAM (DOMAIN.md §1): policies, permission groups, resource groups, local-user group membership.
+
+use indexmap::IndexMap;
+
+use super::condition::Condition;
+use super::Spec;
+use crate::source::Loc;
+
+/// `permissions` (of a policy or of a permission group): `allow` minus `except` is granted within this
+/// scope only; `deny` wins everywhere.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Permissions {
+    pub allow: Vec<Spec>,
+    pub except: Vec<Spec>,
+    pub deny: Vec<Spec>,
+}
+
+/// A `resources[]` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResourceEntry {
+    /// A resource URN, with a trailing `*` maybe.
+    Pattern(Spec),
+    /// A resource group: its member URNs, resolved at load.
+    Group { urn: Box<str>, loc: Loc, group: usize },
+}
+
+/// A checked OVHcloud policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub name: Box<str>,
+    pub id: Option<Box<str>>,
+    pub loc: Loc,
+    pub read_only: bool,
+    /// Exact identity URNs (identities take no wildcards).
+    pub identities: Vec<(Box<str>, Loc)>,
+    pub resources: Vec<ResourceEntry>,
+    pub permissions: Permissions,
+    /// `permissionsGroups`: indices into the set's permission groups.
+    pub groups: Vec<(usize, Loc)>,
+    pub conditions: Option<(Condition, Loc)>,
+    pub expired_at: Option<(jiff::Timestamp, Loc)>,
+}
+
+/// A permission group: OVHcloud-managed (shipped) or the account's own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PermissionsGroup {
+    /// The URN as written, trimmed of surrounding white space (one shipped URN has a trailing space).
+    pub urn: Box<str>,
+    pub name: Box<str>,
+    /// Where it was defined; for shipped groups, the embedded catalogue.
+    pub loc: Loc,
+    pub permissions: Permissions,
+}
+
+/// A resource group (`GET /v2/iam/resourceGroup?details=true`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceGroup {
+    pub urn: Box<str>,
+    pub name: Box<str>,
+    pub loc: Loc,
+    pub members: Vec<Box<str>>,
+}
+
+/// Local users' groups, from an account file: user URN → group URN.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Membership {
+    pub user_group: IndexMap<Box<str>, (Box<str>, Loc)>,
+}

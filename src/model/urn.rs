@@ -1,0 +1,266 @@
+//! OVHcloud URNs (DOMAIN.md §1.4): `urn:v1:{eu|ca|us}:{identity|resource|resourceGroup|permissionsGroup}:...`,
+//! parsed into their parts. A malformed URN is an error naming the value and the expected form.
+
+use std::fmt;
+
+/// The region "plate" of a URN.
+pub const REGIONS: [&str; 3] = ["eu", "ca", "us"];
+
+/// The kind of an identity URN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentityKind {
+    /// `account:{nic}`: the account's root login (not its local users).
+    Account,
+    /// `user:{nic}/{login}`: a local user.
+    User,
+    /// `group:{nic}/{group}`: a user group.
+    Group,
+    /// `credential:{nic}/oauth2-{clientId}`: a service account.
+    Credential,
+}
+
+impl IdentityKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            IdentityKind::Account => "account",
+            IdentityKind::User => "user",
+            IdentityKind::Group => "group",
+            IdentityKind::Credential => "credential",
+        }
+    }
+}
+
+/// A parsed identity URN.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct IdentityUrn {
+    pub raw: Box<str>,
+    pub region: Box<str>,
+    pub kind: IdentityKind,
+    /// The account (nic) the identity belongs to.
+    pub account: Box<str>,
+    /// The login, group name or `oauth2-{clientId}`; empty for an account.
+    pub name: Box<str>,
+}
+
+impl fmt::Display for IdentityUrn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.raw)
+    }
+}
+
+/// A parsed resource URN (`urn:v1:eu:resource:{type}:{id}`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ResourceUrn {
+    pub raw: Box<str>,
+    pub region: Box<str>,
+    pub resource_type: Box<str>,
+    pub id: Box<str>,
+}
+
+const IDENTITY_FORM: &str = "`urn:v1:{eu|ca|us}:identity:{account|user|group|credential}:{nic}[/{name}]`";
+const RESOURCE_FORM: &str = "`urn:v1:{eu|ca|us}:resource:{resourceType}:{id}`";
+
+/// Characters a URN may hold: printable ASCII, no white space. Unicode look-alikes (`ｕｒｎ`, a Cyrillic `е`)
+/// and spaces are refused with the offending character named.
+fn check_chars(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err(String::from("it is empty"));
+    }
+    for (i, c) in s.char_indices() {
+        if c.is_whitespace() || c.is_control() {
+            return Err(format!("it contains white space or a control character ({c:?}) at byte {i}"));
+        }
+        if !c.is_ascii() {
+            return Err(format!("it contains the non-ASCII character `{c}` (U+{:04X}) at byte {i}; URNs are ASCII", c as u32));
+        }
+    }
+    Ok(())
+}
+
+fn region_ok(region: &str) -> Result<(), String> {
+    if REGIONS.contains(&region) {
+        Ok(())
+    } else {
+        Err(format!("the region is `{region}`, expected one of `eu`, `ca`, `us`"))
+    }
+}
+
+impl IdentityUrn {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let fail = |why: String| format!("malformed identity URN `{raw}`: {why}; expected {IDENTITY_FORM}");
+        check_chars(raw).map_err(fail)?;
+        let mut parts = raw.splitn(5, ':');
+        let (Some("urn"), Some(version), Some(region), Some(category), Some(rest)) =
+            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(fail(String::from("it does not have the five `:`-separated parts")));
+        };
+        if version != "v1" {
+            return Err(fail(format!("the version is `{version}`, expected `v1`")));
+        }
+        region_ok(region).map_err(fail)?;
+        if category != "identity" {
+            return Err(fail(format!("the category is `{category}`, expected `identity`")));
+        }
+        let (kind, body) = rest.split_once(':').ok_or_else(|| fail(String::from("the identity kind is missing")))?;
+        let kind = match kind {
+            "account" => IdentityKind::Account,
+            "user" => IdentityKind::User,
+            "group" => IdentityKind::Group,
+            "credential" => IdentityKind::Credential,
+            other => return Err(fail(format!("the identity kind is `{other}`, expected `account`, `user`, `group` or `credential`"))),
+        };
+        let (account, name) = match kind {
+            IdentityKind::Account => {
+                if body.contains('/') {
+                    return Err(fail(String::from("an account URN names only the account: `...:account:{nic}`")));
+                }
+                (body, "")
+            }
+            _ => body
+                .split_once('/')
+                .ok_or_else(|| fail(format!("a {} URN needs `{{nic}}/{{name}}`", kind.name())))?,
+        };
+        if account.is_empty() {
+            return Err(fail(String::from("the account (nic) is empty")));
+        }
+        if kind != IdentityKind::Account && name.is_empty() {
+            return Err(fail(format!("the {} name after `/` is empty", kind.name())));
+        }
+        if kind == IdentityKind::Credential && !name.starts_with("oauth2-") {
+            return Err(fail(format!("a service-account name is `oauth2-{{clientId}}`, found `{name}`")));
+        }
+        Ok(IdentityUrn { raw: raw.into(), region: region.into(), kind, account: account.into(), name: name.into() })
+    }
+
+    /// The URN of the group a local user of the same account belongs to.
+    pub fn group_urn(&self, group: &str) -> String {
+        format!("urn:v1:{}:identity:group:{}/{}", self.region, self.account, group)
+    }
+}
+
+impl ResourceUrn {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let fail = |why: String| format!("malformed resource URN `{raw}`: {why}; expected {RESOURCE_FORM}");
+        check_chars(raw).map_err(fail)?;
+        if raw.contains('*') {
+            return Err(fail(String::from("a request names one concrete resource, without `*`")));
+        }
+        let mut parts = raw.splitn(6, ':');
+        let (Some("urn"), Some(version), Some(region), Some(category), Some(rtype), Some(id)) =
+            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(fail(String::from("it does not have the six `:`-separated parts")));
+        };
+        if version != "v1" {
+            return Err(fail(format!("the version is `{version}`, expected `v1`")));
+        }
+        region_ok(region).map_err(fail)?;
+        if category != "resource" {
+            return Err(fail(format!("the category is `{category}`, expected `resource`")));
+        }
+        if rtype.is_empty() || !rtype.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(fail(format!("the resource type `{rtype}` is not a word like `vps` or `publicCloudProject`")));
+        }
+        if id.is_empty() {
+            return Err(fail(String::from("the resource id is empty")));
+        }
+        Ok(ResourceUrn { raw: raw.into(), region: region.into(), resource_type: rtype.into(), id: id.into() })
+    }
+}
+
+/// What a resource pattern in a policy (`resources[].urn`) refers to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResourceRef {
+    /// A resource URN, possibly with a wildcard.
+    Pattern,
+    /// `urn:v1:{region}:resourceGroup:{id}`: the resources of a group.
+    Group,
+}
+
+/// Check a resource pattern from a policy: a resource URN, a resource-group URN, or a prefix of a resource
+/// URN followed by `*`. Returns what it refers to, and whether it has an unsupported `*` (leading or
+/// inner, DOMAIN.md §1.3) — which is accepted here and read by the evaluator on the safe side.
+pub fn check_resource_pattern(raw: &str) -> Result<(ResourceRef, bool), String> {
+    let fail = |why: String| {
+        format!("malformed resource URN `{raw}`: {why}; expected {RESOURCE_FORM}, a prefix of one ending with `*`, or `urn:v1:{{region}}:resourceGroup:{{id}}`")
+    };
+    check_chars(raw).map_err(fail)?;
+    let body = raw.strip_suffix('*').unwrap_or(raw);
+    let unsupported = body.contains('*');
+    if unsupported {
+        // Leading or inner `*`: its shape cannot be checked piece by piece; the evaluator reads it literally
+        // in an allow and as a wildcard in a deny.
+        return Ok((ResourceRef::Pattern, true));
+    }
+    let trailing = body.len() != raw.len();
+    let fields: Vec<&str> = body.split(':').collect();
+    // Each complete field is checked; with a trailing `*` the last one may be partial.
+    let expect: [&dyn Fn(&str, bool) -> bool; 5] = [
+        &|f, partial| if partial { "urn".starts_with(f) } else { f == "urn" },
+        &|f, partial| if partial { "v1".starts_with(f) } else { f == "v1" },
+        &|f, partial| REGIONS.iter().any(|r| if partial { r.starts_with(f) } else { *r == f }),
+        &|f, partial| {
+            ["resource", "resourceGroup"].iter().any(|c| if partial { c.starts_with(f) } else { *c == f })
+        },
+        &|f, _| f.bytes().all(|b| b.is_ascii_alphanumeric()),
+    ];
+    for (i, field) in fields.iter().enumerate() {
+        let partial = trailing && i + 1 == fields.len();
+        if let Some(check) = expect.get(i) {
+            if !check(field, partial) || (!partial && field.is_empty()) {
+                let what = ["`urn`", "`v1`", "a region `eu`, `ca` or `us`", "`resource` or `resourceGroup`", "a resource type"];
+                return Err(fail(format!("part {} is `{field}`, expected {}", i + 1, what.get(i).copied().unwrap_or("?"))));
+            }
+        }
+    }
+    let category = fields.get(3).copied().unwrap_or("");
+    if category == "resourceGroup" {
+        if trailing {
+            return Err(fail(String::from("a resource-group URN takes no `*`")));
+        }
+        if fields.len() != 5 || fields.get(4).is_some_and(|f| f.is_empty()) {
+            return Err(fail(String::from("a resource-group URN is `urn:v1:{region}:resourceGroup:{id}`")));
+        }
+        return Ok((ResourceRef::Group, false));
+    }
+    if !trailing {
+        ResourceUrn::parse(raw)?;
+    }
+    Ok((ResourceRef::Pattern, false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identities() {
+        let u = IdentityUrn::parse("urn:v1:eu:identity:user:xx1111-ovh/user1").ok();
+        assert_eq!(u.as_ref().map(|u| (u.kind, &*u.account, &*u.name)), Some((IdentityKind::User, "xx1111-ovh", "user1")));
+        assert_eq!(u.map(|u| u.group_urn("admins")).as_deref(), Some("urn:v1:eu:identity:group:xx1111-ovh/admins"));
+        assert!(IdentityUrn::parse("urn:v1:eu:identity:credential:xx11111-ovh/oauth2-0f0f0f0f0f0f0f0f").is_ok());
+        assert!(IdentityUrn::parse("urn:v1:eu:identity:account:xx1111-ovh").is_ok());
+        for bad in ["urn:v1:fr:identity:user:a/b", "urn:v1:eu:identity:robot:a", "urn:v1:eu:identity:user:a", "urn:v1:eu:identity:user:a/ b", "urn:v1:eu:identity:user:a/", "urn:v1:eu:identity:credential:a/b", ""] {
+            assert!(IdentityUrn::parse(bad).is_err(), "{bad}");
+        }
+        let e = IdentityUrn::parse("urn:v1:eu:identity:user:xx1111-оvh/u").err().unwrap_or_default();
+        assert!(e.contains("U+043E"), "{e}");
+    }
+
+    #[test]
+    fn resource_patterns() {
+        let ok = |s: &str| check_resource_pattern(s).map(|(_, unsupported)| unsupported);
+        assert_eq!(ok("urn:v1:eu:resource:vps:vps-1.vps.ovh.net"), Ok(false));
+        assert_eq!(ok("urn:v1:eu:resource:vps:*"), Ok(false));
+        assert_eq!(ok("urn:v1:eu:resource:*"), Ok(false));
+        assert_eq!(ok("urn:v1:eu:res*"), Ok(false));
+        assert_eq!(ok("*"), Ok(true));
+        assert_eq!(ok("urn:v1:eu:resource:*:x"), Ok(true));
+        assert_eq!(check_resource_pattern("urn:v1:eu:resourceGroup:123").map(|r| r.0), Ok(ResourceRef::Group));
+        for bad in ["urn:v1:eu:resource:vps", "urn:v2:eu:resource:vps:x", "urn:v1:xx:*", "urn:v1:eu:identity:vps:x", "urn:v1:eu:resource:vps:"] {
+            assert!(check_resource_pattern(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,379 @@
+//! OVHcloud raw objects → policies, permission groups, resource groups and memberships.
+
+use indexmap::IndexMap;
+
+use super::problem;
+use crate::error::Problem;
+use crate::load::raw;
+use crate::model::condition::{Condition, Test};
+use crate::model::matrix::Matrix;
+use crate::model::ovh::{Membership, Permissions, PermissionsGroup, Policy, ResourceEntry, ResourceGroup};
+use crate::model::pattern::{Pattern, Syntax};
+use crate::model::urn::{check_resource_pattern, IdentityKind, IdentityUrn, ResourceRef, REGIONS};
+use crate::model::{Reading, Spec};
+use crate::source::Loc;
+
+pub struct Ovh {
+    pub policies: Vec<Policy>,
+    pub permission_groups: Vec<PermissionsGroup>,
+    pub resource_groups: Vec<ResourceGroup>,
+    pub membership: Membership,
+}
+
+impl Ovh {
+    pub fn validate(objects: Vec<(raw::OvhObject, Loc)>, accounts: &[(raw::OvhAccount, Loc)], matrix: &Matrix, problems: &mut Vec<Problem>) -> Ovh {
+        let mut out = Ovh { policies: Vec::new(), permission_groups: Vec::new(), resource_groups: Vec::new(), membership: Membership::default() };
+        // Groups first, so that a policy may name a group defined in any file.
+        let mut policies = Vec::new();
+        for (obj, loc) in objects {
+            match obj.urn.as_deref().map(str::trim) {
+                Some(urn) if urn.contains(":permissionsGroup:") => {
+                    if let Some(g) = permission_group(&obj, urn, &loc, problems) {
+                        if out.permission_groups.iter().any(|x| x.urn == g.urn) {
+                            problems.push(problem(&loc.key("urn"), format!("permission group `{urn}` is defined twice")));
+                        } else {
+                            out.permission_groups.push(g);
+                        }
+                    }
+                }
+                Some(urn) if urn.contains(":resourceGroup:") => {
+                    if let Some(g) = resource_group(&obj, urn, &loc, problems) {
+                        out.resource_groups.push(g);
+                    }
+                }
+                Some(urn) => problems.push(
+                    problem(&loc.key("urn"), format!("unexpected `urn` `{urn}`: a policy has no `urn`, a permission group's contains `:permissionsGroup:`, a resource group's `:resourceGroup:`")),
+                ),
+                None => policies.push((obj, loc)),
+            }
+        }
+        for (obj, loc) in policies {
+            if let Some(p) = policy(obj, &loc, &out, matrix, problems) {
+                out.policies.push(p);
+            }
+        }
+        for (account, loc) in accounts {
+            membership(account, loc, &mut out.membership, problems);
+        }
+        out
+    }
+}
+
+fn policy(obj: raw::OvhObject, loc: &Loc, set: &Ovh, _matrix: &Matrix, problems: &mut Vec<Problem>) -> Option<Policy> {
+    let start = problems.len();
+    let name = match obj.name.as_deref() {
+        None => {
+            problems.push(problem(loc, "policy has no `name`").help("every OVHcloud policy has a unique `name` without spaces"));
+            String::from("<unnamed>")
+        }
+        Some(n) if n.trim().is_empty() || n.chars().any(char::is_whitespace) => {
+            problems.push(problem(&loc.key("name"), format!("policy name `{n}` is empty or contains white space; OVHcloud names have no spaces")));
+            n.to_owned()
+        }
+        Some(n) => n.to_owned(),
+    };
+    let mut identities = Vec::new();
+    match &obj.identities {
+        None => problems.push(problem(loc, format!("policy `{name}` has no `identities`")).help("add the URNs of the accounts, users, groups or service accounts it applies to")),
+        Some(list) if list.is_empty() => problems.push(problem(&loc.key("identities"), format!("policy `{name}` has an empty `identities` list: it applies to no one"))),
+        Some(list) => {
+            for (i, raw) in list.iter().enumerate() {
+                let at = loc.key("identities").index(i);
+                match IdentityUrn::parse(raw) {
+                    Ok(_) => identities.push((raw.as_str().into(), at)),
+                    Err(e) => problems.push(problem(&at, e)),
+                }
+            }
+        }
+    }
+    let mut resources = Vec::new();
+    match &obj.resources {
+        None => problems.push(problem(loc, format!("policy `{name}` has no `resources`"))),
+        Some(list) if list.is_empty() => problems.push(problem(&loc.key("resources"), format!("policy `{name}` has an empty `resources` list: it applies to nothing"))),
+        Some(list) => {
+            for (i, r) in list.iter().enumerate() {
+                let at = loc.key("resources").index(i).key("urn");
+                match check_resource_pattern(&r.urn) {
+                    Ok((ResourceRef::Group, _)) => match set.resource_groups.iter().position(|g| *g.urn == *r.urn) {
+                        Some(group) => resources.push(ResourceEntry::Group { urn: r.urn.as_str().into(), loc: at, group }),
+                        None => problems.push(
+                            problem(&at, format!("unknown resource group `{}`", r.urn))
+                                .help("pass its definition (`GET /v2/iam/resourceGroup?details=true`) with --policies; without its members the policy cannot be evaluated"),
+                        ),
+                    },
+                    Ok((ResourceRef::Pattern, unsupported)) => resources.push(ResourceEntry::Pattern(spec(&r.urn, unsupported, at))),
+                    Err(e) => problems.push(problem(&at, e)),
+                }
+            }
+        }
+    }
+    let permissions = match &obj.permissions {
+        None => {
+            problems.push(problem(loc, format!("policy `{name}` has no `permissions`")).help("add `\"permissions\": {\"allow\": [{\"action\": \"...\"}]}`"));
+            Permissions::default()
+        }
+        Some(p) => permissions(p, &loc.key("permissions"), problems),
+    };
+    let mut groups = Vec::new();
+    for (i, g) in obj.permissions_groups.iter().flatten().enumerate() {
+        let at = loc.key("permissionsGroups").index(i).key("urn");
+        match set.permission_groups.iter().position(|x| *x.urn == *g.urn.trim()) {
+            Some(index) => groups.push((index, at)),
+            None => problems.push(problem(&at, format!("unknown permission group `{}`", g.urn)).help(
+                "the shipped OVHcloud-managed groups are `urn:v1:eu:permissionsGroup:ovh:{globalAdmin, globalReadWrite, globalReadOnly, ...}` (see `policies/ovh-permission-groups.json`); pass your account's own groups (`GET /v2/iam/permissionsGroup`) with --policies",
+            )),
+        }
+    }
+    let conditions = obj.conditions.as_ref().and_then(|c| {
+        let at = loc.key("conditions");
+        condition(c, &at, 1, problems).map(|c| (c, at))
+    });
+    let expired_at = obj.expired_at.as_deref().and_then(|s| {
+        let at = loc.key("expiredAt");
+        match s.parse::<jiff::Timestamp>() {
+            Ok(t) => Some((t, at)),
+            Err(_) => {
+                problems.push(problem(&at, format!("`expiredAt` is `{s}`, not an RFC 3339 date-time")).help("write it like `2026-12-31T23:59:59Z`"));
+                None
+            }
+        }
+    });
+    for (field, value) in [("createdAt", &obj.created_at), ("updatedAt", &obj.updated_at)] {
+        if let Some(v) = value {
+            if v.parse::<jiff::Timestamp>().is_err() {
+                problems.push(problem(&loc.key(field), format!("`{field}` is `{v}`, not an RFC 3339 date-time")));
+            }
+        }
+    }
+    if problems.len() > start {
+        return None;
+    }
+    Some(Policy {
+        name: name.into(),
+        id: obj.id.map(Into::into),
+        loc: loc.clone(),
+        read_only: obj.read_only.unwrap_or(false),
+        identities,
+        resources,
+        permissions,
+        groups,
+        conditions,
+        expired_at,
+    })
+}
+
+/// A resource pattern's spec: an unsupported `*` is literal on the granting side, a wildcard on the other.
+fn spec(raw: &str, unsupported: bool, loc: Loc) -> Spec {
+    Spec {
+        pattern: Pattern::wildcard(raw, Syntax::default()),
+        reading: Reading::Documented,
+        literal_when_granting: unsupported,
+        loc,
+    }
+}
+
+/// Check an action pattern's shape: `{resourceType}:{namespace}:{operation}` with `*` at the start and/or end
+/// (documented), or anywhere (undocumented: accepted, read on the safe side, linted).
+fn action(raw: &str, loc: Loc, problems: &mut Vec<Problem>) -> Option<Spec> {
+    let why = if raw.is_empty() {
+        Some(String::from("it is empty"))
+    } else if let Some(c) = raw.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        Some(format!("it contains white space or a control character ({c:?})"))
+    } else if raw.contains("**") {
+        Some(String::from("it contains `**`; one `*` already matches any run of characters"))
+    } else if raw.contains("::") || raw.starts_with(':') || raw.ends_with(':') {
+        Some(String::from("it has an empty part between `:`"))
+    } else if let Some(c) = raw.chars().find(|c| !c.is_ascii()) {
+        Some(format!("it contains the non-ASCII character `{c}` (U+{:04X})", c as u32))
+    } else {
+        None
+    };
+    if let Some(why) = why {
+        problems.push(problem(&loc, format!("malformed action `{raw}`: {why}")).help("actions look like `vps:apiovh:reboot`, `vps:apiovh:ips/*`, `*get` or `publicCloudProject:openstack:computeOperator`"));
+        return None;
+    }
+    let inner = raw.strip_prefix('*').unwrap_or(raw);
+    let inner = inner.strip_suffix('*').unwrap_or(inner);
+    Some(spec(raw, inner.contains('*'), loc))
+}
+
+fn permissions(raw: &raw::OvhPermissions, loc: &Loc, problems: &mut Vec<Problem>) -> Permissions {
+    let mut list = |items: &Option<Vec<raw::OvhAction>>, key: &str| -> Vec<Spec> {
+        items
+            .iter()
+            .flatten()
+            .enumerate()
+            .filter_map(|(i, a)| action(&a.action, loc.key(key).index(i).key("action"), problems))
+            .collect()
+    };
+    Permissions { allow: list(&raw.allow, "allow"), except: list(&raw.except, "except"), deny: list(&raw.deny, "deny") }
+}
+
+fn permission_group(obj: &raw::OvhObject, urn: &str, loc: &Loc, problems: &mut Vec<Problem>) -> Option<PermissionsGroup> {
+    let start = problems.len();
+    let parts: Vec<&str> = urn.split(':').collect();
+    if parts.len() != 6 || parts.first() != Some(&"urn") || parts.get(1) != Some(&"v1") || !parts.get(2).is_some_and(|r| REGIONS.contains(r)) {
+        problems.push(problem(&loc.key("urn"), format!("malformed permission group URN `{urn}`; expected `urn:v1:{{eu|ca|us}}:permissionsGroup:{{owner}}:{{name}}`")));
+    }
+    for field in ["identities", "resources", "conditions", "expiredAt"] {
+        let present = match field {
+            "identities" => obj.identities.is_some(),
+            "resources" => obj.resources.is_some(),
+            "conditions" => obj.conditions.is_some(),
+            _ => obj.expired_at.is_some(),
+        };
+        if present {
+            problems.push(problem(&loc.key(field), format!("a permission group has no `{field}`; only a policy does")));
+        }
+    }
+    let permissions = match &obj.permissions {
+        Some(p) => permissions(p, &loc.key("permissions"), problems),
+        None => {
+            problems.push(problem(loc, format!("permission group `{urn}` has no `permissions`")));
+            Permissions::default()
+        }
+    };
+    (problems.len() == start).then(|| PermissionsGroup {
+        urn: urn.into(),
+        name: obj.name.clone().unwrap_or_else(|| parts.last().map_or_else(String::new, |s| (*s).to_owned())).into(),
+        loc: loc.clone(),
+        permissions,
+    })
+}
+
+fn resource_group(obj: &raw::OvhObject, urn: &str, loc: &Loc, problems: &mut Vec<Problem>) -> Option<ResourceGroup> {
+    let start = problems.len();
+    if let Err(e) = check_resource_pattern(urn) {
+        problems.push(problem(&loc.key("urn"), e));
+    }
+    let mut members = Vec::new();
+    for (i, r) in obj.resources.iter().flatten().enumerate() {
+        match crate::model::urn::ResourceUrn::parse(&r.urn) {
+            Ok(_) => members.push(r.urn.as_str().into()),
+            Err(e) => problems.push(problem(&loc.key("resources").index(i).key("urn"), e)),
+        }
+    }
+    if obj.identities.is_some() || obj.permissions.is_some() {
+        problems.push(problem(loc, format!("resource group `{urn}` has `identities` or `permissions`; only a policy does")));
+    }
+    (problems.len() == start).then(|| ResourceGroup { urn: urn.into(), name: obj.name.clone().unwrap_or_default().into(), loc: loc.clone(), members })
+}
+
+/// The deepest condition tree accepted (the Terraform provider allows 3 levels; a little room beyond).
+const MAX_CONDITION_DEPTH: usize = 8;
+
+fn condition(raw: &raw::OvhCondition, loc: &Loc, depth: usize, problems: &mut Vec<Problem>) -> Option<Condition> {
+    if depth > MAX_CONDITION_DEPTH {
+        problems.push(problem(loc, format!("condition tree deeper than {MAX_CONDITION_DEPTH} levels")));
+        return None;
+    }
+    let children = |problems: &mut Vec<Problem>| -> Option<Vec<Condition>> {
+        let list = raw.conditions.as_ref()?;
+        let mut out = Vec::new();
+        let mut ok = true;
+        for (i, c) in list.iter().enumerate() {
+            match condition(c, &loc.key("conditions").index(i), depth + 1, problems) {
+                Some(c) => out.push(c),
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    };
+    match raw.operator.as_str() {
+        "MATCH" => {
+            if raw.conditions.is_some() {
+                problems.push(problem(&loc.key("conditions"), "a `MATCH` condition has `values`, not child `conditions`"));
+                return None;
+            }
+            let Some(values) = &raw.values else {
+                problems.push(problem(loc, "a `MATCH` condition needs `values`"));
+                return None;
+            };
+            if values.0.is_empty() {
+                problems.push(problem(&loc.key("values"), "a `MATCH` condition with no values"));
+                return None;
+            }
+            let mut tests = Vec::new();
+            for (k, v) in &values.0 {
+                match Test::parse(k, v) {
+                    Ok(t) => tests.push(t),
+                    Err(e) => problems.push(problem(&loc.key("values").key(k), e)),
+                }
+            }
+            (tests.len() == values.0.len()).then_some(Condition::Match(tests))
+        }
+        op @ ("AND" | "OR" | "NOT") => {
+            if raw.values.is_some() {
+                problems.push(problem(&loc.key("values"), format!("an `{op}` condition has child `conditions`, not `values`")));
+                return None;
+            }
+            let Some(list) = children(problems) else {
+                if raw.conditions.is_none() {
+                    problems.push(problem(loc, format!("an `{op}` condition needs child `conditions`")));
+                }
+                return None;
+            };
+            match op {
+                "AND" if !list.is_empty() => Some(Condition::And(list)),
+                "OR" if !list.is_empty() => Some(Condition::Or(list)),
+                "NOT" if list.len() == 1 => list.into_iter().next().map(|c| Condition::Not(Box::new(c))),
+                "NOT" => {
+                    problems.push(problem(&loc.key("conditions"), format!("a `NOT` condition takes exactly one child condition, found {}", list.len())));
+                    None
+                }
+                _ => {
+                    problems.push(problem(&loc.key("conditions"), format!("an `{op}` condition with no child conditions")));
+                    None
+                }
+            }
+        }
+        other => {
+            let help = crate::load::closest(other, &["AND", "OR", "NOT", "MATCH"]).map(|c| format!("did you mean `{c}`?"));
+            let mut p = problem(&loc.key("operator"), format!("unknown condition operator `{other}`; expected `AND`, `OR`, `NOT` or `MATCH`"));
+            p.help = help;
+            problems.push(p);
+            None
+        }
+    }
+}
+
+fn membership(account: &raw::OvhAccount, loc: &Loc, out: &mut Membership, problems: &mut Vec<Problem>) {
+    let region = account.region.as_deref().unwrap_or("eu");
+    if !REGIONS.contains(&region) {
+        problems.push(problem(&loc.key("region"), format!("region `{region}`; expected `eu`, `ca` or `us`")));
+        return;
+    }
+    let account_urn = format!("urn:v1:{region}:identity:account:{}", account.account);
+    if let Err(e) = IdentityUrn::parse(&account_urn) {
+        problems.push(problem(&loc.key("account"), e));
+        return;
+    }
+    let mut seen: IndexMap<&str, ()> = IndexMap::new();
+    for (i, user) in account.users.iter().enumerate() {
+        let at = loc.key("users").index(i);
+        let urn = user.urn.clone().unwrap_or_else(|| format!("urn:v1:{region}:identity:user:{}/{}", account.account, user.login));
+        let parsed = match IdentityUrn::parse(&urn) {
+            Ok(u) if u.kind == IdentityKind::User => u,
+            Ok(_) => {
+                problems.push(problem(&at.key("urn"), format!("`{urn}` is not a user URN")));
+                continue;
+            }
+            Err(e) => {
+                problems.push(problem(&at, e));
+                continue;
+            }
+        };
+        if seen.insert(&user.login, ()).is_some() {
+            problems.push(problem(&at.key("login"), format!("user `{}` is listed twice", user.login)));
+            continue;
+        }
+        if let Some(group) = &user.group {
+            let group_urn = parsed.group_urn(group);
+            if let Err(e) = IdentityUrn::parse(&group_urn) {
+                problems.push(problem(&at.key("group"), e));
+                continue;
+            }
+            out.user_group.insert(urn.into(), (group_urn.into(), at.key("group")));
+        }
+    }
+}
