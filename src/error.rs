@@ -42,11 +42,26 @@ impl fmt::Display for Diagnostic {
         if let Some(position) = &self.position {
             write!(f, "\n  --> {position}")?;
             // The innermost line and column: inside an embedded document, that document's.
-            if let (Some(text), Some(line), Some(col)) = (&self.line_text, position.line, position.column) {
+            if let (Some(text), Some(line), Some(col)) =
+                (&self.line_text, position.line, position.column)
+            {
                 let width = line.to_string().len();
-                let shown: String = text.chars().take(160).collect();
-                let caret_at = col.saturating_sub(1).min(shown.chars().count());
-                write!(f, "\n{:width$} |\n{line} | {shown}\n{:width$} | {}^", "", "", " ".repeat(caret_at))?;
+                // A window of the line around the column: minified JSON can put megabytes on one line.
+                let skip = col.saturating_sub(80);
+                let mut shown: String = text.chars().skip(skip).take(160).collect();
+                let mut caret_at = col.saturating_sub(1) - skip;
+                if skip > 0 {
+                    shown.insert(0, '…');
+                    caret_at += 1;
+                }
+                let caret_at = caret_at.min(shown.chars().count());
+                write!(
+                    f,
+                    "\n{:width$} |\n{line} | {shown}\n{:width$} | {}^",
+                    "",
+                    "",
+                    " ".repeat(caret_at)
+                )?;
             }
         }
         if let Some(help) = &self.help {
@@ -79,11 +94,19 @@ pub enum At {
 
 impl Problem {
     pub fn at(loc: Loc, message: impl Into<String>) -> Self {
-        Problem { message: message.into(), at: At::Loc(loc), help: None }
+        Problem {
+            message: message.into(),
+            at: At::Loc(loc),
+            help: None,
+        }
     }
 
     pub fn file(name: impl Into<String>, message: impl Into<String>) -> Self {
-        Problem { message: message.into(), at: At::File(name.into()), help: None }
+        Problem {
+            message: message.into(),
+            at: At::File(name.into()),
+            help: None,
+        }
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
@@ -100,14 +123,30 @@ impl Problem {
                 p.pointer.clone_from(&loc.pointer);
                 Some(p)
             }
-            At::File(name) => Some(Position { file: name.clone(), line: None, column: None, pointer: String::new(), inside: None }),
+            At::File(name) => Some(Position {
+                file: name.clone(),
+                line: None,
+                column: None,
+                pointer: String::new(),
+                inside: None,
+            }),
             At::Nowhere => None,
         };
         let line_text = match (&self.at, &position) {
-            (At::Loc(loc) | At::LineColumn(loc, ..), Some(p)) => p.line.and_then(|l| sources.get(loc.source).and_then(|s| s.text.lines().nth(l.saturating_sub(1)).map(str::to_owned))),
+            (At::Loc(loc) | At::LineColumn(loc, ..), Some(p)) => p.line.and_then(|l| {
+                sources
+                    .get(loc.source)
+                    .and_then(|s| s.text.lines().nth(l.saturating_sub(1)).map(str::to_owned))
+            }),
             _ => None,
         };
-        Diagnostic { severity: Severity::Error, message: self.message, position, help: self.help, line_text }
+        Diagnostic {
+            severity: Severity::Error,
+            message: self.message,
+            position,
+            help: self.help,
+            line_text,
+        }
     }
 }
 
@@ -127,7 +166,13 @@ impl Error {
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
         match self {
             Error::Usage(message) => {
-                vec![Diagnostic { severity: Severity::Error, message: message.clone(), position: None, help: None, line_text: None }]
+                vec![Diagnostic {
+                    severity: Severity::Error,
+                    message: message.clone(),
+                    position: None,
+                    help: None,
+                    line_text: None,
+                }]
             }
             Error::Input(all) => all.clone(),
         }

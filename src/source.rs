@@ -30,7 +30,10 @@ pub struct Loc {
 
 impl Loc {
     pub fn new(source: SourceId, pointer: impl Into<String>) -> Self {
-        Loc { source, pointer: pointer.into() }
+        Loc {
+            source,
+            pointer: pointer.into(),
+        }
     }
 
     /// The location of a member of this value: `key` is escaped per RFC 6901.
@@ -45,12 +48,18 @@ impl Loc {
                 c => pointer.push(c),
             }
         }
-        Loc { source: self.source, pointer }
+        Loc {
+            source: self.source,
+            pointer,
+        }
     }
 
     /// The location of an array element of this value.
     pub fn index(&self, index: usize) -> Loc {
-        Loc { source: self.source, pointer: format!("{}/{}", self.pointer, index) }
+        Loc {
+            source: self.source,
+            pointer: format!("{}/{}", self.pointer, index),
+        }
     }
 }
 
@@ -108,9 +117,18 @@ impl SourceMap {
         Self::default()
     }
 
-    pub fn add(&mut self, name: impl Into<String>, text: impl Into<Arc<str>>, parent: Option<Loc>) -> SourceId {
+    pub fn add(
+        &mut self,
+        name: impl Into<String>,
+        text: impl Into<Arc<str>>,
+        parent: Option<Loc>,
+    ) -> SourceId {
         let id = SourceId(u32::try_from(self.sources.len()).unwrap_or(u32::MAX));
-        self.sources.push(Source { name: name.into(), text: text.into(), parent });
+        self.sources.push(Source {
+            name: name.into(),
+            text: text.into(),
+            parent,
+        });
         id
     }
 
@@ -121,7 +139,10 @@ impl SourceMap {
     /// The display name of a source's outermost file.
     pub fn file_name(&self, id: SourceId) -> String {
         match self.get(id) {
-            Some(Source { parent: Some(parent), .. }) => self.file_name(parent.source),
+            Some(Source {
+                parent: Some(parent),
+                ..
+            }) => self.file_name(parent.source),
             Some(source) => source.name.clone(),
             None => String::from("<unknown>"),
         }
@@ -132,7 +153,13 @@ impl SourceMap {
     /// back to its nearest existing ancestor.
     pub fn position(&self, loc: &Loc) -> Position {
         let Some(source) = self.get(loc.source) else {
-            return Position { file: String::from("<unknown>"), line: None, column: None, pointer: loc.pointer.clone(), inside: None };
+            return Position {
+                file: String::from("<unknown>"),
+                line: None,
+                column: None,
+                pointer: loc.pointer.clone(),
+                inside: None,
+            };
         };
         let (line, column) = match offset_of_pointer(&source.text, &loc.pointer) {
             Some(offset) => {
@@ -153,8 +180,17 @@ impl SourceMap {
     /// The line and column of a byte offset in a source (for serde_json syntax errors, which give them
     /// directly, this is not needed).
     pub fn position_at(&self, id: SourceId, line: usize, column: usize) -> Position {
-        let outer = self.get(id).and_then(|s| s.parent.as_ref()).map(|p| Box::new(self.position(p)));
-        Position { file: self.file_name(id), line: Some(line), column: Some(column), pointer: String::new(), inside: outer }
+        let outer = self
+            .get(id)
+            .and_then(|s| s.parent.as_ref())
+            .map(|p| Box::new(self.position(p)));
+        Position {
+            file: self.file_name(id),
+            line: Some(line),
+            column: Some(column),
+            pointer: String::new(),
+            inside: outer,
+        }
     }
 }
 
@@ -177,8 +213,15 @@ pub fn offset_of_pointer(text: &str, pointer: &str) -> Option<usize> {
     for token in pointer.split('/').skip(1) {
         let token = token.replace("~1", "/").replace("~0", "~");
         let next = match value {
-            jsonc_parser::ast::Value::Object(object) => object.properties.iter().find(|p| p.name.as_str() == token).map(|p| &p.value),
-            jsonc_parser::ast::Value::Array(array) => token.parse::<usize>().ok().and_then(|i| array.elements.get(i)),
+            jsonc_parser::ast::Value::Object(object) => object
+                .properties
+                .iter()
+                .find(|p| p.name.as_str() == token)
+                .map(|p| &p.value),
+            jsonc_parser::ast::Value::Array(array) => token
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| array.elements.get(i)),
             _ => None,
         };
         match next {
@@ -226,7 +269,10 @@ mod tests {
         let offset = offset_of_pointer(text, "/a/1/b~0~1c");
         assert_eq!(offset.map(|o| line_column(text, o)), Some((3, 15)));
         // a missing member resolves to its parent
-        assert_eq!(offset_of_pointer(text, "/a/7").map(|o| line_column(text, o)), Some((2, 8)));
+        assert_eq!(
+            offset_of_pointer(text, "/a/7").map(|o| line_column(text, o)),
+            Some((2, 8))
+        );
     }
 
     #[test]

@@ -38,27 +38,58 @@ impl Engine {
         for user in account.users.values() {
             let mut docs = Vec::new();
             for &d in &user.inline {
-                docs.push((d, Via::UserInline { user: user.name.clone() }));
+                docs.push((
+                    d,
+                    Via::UserInline {
+                        user: user.name.clone(),
+                    },
+                ));
             }
             for (name, _) in &user.linked {
                 if let Some(m) = account.policies.get(name) {
-                    docs.push((m.document, Via::UserManaged { user: user.name.clone(), policy: m.name.clone(), version: m.default_version.clone() }));
+                    docs.push((
+                        m.document,
+                        Via::UserManaged {
+                            user: user.name.clone(),
+                            policy: m.name.clone(),
+                            version: m.default_version.clone(),
+                        },
+                    ));
                 }
             }
             for g in &user.groups {
-                let Some(group) = account.groups.get(g) else { continue };
+                let Some(group) = account.groups.get(g) else {
+                    continue;
+                };
                 for &d in &group.inline {
-                    docs.push((d, Via::GroupInline { group: group.name.clone() }));
+                    docs.push((
+                        d,
+                        Via::GroupInline {
+                            group: group.name.clone(),
+                        },
+                    ));
                 }
                 for (name, _) in &group.linked {
                     if let Some(m) = account.policies.get(name) {
-                        docs.push((m.document, Via::GroupManaged { group: group.name.clone(), policy: m.name.clone(), version: m.default_version.clone() }));
+                        docs.push((
+                            m.document,
+                            Via::GroupManaged {
+                                group: group.name.clone(),
+                                policy: m.name.clone(),
+                                version: m.default_version.clone(),
+                            },
+                        ));
                     }
                 }
             }
             eim_user_docs.insert(user.name.clone(), docs);
         }
-        Engine { set, ovh_by_identity, eim_user_docs, default_at: jiff::Timestamp::now() }
+        Engine {
+            set,
+            ovh_by_identity,
+            eim_user_docs,
+            default_at: jiff::Timestamp::now(),
+        }
     }
 
     /// Set the time used for requests that name none (`--at`).
@@ -69,7 +100,9 @@ impl Engine {
 
     /// The OVHcloud policies naming an identity exactly.
     pub(crate) fn ovh_candidates(&self, identity: &str) -> &[u32] {
-        self.ovh_by_identity.get(identity).map_or(&[], Vec::as_slice)
+        self.ovh_by_identity
+            .get(identity)
+            .map_or(&[], Vec::as_slice)
     }
 }
 

@@ -37,7 +37,12 @@ impl Engine {
             }
             Principal::EimUser(name) => self.eim_user_docs.get(name).map_or(&[][..], Vec::as_slice),
             Principal::Caller => {
-                caller_docs = self.set.eim_unlinked.iter().map(|&d| (d, Via::Caller)).collect();
+                caller_docs = self
+                    .set
+                    .eim_unlinked
+                    .iter()
+                    .map(|&d| (d, Via::Caller))
+                    .collect();
                 &caller_docs
             }
             Principal::Ovh(_) => &[],
@@ -49,9 +54,12 @@ impl Engine {
         }
         let (mut allowed, mut denied) = (false, false);
         for (d, via) in docs {
-            let Some(doc) = self.set.eim_documents.get(*d) else { continue };
+            let Some(doc) = self.set.eim_documents.get(*d) else {
+                continue;
+            };
             for st in &doc.statements {
-                let (allows, denies) = self.eim_statement(req, st, &doc.name, via, tr.as_deref_mut());
+                let (allows, denies) =
+                    self.eim_statement(req, st, &doc.name, via, tr.as_deref_mut());
                 allowed |= allows;
                 denied |= denies;
             }
@@ -65,7 +73,8 @@ impl Engine {
         };
         if let Some(t) = tr {
             for e in &mut t.entries {
-                e.decisive = (denied && e.outcome == Outcome::Denies) || (!denied && allowed && e.outcome == Outcome::Allows);
+                e.decisive = (denied && e.outcome == Outcome::Denies)
+                    || (!denied && allowed && e.outcome == Outcome::Allows);
             }
             if docs.is_empty() {
                 t.note(String::from("no policy reaches this identity: no inline policy, no linked managed policy, and none through its groups"));
@@ -78,24 +87,62 @@ impl Engine {
     }
 
     /// What one statement does: (allows, denies).
-    fn eim_statement(&self, req: &Prepared, st: &Statement, policy: &str, via: &Via, tr: Option<&mut Tracer>) -> (bool, bool) {
+    fn eim_statement(
+        &self,
+        req: &Prepared,
+        st: &Statement,
+        policy: &str,
+        via: &Via,
+        tr: Option<&mut Tracer>,
+    ) -> (bool, bool) {
         let action = req.action.as_str();
         let on = tr.is_some();
         let mut checks = Vec::new();
-        let hit = st.actions.patterns.iter().find(|s| s.matches(action, Side::Grant));
+        let hit = st
+            .actions
+            .patterns
+            .iter()
+            .find(|s| s.matches(action, Side::Grant));
         let action_matches = hit.is_some() != st.actions.negated;
         let (mut allows, mut denies) = (false, false);
         if on {
-            let key = if st.actions.negated { "NotAction" } else { "Action" };
+            let key = if st.actions.negated {
+                "NotAction"
+            } else {
+                "Action"
+            };
             let all: Vec<&str> = st.actions.patterns.iter().map(|s| s.raw()).collect();
             checks.push(match (hit, st.actions.negated) {
                 (Some(s), false) => {
-                    let c = Check::new(Part::Action, Status::Pass, Some(s.raw()), format!("`Action` `{}` matches `{action}`", s.raw()));
+                    let c = Check::new(
+                        Part::Action,
+                        Status::Pass,
+                        Some(s.raw()),
+                        format!("`Action` `{}` matches `{action}`", s.raw()),
+                    );
                     reading_note(c, s.reading)
                 }
-                (None, false) => Check::new(Part::Action, Status::Fail, None, format!("no `Action` pattern matches `{action}` ({})", all.join(", "))),
-                (Some(s), true) => Check::new(Part::Action, Status::Fail, Some(s.raw()), format!("`NotAction` `{}` excludes `{action}`", s.raw())),
-                (None, true) => Check::new(Part::Action, Status::Pass, None, format!("`{key}` ({}) does not exclude `{action}`", all.join(", "))),
+                (None, false) => Check::new(
+                    Part::Action,
+                    Status::Fail,
+                    None,
+                    format!(
+                        "no `Action` pattern matches `{action}` ({})",
+                        all.join(", ")
+                    ),
+                ),
+                (Some(s), true) => Check::new(
+                    Part::Action,
+                    Status::Fail,
+                    Some(s.raw()),
+                    format!("`NotAction` `{}` excludes `{action}`", s.raw()),
+                ),
+                (None, true) => Check::new(
+                    Part::Action,
+                    Status::Pass,
+                    None,
+                    format!("`{key}` ({}) does not exclude `{action}`", all.join(", ")),
+                ),
             });
         }
         if action_matches {
@@ -139,9 +186,34 @@ impl Engine {
             } else {
                 Outcome::NoEffect
             };
-            let effect = if st.effect == Effect::Allow { "Allow" } else { "Deny" };
-            checks.insert(0, Check::new(Part::Rule, Status::Pass, Some(effect), format!("`Effect`: `{effect}`")));
-            t.entries.push(Entry { kind: Kind::Statement, outcome, decisive: false, policy: Some(policy.to_owned()), file, line, pointer, statement, via: Some(via.to_string()), action: action.to_owned(), role: None, checks });
+            let effect = if st.effect == Effect::Allow {
+                "Allow"
+            } else {
+                "Deny"
+            };
+            checks.insert(
+                0,
+                Check::new(
+                    Part::Rule,
+                    Status::Pass,
+                    Some(effect),
+                    format!("`Effect`: `{effect}`"),
+                ),
+            );
+            t.entries.push(Entry {
+                kind: Kind::Statement,
+                outcome,
+                decisive: false,
+                policy: Some(policy.to_owned()),
+                file,
+                line,
+                pointer,
+                statement,
+                via: Some(via.to_string()),
+                action: action.to_owned(),
+                role: None,
+                checks,
+            });
         }
         (allows, denies)
     }
@@ -150,7 +222,21 @@ impl Engine {
 fn reading_note(c: Check, reading: Reading) -> Check {
     match reading {
         Reading::Documented => c,
-        Reading::LiteralUnsupported => Check { detail: format!("{} (`?` is undocumented: read literally here, the safe reading)", c.detail), ..c }.inferred(),
-        Reading::WildcardUnsupported => Check { detail: format!("{} (`?` is undocumented: read as a one-character wildcard here, the safe reading)", c.detail), ..c }.inferred(),
+        Reading::LiteralUnsupported => Check {
+            detail: format!(
+                "{} (`?` is undocumented: read literally here, the safe reading)",
+                c.detail
+            ),
+            ..c
+        }
+        .inferred(),
+        Reading::WildcardUnsupported => Check {
+            detail: format!(
+                "{} (`?` is undocumented: read as a one-character wildcard here, the safe reading)",
+                c.detail
+            ),
+            ..c
+        }
+        .inferred(),
     }
 }

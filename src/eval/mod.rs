@@ -14,7 +14,9 @@ use crate::compile::Engine;
 use crate::error::Error;
 use crate::model::request::Request;
 use crate::model::urn::{IdentityUrn, ResourceUrn};
-pub use trace::{Check, Decision, Echo, Entry, Kind, Outcome, Part, Reason, Response, RoleRow, Status, Verdict};
+pub use trace::{
+    Check, Decision, Echo, Entry, Kind, Outcome, Part, Reason, Response, RoleRow, Status, Verdict,
+};
 
 /// Who is asking.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +58,14 @@ impl Prepared {
             Principal::EimRoot => Some(String::from("root")),
             Principal::Caller => None,
         };
-        Echo { cloud: self.cloud(), identity, action: self.action.clone(), resource: self.resource.clone(), context: self.context.clone(), at: self.at.to_string() }
+        Echo {
+            cloud: self.cloud(),
+            identity,
+            action: self.action.clone(),
+            resource: self.resource.clone(),
+            context: self.context.clone(),
+            at: self.at.to_string(),
+        }
     }
 }
 
@@ -80,14 +89,26 @@ impl Engine {
     /// are well-formed and known. Errors are usage errors (exit 2).
     pub fn prepare(&self, req: &Request) -> Result<Prepared, Error> {
         let bad = |m: String| Err(Error::Usage(m));
-        if req.action.is_empty() || req.action.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return bad(format!("the action `{}` is empty or contains white space", req.action));
+        if req.action.is_empty()
+            || req
+                .action
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+        {
+            return bad(format!(
+                "the action `{}` is empty or contains white space",
+                req.action
+            ));
         }
         if req.action.contains('*') {
             return bad(format!("the action `{}` contains `*`; a request names one concrete action (use `policy-sim audit` for patterns)", req.action));
         }
         let at = match &req.at {
-            Some(s) => s.parse::<jiff::Timestamp>().map_err(|_| Error::Usage(format!("`{s}` is not an RFC 3339 date-time; write it like `2026-06-01T12:00:00Z`")))?,
+            Some(s) => s.parse::<jiff::Timestamp>().map_err(|_| {
+                Error::Usage(format!(
+                    "`{s}` is not an RFC 3339 date-time; write it like `2026-06-01T12:00:00Z`"
+                ))
+            })?,
             None => self.default_at,
         };
         for (k, v) in &req.context {
@@ -97,7 +118,9 @@ impl Engine {
         }
         let set = &self.set;
         let principal = match req.identity.as_deref() {
-            Some(id) if id.starts_with("urn:") => Principal::Ovh(IdentityUrn::parse(id).map_err(Error::Usage)?),
+            Some(id) if id.starts_with("urn:") => {
+                Principal::Ovh(IdentityUrn::parse(id).map_err(Error::Usage)?)
+            }
             Some(id) if id.starts_with("orn:") => self.eim_identity_from_orn(id)?,
             Some(id) => {
                 if set.eim_account.users.contains_key(id) {
@@ -140,18 +163,34 @@ impl Engine {
                 (r.map(str::to_owned), None)
             }
         };
-        Ok(Prepared { principal, action: req.action.clone(), resource, resource_type, context: req.context.clone(), at })
+        Ok(Prepared {
+            principal,
+            action: req.action.clone(),
+            resource,
+            resource_type,
+            context: req.context.clone(),
+            at,
+        })
     }
 
     fn eim_identity_from_orn(&self, orn: &str) -> Result<Principal, Error> {
         let form = "expected `orn:ows:idauth::{account}:user/{name}` or `orn:ows:idauth::{account}:account`";
         let mut parts = orn.splitn(6, ':');
-        let (Some("orn"), Some("ows"), Some("idauth" | "iam"), Some(""), Some(account), Some(rest)) = (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next()) else {
+        let (Some("orn"), Some("ows"), Some("idauth" | "iam"), Some(""), Some(account), Some(rest)) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
             return Err(Error::Usage(format!("malformed ORN `{orn}`; {form}")));
         };
         if let Some(known) = &self.set.eim_account.account_id {
             if **known != *account {
-                return Err(Error::Usage(format!("ORN `{orn}` is for account `{account}`, but the account file is for `{known}`")));
+                return Err(Error::Usage(format!(
+                    "ORN `{orn}` is for account `{account}`, but the account file is for `{known}`"
+                )));
             }
         }
         if rest == "account" || rest == "root" {
@@ -164,7 +203,9 @@ impl Engine {
         if self.set.eim_account.users.contains_key(name) {
             Ok(Principal::EimUser(name.into()))
         } else {
-            Err(Error::Usage(format!("unknown EIM user `{name}` (from `{orn}`): the account file does not define it")))
+            Err(Error::Usage(format!(
+                "unknown EIM user `{name}` (from `{orn}`): the account file does not define it"
+            )))
         }
     }
 
@@ -178,7 +219,10 @@ impl Engine {
 
     /// Decide and explain.
     pub fn explain(&self, req: &Prepared) -> Response {
-        let mut tracer = Tracer { entries: Vec::new(), notes: Vec::new() };
+        let mut tracer = Tracer {
+            entries: Vec::new(),
+            notes: Vec::new(),
+        };
         let (decision, missing_context) = match &req.principal {
             Principal::Ovh(id) => self.ovh_decide(req, id, Some(&mut tracer)),
             _ => (self.eim_decide(req, Some(&mut tracer)), Vec::new()),
@@ -199,7 +243,10 @@ impl Engine {
     }
 
     /// Where an entry's location is: file, line, pointer.
-    pub(crate) fn locate(&self, loc: &crate::source::Loc) -> (Option<String>, Option<usize>, Option<String>) {
+    pub(crate) fn locate(
+        &self,
+        loc: &crate::source::Loc,
+    ) -> (Option<String>, Option<usize>, Option<String>) {
         let pos = self.set.sources.position(loc);
         let line = pos.inside.as_ref().and_then(|o| o.line).or(pos.line);
         (Some(pos.file), line, Some(loc.pointer.clone()))

@@ -33,10 +33,19 @@ struct Effect {
 }
 
 impl Engine {
-    pub(super) fn ovh_decide(&self, req: &Prepared, id: &IdentityUrn, mut tr: Option<&mut Tracer>) -> (Decision, Vec<String>) {
+    pub(super) fn ovh_decide(
+        &self,
+        req: &Prepared,
+        id: &IdentityUrn,
+        mut tr: Option<&mut Tracer>,
+    ) -> (Decision, Vec<String>) {
         let set = &self.set;
         let mut missing = Vec::new();
-        let group = if id.kind == IdentityKind::User { set.membership.user_group.get(&*id.raw).map(|(g, _)| &**g) } else { None };
+        let group = if id.kind == IdentityKind::User {
+            set.membership.user_group.get(&*id.raw).map(|(g, _)| &**g)
+        } else {
+            None
+        };
         let unknown_group = id.kind == IdentityKind::User && group.is_none();
         if let Some(t) = tr.as_deref_mut() {
             if unknown_group {
@@ -52,7 +61,16 @@ impl Engine {
         let matrix = &*set.matrix;
         let decision = match matrix.permission_index(&req.action) {
             None => {
-                let e = self.ovh_action(req, id, group, unknown_group, &req.action, None, &mut missing, tr.as_deref_mut());
+                let e = self.ovh_action(
+                    req,
+                    id,
+                    group,
+                    unknown_group,
+                    &req.action,
+                    None,
+                    &mut missing,
+                    tr.as_deref_mut(),
+                );
                 mark(tr.as_deref_mut(), 0, e.denies, e.allows);
                 if e.denies {
                     Decision::EXPLICIT_DENY
@@ -65,7 +83,8 @@ impl Engine {
             Some(pi) => {
                 let permission = matrix.permissions.get(pi);
                 if let Some(t) = tr.as_deref_mut() {
-                    let carriers: Vec<&str> = matrix.roles_carrying(pi).map(|r| &*r.action).collect();
+                    let carriers: Vec<&str> =
+                        matrix.roles_carrying(pi).map(|r| &*r.action).collect();
                     t.entries.push(Entry {
                         kind: Kind::Matrix,
                         outcome: Outcome::Info,
@@ -103,7 +122,16 @@ impl Engine {
                         row: matrix.row(role).into_iter().map(str::to_owned).collect(),
                         matrix: matrix.origin.clone(),
                     });
-                    let e = self.ovh_action(req, id, group, unknown_group, &role.action, row, &mut missing, tr.as_deref_mut());
+                    let e = self.ovh_action(
+                        req,
+                        id,
+                        group,
+                        unknown_group,
+                        &role.action,
+                        row,
+                        &mut missing,
+                        tr.as_deref_mut(),
+                    );
                     if e.allows && !e.denies {
                         any_allow = true;
                         mark(tr.as_deref_mut(), start, false, true);
@@ -123,7 +151,12 @@ impl Engine {
         if let Some(t) = tr {
             if t.entries.iter().all(|e| e.kind != Kind::Policy) {
                 let n = set.ovh_policies.len();
-                t.note(format!("no policy names `{id}`{}: {n} policies loaded, none applies (default deny)", group.map(|g| format!(" or its group `{g}`")).unwrap_or_default()));
+                t.note(format!(
+                    "no policy names `{id}`{}: {n} policies loaded, none applies (default deny)",
+                    group
+                        .map(|g| format!(" or its group `{g}`"))
+                        .unwrap_or_default()
+                ));
             }
         }
         (decision, missing)
@@ -146,9 +179,22 @@ impl Engine {
         let via_group = group.map_or(&[][..], |g| self.ovh_candidates(g));
         let mut total = Effect::default();
         for idx in merge_sorted(direct, via_group) {
-            let reach = if direct.binary_search(&idx).is_ok() { Reach::Direct } else { Reach::Group(group.unwrap_or("")) };
+            let reach = if direct.binary_search(&idx).is_ok() {
+                Reach::Direct
+            } else {
+                Reach::Group(group.unwrap_or(""))
+            };
             if let Some(p) = self.set.ovh_policies.get(idx as usize) {
-                let e = self.ovh_policy(req, id, p, reach, action, role.as_ref(), missing, tr.as_deref_mut());
+                let e = self.ovh_policy(
+                    req,
+                    id,
+                    p,
+                    reach,
+                    action,
+                    role.as_ref(),
+                    missing,
+                    tr.as_deref_mut(),
+                );
                 total.allows |= e.allows;
                 total.denies |= e.denies;
             }
@@ -157,9 +203,20 @@ impl Engine {
             let prefix = format!("urn:v1:{}:identity:group:{}/", id.region, id.account);
             for (i, p) in self.set.ovh_policies.iter().enumerate() {
                 let names_group = p.identities.iter().any(|(x, _)| x.starts_with(&prefix));
-                let already = direct.binary_search(&u32::try_from(i).unwrap_or(u32::MAX)).is_ok();
+                let already = direct
+                    .binary_search(&u32::try_from(i).unwrap_or(u32::MAX))
+                    .is_ok();
                 if names_group && !already {
-                    let e = self.ovh_policy(req, id, p, Reach::MaybeGroup, action, role.as_ref(), missing, tr.as_deref_mut());
+                    let e = self.ovh_policy(
+                        req,
+                        id,
+                        p,
+                        Reach::MaybeGroup,
+                        action,
+                        role.as_ref(),
+                        missing,
+                        tr.as_deref_mut(),
+                    );
                     total.denies |= e.denies;
                 }
             }
@@ -200,32 +257,66 @@ impl Engine {
                     break 'eval;
                 }
                 if on {
-                    checks.push(Check::new(Part::Expiry, Status::Pass, None, format!("expires at {until}, after the evaluation time {}", req.at)));
+                    checks.push(Check::new(
+                        Part::Expiry,
+                        Status::Pass,
+                        None,
+                        format!("expires at {until}, after the evaluation time {}", req.at),
+                    ));
                 }
             }
-            let grant_res = p.resources.iter().find(|r| self.resource_matches(r, resource, Side::Grant));
-            let restrict_res = p.resources.iter().find(|r| self.resource_matches(r, resource, Side::Restrict));
+            let grant_res = p
+                .resources
+                .iter()
+                .find(|r| self.resource_matches(r, resource, Side::Grant));
+            let restrict_res = p
+                .resources
+                .iter()
+                .find(|r| self.resource_matches(r, resource, Side::Restrict));
             let Some(restrict_res) = restrict_res else {
                 if on {
                     let pats: Vec<&str> = p.resources.iter().map(resource_text).collect();
-                    checks.push(Check::new(Part::Resource, Status::Fail, None, format!("no resource pattern matches `{resource}` (patterns: {})", pats.join(", "))));
+                    checks.push(Check::new(
+                        Part::Resource,
+                        Status::Fail,
+                        None,
+                        format!(
+                            "no resource pattern matches `{resource}` (patterns: {})",
+                            pats.join(", ")
+                        ),
+                    ));
                 }
                 break 'eval;
             };
             if on {
-                checks.push(resource_check(grant_res.unwrap_or(restrict_res), grant_res.is_some(), &self.set));
+                checks.push(resource_check(
+                    grant_res.unwrap_or(restrict_res),
+                    grant_res.is_some(),
+                    &self.set,
+                ));
             }
             // Denies: the policy's own and its permission groups'.
-            let deny = find(&p.permissions.deny, action, Side::Restrict).map(|s| (s, None)).or_else(|| {
-                p.groups.iter().find_map(|(g, _)| self.set.permission_groups.get(*g).and_then(|g| find(&g.permissions.deny, action, Side::Restrict).map(|s| (s, Some(&*g.name)))))
-            });
+            let deny = find(&p.permissions.deny, action, Side::Restrict)
+                .map(|s| (s, None))
+                .or_else(|| {
+                    p.groups.iter().find_map(|(g, _)| {
+                        self.set.permission_groups.get(*g).and_then(|g| {
+                            find(&g.permissions.deny, action, Side::Restrict)
+                                .map(|s| (s, Some(&*g.name)))
+                        })
+                    })
+                });
             // Allows: the policy's allow minus its except; each permission group on its own.
             let mut excepted: Vec<(&Spec, Option<&str>)> = Vec::new();
             let mut allow = None;
             if grant_res.is_some() && reach != Reach::MaybeGroup {
                 allow = scope_allows(&p.permissions, action, None, &mut excepted);
                 if allow.is_none() {
-                    allow = p.groups.iter().find_map(|(g, _)| self.set.permission_groups.get(*g).and_then(|g| scope_allows(&g.permissions, action, Some(&g.name), &mut excepted)));
+                    allow = p.groups.iter().find_map(|(g, _)| {
+                        self.set.permission_groups.get(*g).and_then(|g| {
+                            scope_allows(&g.permissions, action, Some(&g.name), &mut excepted)
+                        })
+                    });
                 }
             }
             if on {
@@ -237,12 +328,28 @@ impl Engine {
                     None => checks.push(Check::new(Part::Action, Status::Fail, None, format!("no allow pattern matches `{action}`"))),
                 }
                 for (s, g) in &excepted {
-                    let scope = g.map_or_else(|| String::from("this policy's allow"), |g| format!("permission group `{g}`"));
+                    let scope = g.map_or_else(
+                        || String::from("this policy's allow"),
+                        |g| format!("permission group `{g}`"),
+                    );
                     checks.push(spec_check(Part::Except, s, Side::Restrict, format!("except `{}` removes `{action}` from {scope} (except acts only within its own policy or group)", s.raw())));
                 }
                 match deny {
-                    Some((s, None)) => checks.push(spec_check(Part::Deny, s, Side::Restrict, format!("deny `{}` matches `{action}`", s.raw()))),
-                    Some((s, Some(g))) => checks.push(spec_check(Part::Deny, s, Side::Restrict, format!("permission group `{g}` denies `{action}` through `{}`", s.raw()))),
+                    Some((s, None)) => checks.push(spec_check(
+                        Part::Deny,
+                        s,
+                        Side::Restrict,
+                        format!("deny `{}` matches `{action}`", s.raw()),
+                    )),
+                    Some((s, Some(g))) => checks.push(spec_check(
+                        Part::Deny,
+                        s,
+                        Side::Restrict,
+                        format!(
+                            "permission group `{g}` denies `{action}` through `{}`",
+                            s.raw()
+                        ),
+                    )),
                     None => {}
                 }
             }
@@ -253,7 +360,11 @@ impl Engine {
             let truth = match &p.conditions {
                 None => Truth::True,
                 Some((c, _)) => {
-                    let env = Env { context: &req.context, at: req.at, resource_type: req.resource_type.as_deref() };
+                    let env = Env {
+                        context: &req.context,
+                        at: req.at,
+                        resource_type: req.resource_type.as_deref(),
+                    };
                     let mut keys = Vec::new();
                     let t = c.eval(&env, &mut keys);
                     for k in &keys {
@@ -295,9 +406,24 @@ impl Engine {
             let via = match reach {
                 Reach::Direct => None,
                 Reach::Group(g) => Some(format!("group `{g}`")),
-                Reach::MaybeGroup => Some(String::from("a group of the same account (membership unknown)")),
+                Reach::MaybeGroup => Some(String::from(
+                    "a group of the same account (membership unknown)",
+                )),
             };
-            t.entries.push(Entry { kind: Kind::Policy, outcome, decisive: false, policy: Some(p.name.to_string()), file, line, pointer, statement: None, via, action: action.to_owned(), role: role.cloned(), checks });
+            t.entries.push(Entry {
+                kind: Kind::Policy,
+                outcome,
+                decisive: false,
+                policy: Some(p.name.to_string()),
+                file,
+                line,
+                pointer,
+                statement: None,
+                via,
+                action: action.to_owned(),
+                role: role.cloned(),
+                checks,
+            });
         }
         effect
     }
@@ -305,7 +431,11 @@ impl Engine {
     fn resource_matches(&self, r: &ResourceEntry, resource: &str, side: Side) -> bool {
         match r {
             ResourceEntry::Pattern(s) => s.matches(resource, side),
-            ResourceEntry::Group { group, .. } => self.set.resource_groups.get(*group).is_some_and(|g| g.members.iter().any(|m| **m == *resource)),
+            ResourceEntry::Group { group, .. } => self
+                .set
+                .resource_groups
+                .get(*group)
+                .is_some_and(|g| g.members.iter().any(|m| **m == *resource)),
         }
     }
 }
@@ -315,7 +445,12 @@ fn find<'a>(list: &'a [Spec], action: &str, side: Side) -> Option<&'a Spec> {
 }
 
 /// One scope's allow minus its except; an except that removes the action is recorded.
-fn scope_allows<'a>(p: &'a Permissions, action: &str, group: Option<&'a str>, excepted: &mut Vec<(&'a Spec, Option<&'a str>)>) -> Option<(&'a Spec, Option<&'a str>)> {
+fn scope_allows<'a>(
+    p: &'a Permissions,
+    action: &str,
+    group: Option<&'a str>,
+    excepted: &mut Vec<(&'a Spec, Option<&'a str>)>,
+) -> Option<(&'a Spec, Option<&'a str>)> {
     let allow = find(&p.allow, action, Side::Grant)?;
     if let Some(ex) = find(&p.except, action, Side::Restrict) {
         excepted.push((ex, group));
@@ -335,14 +470,32 @@ fn resource_check(r: &ResourceEntry, grant: bool, set: &crate::model::PolicySet)
     match r {
         ResourceEntry::Pattern(s) => {
             if grant {
-                spec_check(Part::Resource, s, Side::Grant, format!("resource `{}` matches", s.raw()))
+                spec_check(
+                    Part::Resource,
+                    s,
+                    Side::Grant,
+                    format!("resource `{}` matches", s.raw()),
+                )
             } else {
-                spec_check(Part::Resource, s, Side::Restrict, format!("resource `{}` matches only as a wildcard, so it counts for denies only", s.raw()))
+                spec_check(
+                    Part::Resource,
+                    s,
+                    Side::Restrict,
+                    format!(
+                        "resource `{}` matches only as a wildcard, so it counts for denies only",
+                        s.raw()
+                    ),
+                )
             }
         }
         ResourceEntry::Group { urn, group, .. } => {
             let name = set.resource_groups.get(*group).map_or("", |g| &*g.name);
-            Check::new(Part::Resource, Status::Pass, Some(urn), format!("the resource is a member of resource group `{name}`"))
+            Check::new(
+                Part::Resource,
+                Status::Pass,
+                Some(urn),
+                format!("the resource is a member of resource group `{name}`"),
+            )
         }
     }
 }
@@ -362,7 +515,9 @@ fn spec_check(part: Part, s: &Spec, side: Side, detail: String) -> Check {
 fn mark(tr: Option<&mut Tracer>, start: usize, denies: bool, allows: bool) {
     if let Some(t) = tr {
         for e in t.entries.iter_mut().skip(start) {
-            if (denies && e.outcome == Outcome::Denies) || (!denies && allows && e.outcome == Outcome::Allows) {
+            if (denies && e.outcome == Outcome::Denies)
+                || (!denies && allows && e.outcome == Outcome::Allows)
+            {
                 e.decisive = true;
             }
         }

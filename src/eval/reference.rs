@@ -24,7 +24,14 @@ pub fn decide(set: &PolicySet, req: &Prepared) -> (Decision, Vec<String>) {
     match &req.principal {
         Principal::Ovh(id) => {
             let mut missing = Vec::new();
-            let user_group = if id.kind == IdentityKind::User { set.membership.user_group.get(&*id.raw).map(|(g, _)| g.to_string()) } else { None };
+            let user_group = if id.kind == IdentityKind::User {
+                set.membership
+                    .user_group
+                    .get(&*id.raw)
+                    .map(|(g, _)| g.to_string())
+            } else {
+                None
+            };
             let group_unknown = id.kind == IdentityKind::User && user_group.is_none();
             let group_prefix = format!("urn:v1:{}:identity:group:{}/", id.region, id.account);
             // (allowed, denied) for one IAM action.
@@ -33,8 +40,13 @@ pub fn decide(set: &PolicySet, req: &Prepared) -> (Decision, Vec<String>) {
                 let mut denied = false;
                 for p in &set.ovh_policies {
                     let direct = p.identities.iter().any(|(x, _)| **x == *id.raw);
-                    let via_group = user_group.as_deref().is_some_and(|g| p.identities.iter().any(|(x, _)| **x == *g));
-                    let maybe = group_unknown && p.identities.iter().any(|(x, _)| x.starts_with(&group_prefix));
+                    let via_group = user_group
+                        .as_deref()
+                        .is_some_and(|g| p.identities.iter().any(|(x, _)| **x == *g));
+                    let maybe = group_unknown
+                        && p.identities
+                            .iter()
+                            .any(|(x, _)| x.starts_with(&group_prefix));
                     if !direct && !via_group && !maybe {
                         continue;
                     }
@@ -87,7 +99,13 @@ pub fn decide(set: &PolicySet, req: &Prepared) -> (Decision, Vec<String>) {
 }
 
 /// (allows, denies) of one OVHcloud policy for one action.
-fn policy_effect(set: &PolicySet, p: &Policy, req: &Prepared, action: &str, missing: &mut Vec<String>) -> (bool, bool) {
+fn policy_effect(
+    set: &PolicySet,
+    p: &Policy,
+    req: &Prepared,
+    action: &str,
+    missing: &mut Vec<String>,
+) -> (bool, bool) {
     if let Some((until, _)) = &p.expired_at {
         if req.at > *until {
             return (false, false);
@@ -97,26 +115,61 @@ fn policy_effect(set: &PolicySet, p: &Policy, req: &Prepared, action: &str, miss
     let res = |granting: bool| {
         p.resources.iter().any(|r| match r {
             ResourceEntry::Pattern(s) => ovh_match(s, resource, granting),
-            ResourceEntry::Group { group, .. } => set.resource_groups.get(*group).is_some_and(|g| g.members.iter().any(|m| **m == *resource)),
+            ResourceEntry::Group { group, .. } => set
+                .resource_groups
+                .get(*group)
+                .is_some_and(|g| g.members.iter().any(|m| **m == *resource)),
         })
     };
-    let scope = |perms: &Permissions| perms.allow.iter().any(|s| ovh_match(s, action, true)) && !perms.except.iter().any(|s| ovh_match(s, action, false));
-    let groups = || p.groups.iter().filter_map(|(g, _)| set.permission_groups.get(*g));
-    let would_allow = res(true) && (scope(&p.permissions) || groups().any(|g| scope(&g.permissions)));
-    let would_deny = res(false) && (p.permissions.deny.iter().any(|s| ovh_match(s, action, false)) || groups().any(|g| g.permissions.deny.iter().any(|s| ovh_match(s, action, false))));
+    let scope = |perms: &Permissions| {
+        perms.allow.iter().any(|s| ovh_match(s, action, true))
+            && !perms.except.iter().any(|s| ovh_match(s, action, false))
+    };
+    let groups = || {
+        p.groups
+            .iter()
+            .filter_map(|(g, _)| set.permission_groups.get(*g))
+    };
+    let would_allow =
+        res(true) && (scope(&p.permissions) || groups().any(|g| scope(&g.permissions)));
+    let would_deny = res(false)
+        && (p
+            .permissions
+            .deny
+            .iter()
+            .any(|s| ovh_match(s, action, false))
+            || groups().any(|g| {
+                g.permissions
+                    .deny
+                    .iter()
+                    .any(|s| ovh_match(s, action, false))
+            }));
     if !would_allow && !would_deny {
         return (false, false);
     }
     let truth = match &p.conditions {
         None => Truth::True,
-        Some((c, _)) => c.eval(&Env { context: &req.context, at: req.at, resource_type: req.resource_type.as_deref() }, missing),
+        Some((c, _)) => c.eval(
+            &Env {
+                context: &req.context,
+                at: req.at,
+                resource_type: req.resource_type.as_deref(),
+            },
+            missing,
+        ),
     };
-    (would_allow && truth == Truth::True, would_deny && truth != Truth::False)
+    (
+        would_allow && truth == Truth::True,
+        would_deny && truth != Truth::False,
+    )
 }
 
 fn eim(set: &PolicySet, req: &Prepared) -> Decision {
     let action = req.action.as_str();
-    if NEVER_FOR_EIM_USERS.iter().any(|s| action.split(':').next() == Some(*s)) {
+    if NEVER_FOR_EIM_USERS
+        .iter()
+        .any(|s| action.split(':').next() == Some(*s))
+    {
         return Decision::IMPLICIT_DENY;
     }
     // The user's documents, straight from the account.
@@ -127,11 +180,20 @@ fn eim(set: &PolicySet, req: &Prepared) -> Decision {
             let account = &set.eim_account;
             if let Some(user) = account.users.get(name) {
                 docs.extend(&user.inline);
-                docs.extend(user.linked.iter().filter_map(|(n, _)| account.policies.get(n).map(|m| m.document)));
+                docs.extend(
+                    user.linked
+                        .iter()
+                        .filter_map(|(n, _)| account.policies.get(n).map(|m| m.document)),
+                );
                 for g in &user.groups {
                     if let Some(group) = account.groups.get(g) {
                         docs.extend(&group.inline);
-                        docs.extend(group.linked.iter().filter_map(|(n, _)| account.policies.get(n).map(|m| m.document)));
+                        docs.extend(
+                            group
+                                .linked
+                                .iter()
+                                .filter_map(|(n, _)| account.policies.get(n).map(|m| m.document)),
+                        );
                     }
                 }
             }
@@ -140,11 +202,17 @@ fn eim(set: &PolicySet, req: &Prepared) -> Decision {
     }
     let mut allowed = false;
     for d in docs {
-        let Some(doc) = set.eim_documents.get(d) else { continue };
+        let Some(doc) = set.eim_documents.get(d) else {
+            continue;
+        };
         for st in &doc.statements {
             let negated = st.actions.negated;
             let broad = (st.effect == Effect::Deny) != negated;
-            let any = st.actions.patterns.iter().any(|s| reference_match(s.raw(), action, broad, broad));
+            let any = st
+                .actions
+                .patterns
+                .iter()
+                .any(|s| reference_match(s.raw(), action, broad, broad));
             if any == negated {
                 continue;
             }

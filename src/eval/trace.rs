@@ -39,9 +39,18 @@ pub struct Decision {
 }
 
 impl Decision {
-    pub const IMPLICIT_DENY: Decision = Decision { decision: Verdict::Deny, reason: Reason::ImplicitDeny };
-    pub const EXPLICIT_DENY: Decision = Decision { decision: Verdict::Deny, reason: Reason::ExplicitDeny };
-    pub const EXPLICIT_ALLOW: Decision = Decision { decision: Verdict::Allow, reason: Reason::ExplicitAllow };
+    pub const IMPLICIT_DENY: Decision = Decision {
+        decision: Verdict::Deny,
+        reason: Reason::ImplicitDeny,
+    };
+    pub const EXPLICIT_DENY: Decision = Decision {
+        decision: Verdict::Deny,
+        reason: Reason::ExplicitDeny,
+    };
+    pub const EXPLICIT_ALLOW: Decision = Decision {
+        decision: Verdict::Allow,
+        reason: Reason::ExplicitAllow,
+    };
 
     pub fn allowed(self) -> bool {
         self.decision == Verdict::Allow
@@ -79,7 +88,10 @@ pub struct Response {
 
 impl Response {
     pub fn decision(&self) -> Decision {
-        Decision { decision: self.decision, reason: self.reason }
+        Decision {
+            decision: self.decision,
+            reason: self.reason,
+        }
     }
 }
 
@@ -189,8 +201,19 @@ pub struct Check {
 }
 
 impl Check {
-    pub fn new(part: Part, status: Status, pattern: Option<&str>, detail: impl Into<String>) -> Check {
-        Check { part, status, pattern: pattern.map(str::to_owned), detail: detail.into(), inferred: false }
+    pub fn new(
+        part: Part,
+        status: Status,
+        pattern: Option<&str>,
+        detail: impl Into<String>,
+    ) -> Check {
+        Check {
+            part,
+            status,
+            pattern: pattern.map(str::to_owned),
+            detail: detail.into(),
+            inferred: false,
+        }
     }
 
     pub fn inferred(mut self) -> Check {

@@ -22,7 +22,9 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_file_bytes: 256 * 1024 * 1024 }
+        Limits {
+            max_file_bytes: 256 * 1024 * 1024,
+        }
     }
 }
 
@@ -67,14 +69,20 @@ impl Loaded {
                     any = true;
                     match entry {
                         Ok(p) => self.add_existing(&p, role, &mut HashSet::new()),
-                        Err(e) => self.problems.push(Problem::file(e.path().display().to_string(), format!("cannot read: {}", e.error()))),
+                        Err(e) => self.problems.push(Problem::file(
+                            e.path().display().to_string(),
+                            format!("cannot read: {}", e.error()),
+                        )),
                     }
                 }
                 if !any {
-                    self.problems.push(Problem::file(path, "the pattern matches no file"));
+                    self.problems
+                        .push(Problem::file(path, "the pattern matches no file"));
                 }
             }
-            Err(e) => self.problems.push(Problem::file(path, format!("invalid glob pattern: {e}"))),
+            Err(e) => self
+                .problems
+                .push(Problem::file(path, format!("invalid glob pattern: {e}"))),
         }
     }
 
@@ -83,22 +91,31 @@ impl Loaded {
         let meta = match std::fs::metadata(path) {
             Ok(m) => m,
             Err(e) => {
-                let why = if e.kind() == std::io::ErrorKind::NotFound { String::from("no such file or directory") } else { e.to_string() };
-                self.problems.push(Problem::file(name, format!("cannot read: {why}")));
+                let why = if e.kind() == std::io::ErrorKind::NotFound {
+                    String::from("no such file or directory")
+                } else {
+                    e.to_string()
+                };
+                self.problems
+                    .push(Problem::file(name, format!("cannot read: {why}")));
                 return;
             }
         };
         if meta.is_dir() {
             let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
             if !seen.insert(canonical) {
-                self.problems.push(Problem::file(name, "directory visited twice: a symbolic link loop; it was read once"));
+                self.problems.push(Problem::file(
+                    name,
+                    "directory visited twice: a symbolic link loop; it was read once",
+                ));
                 return;
             }
             let before = self.files.len() + self.problems.len();
             let mut entries: Vec<PathBuf> = match std::fs::read_dir(path) {
                 Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
                 Err(e) => {
-                    self.problems.push(Problem::file(name, format!("cannot read directory: {e}")));
+                    self.problems
+                        .push(Problem::file(name, format!("cannot read directory: {e}")));
                     return;
                 }
             };
@@ -107,26 +124,39 @@ impl Loaded {
                 if entry.is_dir() || entry.extension().is_some_and(|x| x == "json") {
                     self.add_existing(&entry, role, seen);
                 } else if std::fs::symlink_metadata(&entry).is_ok() && !entry.exists() {
-                    self.problems.push(Problem::file(entry.display().to_string(), "broken symbolic link"));
+                    self.problems.push(Problem::file(
+                        entry.display().to_string(),
+                        "broken symbolic link",
+                    ));
                 }
             }
             if self.files.len() + self.problems.len() == before {
                 self.problems.push(
-                    Problem::file(name, "the directory holds no `*.json` file").help("pass the files holding the policies, or the directory they are in"),
+                    Problem::file(name, "the directory holds no `*.json` file")
+                        .help("pass the files holding the policies, or the directory they are in"),
                 );
             }
             return;
         }
         if meta.len() > self.limits.max_file_bytes {
-            self.problems.push(Problem::file(
-                name,
-                format!("file is {} bytes, over the limit of {} bytes", meta.len(), self.limits.max_file_bytes),
-            ).help("raise the limit with --max-file-size if the file is trusted"));
+            self.problems.push(
+                Problem::file(
+                    name,
+                    format!(
+                        "file is {} bytes, over the limit of {} bytes",
+                        meta.len(),
+                        self.limits.max_file_bytes
+                    ),
+                )
+                .help("raise the limit with --max-file-size if the file is trusted"),
+            );
             return;
         }
         match std::fs::read(path) {
             Ok(bytes) => self.add_bytes(&name, bytes, role),
-            Err(e) => self.problems.push(Problem::file(name, format!("cannot read: {e}"))),
+            Err(e) => self
+                .problems
+                .push(Problem::file(name, format!("cannot read: {e}"))),
         }
     }
 
@@ -136,7 +166,8 @@ impl Loaded {
             Ok(t) => t,
             Err(e) => {
                 let valid = e.utf8_error().valid_up_to();
-                let prefix = String::from_utf8_lossy(e.as_bytes().get(..valid).unwrap_or_default()).into_owned();
+                let prefix = String::from_utf8_lossy(e.as_bytes().get(..valid).unwrap_or_default())
+                    .into_owned();
                 let (line, column) = crate::source::line_column(&prefix, prefix.len());
                 self.files.push(name.to_owned());
                 let id = self.sources.add(name, prefix, None);
@@ -156,7 +187,9 @@ impl Loaded {
         self.files.push(name.to_owned());
         let id = self.sources.add(name, text, None);
         let root = Loc::new(id, "");
-        let Some(source) = self.sources.get(id) else { return };
+        let Some(source) = self.sources.get(id) else {
+            return;
+        };
         let text = source.text.clone();
         if text.starts_with('\u{feff}') {
             self.problems.push(
@@ -167,7 +200,10 @@ impl Loaded {
         }
         let first = text.bytes().find(|b| !b.is_ascii_whitespace());
         match (first, role) {
-            (None, _) => self.problems.push(Problem::at(root, "file is empty; expected a JSON object or array")),
+            (None, _) => self.problems.push(Problem::at(
+                root,
+                "file is empty; expected a JSON object or array",
+            )),
             (Some(b'['), Role::Policies) => {
                 if let Some(items) = self.parse::<Vec<raw::OvhObject>>(&text, &root) {
                     for (i, item) in items.into_iter().enumerate() {
@@ -177,19 +213,25 @@ impl Loaded {
             }
             (Some(b'{'), _) => self.add_object(name, &text, root, role),
             (Some(_), Role::Account) => {
-                self.problems.push(Problem::at(root, "an account file is a JSON object").help(ACCOUNT_HELP));
+                self.problems
+                    .push(Problem::at(root, "an account file is a JSON object").help(ACCOUNT_HELP));
             }
             (Some(_), Role::Policies) => {
                 // Not an object or array: let the JSON parser say what is wrong, or say what was expected.
                 if self.parse::<serde_json::Value>(&text, &root).is_some() {
-                    self.problems.push(Problem::at(root, "expected a JSON object or array of policies, found a bare value"));
+                    self.problems.push(Problem::at(
+                        root,
+                        "expected a JSON object or array of policies, found a bare value",
+                    ));
                 }
             }
         }
     }
 
     fn add_object(&mut self, name: &str, text: &str, root: Loc, role: Role) {
-        let Some(raw::TopKeys(keys)) = self.parse::<raw::TopKeys>(text, &root) else { return };
+        let Some(raw::TopKeys(keys)) = self.parse::<raw::TopKeys>(text, &root) else {
+            return;
+        };
         let has = |k: &str| keys.iter().any(|x| x == k);
         let eim_account = has("Users") || has("UserGroups") || has("Policies") || has("AccountId");
         let ovh_account = has("users") && has("account");
@@ -245,28 +287,48 @@ impl Loaded {
     }
 
     /// An EIM document given as a JSON string (as the API returns `Body` / `PolicyDocument`) or as an object.
-    pub fn embedded_document(&mut self, value: serde_json::Value, at: Loc) -> Option<(raw::EimDocument, Loc)> {
+    pub fn embedded_document(
+        &mut self,
+        value: serde_json::Value,
+        at: Loc,
+    ) -> Option<(raw::EimDocument, Loc)> {
         match value {
             serde_json::Value::String(s) => {
-                let id = self.sources.add(format!("{} (embedded)", self.sources.file_name(at.source)), s, Some(at));
+                let id = self.sources.add(
+                    format!("{} (embedded)", self.sources.file_name(at.source)),
+                    s,
+                    Some(at),
+                );
                 let root = Loc::new(id, "");
                 let text = self.sources.get(id)?.text.clone();
                 if text.trim().is_empty() {
                     self.problems.push(Problem::at(root, "the policy document string is empty; expected a JSON document `{\"Statement\": [...]}`"));
                     return None;
                 }
-                self.parse::<raw::EimDocument>(&text, &root).map(|d| (d, root))
+                self.parse::<raw::EimDocument>(&text, &root)
+                    .map(|d| (d, root))
             }
-            serde_json::Value::Object(_) => match serde_path_to_error::deserialize::<_, raw::EimDocument>(value) {
-                Ok(doc) => Some((doc, at)),
-                Err(e) => {
-                    let pointer = format!("{}{}", at.pointer, pointer_of_path(e.path()));
-                    self.problems.push(shape_problem(Loc::new(at.source, pointer), &e.into_inner().to_string()));
-                    None
+            serde_json::Value::Object(_) => {
+                match serde_path_to_error::deserialize::<_, raw::EimDocument>(value) {
+                    Ok(doc) => Some((doc, at)),
+                    Err(e) => {
+                        let pointer = format!("{}{}", at.pointer, pointer_of_path(e.path()));
+                        self.problems.push(shape_problem(
+                            Loc::new(at.source, pointer),
+                            &e.into_inner().to_string(),
+                        ));
+                        None
+                    }
                 }
-            },
+            }
             other => {
-                self.problems.push(Problem::at(at, format!("expected a policy document (a JSON string or object), found {}", kind_of(&other))));
+                self.problems.push(Problem::at(
+                    at,
+                    format!(
+                        "expected a policy document (a JSON string or object), found {}",
+                        kind_of(&other)
+                    ),
+                ));
                 None
             }
         }
@@ -287,7 +349,8 @@ impl Loaded {
             Err(e) => {
                 let pointer = format!("{}{}", root.pointer, pointer_of_path(e.path()));
                 let inner = e.into_inner();
-                self.problems.push(json_problem(Loc::new(root.source, pointer), &inner));
+                self.problems
+                    .push(json_problem(Loc::new(root.source, pointer), &inner));
                 None
             }
         }
@@ -318,7 +381,11 @@ fn json_problem(loc: Loc, e: &serde_json::Error) -> Problem {
             } else {
                 format!("invalid JSON: {message}")
             };
-            Problem { message, at: At::LineColumn(Loc::new(loc.source, ""), e.line(), e.column()), help: None }
+            Problem {
+                message,
+                at: At::LineColumn(Loc::new(loc.source, ""), e.line(), e.column()),
+                help: None,
+            }
         }
         Category::Data => {
             let mut p = shape_problem(loc.clone(), &message);
@@ -360,7 +427,12 @@ pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     }
     candidates
         .iter()
-        .map(|c| (edit_distance(&word.to_ascii_lowercase(), &c.to_ascii_lowercase()), *c))
+        .map(|c| {
+            (
+                edit_distance(&word.to_ascii_lowercase(), &c.to_ascii_lowercase()),
+                *c,
+            )
+        })
         .filter(|(d, c)| *d <= 3.min(c.len() / 2 + 1))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)

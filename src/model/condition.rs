@@ -30,7 +30,11 @@ pub struct Test {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Subject {
     /// `date(TZ).Date|WeekDay|Hour`, computed from the evaluation time.
-    Date { tz_name: Box<str>, tz: jiff::tz::TimeZone, field: DateField },
+    Date {
+        tz_name: Box<str>,
+        tz: jiff::tz::TimeZone,
+        field: DateField,
+    },
     /// `resource.Type`, taken from the request's resource URN.
     ResourceType,
     /// Anything else (`request.IP`, `resource.Tag(env)`, `resource.Name`): from the request context.
@@ -77,11 +81,22 @@ impl Op {
 
     /// The documented spelling is upper case; the Terraform docs write `.In`, so case is ignored [obs].
     fn parse(s: &str) -> Option<Op> {
-        Op::ALL.iter().find(|(name, _)| name.eq_ignore_ascii_case(s)).map(|&(_, op)| op)
+        Op::ALL
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(s))
+            .map(|&(_, op)| op)
     }
 }
 
-const WEEKDAYS: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+const WEEKDAYS: [&str; 7] = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
 
 /// The result of evaluating a condition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,16 +171,23 @@ impl Test {
             None => Op::Eq,
         };
         let subject = if let Some(rest) = subject_text.strip_prefix("date(") {
-            let (tz_name, field) =
-                rest.split_once(").").ok_or_else(|| format!("malformed date key `{key}`; expected `date(Europe/Paris).WeekDay`"))?;
+            let (tz_name, field) = rest.split_once(").").ok_or_else(|| {
+                format!("malformed date key `{key}`; expected `date(Europe/Paris).WeekDay`")
+            })?;
             let tz = jiff::tz::db().get(tz_name).map_err(|_| format!("unknown time zone `{tz_name}` in `{key}`; expected an IANA name such as `Europe/Paris` or `UTC`"))?;
             let field = match field {
                 "Date" => DateField::Date,
                 "WeekDay" => DateField::WeekDay,
                 "Hour" => DateField::Hour,
-                other => return Err(format!("unknown date field `{other}` in `{key}`; expected `Date`, `WeekDay` or `Hour`")),
+                other => return Err(format!(
+                    "unknown date field `{other}` in `{key}`; expected `Date`, `WeekDay` or `Hour`"
+                )),
             };
-            Subject::Date { tz_name: tz_name.into(), tz, field }
+            Subject::Date {
+                tz_name: tz_name.into(),
+                tz,
+                field,
+            }
         } else if subject_text == "resource.Type" {
             Subject::ResourceType
         } else if subject_text.starts_with("request.") || subject_text.starts_with("resource.") {
@@ -176,7 +198,12 @@ impl Test {
             ));
         };
         check_value(&subject, op, value).map_err(|why| format!("condition `{key}`: {why}"))?;
-        Ok(Test { key: key.into(), subject, op, value: value.into() })
+        Ok(Test {
+            key: key.into(),
+            subject,
+            op,
+            value: value.into(),
+        })
     }
 
     /// The context key this test reads, if it reads one.
@@ -244,8 +271,12 @@ fn split_op(key: &str) -> (&str, Option<&str>) {
     }
     if let Some(i) = last_dot {
         let (subject, op) = (key.get(..i).unwrap_or(key), key.get(i + 1..).unwrap_or(""));
-        let known_subject_tail = ["IP", "Name", "Type", "Date", "WeekDay", "Hour"].contains(&op) || op.starts_with("Tag(");
-        if !known_subject_tail && !op.is_empty() && op.bytes().all(|b| b.is_ascii_alphabetic() || b == b'_') {
+        let known_subject_tail = ["IP", "Name", "Type", "Date", "WeekDay", "Hour"].contains(&op)
+            || op.starts_with("Tag(");
+        if !known_subject_tail
+            && !op.is_empty()
+            && op.bytes().all(|b| b.is_ascii_alphabetic() || b == b'_')
+        {
             return (subject, Some(op));
         }
     }
@@ -253,22 +284,39 @@ fn split_op(key: &str) -> (&str, Option<&str>) {
 }
 
 fn check_value(subject: &Subject, op: Op, value: &str) -> Result<(), String> {
-    let list: Vec<&str> = if matches!(op, Op::In | Op::InRange) { value.split(',').map(str::trim).collect() } else { vec![value] };
+    let list: Vec<&str> = if matches!(op, Op::In | Op::InRange) {
+        value.split(',').map(str::trim).collect()
+    } else {
+        vec![value]
+    };
     for v in &list {
         if v.is_empty() {
             return Err(format!("empty value in `{value}`"));
         }
         if op == Op::InRange {
-            parse_cidr(v).ok_or_else(|| format!("`{v}` is not an IP range; expected CIDR like `192.0.2.0/24`"))?;
+            parse_cidr(v).ok_or_else(|| {
+                format!("`{v}` is not an IP range; expected CIDR like `192.0.2.0/24`")
+            })?;
         }
         match subject {
-            Subject::Date { field: DateField::WeekDay, .. } if !WEEKDAYS.contains(v) => {
-                return Err(format!("`{v}` is not a week day; expected lowercase English names like `monday`"));
+            Subject::Date {
+                field: DateField::WeekDay,
+                ..
+            } if !WEEKDAYS.contains(v) => {
+                return Err(format!(
+                    "`{v}` is not a week day; expected lowercase English names like `monday`"
+                ));
             }
-            Subject::Date { field: DateField::Hour, .. } if v.parse::<u8>().map_or(true, |h| h > 23) => {
+            Subject::Date {
+                field: DateField::Hour,
+                ..
+            } if v.parse::<u8>().map_or(true, |h| h > 23) => {
                 return Err(format!("`{v}` is not an hour; expected 0 to 23"));
             }
-            Subject::Date { field: DateField::Date, .. } if v.parse::<jiff::civil::Date>().is_err() => {
+            Subject::Date {
+                field: DateField::Date,
+                ..
+            } if v.parse::<jiff::civil::Date>().is_err() => {
                 return Err(format!("`{v}` is not a date; expected YYYY-MM-DD"));
             }
             _ => {}
@@ -287,7 +335,10 @@ fn compare(op: Op, actual: &str, value: &str) -> bool {
         Op::Eq => actual == value,
         Op::In => value.split(',').any(|v| v.trim() == actual),
         Op::InRange => match actual.parse::<IpAddr>() {
-            Ok(ip) => value.split(',').filter_map(|v| parse_cidr(v.trim())).any(|(net, bits)| in_range(ip, net, bits)),
+            Ok(ip) => value
+                .split(',')
+                .filter_map(|v| parse_cidr(v.trim()))
+                .any(|(net, bits)| in_range(ip, net, bits)),
             Err(_) => false,
         },
         Op::StartsWith => actual.starts_with(value),
@@ -331,22 +382,37 @@ mod tests {
     use super::*;
 
     fn env(ctx: &[(&str, &str)], at: &str) -> (IndexMap<String, String>, jiff::Timestamp) {
-        (ctx.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), at.parse().unwrap_or(jiff::Timestamp::UNIX_EPOCH))
+        (
+            ctx.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            at.parse().unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+        )
     }
 
     #[test]
     fn keys_split_into_subject_and_comparison() {
-        assert_eq!(split_op("request.IP.IN_RANGE"), ("request.IP", Some("IN_RANGE")));
+        assert_eq!(
+            split_op("request.IP.IN_RANGE"),
+            ("request.IP", Some("IN_RANGE"))
+        );
         assert_eq!(split_op("resource.Tag(a.b)"), ("resource.Tag(a.b)", None));
         assert_eq!(split_op("resource.Name"), ("resource.Name", None));
-        assert_eq!(split_op("date(Europe/Paris).WeekDay.In"), ("date(Europe/Paris).WeekDay", Some("In")));
+        assert_eq!(
+            split_op("date(Europe/Paris).WeekDay.In"),
+            ("date(Europe/Paris).WeekDay", Some("In"))
+        );
     }
 
     #[test]
     fn weekday_uses_the_key_time_zone() {
         let t = Test::parse("date(Europe/Paris).WeekDay.IN", "monday").map_err(|e| e.to_string());
         let (ctx, at) = env(&[], "2026-06-07T22:30:00Z"); // Sunday in UTC, Monday 00:30 in Paris
-        let e = Env { context: &ctx, at, resource_type: None };
+        let e = Env {
+            context: &ctx,
+            at,
+            resource_type: None,
+        };
         assert_eq!(t.map(|t| t.eval(&e, &mut vec![])), Ok(Truth::True));
     }
 
@@ -354,13 +420,31 @@ mod tests {
     fn ip_ranges_and_missing_context() {
         let t = Test::parse("request.IP.IN_RANGE", "192.0.2.0/24").ok();
         let (ctx, at) = env(&[("request.IP", "192.0.2.10")], "2026-01-01T00:00:00Z");
-        let e = Env { context: &ctx, at, resource_type: None };
-        assert_eq!(t.as_ref().map(|t| t.eval(&e, &mut vec![])), Some(Truth::True));
+        let e = Env {
+            context: &ctx,
+            at,
+            resource_type: None,
+        };
+        assert_eq!(
+            t.as_ref().map(|t| t.eval(&e, &mut vec![])),
+            Some(Truth::True)
+        );
         let (ctx2, _) = env(&[("request.IP", "198.51.100.1")], "2026-01-01T00:00:00Z");
-        let e2 = Env { context: &ctx2, at, resource_type: None };
-        assert_eq!(t.as_ref().map(|t| t.eval(&e2, &mut vec![])), Some(Truth::False));
+        let e2 = Env {
+            context: &ctx2,
+            at,
+            resource_type: None,
+        };
+        assert_eq!(
+            t.as_ref().map(|t| t.eval(&e2, &mut vec![])),
+            Some(Truth::False)
+        );
         let empty = IndexMap::new();
-        let e3 = Env { context: &empty, at, resource_type: None };
+        let e3 = Env {
+            context: &empty,
+            at,
+            resource_type: None,
+        };
         let mut missing = vec![];
         assert_eq!(t.map(|t| t.eval(&e3, &mut missing)), Some(Truth::Unknown));
         assert_eq!(missing, vec!["request.IP"]);

@@ -46,10 +46,22 @@ pub struct Document {
 pub enum Via {
     /// A bare document evaluated as the caller's own.
     Caller,
-    UserInline { user: Box<str> },
-    UserManaged { user: Box<str>, policy: Box<str>, version: Box<str> },
-    GroupInline { group: Box<str> },
-    GroupManaged { group: Box<str>, policy: Box<str>, version: Box<str> },
+    UserInline {
+        user: Box<str>,
+    },
+    UserManaged {
+        user: Box<str>,
+        policy: Box<str>,
+        version: Box<str>,
+    },
+    GroupInline {
+        group: Box<str>,
+    },
+    GroupManaged {
+        group: Box<str>,
+        policy: Box<str>,
+        version: Box<str>,
+    },
 }
 
 impl std::fmt::Display for Via {
@@ -57,9 +69,20 @@ impl std::fmt::Display for Via {
         match self {
             Via::Caller => f.write_str("evaluated as the caller's own policy"),
             Via::UserInline { user } => write!(f, "inline policy of user `{user}`"),
-            Via::UserManaged { user, policy, version } => write!(f, "managed policy `{policy}` (default version {version}) linked to user `{user}`"),
+            Via::UserManaged {
+                user,
+                policy,
+                version,
+            } => write!(
+                f,
+                "managed policy `{policy}` (default version {version}) linked to user `{user}`"
+            ),
             Via::GroupInline { group } => write!(f, "inline policy of group `{group}`"),
-            Via::GroupManaged { group, policy, version } => {
+            Via::GroupManaged {
+                group,
+                policy,
+                version,
+            } => {
                 write!(f, "managed policy `{policy}` (default version {version}) linked to group `{group}`")
             }
         }

@@ -36,11 +36,18 @@ impl Matrix {
 
     /// The roles whose row carries permission `index`, in matrix order.
     pub fn roles_carrying(&self, index: usize) -> impl Iterator<Item = &Role> {
-        self.roles.iter().filter(move |r| r.bits & (1 << index) != 0)
+        self.roles
+            .iter()
+            .filter(move |r| r.bits & (1 << index) != 0)
     }
 
     /// The permission names of a row.
     pub fn row(&self, role: &Role) -> Vec<&str> {
-        self.permissions.iter().enumerate().filter(|(i, _)| role.bits & (1 << i) != 0).map(|(_, p)| p.name.as_str()).collect()
+        self.permissions
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| role.bits & (1 << i) != 0)
+            .map(|(_, p)| p.name.as_str())
+            .collect()
     }
 }

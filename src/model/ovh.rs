@@ -21,7 +21,11 @@ pub enum ResourceEntry {
     /// A resource URN, with a trailing `*` maybe.
     Pattern(Spec),
     /// A resource group: its member URNs, resolved at load.
-    Group { urn: Box<str>, loc: Loc, group: usize },
+    Group {
+        urn: Box<str>,
+        loc: Loc,
+        group: usize,
+    },
 }
 
 /// A checked OVHcloud policy.

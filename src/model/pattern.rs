@@ -70,13 +70,21 @@ impl fmt::Display for Pattern {
 impl Pattern {
     /// The pattern read literally: only the identical string matches.
     pub fn literal(raw: &str) -> Self {
-        Pattern { raw: raw.into(), matcher: Matcher::Exact(raw.into()), fold_case: false }
+        Pattern {
+            raw: raw.into(),
+            matcher: Matcher::Exact(raw.into()),
+            fold_case: false,
+        }
     }
 
     /// Classify a wildcard pattern into its cheapest matcher.
     pub fn wildcard(raw: &str, syntax: Syntax) -> Self {
         let fold = syntax.fold_case;
-        let norm: String = if fold { raw.to_ascii_lowercase() } else { raw.to_owned() };
+        let norm: String = if fold {
+            raw.to_ascii_lowercase()
+        } else {
+            raw.to_owned()
+        };
         let has_q = syntax.question && norm.contains('?');
         let stars = norm.bytes().filter(|&b| b == b'*').count();
         let matcher = if norm == "*" {
@@ -100,7 +108,11 @@ impl Pattern {
                 }
             }
         };
-        Pattern { raw: raw.into(), matcher, fold_case: fold }
+        Pattern {
+            raw: raw.into(),
+            matcher,
+            fold_case: fold,
+        }
     }
 
     /// Whether the pattern matches the whole of `s`.
@@ -109,9 +121,17 @@ impl Pattern {
             match &self.matcher {
                 Matcher::Any => true,
                 Matcher::Exact(p) => p.eq_ignore_ascii_case(s),
-                Matcher::Prefix(p) => s.len() >= p.len() && s.as_bytes().get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p.as_bytes())),
+                Matcher::Prefix(p) => {
+                    s.len() >= p.len()
+                        && s.as_bytes()
+                            .get(..p.len())
+                            .is_some_and(|h| h.eq_ignore_ascii_case(p.as_bytes()))
+                }
                 Matcher::Suffix(p) => {
-                    s.len() >= p.len() && s.as_bytes().get(s.len() - p.len()..).is_some_and(|t| t.eq_ignore_ascii_case(p.as_bytes()))
+                    s.len() >= p.len()
+                        && s.as_bytes()
+                            .get(s.len() - p.len()..)
+                            .is_some_and(|t| t.eq_ignore_ascii_case(p.as_bytes()))
                 }
                 Matcher::Contains(p) => find(s.as_bytes(), p.as_bytes(), false, true).is_some(),
                 Matcher::Glob(g) => g.matches(s.as_bytes(), true),
@@ -138,8 +158,17 @@ impl Glob {
     fn new(pattern: &str, question: bool) -> Self {
         let anchored_start = !pattern.starts_with('*');
         let anchored_end = !pattern.ends_with('*');
-        let pieces = pattern.split('*').filter(|p| !p.is_empty()).map(|p| p.as_bytes().into()).collect();
-        Glob { pieces, anchored_start, anchored_end, question }
+        let pieces = pattern
+            .split('*')
+            .filter(|p| !p.is_empty())
+            .map(|p| p.as_bytes().into())
+            .collect();
+        Glob {
+            pieces,
+            anchored_start,
+            anchored_end,
+            question,
+        }
     }
 
     fn matches(&self, s: &[u8], fold: bool) -> bool {
@@ -147,8 +176,13 @@ impl Glob {
         let mut lo = 0usize;
         let mut hi = s.len();
         if self.anchored_start {
-            let Some((first, rest)) = pieces.split_first() else { return s.is_empty() };
-            if !s.get(..first.len()).is_some_and(|h| piece_eq(h, first, self.question, fold)) {
+            let Some((first, rest)) = pieces.split_first() else {
+                return s.is_empty();
+            };
+            if !s
+                .get(..first.len())
+                .is_some_and(|h| piece_eq(h, first, self.question, fold))
+            {
                 return false;
             }
             lo = first.len();
@@ -158,8 +192,14 @@ impl Glob {
             }
         }
         if self.anchored_end {
-            let Some((last, rest)) = pieces.split_last() else { return true };
-            if hi < lo + last.len() || !s.get(hi - last.len()..).is_some_and(|t| piece_eq(t, last, self.question, fold)) {
+            let Some((last, rest)) = pieces.split_last() else {
+                return true;
+            };
+            if hi < lo + last.len()
+                || !s
+                    .get(hi - last.len()..)
+                    .is_some_and(|t| piece_eq(t, last, self.question, fold))
+            {
                 return false;
             }
             hi -= last.len();
@@ -167,7 +207,9 @@ impl Glob {
         }
         // Middle pieces: leftmost match of each in turn is always optimal for fixed-length pieces.
         for piece in pieces {
-            let Some(window) = s.get(lo..hi) else { return false };
+            let Some(window) = s.get(lo..hi) else {
+                return false;
+            };
             match find(window, piece, self.question, fold) {
                 Some(at) => lo += at + piece.len(),
                 None => return false,
@@ -182,7 +224,11 @@ fn byte_eq(a: u8, p: u8, question: bool, fold: bool) -> bool {
 }
 
 fn piece_eq(hay: &[u8], piece: &[u8], question: bool, fold: bool) -> bool {
-    hay.len() == piece.len() && hay.iter().zip(piece).all(|(&a, &p)| byte_eq(a, p, question, fold))
+    hay.len() == piece.len()
+        && hay
+            .iter()
+            .zip(piece)
+            .all(|(&a, &p)| byte_eq(a, p, question, fold))
 }
 
 /// Leftmost occurrence of `needle` in `hay`.
@@ -192,10 +238,14 @@ fn find(hay: &[u8], needle: &[u8], question: bool, fold: bool) -> Option<usize> 
     }
     if !question && !fold {
         // Plain substring search: std's two-way searcher, linear time.
-        let (h, n) = (std::str::from_utf8(hay).ok()?, std::str::from_utf8(needle).ok()?);
+        let (h, n) = (
+            std::str::from_utf8(hay).ok()?,
+            std::str::from_utf8(needle).ok()?,
+        );
         return h.find(n);
     }
-    hay.windows(needle.len()).position(|w| piece_eq(w, needle, question, fold))
+    hay.windows(needle.len())
+        .position(|w| piece_eq(w, needle, question, fold))
 }
 
 /// The obviously-correct matcher the reference evaluator uses: plain recursion over the pattern, no
@@ -204,7 +254,9 @@ pub fn reference_match(pattern: &str, s: &str, question: bool, fold: bool) -> bo
     fn go(p: &[u8], s: &[u8], q: bool, f: bool) -> bool {
         match p.split_first() {
             None => s.is_empty(),
-            Some((b'*', rest)) => (0..=s.len()).any(|i| s.get(i..).is_some_and(|t| go(rest, t, q, f))),
+            Some((b'*', rest)) => {
+                (0..=s.len()).any(|i| s.get(i..).is_some_and(|t| go(rest, t, q, f)))
+            }
             Some((&c, rest)) => match s.split_first() {
                 Some((&a, srest)) => byte_eq(a, c, q, f) && go(rest, srest, q, f),
                 None => false,
@@ -225,11 +277,26 @@ mod tests {
 
     #[test]
     fn classification() {
-        assert_eq!(Pattern::wildcard("*", Syntax::default()).matcher, Matcher::Any);
-        assert!(matches!(Pattern::wildcard("vps:apiovh:ips/*", Syntax::default()).matcher, Matcher::Prefix(_)));
-        assert!(matches!(Pattern::wildcard("*get", Syntax::default()).matcher, Matcher::Suffix(_)));
-        assert!(matches!(Pattern::wildcard("*:vrack:*", Syntax::default()).matcher, Matcher::Contains(_)));
-        assert!(matches!(Pattern::wildcard("vps:*:reboot", Syntax::default()).matcher, Matcher::Glob(_)));
+        assert_eq!(
+            Pattern::wildcard("*", Syntax::default()).matcher,
+            Matcher::Any
+        );
+        assert!(matches!(
+            Pattern::wildcard("vps:apiovh:ips/*", Syntax::default()).matcher,
+            Matcher::Prefix(_)
+        ));
+        assert!(matches!(
+            Pattern::wildcard("*get", Syntax::default()).matcher,
+            Matcher::Suffix(_)
+        ));
+        assert!(matches!(
+            Pattern::wildcard("*:vrack:*", Syntax::default()).matcher,
+            Matcher::Contains(_)
+        ));
+        assert!(matches!(
+            Pattern::wildcard("vps:*:reboot", Syntax::default()).matcher,
+            Matcher::Glob(_)
+        ));
     }
 
     #[test]
@@ -244,10 +311,16 @@ mod tests {
 
     #[test]
     fn question_and_case_folding() {
-        let q = Syntax { question: true, fold_case: false };
+        let q = Syntax {
+            question: true,
+            fold_case: false,
+        };
         assert!(Pattern::wildcard("api:ReadVm?", q).matches("api:ReadVms"));
         assert!(!Pattern::wildcard("api:ReadVm?", q).matches("api:ReadVm"));
-        let f = Syntax { question: false, fold_case: true };
+        let f = Syntax {
+            question: false,
+            fold_case: true,
+        };
         assert!(Pattern::wildcard("API:deletevms", f).matches("api:DeleteVms"));
         assert!(Pattern::wildcard("api:delete*", f).matches("api:DeleteVms"));
     }

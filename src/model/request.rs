@@ -21,6 +21,12 @@ pub struct Request {
 
 impl Request {
     pub fn new(identity: Option<&str>, action: &str, resource: Option<&str>) -> Self {
-        Request { identity: identity.map(str::to_owned), action: action.to_owned(), resource: resource.map(str::to_owned), context: IndexMap::new(), at: None }
+        Request {
+            identity: identity.map(str::to_owned),
+            action: action.to_owned(),
+            resource: resource.map(str::to_owned),
+            context: IndexMap::new(),
+            at: None,
+        }
     }
 }

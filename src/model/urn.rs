@@ -58,7 +58,8 @@ pub struct ResourceUrn {
     pub id: Box<str>,
 }
 
-const IDENTITY_FORM: &str = "`urn:v1:{eu|ca|us}:identity:{account|user|group|credential}:{nic}[/{name}]`";
+const IDENTITY_FORM: &str =
+    "`urn:v1:{eu|ca|us}:identity:{account|user|group|credential}:{nic}[/{name}]`";
 const RESOURCE_FORM: &str = "`urn:v1:{eu|ca|us}:resource:{resourceType}:{id}`";
 
 /// Characters a URN may hold: printable ASCII, no white space. Unicode look-alikes (`ｕｒｎ`, a Cyrillic `е`)
@@ -69,10 +70,15 @@ fn check_chars(s: &str) -> Result<(), String> {
     }
     for (i, c) in s.char_indices() {
         if c.is_whitespace() || c.is_control() {
-            return Err(format!("it contains white space or a control character ({c:?}) at byte {i}"));
+            return Err(format!(
+                "it contains white space or a control character ({c:?}) at byte {i}"
+            ));
         }
         if !c.is_ascii() {
-            return Err(format!("it contains the non-ASCII character `{c}` (U+{:04X}) at byte {i}; URNs are ASCII", c as u32));
+            return Err(format!(
+                "it contains the non-ASCII character `{c}` (U+{:04X}) at byte {i}; URNs are ASCII",
+                c as u32
+            ));
         }
     }
     Ok(())
@@ -82,28 +88,42 @@ fn region_ok(region: &str) -> Result<(), String> {
     if REGIONS.contains(&region) {
         Ok(())
     } else {
-        Err(format!("the region is `{region}`, expected one of `eu`, `ca`, `us`"))
+        Err(format!(
+            "the region is `{region}`, expected one of `eu`, `ca`, `us`"
+        ))
     }
 }
 
 impl IdentityUrn {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let fail = |why: String| format!("malformed identity URN `{raw}`: {why}; expected {IDENTITY_FORM}");
+        let fail = |why: String| {
+            format!("malformed identity URN `{raw}`: {why}; expected {IDENTITY_FORM}")
+        };
         check_chars(raw).map_err(fail)?;
         let mut parts = raw.splitn(5, ':');
-        let (Some("urn"), Some(version), Some(region), Some(category), Some(rest)) =
-            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(fail(String::from("it does not have the five `:`-separated parts")));
+        let (Some("urn"), Some(version), Some(region), Some(category), Some(rest)) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return Err(fail(String::from(
+                "it does not have the five `:`-separated parts",
+            )));
         };
         if version != "v1" {
             return Err(fail(format!("the version is `{version}`, expected `v1`")));
         }
         region_ok(region).map_err(fail)?;
         if category != "identity" {
-            return Err(fail(format!("the category is `{category}`, expected `identity`")));
+            return Err(fail(format!(
+                "the category is `{category}`, expected `identity`"
+            )));
         }
-        let (kind, body) = rest.split_once(':').ok_or_else(|| fail(String::from("the identity kind is missing")))?;
+        let (kind, body) = rest
+            .split_once(':')
+            .ok_or_else(|| fail(String::from("the identity kind is missing")))?;
         let kind = match kind {
             "account" => IdentityKind::Account,
             "user" => IdentityKind::User,
@@ -114,7 +134,9 @@ impl IdentityUrn {
         let (account, name) = match kind {
             IdentityKind::Account => {
                 if body.contains('/') {
-                    return Err(fail(String::from("an account URN names only the account: `...:account:{nic}`")));
+                    return Err(fail(String::from(
+                        "an account URN names only the account: `...:account:{nic}`",
+                    )));
                 }
                 (body, "")
             }
@@ -129,44 +151,75 @@ impl IdentityUrn {
             return Err(fail(format!("the {} name after `/` is empty", kind.name())));
         }
         if kind == IdentityKind::Credential && !name.starts_with("oauth2-") {
-            return Err(fail(format!("a service-account name is `oauth2-{{clientId}}`, found `{name}`")));
+            return Err(fail(format!(
+                "a service-account name is `oauth2-{{clientId}}`, found `{name}`"
+            )));
         }
-        Ok(IdentityUrn { raw: raw.into(), region: region.into(), kind, account: account.into(), name: name.into() })
+        Ok(IdentityUrn {
+            raw: raw.into(),
+            region: region.into(),
+            kind,
+            account: account.into(),
+            name: name.into(),
+        })
     }
 
     /// The URN of the group a local user of the same account belongs to.
     pub fn group_urn(&self, group: &str) -> String {
-        format!("urn:v1:{}:identity:group:{}/{}", self.region, self.account, group)
+        format!(
+            "urn:v1:{}:identity:group:{}/{}",
+            self.region, self.account, group
+        )
     }
 }
 
 impl ResourceUrn {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let fail = |why: String| format!("malformed resource URN `{raw}`: {why}; expected {RESOURCE_FORM}");
+        let fail = |why: String| {
+            format!("malformed resource URN `{raw}`: {why}; expected {RESOURCE_FORM}")
+        };
         check_chars(raw).map_err(fail)?;
         if raw.contains('*') {
-            return Err(fail(String::from("a request names one concrete resource, without `*`")));
+            return Err(fail(String::from(
+                "a request names one concrete resource, without `*`",
+            )));
         }
         let mut parts = raw.splitn(6, ':');
-        let (Some("urn"), Some(version), Some(region), Some(category), Some(rtype), Some(id)) =
-            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(fail(String::from("it does not have the six `:`-separated parts")));
+        let (Some("urn"), Some(version), Some(region), Some(category), Some(rtype), Some(id)) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return Err(fail(String::from(
+                "it does not have the six `:`-separated parts",
+            )));
         };
         if version != "v1" {
             return Err(fail(format!("the version is `{version}`, expected `v1`")));
         }
         region_ok(region).map_err(fail)?;
         if category != "resource" {
-            return Err(fail(format!("the category is `{category}`, expected `resource`")));
+            return Err(fail(format!(
+                "the category is `{category}`, expected `resource`"
+            )));
         }
         if rtype.is_empty() || !rtype.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(fail(format!("the resource type `{rtype}` is not a word like `vps` or `publicCloudProject`")));
+            return Err(fail(format!(
+                "the resource type `{rtype}` is not a word like `vps` or `publicCloudProject`"
+            )));
         }
         if id.is_empty() {
             return Err(fail(String::from("the resource id is empty")));
         }
-        Ok(ResourceUrn { raw: raw.into(), region: region.into(), resource_type: rtype.into(), id: id.into() })
+        Ok(ResourceUrn {
+            raw: raw.into(),
+            region: region.into(),
+            resource_type: rtype.into(),
+            id: id.into(),
+        })
     }
 }
 
@@ -198,11 +251,33 @@ pub fn check_resource_pattern(raw: &str) -> Result<(ResourceRef, bool), String> 
     let fields: Vec<&str> = body.split(':').collect();
     // Each complete field is checked; with a trailing `*` the last one may be partial.
     let expect: [&dyn Fn(&str, bool) -> bool; 5] = [
-        &|f, partial| if partial { "urn".starts_with(f) } else { f == "urn" },
-        &|f, partial| if partial { "v1".starts_with(f) } else { f == "v1" },
-        &|f, partial| REGIONS.iter().any(|r| if partial { r.starts_with(f) } else { *r == f }),
         &|f, partial| {
-            ["resource", "resourceGroup"].iter().any(|c| if partial { c.starts_with(f) } else { *c == f })
+            if partial {
+                "urn".starts_with(f)
+            } else {
+                f == "urn"
+            }
+        },
+        &|f, partial| {
+            if partial {
+                "v1".starts_with(f)
+            } else {
+                f == "v1"
+            }
+        },
+        &|f, partial| {
+            REGIONS
+                .iter()
+                .any(|r| if partial { r.starts_with(f) } else { *r == f })
+        },
+        &|f, partial| {
+            ["resource", "resourceGroup"].iter().any(|c| {
+                if partial {
+                    c.starts_with(f)
+                } else {
+                    *c == f
+                }
+            })
         },
         &|f, _| f.bytes().all(|b| b.is_ascii_alphanumeric()),
     ];
@@ -210,8 +285,18 @@ pub fn check_resource_pattern(raw: &str) -> Result<(ResourceRef, bool), String> 
         let partial = trailing && i + 1 == fields.len();
         if let Some(check) = expect.get(i) {
             if !check(field, partial) || (!partial && field.is_empty()) {
-                let what = ["`urn`", "`v1`", "a region `eu`, `ca` or `us`", "`resource` or `resourceGroup`", "a resource type"];
-                return Err(fail(format!("part {} is `{field}`, expected {}", i + 1, what.get(i).copied().unwrap_or("?"))));
+                let what = [
+                    "`urn`",
+                    "`v1`",
+                    "a region `eu`, `ca` or `us`",
+                    "`resource` or `resourceGroup`",
+                    "a resource type",
+                ];
+                return Err(fail(format!(
+                    "part {} is `{field}`, expected {}",
+                    i + 1,
+                    what.get(i).copied().unwrap_or("?")
+                )));
             }
         }
     }
@@ -221,7 +306,9 @@ pub fn check_resource_pattern(raw: &str) -> Result<(ResourceRef, bool), String> 
             return Err(fail(String::from("a resource-group URN takes no `*`")));
         }
         if fields.len() != 5 || fields.get(4).is_some_and(|f| f.is_empty()) {
-            return Err(fail(String::from("a resource-group URN is `urn:v1:{region}:resourceGroup:{id}`")));
+            return Err(fail(String::from(
+                "a resource-group URN is `urn:v1:{region}:resourceGroup:{id}`",
+            )));
         }
         return Ok((ResourceRef::Group, false));
     }
@@ -238,14 +325,33 @@ mod tests {
     #[test]
     fn identities() {
         let u = IdentityUrn::parse("urn:v1:eu:identity:user:xx1111-ovh/user1").ok();
-        assert_eq!(u.as_ref().map(|u| (u.kind, &*u.account, &*u.name)), Some((IdentityKind::User, "xx1111-ovh", "user1")));
-        assert_eq!(u.map(|u| u.group_urn("admins")).as_deref(), Some("urn:v1:eu:identity:group:xx1111-ovh/admins"));
-        assert!(IdentityUrn::parse("urn:v1:eu:identity:credential:xx11111-ovh/oauth2-0f0f0f0f0f0f0f0f").is_ok());
+        assert_eq!(
+            u.as_ref().map(|u| (u.kind, &*u.account, &*u.name)),
+            Some((IdentityKind::User, "xx1111-ovh", "user1"))
+        );
+        assert_eq!(
+            u.map(|u| u.group_urn("admins")).as_deref(),
+            Some("urn:v1:eu:identity:group:xx1111-ovh/admins")
+        );
+        assert!(IdentityUrn::parse(
+            "urn:v1:eu:identity:credential:xx11111-ovh/oauth2-0f0f0f0f0f0f0f0f"
+        )
+        .is_ok());
         assert!(IdentityUrn::parse("urn:v1:eu:identity:account:xx1111-ovh").is_ok());
-        for bad in ["urn:v1:fr:identity:user:a/b", "urn:v1:eu:identity:robot:a", "urn:v1:eu:identity:user:a", "urn:v1:eu:identity:user:a/ b", "urn:v1:eu:identity:user:a/", "urn:v1:eu:identity:credential:a/b", ""] {
+        for bad in [
+            "urn:v1:fr:identity:user:a/b",
+            "urn:v1:eu:identity:robot:a",
+            "urn:v1:eu:identity:user:a",
+            "urn:v1:eu:identity:user:a/ b",
+            "urn:v1:eu:identity:user:a/",
+            "urn:v1:eu:identity:credential:a/b",
+            "",
+        ] {
             assert!(IdentityUrn::parse(bad).is_err(), "{bad}");
         }
-        let e = IdentityUrn::parse("urn:v1:eu:identity:user:xx1111-оvh/u").err().unwrap_or_default();
+        let e = IdentityUrn::parse("urn:v1:eu:identity:user:xx1111-оvh/u")
+            .err()
+            .unwrap_or_default();
         assert!(e.contains("U+043E"), "{e}");
     }
 
@@ -258,8 +364,17 @@ mod tests {
         assert_eq!(ok("urn:v1:eu:res*"), Ok(false));
         assert_eq!(ok("*"), Ok(true));
         assert_eq!(ok("urn:v1:eu:resource:*:x"), Ok(true));
-        assert_eq!(check_resource_pattern("urn:v1:eu:resourceGroup:123").map(|r| r.0), Ok(ResourceRef::Group));
-        for bad in ["urn:v1:eu:resource:vps", "urn:v2:eu:resource:vps:x", "urn:v1:xx:*", "urn:v1:eu:identity:vps:x", "urn:v1:eu:resource:vps:"] {
+        assert_eq!(
+            check_resource_pattern("urn:v1:eu:resourceGroup:123").map(|r| r.0),
+            Ok(ResourceRef::Group)
+        );
+        for bad in [
+            "urn:v1:eu:resource:vps",
+            "urn:v2:eu:resource:vps:x",
+            "urn:v1:xx:*",
+            "urn:v1:eu:identity:vps:x",
+            "urn:v1:eu:resource:vps:",
+        ] {
             assert!(check_resource_pattern(bad).is_err(), "{bad}");
         }
     }

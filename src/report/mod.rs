@@ -18,7 +18,16 @@ pub fn summary(resp: &Response) -> String {
             (_, Some(p), _) => format!("policy `{p}`"),
             _ => String::from("a built-in rule"),
         };
-        let role = e.role.as_ref().map(|r| format!(" through role `{}`, whose matrix row carries `{}`", r.role, r.permission)).unwrap_or_default();
+        let role = e
+            .role
+            .as_ref()
+            .map(|r| {
+                format!(
+                    " through role `{}`, whose matrix row carries `{}`",
+                    r.role, r.permission
+                )
+            })
+            .unwrap_or_default();
         format!("{what}{role}")
     };
     let names = || {
@@ -29,7 +38,10 @@ pub fn summary(resp: &Response) -> String {
     let openstack = resp.trace.iter().any(|e| e.kind == Kind::Matrix);
     match resp.reason {
         Reason::ExplicitAllow => format!("allowed by {}", names()),
-        Reason::ExplicitDeny => format!("denied by {} (an explicit deny wins over every allow)", names()),
+        Reason::ExplicitDeny => format!(
+            "denied by {} (an explicit deny wins over every allow)",
+            names()
+        ),
         Reason::ImplicitDeny => {
             let mut s = String::from("nothing allows it: denied by default");
             if !resp.missing_context.is_empty() {
@@ -52,7 +64,13 @@ pub fn text(resp: &Response) -> String {
     };
     let r = &resp.request;
     let _ = writeln!(out, "{verdict} ({})", resp.reason.as_str());
-    let _ = writeln!(out, "  identity  {}", r.identity.as_deref().unwrap_or("(the caller: bare policy documents)"));
+    let _ = writeln!(
+        out,
+        "  identity  {}",
+        r.identity
+            .as_deref()
+            .unwrap_or("(the caller: bare policy documents)")
+    );
     let _ = writeln!(out, "  action    {}", r.action);
     if let Some(res) = &r.resource {
         let _ = writeln!(out, "  resource  {res}");
@@ -63,7 +81,11 @@ pub fn text(resp: &Response) -> String {
     let _ = writeln!(out, "  at        {} ({})", r.at, r.cloud);
     let _ = writeln!(out, "why: {}", summary(resp));
     if !resp.missing_context.is_empty() {
-        let keys: Vec<String> = resp.missing_context.iter().map(|k| format!("--context {k}=...")).collect();
+        let keys: Vec<String> = resp
+            .missing_context
+            .iter()
+            .map(|k| format!("--context {k}=..."))
+            .collect();
         let _ = writeln!(out, "missing context: {} (an allow that needs it does not apply; a deny that needs it is assumed to apply)", keys.join(" "));
     }
     if !resp.trace.is_empty() {
@@ -88,7 +110,11 @@ pub fn text(resp: &Response) -> String {
         };
         let head = match e.kind {
             Kind::Policy => format!("policy `{}`", e.policy.as_deref().unwrap_or("")),
-            Kind::Statement => format!("policy `{}` statement {}", e.policy.as_deref().unwrap_or(""), e.statement.as_deref().unwrap_or("")),
+            Kind::Statement => format!(
+                "policy `{}` statement {}",
+                e.policy.as_deref().unwrap_or(""),
+                e.statement.as_deref().unwrap_or("")
+            ),
             Kind::Matrix => String::from("role matrix"),
             Kind::Builtin => String::from("rule"),
         };
@@ -97,8 +123,20 @@ pub fn text(resp: &Response) -> String {
             (Some(f), None) => format!("  {f}"),
             _ => String::new(),
         };
-        let via = e.via.as_deref().map(|v| format!("  via {v}")).unwrap_or_default();
-        let _ = writeln!(out, "{indent}{head}{}{place}{via}", if mark.is_empty() { String::new() } else { format!(" — {mark}") });
+        let via = e
+            .via
+            .as_deref()
+            .map(|v| format!("  via {v}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{indent}{head}{}{place}{via}",
+            if mark.is_empty() {
+                String::new()
+            } else {
+                format!(" — {mark}")
+            }
+        );
         for c in &e.checks {
             let sym = match c.status {
                 Status::Pass => "✓",

@@ -17,8 +17,17 @@ pub struct Eim {
 }
 
 impl Eim {
-    pub fn validate(loaded: &mut Loaded, docs: Vec<(raw::EimDocument, Loc, String)>, accounts: Vec<(raw::EimAccount, Loc)>, problems: &mut Vec<Problem>) -> Eim {
-        let mut out = Eim { documents: Vec::new(), account: Account::default(), unlinked: Vec::new() };
+    pub fn validate(
+        loaded: &mut Loaded,
+        docs: Vec<(raw::EimDocument, Loc, String)>,
+        accounts: Vec<(raw::EimAccount, Loc)>,
+        problems: &mut Vec<Problem>,
+    ) -> Eim {
+        let mut out = Eim {
+            documents: Vec::new(),
+            account: Account::default(),
+            unlinked: Vec::new(),
+        };
         for (doc, loc, name) in docs {
             if let Some(d) = document(doc, loc, &name, problems) {
                 out.unlinked.push(out.documents.len());
@@ -37,18 +46,37 @@ impl Eim {
     }
 
     /// A document given inline in an account file (string or object).
-    fn embedded(&mut self, loaded: &mut Loaded, value: Value, at: Loc, name: &str, problems: &mut Vec<Problem>) -> Option<usize> {
+    fn embedded(
+        &mut self,
+        loaded: &mut Loaded,
+        value: Value,
+        at: Loc,
+        name: &str,
+        problems: &mut Vec<Problem>,
+    ) -> Option<usize> {
         let (doc, loc) = loaded.embedded_document(value, at)?;
         document(doc, loc, name, problems).map(|d| self.push(d))
     }
 
-    fn account_file(&mut self, loaded: &mut Loaded, raw: raw::EimAccount, loc: &Loc, problems: &mut Vec<Problem>) {
+    fn account_file(
+        &mut self,
+        loaded: &mut Loaded,
+        raw: raw::EimAccount,
+        loc: &Loc,
+        problems: &mut Vec<Problem>,
+    ) {
         if let Some(id) = &raw.account_id {
             if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
-                problems.push(problem(&loc.key("AccountId"), format!("`AccountId` is `{id}`; an OUTSCALE account id has 12 digits")));
+                problems.push(problem(
+                    &loc.key("AccountId"),
+                    format!("`AccountId` is `{id}`; an OUTSCALE account id has 12 digits"),
+                ));
             }
             match &self.account.account_id {
-                Some(prev) if **prev != **id => problems.push(problem(&loc.key("AccountId"), format!("account files for two accounts (`{prev}` and `{id}`)"))),
+                Some(prev) if **prev != **id => problems.push(problem(
+                    &loc.key("AccountId"),
+                    format!("account files for two accounts (`{prev}` and `{id}`)"),
+                )),
                 _ => self.account.account_id = Some(id.as_str().into()),
             }
         }
@@ -56,7 +84,10 @@ impl Eim {
         for (i, p) in raw.policies.into_iter().flatten().enumerate() {
             let at = loc.key("Policies").index(i);
             if self.account.policies.contains_key(p.name.as_str()) {
-                problems.push(problem(&at.key("PolicyName"), format!("managed policy `{}` is defined twice", p.name)));
+                problems.push(problem(
+                    &at.key("PolicyName"),
+                    format!("managed policy `{}` is defined twice", p.name),
+                ));
                 continue;
             }
             if let Some(m) = self.managed(loaded, p, &at, problems) {
@@ -67,37 +98,94 @@ impl Eim {
         for (i, g) in raw.user_groups.into_iter().flatten().enumerate() {
             let at = loc.key("UserGroups").index(i);
             if self.account.groups.contains_key(g.name.as_str()) {
-                problems.push(problem(&at.key("UserGroupName"), format!("group `{}` is defined twice", g.name)));
+                problems.push(problem(
+                    &at.key("UserGroupName"),
+                    format!("group `{}` is defined twice", g.name),
+                ));
                 continue;
             }
-            let linked = links(g.linked_policies.as_deref().unwrap_or_default(), &at.key("LinkedPolicies"), problems);
-            let inline = self.inlines(loaded, g.inline_policies.unwrap_or_default(), &at.key("InlinePolicies"), problems);
+            let linked = links(
+                g.linked_policies.as_deref().unwrap_or_default(),
+                &at.key("LinkedPolicies"),
+                problems,
+            );
+            let inline = self.inlines(
+                loaded,
+                g.inline_policies.unwrap_or_default(),
+                &at.key("InlinePolicies"),
+                problems,
+            );
             for (j, member) in g.users.iter().flatten().enumerate() {
                 let mat = at.key("Users").index(j);
                 let name = match member {
                     Value::String(s) => Some(s.clone()),
-                    Value::Object(o) => o.get("UserName").and_then(Value::as_str).map(str::to_owned),
+                    Value::Object(o) => {
+                        o.get("UserName").and_then(Value::as_str).map(str::to_owned)
+                    }
                     _ => None,
                 };
                 match name {
                     Some(n) => {
-                        let user = self.account.users.entry(n.as_str().into()).or_insert_with(|| User { name: n.as_str().into(), loc: mat.clone(), groups: Vec::new(), linked: Vec::new(), inline: Vec::new() });
+                        let user =
+                            self.account
+                                .users
+                                .entry(n.as_str().into())
+                                .or_insert_with(|| User {
+                                    name: n.as_str().into(),
+                                    loc: mat.clone(),
+                                    groups: Vec::new(),
+                                    linked: Vec::new(),
+                                    inline: Vec::new(),
+                                });
                         if !user.groups.iter().any(|x| **x == *g.name) {
                             user.groups.push(g.name.as_str().into());
                         }
                     }
-                    None => problems.push(problem(&mat, "expected a user name or an object with `UserName`")),
+                    None => problems.push(problem(
+                        &mat,
+                        "expected a user name or an object with `UserName`",
+                    )),
                 }
             }
-            self.account.groups.insert(g.name.as_str().into(), Group { name: g.name.as_str().into(), loc: at, linked, inline });
+            self.account.groups.insert(
+                g.name.as_str().into(),
+                Group {
+                    name: g.name.as_str().into(),
+                    loc: at,
+                    linked,
+                    inline,
+                },
+            );
         }
         for (i, u) in raw.users.into_iter().flatten().enumerate() {
             let at = loc.key("Users").index(i);
-            let linked = links(u.linked_policies.as_deref().unwrap_or_default(), &at.key("LinkedPolicies"), problems);
-            let inline = self.inlines(loaded, u.inline_policies.unwrap_or_default(), &at.key("InlinePolicies"), problems);
-            let user = self.account.users.entry(u.user_name.as_str().into()).or_insert_with(|| User { name: u.user_name.as_str().into(), loc: at.clone(), groups: Vec::new(), linked: Vec::new(), inline: Vec::new() });
+            let linked = links(
+                u.linked_policies.as_deref().unwrap_or_default(),
+                &at.key("LinkedPolicies"),
+                problems,
+            );
+            let inline = self.inlines(
+                loaded,
+                u.inline_policies.unwrap_or_default(),
+                &at.key("InlinePolicies"),
+                problems,
+            );
+            let user = self
+                .account
+                .users
+                .entry(u.user_name.as_str().into())
+                .or_insert_with(|| User {
+                    name: u.user_name.as_str().into(),
+                    loc: at.clone(),
+                    groups: Vec::new(),
+                    linked: Vec::new(),
+                    inline: Vec::new(),
+                });
             if !user.linked.is_empty() || !user.inline.is_empty() {
-                problems.push(problem(&at.key("UserName"), format!("user `{}` is defined twice", u.user_name)));
+                problems.push(problem(
+                    &at.key("UserName"),
+                    format!("user `{}` is defined twice", u.user_name),
+                ));
                 continue;
             }
             user.loc = at.clone();
@@ -113,11 +201,16 @@ impl Eim {
             }
         }
         // Every link must name a managed policy the file defines.
-        let check = |linked: &[(Box<str>, Loc)], policies: &indexmap::IndexMap<Box<str>, ManagedPolicy>, problems: &mut Vec<Problem>| {
+        let check = |linked: &[(Box<str>, Loc)],
+                     policies: &indexmap::IndexMap<Box<str>, ManagedPolicy>,
+                     problems: &mut Vec<Problem>| {
             for (name, at) in linked {
                 if !policies.contains_key(name) {
                     let known: Vec<&str> = policies.keys().map(|k| &**k).collect();
-                    let mut p = problem(at, format!("linked policy `{name}` is not defined under `Policies`"));
+                    let mut p = problem(
+                        at,
+                        format!("linked policy `{name}` is not defined under `Policies`"),
+                    );
                     p.help = Some(match crate::load::closest(name, &known) {
                         Some(c) => format!("did you mean `{c}`?"),
                         None => String::from("add it under `Policies` with its document"),
@@ -134,7 +227,13 @@ impl Eim {
         }
     }
 
-    fn inlines(&mut self, loaded: &mut Loaded, list: Vec<raw::EimInline>, at: &Loc, problems: &mut Vec<Problem>) -> Vec<usize> {
+    fn inlines(
+        &mut self,
+        loaded: &mut Loaded,
+        list: Vec<raw::EimInline>,
+        at: &Loc,
+        problems: &mut Vec<Problem>,
+    ) -> Vec<usize> {
         let mut out = Vec::new();
         for (i, p) in list.into_iter().enumerate() {
             let key = at.index(i).key("PolicyDocument");
@@ -145,11 +244,20 @@ impl Eim {
         out
     }
 
-    fn managed(&mut self, loaded: &mut Loaded, p: raw::EimManaged, at: &Loc, problems: &mut Vec<Problem>) -> Option<ManagedPolicy> {
+    fn managed(
+        &mut self,
+        loaded: &mut Loaded,
+        p: raw::EimManaged,
+        at: &Loc,
+        problems: &mut Vec<Problem>,
+    ) -> Option<ManagedPolicy> {
         let name = p.name.clone();
         let (document, version) = match (p.document, p.versions) {
             (Some(_), Some(_)) => {
-                problems.push(problem(at, format!("managed policy `{name}` has both `Document` and `Versions`; give one")));
+                problems.push(problem(
+                    at,
+                    format!("managed policy `{name}` has both `Document` and `Versions`; give one"),
+                ));
                 return None;
             }
             (None, None) => {
@@ -161,10 +269,17 @@ impl Eim {
                     problems.push(problem(&at.key("PolicyDefaultVersionId"), format!("`PolicyDefaultVersionId` is `{v}` but only `Document` (version v1) is given")));
                     return None;
                 }
-                (self.embedded(loaded, doc, at.key("Document"), &name, problems)?, String::from("v1"))
+                (
+                    self.embedded(loaded, doc, at.key("Document"), &name, problems)?,
+                    String::from("v1"),
+                )
             }
             (None, Some(versions)) => {
-                let flagged: Vec<&str> = versions.iter().filter(|v| v.default_version == Some(true)).map(|v| v.version_id.as_str()).collect();
+                let flagged: Vec<&str> = versions
+                    .iter()
+                    .filter(|v| v.default_version == Some(true))
+                    .map(|v| v.version_id.as_str())
+                    .collect();
                 let default = match (&p.default_version_id, flagged.as_slice()) {
                     (Some(id), []) => id.clone(),
                     (Some(id), [one]) if id == one => id.clone(),
@@ -183,14 +298,21 @@ impl Eim {
                     }
                 };
                 if versions.len() > 5 {
-                    problems.push(problem(&at.key("Versions"), format!("managed policy `{name}` has {} versions; EIM keeps at most five", versions.len())));
+                    problems.push(problem(
+                        &at.key("Versions"),
+                        format!(
+                            "managed policy `{name}` has {} versions; EIM keeps at most five",
+                            versions.len()
+                        ),
+                    ));
                 }
                 let mut chosen = None;
                 for (i, v) in versions.into_iter().enumerate() {
                     let vat = at.key("Versions").index(i);
                     // Every version is checked; only the default one is evaluated.
                     let is_default = v.version_id == default;
-                    if let Some(d) = self.embedded(loaded, v.body, vat.key("Body"), &name, problems) {
+                    if let Some(d) = self.embedded(loaded, v.body, vat.key("Body"), &name, problems)
+                    {
                         if is_default {
                             chosen = Some(d);
                         }
@@ -207,7 +329,13 @@ impl Eim {
                 }
             }
         };
-        Some(ManagedPolicy { name: name.as_str().into(), orn: p.orn.map(Into::into), default_version: version.into(), document, loc: at.clone() })
+        Some(ManagedPolicy {
+            name: name.as_str().into(),
+            orn: p.orn.map(Into::into),
+            default_version: version.into(),
+            document,
+            loc: at.clone(),
+        })
     }
 }
 
@@ -219,7 +347,9 @@ fn links(list: &[Value], at: &Loc, problems: &mut Vec<Problem>) -> Vec<(Box<str>
         let loc = at.index(i);
         let text = match v {
             Value::String(s) => Some(s.as_str()),
-            Value::Object(o) => ["PolicyName", "Orn", "PolicyOrn"].iter().find_map(|k| o.get(*k).and_then(Value::as_str)),
+            Value::Object(o) => ["PolicyName", "Orn", "PolicyOrn"]
+                .iter()
+                .find_map(|k| o.get(*k).and_then(Value::as_str)),
             _ => None,
         };
         match text {
@@ -235,7 +365,12 @@ fn links(list: &[Value], at: &Loc, problems: &mut Vec<Problem>) -> Vec<(Box<str>
 }
 
 /// A raw document → checked statements.
-fn document(doc: raw::EimDocument, loc: Loc, name: &str, problems: &mut Vec<Problem>) -> Option<Document> {
+fn document(
+    doc: raw::EimDocument,
+    loc: Loc,
+    name: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<Document> {
     let start = problems.len();
     let mut statements = Vec::new();
     for (i, st) in doc.statement.0.into_iter().enumerate() {
@@ -244,46 +379,110 @@ fn document(doc: raw::EimDocument, loc: Loc, name: &str, problems: &mut Vec<Prob
             statements.push(s);
         }
     }
-    (problems.len() == start).then(|| Document { name: name.into(), loc, statements })
+    (problems.len() == start).then(|| Document {
+        name: name.into(),
+        loc,
+        statements,
+    })
 }
 
-fn statement(st: raw::EimStatement, index: usize, at: Loc, problems: &mut Vec<Problem>) -> Option<Statement> {
+fn statement(
+    st: raw::EimStatement,
+    index: usize,
+    at: Loc,
+    problems: &mut Vec<Problem>,
+) -> Option<Statement> {
     let start = problems.len();
     let effect = match st.effect.as_deref() {
         Some("Allow") => Some(Effect::Allow),
         Some("Deny") => Some(Effect::Deny),
         Some(other) => {
-            let help = if other.eq_ignore_ascii_case("allow") || other.eq_ignore_ascii_case("deny") {
+            let help = if other.eq_ignore_ascii_case("allow") || other.eq_ignore_ascii_case("deny")
+            {
                 String::from("EIM policies are case sensitive: write `Allow` or `Deny`")
             } else {
                 String::from("an EIM statement's `Effect` is `Allow` or `Deny`")
             };
-            problems.push(problem(&at.key("Effect"), format!("unknown `Effect` `{other}`; expected `Allow` or `Deny`")).help(help));
+            problems.push(
+                problem(
+                    &at.key("Effect"),
+                    format!("unknown `Effect` `{other}`; expected `Allow` or `Deny`"),
+                )
+                .help(help),
+            );
             None
         }
         None => {
-            problems.push(problem(&at, "statement has no `Effect`; expected `Allow` or `Deny`"));
+            problems.push(problem(
+                &at,
+                "statement has no `Effect`; expected `Allow` or `Deny`",
+            ));
             None
         }
     };
     let effect = effect.unwrap_or(Effect::Deny);
-    let actions = clause(st.action, st.not_action, "Action", &at, effect, true, problems);
-    let resources = clause(st.resource, st.not_resource, "Resource", &at, effect, false, problems);
+    let actions = clause(
+        st.action,
+        st.not_action,
+        "Action",
+        &at,
+        effect,
+        true,
+        problems,
+    );
+    let resources = clause(
+        st.resource,
+        st.not_resource,
+        "Resource",
+        &at,
+        effect,
+        false,
+        problems,
+    );
     let condition = st.condition.map(|_| at.key("Condition"));
-    let (Some(actions), Some(resources)) = (actions, resources) else { return None };
-    (problems.len() == start).then(|| Statement { index, sid: st.sid.map(Into::into), effect, actions, resources, condition, loc: at })
+    let (Some(actions), Some(resources)) = (actions, resources) else {
+        return None;
+    };
+    (problems.len() == start).then(|| Statement {
+        index,
+        sid: st.sid.map(Into::into),
+        effect,
+        actions,
+        resources,
+        condition,
+        loc: at,
+    })
 }
 
 /// `Action` / `NotAction` (or `Resource` / `NotResource`): exactly one, non-empty.
-fn clause(plain: Option<raw::OneOrMany<String>>, not: Option<raw::OneOrMany<String>>, key: &str, at: &Loc, effect: Effect, is_action: bool, problems: &mut Vec<Problem>) -> Option<Clause> {
+fn clause(
+    plain: Option<raw::OneOrMany<String>>,
+    not: Option<raw::OneOrMany<String>>,
+    key: &str,
+    at: &Loc,
+    effect: Effect,
+    is_action: bool,
+    problems: &mut Vec<Problem>,
+) -> Option<Clause> {
     let not_key = format!("Not{key}");
     let (list, negated, k) = match (plain, not) {
         (Some(_), Some(_)) => {
-            problems.push(problem(at, format!("statement has both `{key}` and `{not_key}`; give one")));
+            problems.push(problem(
+                at,
+                format!("statement has both `{key}` and `{not_key}`; give one"),
+            ));
             return None;
         }
         (None, None) => {
-            problems.push(problem(at, format!("statement has no `{key}` (or `{not_key}`)")).help(if is_action { "add `\"Action\": [\"api:ReadVms\"]`" } else { "add `\"Resource\": [\"*\"]`: EIM has no resource-level permissions" }));
+            problems.push(
+                problem(at, format!("statement has no `{key}` (or `{not_key}`)")).help(
+                    if is_action {
+                        "add `\"Action\": [\"api:ReadVms\"]`"
+                    } else {
+                        "add `\"Resource\": [\"*\"]`: EIM has no resource-level permissions"
+                    },
+                ),
+            );
             return None;
         }
         (Some(l), None) => (l.0, false, key.to_owned()),
@@ -291,7 +490,10 @@ fn clause(plain: Option<raw::OneOrMany<String>>, not: Option<raw::OneOrMany<Stri
     };
     let loc = at.key(&k);
     if list.is_empty() {
-        problems.push(problem(&loc, format!("`{k}` is empty; EIM rejects it (InvalidParameterValue)")));
+        problems.push(problem(
+            &loc,
+            format!("`{k}` is empty; EIM rejects it (InvalidParameterValue)"),
+        ));
         return None;
     }
     let mut patterns = Vec::new();
@@ -303,14 +505,20 @@ fn clause(plain: Option<raw::OneOrMany<String>>, not: Option<raw::OneOrMany<Stri
                 continue;
             }
         } else if raw.is_empty() || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            problems.push(problem(&ploc, format!("malformed resource `{raw}`: empty or contains white space")));
+            problems.push(problem(
+                &ploc,
+                format!("malformed resource `{raw}`: empty or contains white space"),
+            ));
             continue;
         }
         // Unknowns on the safe side: where a match restricts access (a Deny's `Action`, an Allow's
         // `NotAction`), `?` is a one-character wildcard and case is ignored; where a match grants (an
         // Allow's `Action`, a Deny's `NotAction`), `?` is literal and case matters.
         let broad = (effect == Effect::Deny) != negated;
-        let syntax = Syntax { question: broad, fold_case: broad && is_action };
+        let syntax = Syntax {
+            question: broad,
+            fold_case: broad && is_action,
+        };
         let reading = if raw.contains('?') {
             if broad {
                 Reading::WildcardUnsupported
@@ -320,27 +528,43 @@ fn clause(plain: Option<raw::OneOrMany<String>>, not: Option<raw::OneOrMany<Stri
         } else {
             Reading::Documented
         };
-        patterns.push(Spec { pattern: Pattern::wildcard(raw, syntax), reading, literal_when_granting: false, loc: ploc });
+        patterns.push(Spec {
+            pattern: Pattern::wildcard(raw, syntax),
+            reading,
+            literal_when_granting: false,
+            loc: ploc,
+        });
     }
-    (patterns.len() == list.len()).then_some(Clause { negated, patterns, loc })
+    (patterns.len() == list.len()).then_some(Clause {
+        negated,
+        patterns,
+        loc,
+    })
 }
 
 fn action_shape(raw: &str) -> Option<String> {
     if raw.is_empty() {
         return Some(String::from("it is empty"));
     }
-    if let Some(c) = raw.chars().find(|c| c.is_whitespace() || c.is_control() || !c.is_ascii()) {
+    if let Some(c) = raw
+        .chars()
+        .find(|c| c.is_whitespace() || c.is_control() || !c.is_ascii())
+    {
         return Some(format!("it contains {c:?}"));
     }
     if raw.contains("**") {
-        return Some(String::from("it contains `**`; one `*` already matches any run of characters"));
+        return Some(String::from(
+            "it contains `**`; one `*` already matches any run of characters",
+        ));
     }
     if raw.bytes().all(|b| b == b'*') {
         return None;
     }
     match raw.split_once(':') {
         None if raw.contains('*') => None,
-        None => Some(String::from("it has no `:` between the service and the operation")),
+        None => Some(String::from(
+            "it has no `:` between the service and the operation",
+        )),
         Some((service, op)) => {
             if service.is_empty() || op.is_empty() {
                 Some(String::from("the service or the operation is empty"))

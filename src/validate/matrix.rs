@@ -15,13 +15,23 @@ pub fn matrix_from_text(sources: &mut SourceMap, name: &str, text: &str) -> Resu
         Err(e) => {
             let loc = Loc::new(id, crate::source::pointer_of_path(e.path()));
             let inner = e.into_inner();
-            let p = if inner.is_data() { crate::load::shape_problem(loc, &inner.to_string()) } else { Problem::at(root, format!("invalid JSON: {inner}")) };
+            let p = if inner.is_data() {
+                crate::load::shape_problem(loc, &inner.to_string())
+            } else {
+                Problem::at(root, format!("invalid JSON: {inner}"))
+            };
             return Err(Error::from_problems(vec![p], sources));
         }
     };
     let mut problems = Vec::new();
     if file.permissions.is_empty() || file.permissions.len() > 64 {
-        problems.push(Problem::at(root.key("permissions"), format!("a matrix has 1 to 64 permissions, found {}", file.permissions.len())));
+        problems.push(Problem::at(
+            root.key("permissions"),
+            format!(
+                "a matrix has 1 to 64 permissions, found {}",
+                file.permissions.len()
+            ),
+        ));
     }
     let mut roles = Vec::new();
     for (i, role) in file.roles.iter().enumerate() {
@@ -33,12 +43,23 @@ pub fn matrix_from_text(sources: &mut SourceMap, name: &str, text: &str) -> Resu
             }
         }
         if roles.iter().any(|r: &Role| *r.action == *role.action) {
-            problems.push(Problem::at(root.key("roles").index(i), format!("role `{}` is listed twice", role.action)));
+            problems.push(Problem::at(
+                root.key("roles").index(i),
+                format!("role `{}` is listed twice", role.action),
+            ));
         }
-        roles.push(Role { action: role.action.as_str().into(), bits });
+        roles.push(Role {
+            action: role.action.as_str().into(),
+            bits,
+        });
     }
     if !problems.is_empty() {
         return Err(Error::from_problems(problems, sources));
     }
-    Ok(Matrix { source: file.source, origin: name.to_owned(), permissions: file.permissions, roles })
+    Ok(Matrix {
+        source: file.source,
+        origin: name.to_owned(),
+        permissions: file.permissions,
+        roles,
+    })
 }

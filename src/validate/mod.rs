@@ -22,14 +22,22 @@ pub const BUILTIN_GROUPS: &str = include_str!("../../policies/ovh-permission-gro
 /// The built-in matrix.
 pub fn builtin_matrix() -> Result<Matrix, Error> {
     let mut sources = crate::source::SourceMap::new();
-    matrix_from_text(&mut sources, "<built-in>/openstack-role-matrix.json", BUILTIN_MATRIX)
+    matrix_from_text(
+        &mut sources,
+        "<built-in>/openstack-role-matrix.json",
+        BUILTIN_MATRIX,
+    )
 }
 
 /// Check everything loaded. The shipped permission groups are added first, then the account's own.
 pub fn validate(mut loaded: Loaded, matrix: Arc<Matrix>) -> Result<PolicySet, Error> {
     let given = !loaded.files.is_empty();
     let before = loaded.ovh.len();
-    loaded.add_text("<built-in>/ovh-permission-groups.json", BUILTIN_GROUPS.to_owned(), Role::Policies);
+    loaded.add_text(
+        "<built-in>/ovh-permission-groups.json",
+        BUILTIN_GROUPS.to_owned(),
+        Role::Policies,
+    );
     // Built-in objects go first so that shipped groups come before the account's own.
     let builtin: Vec<_> = loaded.ovh.drain(before..).collect();
     let mut ovh_objects = builtin;
@@ -43,7 +51,11 @@ pub fn validate(mut loaded: Loaded, matrix: Arc<Matrix>) -> Result<PolicySet, Er
     problems.append(&mut loaded.problems);
 
     if !given && problems.is_empty() {
-        problems.push(Problem { message: String::from("no policy file was given"), at: crate::error::At::Nowhere, help: Some(String::from("pass `--policies PATH`")) });
+        problems.push(Problem {
+            message: String::from("no policy file was given"),
+            at: crate::error::At::Nowhere,
+            help: Some(String::from("pass `--policies PATH`")),
+        });
     }
     if !problems.is_empty() {
         return Err(Error::from_problems(problems, &loaded.sources));

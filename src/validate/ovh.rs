@@ -7,7 +7,9 @@ use crate::error::Problem;
 use crate::load::raw;
 use crate::model::condition::{Condition, Test};
 use crate::model::matrix::Matrix;
-use crate::model::ovh::{Membership, Permissions, PermissionsGroup, Policy, ResourceEntry, ResourceGroup};
+use crate::model::ovh::{
+    Membership, Permissions, PermissionsGroup, Policy, ResourceEntry, ResourceGroup,
+};
 use crate::model::pattern::{Pattern, Syntax};
 use crate::model::urn::{check_resource_pattern, IdentityKind, IdentityUrn, ResourceRef, REGIONS};
 use crate::model::{Reading, Spec};
@@ -21,8 +23,18 @@ pub struct Ovh {
 }
 
 impl Ovh {
-    pub fn validate(objects: Vec<(raw::OvhObject, Loc)>, accounts: &[(raw::OvhAccount, Loc)], matrix: &Matrix, problems: &mut Vec<Problem>) -> Ovh {
-        let mut out = Ovh { policies: Vec::new(), permission_groups: Vec::new(), resource_groups: Vec::new(), membership: Membership::default() };
+    pub fn validate(
+        objects: Vec<(raw::OvhObject, Loc)>,
+        accounts: &[(raw::OvhAccount, Loc)],
+        matrix: &Matrix,
+        problems: &mut Vec<Problem>,
+    ) -> Ovh {
+        let mut out = Ovh {
+            policies: Vec::new(),
+            permission_groups: Vec::new(),
+            resource_groups: Vec::new(),
+            membership: Membership::default(),
+        };
         // Groups first, so that a policy may name a group defined in any file.
         let mut policies = Vec::new();
         for (obj, loc) in objects {
@@ -59,11 +71,20 @@ impl Ovh {
     }
 }
 
-fn policy(obj: raw::OvhObject, loc: &Loc, set: &Ovh, _matrix: &Matrix, problems: &mut Vec<Problem>) -> Option<Policy> {
+fn policy(
+    obj: raw::OvhObject,
+    loc: &Loc,
+    set: &Ovh,
+    _matrix: &Matrix,
+    problems: &mut Vec<Problem>,
+) -> Option<Policy> {
     let start = problems.len();
     let name = match obj.name.as_deref() {
         None => {
-            problems.push(problem(loc, "policy has no `name`").help("every OVHcloud policy has a unique `name` without spaces"));
+            problems.push(
+                problem(loc, "policy has no `name`")
+                    .help("every OVHcloud policy has a unique `name` without spaces"),
+            );
             String::from("<unnamed>")
         }
         Some(n) if n.trim().is_empty() || n.chars().any(char::is_whitespace) => {
@@ -74,8 +95,15 @@ fn policy(obj: raw::OvhObject, loc: &Loc, set: &Ovh, _matrix: &Matrix, problems:
     };
     let mut identities = Vec::new();
     match &obj.identities {
-        None => problems.push(problem(loc, format!("policy `{name}` has no `identities`")).help("add the URNs of the accounts, users, groups or service accounts it applies to")),
-        Some(list) if list.is_empty() => problems.push(problem(&loc.key("identities"), format!("policy `{name}` has an empty `identities` list: it applies to no one"))),
+        None => problems.push(
+            problem(loc, format!("policy `{name}` has no `identities`")).help(
+                "add the URNs of the accounts, users, groups or service accounts it applies to",
+            ),
+        ),
+        Some(list) if list.is_empty() => problems.push(problem(
+            &loc.key("identities"),
+            format!("policy `{name}` has an empty `identities` list: it applies to no one"),
+        )),
         Some(list) => {
             for (i, raw) in list.iter().enumerate() {
                 let at = loc.key("identities").index(i);
@@ -89,7 +117,10 @@ fn policy(obj: raw::OvhObject, loc: &Loc, set: &Ovh, _matrix: &Matrix, problems:
     let mut resources = Vec::new();
     match &obj.resources {
         None => problems.push(problem(loc, format!("policy `{name}` has no `resources`"))),
-        Some(list) if list.is_empty() => problems.push(problem(&loc.key("resources"), format!("policy `{name}` has an empty `resources` list: it applies to nothing"))),
+        Some(list) if list.is_empty() => problems.push(problem(
+            &loc.key("resources"),
+            format!("policy `{name}` has an empty `resources` list: it applies to nothing"),
+        )),
         Some(list) => {
             for (i, r) in list.iter().enumerate() {
                 let at = loc.key("resources").index(i).key("urn");
@@ -109,7 +140,10 @@ fn policy(obj: raw::OvhObject, loc: &Loc, set: &Ovh, _matrix: &Matrix, problems:
     }
     let permissions = match &obj.permissions {
         None => {
-            problems.push(problem(loc, format!("policy `{name}` has no `permissions`")).help("add `\"permissions\": {\"allow\": [{\"action\": \"...\"}]}`"));
+            problems.push(
+                problem(loc, format!("policy `{name}` has no `permissions`"))
+                    .help("add `\"permissions\": {\"allow\": [{\"action\": \"...\"}]}`"),
+            );
             Permissions::default()
         }
         Some(p) => permissions(p, &loc.key("permissions"), problems),
@@ -133,15 +167,27 @@ fn policy(obj: raw::OvhObject, loc: &Loc, set: &Ovh, _matrix: &Matrix, problems:
         match s.parse::<jiff::Timestamp>() {
             Ok(t) => Some((t, at)),
             Err(_) => {
-                problems.push(problem(&at, format!("`expiredAt` is `{s}`, not an RFC 3339 date-time")).help("write it like `2026-12-31T23:59:59Z`"));
+                problems.push(
+                    problem(
+                        &at,
+                        format!("`expiredAt` is `{s}`, not an RFC 3339 date-time"),
+                    )
+                    .help("write it like `2026-12-31T23:59:59Z`"),
+                );
                 None
             }
         }
     });
-    for (field, value) in [("createdAt", &obj.created_at), ("updatedAt", &obj.updated_at)] {
+    for (field, value) in [
+        ("createdAt", &obj.created_at),
+        ("updatedAt", &obj.updated_at),
+    ] {
         if let Some(v) = value {
             if v.parse::<jiff::Timestamp>().is_err() {
-                problems.push(problem(&loc.key(field), format!("`{field}` is `{v}`, not an RFC 3339 date-time")));
+                problems.push(problem(
+                    &loc.key(field),
+                    format!("`{field}` is `{v}`, not an RFC 3339 date-time"),
+                ));
             }
         }
     }
@@ -178,13 +224,20 @@ fn action(raw: &str, loc: Loc, problems: &mut Vec<Problem>) -> Option<Spec> {
     let why = if raw.is_empty() {
         Some(String::from("it is empty"))
     } else if let Some(c) = raw.chars().find(|c| c.is_whitespace() || c.is_control()) {
-        Some(format!("it contains white space or a control character ({c:?})"))
+        Some(format!(
+            "it contains white space or a control character ({c:?})"
+        ))
     } else if raw.contains("**") {
-        Some(String::from("it contains `**`; one `*` already matches any run of characters"))
+        Some(String::from(
+            "it contains `**`; one `*` already matches any run of characters",
+        ))
     } else if raw.contains("::") || raw.starts_with(':') || raw.ends_with(':') {
         Some(String::from("it has an empty part between `:`"))
     } else if let Some(c) = raw.chars().find(|c| !c.is_ascii()) {
-        Some(format!("it contains the non-ASCII character `{c}` (U+{:04X})", c as u32))
+        Some(format!(
+            "it contains the non-ASCII character `{c}` (U+{:04X})",
+            c as u32
+        ))
     } else {
         None
     };
@@ -206,13 +259,26 @@ fn permissions(raw: &raw::OvhPermissions, loc: &Loc, problems: &mut Vec<Problem>
             .filter_map(|(i, a)| action(&a.action, loc.key(key).index(i).key("action"), problems))
             .collect()
     };
-    Permissions { allow: list(&raw.allow, "allow"), except: list(&raw.except, "except"), deny: list(&raw.deny, "deny") }
+    Permissions {
+        allow: list(&raw.allow, "allow"),
+        except: list(&raw.except, "except"),
+        deny: list(&raw.deny, "deny"),
+    }
 }
 
-fn permission_group(obj: &raw::OvhObject, urn: &str, loc: &Loc, problems: &mut Vec<Problem>) -> Option<PermissionsGroup> {
+fn permission_group(
+    obj: &raw::OvhObject,
+    urn: &str,
+    loc: &Loc,
+    problems: &mut Vec<Problem>,
+) -> Option<PermissionsGroup> {
     let start = problems.len();
     let parts: Vec<&str> = urn.split(':').collect();
-    if parts.len() != 6 || parts.first() != Some(&"urn") || parts.get(1) != Some(&"v1") || !parts.get(2).is_some_and(|r| REGIONS.contains(r)) {
+    if parts.len() != 6
+        || parts.first() != Some(&"urn")
+        || parts.get(1) != Some(&"v1")
+        || !parts.get(2).is_some_and(|r| REGIONS.contains(r))
+    {
         problems.push(problem(&loc.key("urn"), format!("malformed permission group URN `{urn}`; expected `urn:v1:{{eu|ca|us}}:permissionsGroup:{{owner}}:{{name}}`")));
     }
     for field in ["identities", "resources", "conditions", "expiredAt"] {
@@ -223,25 +289,40 @@ fn permission_group(obj: &raw::OvhObject, urn: &str, loc: &Loc, problems: &mut V
             _ => obj.expired_at.is_some(),
         };
         if present {
-            problems.push(problem(&loc.key(field), format!("a permission group has no `{field}`; only a policy does")));
+            problems.push(problem(
+                &loc.key(field),
+                format!("a permission group has no `{field}`; only a policy does"),
+            ));
         }
     }
     let permissions = match &obj.permissions {
         Some(p) => permissions(p, &loc.key("permissions"), problems),
         None => {
-            problems.push(problem(loc, format!("permission group `{urn}` has no `permissions`")));
+            problems.push(problem(
+                loc,
+                format!("permission group `{urn}` has no `permissions`"),
+            ));
             Permissions::default()
         }
     };
     (problems.len() == start).then(|| PermissionsGroup {
         urn: urn.into(),
-        name: obj.name.clone().unwrap_or_else(|| parts.last().map_or_else(String::new, |s| (*s).to_owned())).into(),
+        name: obj
+            .name
+            .clone()
+            .unwrap_or_else(|| parts.last().map_or_else(String::new, |s| (*s).to_owned()))
+            .into(),
         loc: loc.clone(),
         permissions,
     })
 }
 
-fn resource_group(obj: &raw::OvhObject, urn: &str, loc: &Loc, problems: &mut Vec<Problem>) -> Option<ResourceGroup> {
+fn resource_group(
+    obj: &raw::OvhObject,
+    urn: &str,
+    loc: &Loc,
+    problems: &mut Vec<Problem>,
+) -> Option<ResourceGroup> {
     let start = problems.len();
     if let Err(e) = check_resource_pattern(urn) {
         problems.push(problem(&loc.key("urn"), e));
@@ -254,17 +335,33 @@ fn resource_group(obj: &raw::OvhObject, urn: &str, loc: &Loc, problems: &mut Vec
         }
     }
     if obj.identities.is_some() || obj.permissions.is_some() {
-        problems.push(problem(loc, format!("resource group `{urn}` has `identities` or `permissions`; only a policy does")));
+        problems.push(problem(
+            loc,
+            format!("resource group `{urn}` has `identities` or `permissions`; only a policy does"),
+        ));
     }
-    (problems.len() == start).then(|| ResourceGroup { urn: urn.into(), name: obj.name.clone().unwrap_or_default().into(), loc: loc.clone(), members })
+    (problems.len() == start).then(|| ResourceGroup {
+        urn: urn.into(),
+        name: obj.name.clone().unwrap_or_default().into(),
+        loc: loc.clone(),
+        members,
+    })
 }
 
 /// The deepest condition tree accepted (the Terraform provider allows 3 levels; a little room beyond).
 const MAX_CONDITION_DEPTH: usize = 8;
 
-fn condition(raw: &raw::OvhCondition, loc: &Loc, depth: usize, problems: &mut Vec<Problem>) -> Option<Condition> {
+fn condition(
+    raw: &raw::OvhCondition,
+    loc: &Loc,
+    depth: usize,
+    problems: &mut Vec<Problem>,
+) -> Option<Condition> {
     if depth > MAX_CONDITION_DEPTH {
-        problems.push(problem(loc, format!("condition tree deeper than {MAX_CONDITION_DEPTH} levels")));
+        problems.push(problem(
+            loc,
+            format!("condition tree deeper than {MAX_CONDITION_DEPTH} levels"),
+        ));
         return None;
     }
     let children = |problems: &mut Vec<Problem>| -> Option<Vec<Condition>> {
@@ -282,7 +379,10 @@ fn condition(raw: &raw::OvhCondition, loc: &Loc, depth: usize, problems: &mut Ve
     match raw.operator.as_str() {
         "MATCH" => {
             if raw.conditions.is_some() {
-                problems.push(problem(&loc.key("conditions"), "a `MATCH` condition has `values`, not child `conditions`"));
+                problems.push(problem(
+                    &loc.key("conditions"),
+                    "a `MATCH` condition has `values`, not child `conditions`",
+                ));
                 return None;
             }
             let Some(values) = &raw.values else {
@@ -290,7 +390,10 @@ fn condition(raw: &raw::OvhCondition, loc: &Loc, depth: usize, problems: &mut Ve
                 return None;
             };
             if values.0.is_empty() {
-                problems.push(problem(&loc.key("values"), "a `MATCH` condition with no values"));
+                problems.push(problem(
+                    &loc.key("values"),
+                    "a `MATCH` condition with no values",
+                ));
                 return None;
             }
             let mut tests = Vec::new();
@@ -304,32 +407,55 @@ fn condition(raw: &raw::OvhCondition, loc: &Loc, depth: usize, problems: &mut Ve
         }
         op @ ("AND" | "OR" | "NOT") => {
             if raw.values.is_some() {
-                problems.push(problem(&loc.key("values"), format!("an `{op}` condition has child `conditions`, not `values`")));
+                problems.push(problem(
+                    &loc.key("values"),
+                    format!("an `{op}` condition has child `conditions`, not `values`"),
+                ));
                 return None;
             }
             let Some(list) = children(problems) else {
                 if raw.conditions.is_none() {
-                    problems.push(problem(loc, format!("an `{op}` condition needs child `conditions`")));
+                    problems.push(problem(
+                        loc,
+                        format!("an `{op}` condition needs child `conditions`"),
+                    ));
                 }
                 return None;
             };
             match op {
                 "AND" if !list.is_empty() => Some(Condition::And(list)),
                 "OR" if !list.is_empty() => Some(Condition::Or(list)),
-                "NOT" if list.len() == 1 => list.into_iter().next().map(|c| Condition::Not(Box::new(c))),
+                "NOT" if list.len() == 1 => {
+                    list.into_iter().next().map(|c| Condition::Not(Box::new(c)))
+                }
                 "NOT" => {
-                    problems.push(problem(&loc.key("conditions"), format!("a `NOT` condition takes exactly one child condition, found {}", list.len())));
+                    problems.push(problem(
+                        &loc.key("conditions"),
+                        format!(
+                            "a `NOT` condition takes exactly one child condition, found {}",
+                            list.len()
+                        ),
+                    ));
                     None
                 }
                 _ => {
-                    problems.push(problem(&loc.key("conditions"), format!("an `{op}` condition with no child conditions")));
+                    problems.push(problem(
+                        &loc.key("conditions"),
+                        format!("an `{op}` condition with no child conditions"),
+                    ));
                     None
                 }
             }
         }
         other => {
-            let help = crate::load::closest(other, &["AND", "OR", "NOT", "MATCH"]).map(|c| format!("did you mean `{c}`?"));
-            let mut p = problem(&loc.key("operator"), format!("unknown condition operator `{other}`; expected `AND`, `OR`, `NOT` or `MATCH`"));
+            let help = crate::load::closest(other, &["AND", "OR", "NOT", "MATCH"])
+                .map(|c| format!("did you mean `{c}`?"));
+            let mut p = problem(
+                &loc.key("operator"),
+                format!(
+                    "unknown condition operator `{other}`; expected `AND`, `OR`, `NOT` or `MATCH`"
+                ),
+            );
             p.help = help;
             problems.push(p);
             None
@@ -337,10 +463,18 @@ fn condition(raw: &raw::OvhCondition, loc: &Loc, depth: usize, problems: &mut Ve
     }
 }
 
-fn membership(account: &raw::OvhAccount, loc: &Loc, out: &mut Membership, problems: &mut Vec<Problem>) {
+fn membership(
+    account: &raw::OvhAccount,
+    loc: &Loc,
+    out: &mut Membership,
+    problems: &mut Vec<Problem>,
+) {
     let region = account.region.as_deref().unwrap_or("eu");
     if !REGIONS.contains(&region) {
-        problems.push(problem(&loc.key("region"), format!("region `{region}`; expected `eu`, `ca` or `us`")));
+        problems.push(problem(
+            &loc.key("region"),
+            format!("region `{region}`; expected `eu`, `ca` or `us`"),
+        ));
         return;
     }
     let account_urn = format!("urn:v1:{region}:identity:account:{}", account.account);
@@ -351,11 +485,19 @@ fn membership(account: &raw::OvhAccount, loc: &Loc, out: &mut Membership, proble
     let mut seen: IndexMap<&str, ()> = IndexMap::new();
     for (i, user) in account.users.iter().enumerate() {
         let at = loc.key("users").index(i);
-        let urn = user.urn.clone().unwrap_or_else(|| format!("urn:v1:{region}:identity:user:{}/{}", account.account, user.login));
+        let urn = user.urn.clone().unwrap_or_else(|| {
+            format!(
+                "urn:v1:{region}:identity:user:{}/{}",
+                account.account, user.login
+            )
+        });
         let parsed = match IdentityUrn::parse(&urn) {
             Ok(u) if u.kind == IdentityKind::User => u,
             Ok(_) => {
-                problems.push(problem(&at.key("urn"), format!("`{urn}` is not a user URN")));
+                problems.push(problem(
+                    &at.key("urn"),
+                    format!("`{urn}` is not a user URN"),
+                ));
                 continue;
             }
             Err(e) => {
@@ -364,7 +506,10 @@ fn membership(account: &raw::OvhAccount, loc: &Loc, out: &mut Membership, proble
             }
         };
         if seen.insert(&user.login, ()).is_some() {
-            problems.push(problem(&at.key("login"), format!("user `{}` is listed twice", user.login)));
+            problems.push(problem(
+                &at.key("login"),
+                format!("user `{}` is listed twice", user.login),
+            ));
             continue;
         }
         if let Some(group) = &user.group {
@@ -373,7 +518,8 @@ fn membership(account: &raw::OvhAccount, loc: &Loc, out: &mut Membership, proble
                 problems.push(problem(&at.key("group"), e));
                 continue;
             }
-            out.user_group.insert(urn.into(), (group_urn.into(), at.key("group")));
+            out.user_group
+                .insert(urn.into(), (group_urn.into(), at.key("group")));
         }
     }
 }

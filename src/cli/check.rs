@@ -1,0 +1,235 @@
+//! `policy-sim check`: decide one request, or a batch from a JSON Lines file, and explain.
+
+use std::io::{BufRead, Write};
+
+use clap::Args;
+use indexmap::IndexMap;
+
+use super::{Exit, Failure, Format};
+use crate::error::Error;
+use crate::load::{Loaded, Role};
+use crate::model::request::Request;
+use crate::{Engine, Verdict};
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit status: 0 allow, 1 deny, 2 usage error or bad input; with --requests, 0 once every request was evaluated, 2 if a line could not be.\n\n\
+Identities: an OVHcloud URN (`urn:v1:eu:identity:user:xx1111-ovh/user1`, `...:credential:xx11111-ovh/oauth2-...`), an OUTSCALE user name or ORN \
+(`watcher_1`, `orn:ows:idauth::123456789012:user/watcher_1`), or the OUTSCALE root user (`orn:ows:idauth::123456789012:account`). \
+Without --identity, bare EIM documents are evaluated as the caller's own.\n\n\
+Actions: an OVHcloud IAM action (`vps:apiovh:reboot`), an OpenStack role action (`publicCloudProject:openstack:computeOperator`), \
+an OpenStack permission (`compute_read`: granted when a role carrying it is authorized), or an EIM action (`api:ReadVms`)."
+)]
+pub struct CheckArgs {
+    /// Policy files, directories (walked for *.json) or globs: OVHcloud policies, permission groups and resource groups as the API returns them, or OUTSCALE EIM policy documents.
+    #[arg(long, short = 'p', value_name = "PATH", num_args = 1.., required = true)]
+    pub policies: Vec<String>,
+    /// An account file: OVHcloud local users and their groups, or OUTSCALE EIM users, groups and linked policies (see README, "Account files").
+    #[arg(long, value_name = "FILE")]
+    pub account: Vec<String>,
+    /// Who asks (see below). Required for OVHcloud.
+    #[arg(long, short = 'i', value_name = "ID")]
+    pub identity: Option<String>,
+    /// What is asked.
+    #[arg(
+        long,
+        short = 'a',
+        value_name = "ACTION",
+        required_unless_present = "requests",
+        conflicts_with = "requests"
+    )]
+    pub action: Option<String>,
+    /// On what: an OVHcloud resource URN (required for OVHcloud; EIM has no resource-level permissions).
+    #[arg(long, short = 'r', value_name = "URN")]
+    pub resource: Option<String>,
+    /// Request context for conditions, repeatable: `request.IP=192.0.2.10`, `resource.Tag(env)=prod`.
+    #[arg(long, short = 'c', value_name = "KEY=VALUE", value_parser = parse_kv)]
+    pub context: Vec<(String, String)>,
+    /// Evaluation time (RFC 3339) for expiry and date conditions; default: now.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// A JSON Lines file of requests (`{"identity", "action", "resource", "context"?, "at"?}` a line); `-` for stdin.
+    #[arg(long, value_name = "FILE.jsonl", conflicts_with_all = ["identity", "resource", "context"])]
+    pub requests: Option<String>,
+    /// A role-matrix file instead of the built-in one.
+    #[arg(long, value_name = "FILE")]
+    pub matrix: Option<String>,
+    #[arg(long, short = 'f', value_enum, default_value_t)]
+    pub format: Format,
+    /// Largest policy file read, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024 * 1024)]
+    pub max_file_size: u64,
+}
+
+fn parse_kv(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err(format!(
+            "`{s}` is not KEY=VALUE (e.g. `request.IP=192.0.2.10`)"
+        )),
+    }
+}
+
+/// Load and compile the policies and accounts named on the command line.
+pub fn engine(
+    policies: &[String],
+    accounts: &[String],
+    matrix: Option<&str>,
+    max_file_size: u64,
+    at: Option<&str>,
+) -> Result<Engine, Error> {
+    let mut loaded = Loaded::new();
+    loaded.limits.max_file_bytes = max_file_size;
+    for p in policies {
+        loaded.add_path(p, Role::Policies);
+    }
+    for a in accounts {
+        loaded.add_path(a, Role::Account);
+    }
+    let matrix = super::matrix(matrix)?;
+    let mut engine = crate::build(loaded, Some(matrix))?;
+    if let Some(at) = at {
+        let t = at.parse::<jiff::Timestamp>().map_err(|_| {
+            Error::Usage(format!(
+                "--at `{at}` is not an RFC 3339 date-time; write it like `2026-06-01T12:00:00Z`"
+            ))
+        })?;
+        engine = engine.with_default_time(t);
+    }
+    Ok(engine)
+}
+
+pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
+    let engine = engine(
+        &args.policies,
+        &args.account,
+        args.matrix.as_deref(),
+        args.max_file_size,
+        args.at.as_deref(),
+    )?;
+    if let Some(path) = &args.requests {
+        return batch(&engine, path, args.format, out);
+    }
+    let mut req = Request::new(
+        args.identity.as_deref(),
+        args.action.as_deref().unwrap_or_default(),
+        args.resource.as_deref(),
+    );
+    req.context = args.context.iter().cloned().collect::<IndexMap<_, _>>();
+    let resp = engine.check(&req)?;
+    match args.format {
+        Format::Text => write!(out, "{}", crate::report::text(&resp))?,
+        Format::Json => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&crate::report::json(&resp)).unwrap_or_default()
+        )?,
+    }
+    Ok(if resp.decision == Verdict::Allow {
+        Exit::Ok
+    } else {
+        Exit::Deny
+    })
+}
+
+/// `--requests`: one answer per line, in input order; a bad line gets an error object and the rest go on.
+fn batch(
+    engine: &Engine,
+    path: &str,
+    format: Format,
+    out: &mut impl Write,
+) -> Result<Exit, Failure> {
+    let reader: Box<dyn BufRead> = if path == "-" {
+        Box::new(std::io::BufReader::new(std::io::stdin()))
+    } else {
+        Box::new(std::io::BufReader::new(std::fs::File::open(path).map_err(
+            |e| Error::Usage(format!("cannot read `{path}`: {e}")),
+        )?))
+    };
+    let (mut evaluated, mut bad, mut allowed) = (0usize, 0usize, 0usize);
+    for (i, line) in reader.lines().enumerate() {
+        let n = i + 1;
+        let line = match line {
+            Ok(l) => l,
+            Err(e) => {
+                bad += 1;
+                emit_error(out, format, path, n, &format!("cannot read the line: {e}"))?;
+                continue;
+            }
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        let req: Request = match serde_json::from_str(&line) {
+            Ok(r) => r,
+            Err(e) => {
+                bad += 1;
+                let msg = if e.is_data() && line.trim_start().starts_with(['[', '"']) {
+                    String::from("a request line is a JSON object")
+                } else {
+                    e.to_string()
+                };
+                emit_error(out, format, path, n, &msg)?;
+                continue;
+            }
+        };
+        match engine.check(&req) {
+            Ok(resp) => {
+                evaluated += 1;
+                if resp.decision == Verdict::Allow {
+                    allowed += 1;
+                }
+                match format {
+                    Format::Json => {
+                        let mut v = crate::report::json(&resp);
+                        if let Some(o) = v.as_object_mut() {
+                            o.insert(String::from("line"), n.into());
+                        }
+                        writeln!(out, "{}", serde_json::to_string(&v).unwrap_or_default())?;
+                    }
+                    Format::Text => {
+                        let r = &resp.request;
+                        writeln!(
+                            out,
+                            "{n}: {} ({}) {} {} {} — {}",
+                            if resp.decision == Verdict::Allow {
+                                "ALLOW"
+                            } else {
+                                "DENY"
+                            },
+                            resp.reason.as_str(),
+                            r.identity.as_deref().unwrap_or("(caller)"),
+                            r.action,
+                            r.resource.as_deref().unwrap_or(""),
+                            crate::report::summary(&resp)
+                        )?;
+                    }
+                }
+            }
+            Err(e) => {
+                bad += 1;
+                emit_error(out, format, path, n, &e.to_string())?;
+            }
+        }
+    }
+    eprintln!("{evaluated} requests evaluated ({allowed} allowed, {} denied), {bad} lines could not be evaluated", evaluated - allowed);
+    Ok(if bad == 0 { Exit::Ok } else { Exit::Bad })
+}
+
+fn emit_error(
+    out: &mut impl Write,
+    format: Format,
+    path: &str,
+    line: usize,
+    message: &str,
+) -> Result<(), Failure> {
+    match format {
+        Format::Json => writeln!(
+            out,
+            "{}",
+            serde_json::json!({"line": line, "error": message, "file": path})
+        )?,
+        Format::Text => writeln!(out, "{line}: ERROR {path}:{line}: {message}")?,
+    }
+    Ok(())
+}
