@@ -267,7 +267,7 @@ mod tests {
     fn pointer_resolves_to_the_value_start() {
         let text = "{\n  \"a\": [1,\n    {\"b~/c\": true}]\n}";
         let offset = offset_of_pointer(text, "/a/1/b~0~1c");
-        assert_eq!(offset.map(|o| line_column(text, o)), Some((3, 15)));
+        assert_eq!(offset.map(|o| line_column(text, o)), Some((3, 14)));
         // a missing member resolves to its parent
         assert_eq!(
             offset_of_pointer(text, "/a/7").map(|o| line_column(text, o)),

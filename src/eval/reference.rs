@@ -50,10 +50,10 @@ pub fn decide(set: &PolicySet, req: &Prepared) -> (Decision, Vec<String>) {
                     if !direct && !via_group && !maybe {
                         continue;
                     }
-                    let (a, d) = policy_effect(set, p, req, action, missing);
-                    if direct || via_group {
-                        allowed |= a;
-                    }
+                    // A policy reaching the user only as a maybe-group counts for its denies alone.
+                    let deny_only = !direct && !via_group;
+                    let (a, d) = policy_effect(set, p, req, action, deny_only, missing);
+                    allowed |= a;
                     denied |= d;
                 }
                 (allowed, denied)
@@ -104,6 +104,7 @@ fn policy_effect(
     p: &Policy,
     req: &Prepared,
     action: &str,
+    deny_only: bool,
     missing: &mut Vec<String>,
 ) -> (bool, bool) {
     if let Some((until, _)) = &p.expired_at {
@@ -130,8 +131,9 @@ fn policy_effect(
             .iter()
             .filter_map(|(g, _)| set.permission_groups.get(*g))
     };
-    let would_allow =
-        res(true) && (scope(&p.permissions) || groups().any(|g| scope(&g.permissions)));
+    let would_allow = !deny_only
+        && res(true)
+        && (scope(&p.permissions) || groups().any(|g| scope(&g.permissions)));
     let would_deny = res(false)
         && (p
             .permissions

@@ -179,9 +179,11 @@ impl Test {
                 "Date" => DateField::Date,
                 "WeekDay" => DateField::WeekDay,
                 "Hour" => DateField::Hour,
-                other => return Err(format!(
+                other => {
+                    return Err(format!(
                     "unknown date field `{other}` in `{key}`; expected `Date`, `WeekDay` or `Hour`"
-                )),
+                ))
+                }
             };
             Subject::Date {
                 tz_name: tz_name.into(),

@@ -241,7 +241,8 @@ pub fn check_resource_pattern(raw: &str) -> Result<(ResourceRef, bool), String> 
     };
     check_chars(raw).map_err(fail)?;
     let body = raw.strip_suffix('*').unwrap_or(raw);
-    let unsupported = body.contains('*');
+    // A lone `*` is a leading `*` as much as a trailing one: unsupported, like any leading `*`.
+    let unsupported = body.contains('*') || body.is_empty();
     if unsupported {
         // Leading or inner `*`: its shape cannot be checked piece by piece; the evaluator reads it literally
         // in an allow and as a wildcard in a deny.
@@ -250,54 +251,35 @@ pub fn check_resource_pattern(raw: &str) -> Result<(ResourceRef, bool), String> 
     let trailing = body.len() != raw.len();
     let fields: Vec<&str> = body.split(':').collect();
     // Each complete field is checked; with a trailing `*` the last one may be partial.
-    let expect: [&dyn Fn(&str, bool) -> bool; 5] = [
-        &|f, partial| {
-            if partial {
-                "urn".starts_with(f)
-            } else {
-                f == "urn"
-            }
-        },
-        &|f, partial| {
-            if partial {
-                "v1".starts_with(f)
-            } else {
-                f == "v1"
-            }
-        },
-        &|f, partial| {
-            REGIONS
-                .iter()
-                .any(|r| if partial { r.starts_with(f) } else { *r == f })
-        },
-        &|f, partial| {
-            ["resource", "resourceGroup"].iter().any(|c| {
-                if partial {
-                    c.starts_with(f)
-                } else {
-                    *c == f
-                }
-            })
-        },
-        &|f, _| f.bytes().all(|b| b.is_ascii_alphanumeric()),
-    ];
+    // A field matches one of its allowed values, or (the partial last field before `*`) a prefix of one.
+    let one_of = |f: &str, partial: bool, allowed: &[&str]| {
+        allowed
+            .iter()
+            .any(|a| if partial { a.starts_with(f) } else { *a == f })
+    };
+    let expect = |i: usize, f: &str, partial: bool| match i {
+        0 => one_of(f, partial, &["urn"]),
+        1 => one_of(f, partial, &["v1"]),
+        2 => one_of(f, partial, &REGIONS),
+        3 => one_of(f, partial, &["resource", "resourceGroup"]),
+        4 => f.bytes().all(|b| b.is_ascii_alphanumeric()),
+        _ => true,
+    };
     for (i, field) in fields.iter().enumerate() {
         let partial = trailing && i + 1 == fields.len();
-        if let Some(check) = expect.get(i) {
-            if !check(field, partial) || (!partial && field.is_empty()) {
-                let what = [
-                    "`urn`",
-                    "`v1`",
-                    "a region `eu`, `ca` or `us`",
-                    "`resource` or `resourceGroup`",
-                    "a resource type",
-                ];
-                return Err(fail(format!(
-                    "part {} is `{field}`, expected {}",
-                    i + 1,
-                    what.get(i).copied().unwrap_or("?")
-                )));
-            }
+        if i < 5 && (!expect(i, field, partial) || (!partial && field.is_empty())) {
+            let what = [
+                "`urn`",
+                "`v1`",
+                "a region `eu`, `ca` or `us`",
+                "`resource` or `resourceGroup`",
+                "a resource type",
+            ];
+            return Err(fail(format!(
+                "part {} is `{field}`, expected {}",
+                i + 1,
+                what.get(i).copied().unwrap_or("?")
+            )));
         }
     }
     let category = fields.get(3).copied().unwrap_or("");

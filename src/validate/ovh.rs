@@ -233,13 +233,13 @@ fn action(raw: &str, loc: Loc, problems: &mut Vec<Problem>) -> Option<Spec> {
         ))
     } else if raw.contains("::") || raw.starts_with(':') || raw.ends_with(':') {
         Some(String::from("it has an empty part between `:`"))
-    } else if let Some(c) = raw.chars().find(|c| !c.is_ascii()) {
-        Some(format!(
-            "it contains the non-ASCII character `{c}` (U+{:04X})",
-            c as u32
-        ))
     } else {
-        None
+        raw.chars().find(|c| !c.is_ascii()).map(|c| {
+            format!(
+                "it contains the non-ASCII character `{c}` (U+{:04X})",
+                c as u32
+            )
+        })
     };
     if let Some(why) = why {
         problems.push(problem(&loc, format!("malformed action `{raw}`: {why}")).help("actions look like `vps:apiovh:reboot`, `vps:apiovh:ips/*`, `*get` or `publicCloudProject:openstack:computeOperator`"));
