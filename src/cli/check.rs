@@ -116,7 +116,10 @@ pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
         args.resource.as_deref(),
     );
     req.context = args.context.iter().cloned().collect::<IndexMap<_, _>>();
-    let resp = engine.check(&req)?;
+    let mut resp = engine.check(&req)?;
+    if let Some(note) = unknown_action_note(&engine, &resp) {
+        resp.notes.insert(0, note);
+    }
     match args.format {
         Format::Text => write!(out, "{}", crate::report::text(&resp))?,
         Format::Json => writeln!(
@@ -214,6 +217,35 @@ fn batch(
     }
     eprintln!("{evaluated} requests evaluated ({allowed} allowed, {} denied), {bad} lines could not be evaluated", evaluated - allowed);
     Ok(if bad == 0 { Exit::Ok } else { Exit::Bad })
+}
+
+/// A note when the requested action is in no catalogue: a typo or an invented name gets a plain deny from
+/// the cloud, and the user deserves to know why.
+fn unknown_action_note(engine: &Engine, resp: &crate::Response) -> Option<String> {
+    use crate::load::catalogue::{catalogue, Known};
+    let action = resp.request.action.as_str();
+    if engine.set.matrix.permission_index(action).is_some()
+        || engine.set.matrix.role(action).is_some()
+    {
+        return None;
+    }
+    let known = if resp.request.cloud == "ovhcloud" {
+        catalogue().ovh_action(action)
+    } else {
+        catalogue().outscale_action(action)
+    };
+    let list = |s: &[String]| {
+        s.iter()
+            .map(|x| format!("`{x}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match known {
+        Known::No(s) if s.is_empty() => Some(format!("`{action}` is not a known {} action: no policy can name it as a real API operation", resp.request.cloud)),
+        Known::No(s) => Some(format!("`{action}` is not a known {} action; did you mean {}?", resp.request.cloud, list(&s))),
+        Known::Candidate => Some(format!("`{action}` is only an unconfirmed OUTSCALE action name (policies/outscale-actions.tsv, status candidate)")),
+        Known::Yes | Known::NotCovered => None,
+    }
 }
 
 fn emit_error(

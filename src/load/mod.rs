@@ -3,6 +3,7 @@
 //! API response wrapping one). No semantics here: a problem is recorded with its location and loading goes
 //! on, so every bad file is reported, not just the first.
 
+pub mod catalogue;
 pub mod raw;
 
 use std::collections::HashSet;
