@@ -30,6 +30,7 @@ pub mod cli;
 pub mod compile;
 pub mod error;
 pub mod eval;
+pub mod lint;
 pub mod load;
 pub mod model;
 pub mod report;

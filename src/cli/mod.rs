@@ -2,7 +2,9 @@
 //! 1 deny / failures, 2 usage error or bad input.
 
 mod check;
+mod lint;
 mod roles;
+mod test;
 
 use std::io::Write;
 
@@ -48,6 +50,10 @@ pub struct Cli {
 pub enum Command {
     /// Decide one request (or a batch) and explain the answer.
     Check(check::CheckArgs),
+    /// Check policy files without a request: stable codes, spans, human / JSON / SARIF output.
+    Lint(lint::LintArgs),
+    /// Check expectation files: what a policy set must and must not allow.
+    Test(test::TestArgs),
     /// Print the OpenStack role-to-permission matrix, or one role's row.
     Roles(roles::RolesArgs),
 }
@@ -68,6 +74,8 @@ pub fn run(cli: Cli) -> Exit {
     let mut out = stdout.lock();
     let result = match cli.command {
         Command::Check(args) => check::run(&args, &mut out),
+        Command::Lint(args) => lint::run(&args, &mut out),
+        Command::Test(args) => test::run(&args, &mut out),
         Command::Roles(args) => roles::run(&args, &mut out),
     };
     match result {

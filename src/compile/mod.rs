@@ -98,6 +98,11 @@ impl Engine {
         self
     }
 
+    /// The EIM documents that apply to a user, and how each reaches it.
+    pub fn eim_docs_of(&self, user: &str) -> &[(usize, Via)] {
+        self.eim_user_docs.get(user).map_or(&[], Vec::as_slice)
+    }
+
     /// The OVHcloud policies naming an identity exactly.
     pub(crate) fn ovh_candidates(&self, identity: &str) -> &[u32] {
         self.ovh_by_identity

@@ -135,6 +135,7 @@ fn suggest(action: &str, pool: &[&str]) -> Vec<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::panic)]
 mod tests {
     use super::*;
 

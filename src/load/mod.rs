@@ -49,6 +49,8 @@ pub struct Loaded {
 pub enum Role {
     Policies,
     Account,
+    /// Either, told apart by shape (`lint` reads whatever it is given).
+    Any,
 }
 
 impl Loaded {
@@ -205,7 +207,7 @@ impl Loaded {
                 root,
                 "file is empty; expected a JSON object or array",
             )),
-            (Some(b'['), Role::Policies) => {
+            (Some(b'['), Role::Policies | Role::Any) => {
                 if let Some(items) = self.parse::<Vec<raw::OvhObject>>(&text, &root) {
                     for (i, item) in items.into_iter().enumerate() {
                         self.ovh.push((item, root.index(i)));
@@ -217,7 +219,7 @@ impl Loaded {
                 self.problems
                     .push(Problem::at(root, "an account file is a JSON object").help(ACCOUNT_HELP));
             }
-            (Some(_), Role::Policies) => {
+            (Some(_), Role::Policies | Role::Any) => {
                 // Not an object or array: let the JSON parser say what is wrong, or say what was expected.
                 if self.parse::<serde_json::Value>(&text, &root).is_some() {
                     self.problems.push(Problem::at(
@@ -236,6 +238,11 @@ impl Loaded {
         let has = |k: &str| keys.iter().any(|x| x == k);
         let eim_account = has("Users") || has("UserGroups") || has("Policies") || has("AccountId");
         let ovh_account = has("users") && has("account");
+        let role = match role {
+            Role::Any if eim_account || ovh_account => Role::Account,
+            Role::Any => Role::Policies,
+            r => r,
+        };
         match role {
             Role::Account if eim_account => {
                 if let Some(a) = self.parse::<raw::EimAccount>(text, &root) {
@@ -279,7 +286,7 @@ impl Loaded {
                     }
                 }
             }
-            Role::Policies => {
+            Role::Policies | Role::Any => {
                 if let Some(obj) = self.parse::<raw::OvhObject>(text, &root) {
                     self.ovh.push((obj, root));
                 }

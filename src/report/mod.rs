@@ -1,4 +1,6 @@
-//! Report: render responses and diagnostics as text or JSON. Never decides.
+//! Report: render responses, diagnostics and lint findings. Never decides.
+
+pub mod findings;
 
 use std::fmt::Write as _;
 

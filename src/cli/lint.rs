@@ -1,0 +1,131 @@
+//! `policy-sim lint PATH|GLOB...`: findings with stable codes, for people and for CI.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use clap::{Args, ValueEnum};
+
+use super::{Exit, Failure};
+use crate::error::Error;
+use crate::lint::{rule, Level, Options, RULES};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum LintFormat {
+    /// rustc-style, with the source line and a caret under the span.
+    #[default]
+    Human,
+    /// One JSON array of findings.
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit status: 0 when no finding reaches the --deny level (default: error), 1 when some do, 2 for usage errors.\n\n\
+Codes: `policy-sim lint --explain CODE` explains one; the README lists them all.\n\n\
+Example (CI): policy-sim lint 'policies/**/*.json' --format sarif > policy-sim.sarif"
+)]
+pub struct LintArgs {
+    /// Files, directories (walked for *.json) or globs: OVHcloud policies, permission and resource groups, EIM documents and account files.
+    #[arg(value_name = "PATH|GLOB", required_unless_present = "explain")]
+    pub paths: Vec<String>,
+    #[arg(long, short = 'f', value_enum, default_value_t)]
+    pub format: LintFormat,
+    /// Fail (exit 1) on findings of this level or above (`error`, `warning`, `info`), or raise a code to error. Repeatable.
+    #[arg(long, value_name = "LEVEL|CODE")]
+    pub deny: Vec<String>,
+    /// Lower a code to a warning. Repeatable.
+    #[arg(long, value_name = "CODE")]
+    pub warn: Vec<String>,
+    /// Silence a code. Repeatable.
+    #[arg(long, value_name = "CODE")]
+    pub allow: Vec<String>,
+    /// "Now" for expiry checks (RFC 3339); default: the current time.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// A role-matrix file instead of the built-in one.
+    #[arg(long, value_name = "FILE")]
+    pub matrix: Option<String>,
+    /// Explain one code and exit.
+    #[arg(long, value_name = "CODE")]
+    pub explain: Option<String>,
+}
+
+fn known(code: &str) -> Result<&'static str, Error> {
+    rule(code).map(|r| r.code).ok_or_else(|| {
+        let codes: Vec<&str> = RULES.iter().map(|r| r.code).collect();
+        Error::Usage(format!(
+            "unknown lint code `{code}`; codes are {}",
+            codes.join(", ")
+        ))
+    })
+}
+
+pub fn run(args: &LintArgs, out: &mut impl Write) -> Result<Exit, Failure> {
+    if let Some(code) = &args.explain {
+        let r = rule(known(code)?)
+            .ok_or_else(|| Error::Usage(format!("unknown lint code `{code}`")))?;
+        writeln!(
+            out,
+            "{} ({}) — default level: {}\n\n{}\n\nWhy it matters: {}.",
+            r.code,
+            r.name,
+            r.level.as_str(),
+            r.explain,
+            r.why
+        )?;
+        return Ok(Exit::Ok);
+    }
+    let mut threshold = Level::Error;
+    let mut raise = Vec::new();
+    for d in &args.deny {
+        match Level::parse(d) {
+            Some(l) => threshold = l,
+            None => raise.push(known(d)?),
+        }
+    }
+    let lower = args
+        .warn
+        .iter()
+        .map(|c| known(c))
+        .collect::<Result<Vec<_>, _>>()?;
+    let silence = args
+        .allow
+        .iter()
+        .map(|c| known(c))
+        .collect::<Result<Vec<_>, _>>()?;
+    let at = match &args.at {
+        Some(s) => s
+            .parse::<jiff::Timestamp>()
+            .map_err(|_| Error::Usage(format!("--at `{s}` is not an RFC 3339 date-time")))?,
+        None => jiff::Timestamp::now(),
+    };
+    let opts = Options {
+        at,
+        matrix: Arc::new(super::matrix(args.matrix.as_deref())?),
+    };
+    let mut report = crate::lint::lint_paths(&args.paths, &opts);
+    report.findings.retain(|f| !silence.contains(&f.code));
+    for f in &mut report.findings {
+        if raise.contains(&f.code) {
+            f.level = Level::Error;
+        } else if lower.contains(&f.code) {
+            f.level = Level::Warning;
+        }
+    }
+    match args.format {
+        LintFormat::Human => write!(
+            out,
+            "{}",
+            crate::report::findings::human(&report.findings, report.files)
+        )?,
+        LintFormat::Json => writeln!(out, "{}", crate::report::findings::json(&report.findings))?,
+        LintFormat::Sarif => writeln!(out, "{}", crate::report::findings::sarif(&report.findings))?,
+    }
+    Ok(if report.findings.iter().any(|f| f.level >= threshold) {
+        Exit::Deny
+    } else {
+        Exit::Ok
+    })
+}

@@ -1,0 +1,225 @@
+//! `policy-sim test FILE...`: expectation files pin what a policy set must and must not allow.
+//!
+//! ```json
+//! {"policies": ["../policies/examples/ovh"], "account": ["../policies/examples/accounts/ovh-account.json"],
+//!  "at": "2026-06-01T12:00:00Z",
+//!  "cases": [{"name": "...", "identity": "...", "action": "...", "resource": "...", "context": {},
+//!             "expect": "allow", "reason": "explicit_allow"}]}
+//! ```
+//! Paths are relative to the expectation file. Exit 0 when every case passes, 1 on any failure, 2 for bad input.
+
+use std::io::Write;
+use std::path::Path;
+
+use clap::Args;
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+use super::{Exit, Failure};
+use crate::error::{Error, Problem};
+use crate::model::request::Request;
+use crate::source::{Loc, SourceMap};
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit status: 0 when every case passes, 1 when one fails, 2 for bad input.\n\nSee README, \"policy-sim test\", for the file format."
+)]
+pub struct TestArgs {
+    /// Expectation files.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<String>,
+    /// Policies to test instead of those the files name.
+    #[arg(long, short = 'p', value_name = "PATH", num_args = 1..)]
+    pub policies: Vec<String>,
+    /// Account files instead of those the files name.
+    #[arg(long, value_name = "FILE")]
+    pub account: Vec<String>,
+    /// Print the trace of passing cases too.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExpectationFile {
+    #[serde(default)]
+    policies: Vec<String>,
+    #[serde(default)]
+    account: Vec<String>,
+    at: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    cases: Vec<Case>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    name: Option<String>,
+    identity: Option<String>,
+    action: String,
+    resource: Option<String>,
+    #[serde(default)]
+    context: IndexMap<String, String>,
+    at: Option<String>,
+    expect: Expect,
+    reason: Option<crate::Reason>,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum Expect {
+    Allow,
+    Deny,
+}
+
+impl<'de> Deserialize<'de> for crate::Reason {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        match s.as_str() {
+            "explicit_allow" => Ok(crate::Reason::ExplicitAllow),
+            "explicit_deny" => Ok(crate::Reason::ExplicitDeny),
+            "implicit_deny" => Ok(crate::Reason::ImplicitDeny),
+            other => Err(serde::de::Error::custom(format!("unknown reason `{other}`, expected `explicit_allow`, `explicit_deny` or `implicit_deny`"))),
+        }
+    }
+}
+
+/// Read and parse one expectation file, located errors on failure.
+fn read(path: &str) -> Result<(ExpectationFile, SourceMap, Loc), Error> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Usage(format!("cannot read expectation file `{path}`: {e}")))?;
+    let mut sources = SourceMap::new();
+    let id = sources.add(path, text.as_str(), None);
+    let mut de = serde_json::Deserializer::from_str(&text);
+    match serde_path_to_error::deserialize::<_, ExpectationFile>(&mut de) {
+        Ok(f) => Ok((f, sources, Loc::new(id, ""))),
+        Err(e) => {
+            let pointer = crate::source::pointer_of_path(e.path());
+            let inner = e.into_inner();
+            let p = if inner.is_data() {
+                crate::load::shape_problem(Loc::new(id, pointer), &inner.to_string())
+            } else {
+                Problem {
+                    message: format!("invalid JSON: {inner}"),
+                    at: crate::error::At::LineColumn(
+                        Loc::new(id, ""),
+                        inner.line(),
+                        inner.column(),
+                    ),
+                    help: None,
+                }
+            };
+            Err(Error::from_problems(vec![p.help("an expectation file is {\"policies\": [...], \"account\"?: [...], \"at\"?: \"...\", \"cases\": [{\"identity\", \"action\", \"resource\", \"expect\": \"allow\"|\"deny\", \"reason\"?}]}")], &sources))
+        }
+    }
+}
+
+pub fn run(args: &TestArgs, out: &mut impl Write) -> Result<Exit, Failure> {
+    let (mut passed, mut failed) = (0usize, 0usize);
+    for file in &args.files {
+        let (spec, sources, root) = read(file)?;
+        let base = Path::new(file).parent().unwrap_or(Path::new("."));
+        let rel = |p: &String| {
+            if Path::new(p).is_absolute() {
+                p.clone()
+            } else {
+                base.join(p).display().to_string()
+            }
+        };
+        let policies: Vec<String> = if args.policies.is_empty() {
+            spec.policies.iter().map(rel).collect()
+        } else {
+            args.policies.clone()
+        };
+        let accounts: Vec<String> = if args.account.is_empty() {
+            spec.account.iter().map(rel).collect()
+        } else {
+            args.account.clone()
+        };
+        if policies.is_empty() {
+            return Err(Error::Usage(format!(
+                "{file}: no policies: name them under \"policies\" or pass --policies"
+            ))
+            .into());
+        }
+        let engine = super::check::engine(
+            &policies,
+            &accounts,
+            None,
+            256 * 1024 * 1024,
+            spec.at.as_deref(),
+        )?;
+        if let Some(d) = &spec.description {
+            writeln!(out, "{file}: {d}")?;
+        }
+        for (i, case) in spec.cases.iter().enumerate() {
+            let at = root.key("cases").index(i);
+            let line = sources
+                .position(&at)
+                .line
+                .map_or_else(String::new, |l| format!(":{l}"));
+            let label = case.name.clone().unwrap_or_else(|| {
+                format!(
+                    "{} {} {}",
+                    case.identity.as_deref().unwrap_or("(caller)"),
+                    case.action,
+                    case.resource.as_deref().unwrap_or("")
+                )
+            });
+            let mut req = Request::new(
+                case.identity.as_deref(),
+                &case.action,
+                case.resource.as_deref(),
+            );
+            req.context = case.context.clone();
+            req.at = case.at.clone();
+            let resp = match engine.check(&req) {
+                Ok(r) => r,
+                Err(e) => {
+                    return Err(
+                        Error::Usage(format!("{file}{line}: case {i} ({label}): {e}")).into(),
+                    )
+                }
+            };
+            let got = if resp.decision == crate::Verdict::Allow {
+                Expect::Allow
+            } else {
+                Expect::Deny
+            };
+            let reason_ok = case.reason.is_none_or(|r| r == resp.reason);
+            if got == case.expect && reason_ok {
+                passed += 1;
+                writeln!(out, "PASS {file}{line} {label}")?;
+                if args.verbose {
+                    write!(out, "{}", indent(&crate::report::text(&resp)))?;
+                }
+            } else {
+                failed += 1;
+                let want = match (case.expect, case.reason) {
+                    (Expect::Allow, Some(r)) => format!("allow ({})", r.as_str()),
+                    (Expect::Deny, Some(r)) => format!("deny ({})", r.as_str()),
+                    (Expect::Allow, None) => String::from("allow"),
+                    (Expect::Deny, None) => String::from("deny"),
+                };
+                writeln!(
+                    out,
+                    "FAIL {file}{line} {label}\n     expected {want}, got {} ({})",
+                    if got == Expect::Allow {
+                        "allow"
+                    } else {
+                        "deny"
+                    },
+                    resp.reason.as_str()
+                )?;
+                write!(out, "{}", indent(&crate::report::text(&resp)))?;
+            }
+        }
+    }
+    writeln!(out, "{passed} passed, {failed} failed")?;
+    Ok(if failed == 0 { Exit::Ok } else { Exit::Deny })
+}
+
+fn indent(s: &str) -> String {
+    s.lines().map(|l| format!("     {l}\n")).collect()
+}

@@ -1,0 +1,149 @@
+//! The registry: every lint code, its default severity, and its documentation (what it does, why it
+//! matters, the fix), which is also the `--explain` text. A code is never reused.
+
+use serde::Serialize;
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Info => "info",
+            Level::Warning => "warning",
+            Level::Error => "error",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Level> {
+        match s {
+            "info" => Some(Level::Info),
+            "warning" | "warn" => Some(Level::Warning),
+            "error" => Some(Level::Error),
+            _ => None,
+        }
+    }
+}
+
+/// One rule.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub level: Level,
+    /// One line: why it matters (the README table).
+    pub why: &'static str,
+    /// What it checks and how to fix it (`--explain`).
+    pub explain: &'static str,
+}
+
+macro_rules! rules {
+    ($($code:literal $name:literal $level:ident $why:literal $explain:literal;)*) => {
+        /// Every rule, in code order.
+        pub const RULES: &[Rule] = &[$(Rule { code: $code, name: $name, level: Level::$level, why: $why, explain: $explain }),*];
+    };
+}
+
+rules! {
+    "PS001" "json-syntax" Error
+        "the file is not JSON: the cloud would reject it, and nothing in it can be checked"
+        "The file does not parse as JSON (RFC 8259): a missing comma or bracket, a trailing comma, a comment, a BOM, invalid UTF-8, or nesting deeper than 128 levels. Fix the JSON at the position shown.";
+    "PS002" "unknown-field" Error
+        "a misspelt field is silently ignored by hand-written tooling but changes what a policy means"
+        "An object has a field its schema does not define (`permision`, lowercase `effect`). OVHcloud accepts exactly the fields `GET /v2/iam/policy` returns; EIM element names start with an upper-case letter. The help line names the closest known field.";
+    "PS003" "missing-field" Error
+        "a policy without identities, resources, permissions or an Effect cannot be created or evaluated"
+        "A required field is absent: OVHcloud `name`, `identities`, `resources`, `permissions`; EIM `Effect`, `Action`/`NotAction`, `Resource`/`NotResource`. Add it.";
+    "PS004" "wrong-type" Error
+        "a value of the wrong JSON type is rejected by the cloud's API"
+        "A value has the wrong JSON type (a number where a string is expected, an object where an array is). The JSON path of the value is shown.";
+    "PS005" "malformed-urn" Error
+        "a malformed URN or ORN names nothing, so the policy silently applies to no one or nothing"
+        "An OVHcloud URN (`urn:v1:{eu|ca|us}:identity:...`, `urn:v1:{region}:resource:{type}:{id}`) or OUTSCALE ORN does not have the documented shape: wrong region, unknown kind, empty id, white space, or a Unicode look-alike character.";
+    "PS006" "invalid-value" Error
+        "a value the cloud rejects (an Effect of `Permit`, an empty Action list, a date that is not a date)"
+        "A value is outside what the cloud accepts: an EIM `Effect` other than `Allow`/`Deny`, an empty `Action` array, a malformed action (`**`, `::`), an `expiredAt` that is not RFC 3339, an unknown condition operator or key, an unknown permission group or resource group.";
+    "PS101" "unknown-action" Warning
+        "an action no API operation needs grants or denies nothing: usually a typo or an invented name"
+        "The action is not in the shipped catalogue (policies/ovh-actions.tsv, built from the OVHcloud API schemas' `x-iam-actions`; policies/outscale-actions.tsv for EIM). `vps:apiovh:createSnapshot` is not an action: `POST /vps/{serviceName}/createSnapshot` needs `vps:apiovh:snapshot/create`. The help line names the closest real actions. EIM accepts unknown names at creation and they grant nothing (OSC-QA T4609/T4610).";
+    "PS102" "unknown-service" Warning
+        "EIM matches service codes exactly, so `fcu:*` or `eim:*` grants nothing"
+        "The EIM service code is not one EIM knows (`api`, `ec2`, `elasticloadbalancing`, `iam`, `directconnect`, or `*`). FCU is `ec2`, LBU `elasticloadbalancing`, EIM `iam`. `api:*` does not cover `ec2:` actions either: deny both APIs when you mean to deny an operation (OSC-GEN).";
+    "PS103" "bare-permission" Warning
+        "an OpenStack permission name is not an IAM action: allowing `compute_read` grants nothing"
+        "OpenStack permissions (`compute_read`, `objectstore_all`, ...) are carried by role actions (`publicCloudProject:openstack:infrastructureSupervisor`); a policy must allow the role. The help line names the roles that carry the permission (`policy-sim roles`).";
+    "PS104" "role-deny-trap" Warning
+        "denying a role does not take away a permission another allowed role still carries"
+        "A `deny` or `except` names an OpenStack role (`publicCloudProject:openstack:objectstoreOperator`) while the same identity is allowed another role carrying the same permissions (`administrator` carries `objectstore_all`): the permission stays granted through the other role (DOMAIN.md §1.7). Deny or remove the other role too.";
+    "PS110" "broad-wildcard" Warning
+        "`*` or a whole-service wildcard grants far more than a task needs"
+        "An allow grants every action (`*`) or a whole service (`vps:*`, `vps:apiovh:*`, `api:*`, `ec2:*`). Name the actions the task needs.";
+    "PS111" "allow-not" Warning
+        "Allow with NotAction or NotResource grants almost everything"
+        "An EIM `Allow` statement uses `NotAction` (every action but the listed ones) or `NotResource`. Use `Action` with the actions meant, or turn it into a `Deny`.";
+    "PS112" "dead-allow" Warning
+        "an allow that a deny always overrides has no effect and misleads readers"
+        "Every request this allow could grant is denied by a `deny` (or EIM `Deny`) for the same identities and resources, so it never grants anything. Remove the allow, or narrow the deny.";
+    "PS113" "useless-except" Warning
+        "an except that matches none of its policy's allows removes nothing"
+        "`except` only removes actions from the same policy's `allow` (DOMAIN.md §1.2); this one matches none of them — maybe it was meant as a `deny`, or the allow pattern is misspelt.";
+    "PS114" "duplicate" Warning
+        "duplicates hide intent and make diffs noisy"
+        "The same action appears twice in one list, the same identity twice in one policy, or two files define a policy with the same name (OVHcloud names are unique in an account).";
+    "PS115" "expired" Warning
+        "an expired policy neither allows nor denies: it is dead weight"
+        "The policy's `expiredAt` is before the evaluation time (`--at`, default now): OVHcloud no longer applies it. Delete it or extend it.";
+    "PS116" "grants-nothing" Warning
+        "a policy with no allow, no permission group and no deny does nothing"
+        "The policy's `permissions` lists are all empty and it has no `permissionsGroups`.";
+    "PS117" "cross-region" Warning
+        "an identity and a resource of different regions never match each other"
+        "The policy mixes URNs of different regions (`urn:v1:eu:...` identities with `urn:v1:ca:...` resources): URNs match exactly, region included.";
+    "PS118" "eim-version" Warning
+        "an unknown policy language version may not be read as expected"
+        "The EIM document's `Version` is not `2012-10-17`, the only one OUTSCALE's examples use.";
+    "PS120" "resource-leading-wildcard" Error
+        "OVHcloud resource URNs take a `*` at the end only"
+        "A resource URN has a leading or inner `*` (`*`, `urn:v1:eu:resource:*:x`). OVHcloud documents a trailing `*` only (ovh/docs PR #5666); what the cloud does with another is unknown. policy-sim reads it literally in an allow (grants nothing) and as a wildcard in a deny.";
+    "PS121" "identity-wildcard" Error
+        "identities take no wildcards: `*` in an identity matches only itself"
+        "An identity URN contains `*`. OVHcloud identities are exact URNs (ovh/docs PR #8510); the policy applies to no one. List the identities, or use a user group.";
+    "PS122" "action-inner-wildcard" Error
+        "a `*` inside an OVHcloud action is undocumented; the Control Panel rejects it"
+        "An OVHcloud action has a `*` that is neither at its start nor at its end (`vps:*:reboot`). Only leading and trailing wildcards are documented, and the Control Panel accepts only those. policy-sim reads it literally in an allow and as a wildcard in a deny or except.";
+    "PS130" "privilege-escalation" Warning
+        "a user who may manage policies can grant itself anything"
+        "The EIM user (or the caller of a bare document) is allowed to create or edit policies or policy versions, link policies or put inline policies: it could write a policy bypassing its permissions and attach it to itself (OSC-GEN).";
+    "PS131" "eim-condition" Warning
+        "EIM documents no Condition element; policy-sim never treats one as satisfied"
+        "The statement has a `Condition`. No EIM document describes conditions (IP limits are account-level API access rules), so policy-sim never lets a conditional Allow grant and always lets a conditional Deny apply.";
+    "PS132" "eim-document-size" Warning
+        "EIM rejects documents over 5,120 non-white-space characters"
+        "The policy document has more than 5,120 characters once white space is removed (OSC-API).";
+}
+
+/// The rule with this code.
+pub fn rule(code: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.code == code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_sorted() {
+        for w in RULES.windows(2) {
+            if let [a, b] = w {
+                assert!(a.code < b.code, "{} then {}", a.code, b.code);
+                assert_ne!(a.name, b.name);
+            }
+        }
+    }
+}

@@ -1,0 +1,290 @@
+//! Lint: check policy files without a request. Every finding has a stable code (see [`codes`]), a level,
+//! the span of the offending JSON value, a message and a help line. Load and validation errors become
+//! findings too (PS001–PS006), so one bad file never hides another's findings: files that load are
+//! checked by the semantic rules, files that do not are reported.
+
+pub mod codes;
+mod eim;
+mod ovh;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::error::Diagnostic;
+use crate::load::{Loaded, Role};
+use crate::model::matrix::Matrix;
+use crate::model::PolicySet;
+use crate::source::{Loc, SourceMap};
+pub use codes::{rule, Level, Rule, RULES};
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub level: Level,
+    pub message: String,
+    pub file: String,
+    /// 1-based start of the offending value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+    /// 1-based end (exclusive column) of the offending value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_column: Option<usize>,
+    /// JSON pointer of the value (inside the embedded document for an OUTSCALE `Body` string).
+    pub pointer: String,
+    /// For a value inside a JSON string (an EIM `Body`): where that string is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inside: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    /// The source line, for the snippet.
+    #[serde(skip)]
+    pub line_text: Option<String>,
+}
+
+/// What to lint with.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// "Now", for expiry.
+    pub at: jiff::Timestamp,
+    pub matrix: Arc<Matrix>,
+}
+
+/// The result of a lint run.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+    pub files: usize,
+}
+
+/// Lint every file below these paths (files, directories, globs).
+pub fn lint_paths(paths: &[String], opts: &Options) -> Report {
+    let mut loaded = Loaded::new();
+    for p in paths {
+        loaded.add_path(p, Role::Any);
+    }
+    lint_loaded(loaded, opts)
+}
+
+/// Lint what was loaded.
+pub fn lint_loaded(mut loaded: Loaded, opts: &Options) -> Report {
+    let mut report = Report {
+        files: loaded.files.len(),
+        findings: Vec::new(),
+    };
+    // 1. Load problems (syntax, shape) are findings; their files are left out of what follows.
+    let problems = std::mem::take(&mut loaded.problems);
+    let mut bad_files: BTreeSet<String> = BTreeSet::new();
+    for p in problems {
+        let d = p.resolve(&loaded.sources);
+        if let Some(pos) = &d.position {
+            bad_files.insert(outermost(pos).file.clone());
+        }
+        report.findings.push(from_diagnostic(d));
+    }
+    // 2. Validate what loaded; a file whose objects fail validation is reported and left out, and the
+    //    rest validated again (a policy may name a group defined in a bad file: that is reported too).
+    let mut set = None;
+    for _ in 0..8 {
+        let attempt = keep_files(&loaded, &bad_files);
+        match crate::validate::validate(attempt, opts.matrix.clone()) {
+            Ok(s) => {
+                set = Some(s);
+                break;
+            }
+            Err(e) => {
+                let mut progressed = false;
+                for d in e.diagnostics() {
+                    if let Some(pos) = &d.position {
+                        progressed |= bad_files.insert(outermost(pos).file.clone());
+                    }
+                    let f = from_diagnostic(d);
+                    if !report.findings.contains(&f) {
+                        report.findings.push(f);
+                    }
+                }
+                if !progressed {
+                    break;
+                }
+            }
+        }
+    }
+    // 3. Semantic rules over everything that validated.
+    if let Some(set) = set {
+        let mut ctx = Ctx {
+            set: &set,
+            opts,
+            findings: Vec::new(),
+        };
+        ovh::check(&mut ctx);
+        eim::check(&mut ctx);
+        report.findings.append(&mut ctx.findings);
+    }
+    report.findings.sort_by(|a, b| {
+        (&a.file, a.line, a.column, a.code).cmp(&(&b.file, b.line, b.column, b.code))
+    });
+    report.findings.dedup();
+    report
+}
+
+fn outermost(p: &crate::source::Position) -> &crate::source::Position {
+    match &p.inside {
+        Some(outer) => outermost(outer),
+        None => p,
+    }
+}
+
+/// A new `Loaded` holding the files of `loaded` except the bad ones (re-parsed from the texts read).
+fn keep_files(loaded: &Loaded, bad: &BTreeSet<String>) -> Loaded {
+    let mut out = Loaded::new();
+    let mut id = 0u32;
+    while let Some(source) = loaded.sources.get(crate::source::SourceId(id)) {
+        id += 1;
+        if source.parent.is_some()
+            || bad.contains(&source.name)
+            || source.name.starts_with("<built-in>")
+        {
+            continue;
+        }
+        out.add_text(&source.name, source.text.to_string(), Role::Any);
+    }
+    out
+}
+
+/// The rules' shared state.
+pub(crate) struct Ctx<'a> {
+    pub set: &'a PolicySet,
+    pub opts: &'a Options,
+    pub findings: Vec<Finding>,
+}
+
+impl Ctx<'_> {
+    /// Record a finding at a location.
+    pub fn emit(&mut self, code: &'static str, loc: &Loc, message: String, help: Option<String>) {
+        let f = finding_at(&self.set.sources, code, loc, message, help);
+        self.findings.push(f);
+    }
+}
+
+/// Build a finding located at `loc` with its span.
+pub(crate) fn finding_at(
+    sources: &SourceMap,
+    code: &'static str,
+    loc: &Loc,
+    message: String,
+    help: Option<String>,
+) -> Finding {
+    let r = rule(code);
+    let pos = sources.position(loc);
+    let (end_line, end_column) = sources
+        .get(loc.source)
+        .and_then(|s| span_end(&s.text, &loc.pointer))
+        .map_or((None, None), |(l, c)| (Some(l), Some(c)));
+    let line_text = pos.line.and_then(|l| {
+        sources
+            .get(loc.source)
+            .and_then(|s| s.text.lines().nth(l.saturating_sub(1)).map(str::to_owned))
+    });
+    Finding {
+        code,
+        name: r.map_or("", |r| r.name),
+        level: r.map_or(Level::Warning, |r| r.level),
+        message,
+        file: outermost(&pos).file.clone(),
+        line: pos.line,
+        column: pos.column,
+        end_line,
+        end_column,
+        pointer: pos.pointer.clone(),
+        inside: pos.inside.as_ref().map(|o| o.to_string()),
+        help,
+        line_text,
+    }
+}
+
+/// The line and column just past the value at `pointer`.
+fn span_end(text: &str, pointer: &str) -> Option<(usize, usize)> {
+    use jsonc_parser::common::Ranged;
+    let parsed = jsonc_parser::parse_to_ast(text, &Default::default(), &Default::default()).ok()?;
+    let mut value = parsed.value.as_ref()?;
+    for token in pointer.split('/').skip(1) {
+        let token = token.replace("~1", "/").replace("~0", "~");
+        value = match value {
+            jsonc_parser::ast::Value::Object(o) => {
+                &o.properties
+                    .iter()
+                    .find(|p| p.name.as_str() == token)?
+                    .value
+            }
+            jsonc_parser::ast::Value::Array(a) => a.elements.get(token.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(crate::source::line_column(text, value.range().end))
+}
+
+/// A load or validation diagnostic as a finding, classified into PS001–PS006.
+fn from_diagnostic(d: Diagnostic) -> Finding {
+    let m = d.message.as_str();
+    let code = if m.starts_with("invalid JSON")
+        || m.starts_with("JSON nested")
+        || m.contains("byte order mark")
+        || m.starts_with("invalid UTF-8")
+        || m.starts_with("file is empty")
+    {
+        "PS001"
+    } else if m.starts_with("unknown field") {
+        "PS002"
+    } else if m.starts_with("missing field")
+        || m.contains(" has no `")
+        || m.starts_with("statement has no")
+    {
+        "PS003"
+    } else if m.starts_with("invalid type")
+        || m.starts_with("invalid length")
+        || m.starts_with("expected a")
+    {
+        "PS004"
+    } else if m.contains("malformed identity URN")
+        || m.contains("malformed resource URN")
+        || m.contains("ORN")
+        || m.contains("malformed permission group URN")
+    {
+        "PS005"
+    } else {
+        "PS006"
+    };
+    let r = rule(code);
+    let (file, line, column, pointer, inside) = match &d.position {
+        Some(p) => (
+            outermost(p).file.clone(),
+            p.line,
+            p.column,
+            p.pointer.clone(),
+            p.inside.as_ref().map(|o| o.to_string()),
+        ),
+        None => (String::new(), None, None, String::new(), None),
+    };
+    Finding {
+        code,
+        name: r.map_or("", |r| r.name),
+        level: Level::Error,
+        message: d.message,
+        file,
+        line,
+        column,
+        end_line: None,
+        end_column: None,
+        pointer,
+        inside,
+        help: d.help,
+        line_text: d.line_text,
+    }
+}

@@ -1,0 +1,369 @@
+//! Lint rules for OVHcloud IAM policies.
+
+use std::collections::HashMap;
+
+use super::Ctx;
+use crate::load::catalogue::{catalogue, Known};
+use crate::model::ovh::{Policy, ResourceEntry};
+use crate::model::pattern::Matcher;
+use crate::model::{Side, Spec};
+
+pub(super) fn check(ctx: &mut Ctx<'_>) {
+    let set = ctx.set;
+    let mut names: HashMap<&str, &Policy> = HashMap::new();
+    for p in &set.ovh_policies {
+        if let Some(first) = names.get(&*p.name) {
+            let (f, _) = (set.sources.file_name(first.loc.source), 0);
+            ctx.emit(
+                "PS114",
+                &p.loc.key("name"),
+                format!("policy name `{}` is also used in {f}", p.name),
+                Some(String::from(
+                    "OVHcloud policy names are unique within an account: rename one",
+                )),
+            );
+        } else {
+            names.insert(&p.name, p);
+        }
+        policy(ctx, p);
+    }
+    dead_allows(ctx);
+    role_traps(ctx);
+}
+
+fn policy(ctx: &mut Ctx<'_>, p: &Policy) {
+    let name = &p.name;
+    if let Some((until, loc)) = &p.expired_at {
+        if *until < ctx.opts.at {
+            ctx.emit(
+                "PS115",
+                loc,
+                format!("policy `{name}` expired at {until}: it neither allows nor denies"),
+                Some(String::from(
+                    "delete the policy, or move `expiredAt` into the future",
+                )),
+            );
+        }
+    }
+    let perms = &p.permissions;
+    if perms.allow.is_empty()
+        && perms.except.is_empty()
+        && perms.deny.is_empty()
+        && p.groups.is_empty()
+    {
+        ctx.emit(
+            "PS116",
+            &p.loc.key("permissions"),
+            format!("policy `{name}` grants nothing: no allow, no deny, no permission group"),
+            None,
+        );
+    }
+    // Identities: wildcards, duplicates, regions.
+    let mut seen = Vec::new();
+    for (id, loc) in &p.identities {
+        if id.contains('*') {
+            ctx.emit("PS121", loc, format!("identity `{id}` contains `*`, which identities do not support: it matches no one"), Some(String::from("list each identity, or name a user group")));
+        }
+        if seen.contains(&id) {
+            ctx.emit(
+                "PS114",
+                loc,
+                format!("identity `{id}` is listed twice"),
+                None,
+            );
+        }
+        seen.push(id);
+    }
+    let id_regions: Vec<&str> = p
+        .identities
+        .iter()
+        .filter_map(|(id, _)| id.split(':').nth(2))
+        .collect();
+    for r in &p.resources {
+        let (raw, loc) = match r {
+            ResourceEntry::Pattern(s) => (s.raw(), &s.loc),
+            ResourceEntry::Group { urn, loc, .. } => (&**urn, loc),
+        };
+        if let ResourceEntry::Pattern(s) = r {
+            if s.literal_when_granting {
+                ctx.emit("PS120", loc, format!("resource `{raw}` has a `*` that is not at its end; OVHcloud supports a trailing `*` only"), Some(String::from("write a prefix ending with `*`, like `urn:v1:eu:resource:vps:*`; policy-sim reads this one literally in an allow and as a wildcard in a deny")));
+            }
+        }
+        let region = raw
+            .split(':')
+            .nth(2)
+            .filter(|r| crate::model::urn::REGIONS.contains(r));
+        if let Some(region) = region {
+            if let Some(other) = id_regions.iter().find(|r| **r != region) {
+                ctx.emit("PS117", loc, format!("resource `{raw}` is in region `{region}` but an identity of policy `{name}` is in `{other}`"), Some(String::from("URNs match exactly, region included: use URNs of the identities' region")));
+            }
+        }
+    }
+    for (list, key) in [
+        (&perms.allow, "allow"),
+        (&perms.except, "except"),
+        (&perms.deny, "deny"),
+    ] {
+        let mut seen: Vec<&str> = Vec::new();
+        for s in list {
+            if seen.contains(&s.raw()) {
+                ctx.emit(
+                    "PS114",
+                    &s.loc,
+                    format!("action `{}` is listed twice in `{key}`", s.raw()),
+                    None,
+                );
+            }
+            seen.push(s.raw());
+            action(ctx, s, key);
+        }
+    }
+    // Excepts that remove nothing from this policy's own allow.
+    for ex in &perms.except {
+        if !perms.allow.iter().any(|a| overlaps(a, ex)) {
+            let help = if perms.allow.is_empty() {
+                "the policy has no allow: an except only narrows its own policy's allow; use `deny` to forbid"
+            } else {
+                "an except only narrows its own policy's allow; use `deny` to forbid across policies"
+            };
+            ctx.emit(
+                "PS113",
+                &ex.loc,
+                format!(
+                    "except `{}` matches none of policy `{name}`'s allows",
+                    ex.raw()
+                ),
+                Some(String::from(help)),
+            );
+        }
+    }
+}
+
+fn action(ctx: &mut Ctx<'_>, s: &Spec, key: &str) {
+    let raw = s.raw();
+    let matrix = &ctx.set.matrix;
+    if s.literal_when_granting {
+        ctx.emit("PS122", &s.loc, format!("action `{raw}` has a `*` inside it; only a leading or trailing `*` is documented"), Some(String::from("policy-sim reads it literally in an allow (it grants nothing) and as a wildcard in a deny or except")));
+        return;
+    }
+    if let Some(pi) = matrix.permission_index(raw) {
+        let roles: Vec<&str> = matrix.roles_carrying(pi).map(|r| &*r.action).collect();
+        ctx.emit(
+            "PS103",
+            &s.loc,
+            format!(
+                "`{raw}` is an OpenStack permission, not an IAM action: this {key} matches nothing"
+            ),
+            Some(format!("name a role that carries it: {}", roles.join(", "))),
+        );
+        return;
+    }
+    if key == "allow" && is_broad(raw) {
+        ctx.emit(
+            "PS110",
+            &s.loc,
+            format!(
+                "allow `{raw}` grants {}",
+                if raw == "*" {
+                    String::from("every action on the policy's resources")
+                } else {
+                    format!(
+                        "every action of `{}`",
+                        raw.trim_end_matches('*').trim_end_matches(':')
+                    )
+                }
+            ),
+            Some(String::from("name the actions the task needs")),
+        );
+    }
+    let cat = catalogue();
+    if s.pattern.is_wildcard() {
+        // A pattern that matches no known action nor role, in the catalogued namespace.
+        if raw.contains(":apiovh:") && !cat.ovh.iter().any(|a| s.matches(a, Side::Grant)) {
+            ctx.emit(
+                "PS101",
+                &s.loc,
+                format!("`{raw}` matches no known OVHcloud action"),
+                None,
+            );
+        }
+        return;
+    }
+    if raw.contains(":openstack:") || raw.contains(":ai:") {
+        if matrix.role(raw).is_none() {
+            let roles: Vec<&str> = matrix.roles.iter().map(|r| &*r.action).collect();
+            let help = crate::load::closest(raw, &roles).map(|c| format!("did you mean `{c}`?"));
+            ctx.emit(
+                "PS101",
+                &s.loc,
+                format!("`{raw}` is not a role of the OpenStack matrix"),
+                help.or(Some(String::from("see `policy-sim roles`"))),
+            );
+        }
+        return;
+    }
+    if let Known::No(suggestions) = cat.ovh_action(raw) {
+        let help = if suggestions.is_empty() {
+            None
+        } else {
+            Some(format!(
+                "did you mean {}?",
+                suggestions
+                    .iter()
+                    .map(|x| format!("`{x}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        };
+        ctx.emit("PS101", &s.loc, format!("`{raw}` is not an OVHcloud action: no API operation needs it, so this {key} matches nothing"), help);
+    }
+}
+
+/// `*`, `{type}:*`, `{type}:apiovh:*` and the like: a whole service or everything.
+fn is_broad(raw: &str) -> bool {
+    raw == "*"
+        || (raw.ends_with(":*")
+            && raw.matches(':').count() <= 2
+            && !raw.trim_end_matches('*').contains('*')
+            && !raw.contains(":openstack:"))
+}
+
+/// Whether two patterns can match a common action (conservative: a witness string is tried both ways).
+fn overlaps(a: &Spec, b: &Spec) -> bool {
+    let witness = |s: &Spec| -> String {
+        match &s.pattern.matcher {
+            Matcher::Any => String::new(),
+            Matcher::Exact(x) | Matcher::Prefix(x) | Matcher::Suffix(x) | Matcher::Contains(x) => {
+                x.to_string()
+            }
+            Matcher::Glob(_) => s.raw().replace('*', ""),
+        }
+    };
+    a.matches(&witness(b), Side::Restrict)
+        || b.matches(&witness(a), Side::Restrict)
+        || matches!(a.pattern.matcher, Matcher::Any)
+        || matches!(b.pattern.matcher, Matcher::Any)
+}
+
+/// Whether deny pattern `d` matches every action allow pattern `a` can match.
+fn covers(d: &Spec, a: &Spec) -> bool {
+    match (&d.pattern.matcher, &a.pattern.matcher) {
+        (Matcher::Any, _) => true,
+        (_, Matcher::Exact(x)) => d.matches(x, Side::Restrict),
+        (Matcher::Prefix(dp), Matcher::Prefix(ap)) => ap.starts_with(&**dp),
+        (Matcher::Suffix(ds), Matcher::Suffix(as_)) => as_.ends_with(&**ds),
+        (Matcher::Contains(dc), Matcher::Prefix(x) | Matcher::Suffix(x) | Matcher::Contains(x)) => {
+            x.contains(&**dc)
+        }
+        _ => false,
+    }
+}
+
+/// An allow every match of which a deny (same identities or more, resources covering, unconditional,
+/// not expiring) overrides.
+fn dead_allows(ctx: &mut Ctx<'_>) {
+    let set = ctx.set;
+    let mut out = Vec::new();
+    for p in &set.ovh_policies {
+        for a in &p.permissions.allow {
+            let killer = set.ovh_policies.iter().find(|q| {
+                q.conditions.is_none()
+                    && q.expired_at.is_none()
+                    && p.identities
+                        .iter()
+                        .all(|(i, _)| q.identities.iter().any(|(j, _)| i == j))
+                    && p.resources.iter().all(|r| match r {
+                        ResourceEntry::Pattern(rp) => q
+                            .resources
+                            .iter()
+                            .any(|qr| matches!(qr, ResourceEntry::Pattern(qp) if covers(qp, rp))),
+                        ResourceEntry::Group { urn, .. } => q.resources.iter().any(
+                            |qr| matches!(qr, ResourceEntry::Group { urn: u, .. } if u == urn),
+                        ),
+                    })
+                    && q.permissions.deny.iter().any(|d| covers(d, a))
+            });
+            if let Some(q) = killer {
+                let d = q
+                    .permissions
+                    .deny
+                    .iter()
+                    .find(|d| covers(d, a))
+                    .map_or("", |d| d.raw());
+                out.push((a.loc.clone(), format!("allow `{}` in policy `{}` never applies: deny `{d}` in policy `{}` overrides it for the same identities and resources", a.raw(), p.name, q.name)));
+            }
+        }
+    }
+    for (loc, m) in out {
+        ctx.emit(
+            "PS112",
+            &loc,
+            m,
+            Some(String::from("remove the allow, or narrow the deny")),
+        );
+    }
+}
+
+/// A deny or except of a role while the same identity is allowed another role carrying the same
+/// permissions (DOMAIN.md §1.7): the permission stays granted.
+fn role_traps(ctx: &mut Ctx<'_>) {
+    let set = ctx.set;
+    let matrix = &*set.matrix;
+    let mut out = Vec::new();
+    for p in &set.ovh_policies {
+        for (d, kind) in p
+            .permissions
+            .deny
+            .iter()
+            .map(|d| (d, "deny"))
+            .chain(p.permissions.except.iter().map(|e| (e, "except")))
+        {
+            let Some(denied) = matrix.role(d.raw()) else {
+                continue;
+            };
+            // Roles allowed to one of this policy's identities, in any policy, other than the denied one.
+            for other in &matrix.roles {
+                if other.action == denied.action || other.bits & denied.bits == 0 {
+                    continue;
+                }
+                let allowed = set.ovh_policies.iter().find(|q| {
+                    q.identities
+                        .iter()
+                        .any(|(i, _)| p.identities.iter().any(|(j, _)| i == j))
+                        && q.permissions
+                            .allow
+                            .iter()
+                            .any(|a| a.matches(&other.action, Side::Grant))
+                        && !q
+                            .permissions
+                            .except
+                            .iter()
+                            .any(|e| e.matches(&other.action, Side::Restrict))
+                        && !q
+                            .permissions
+                            .deny
+                            .iter()
+                            .chain(&p.permissions.deny)
+                            .any(|x| x.matches(&other.action, Side::Restrict))
+                });
+                if let Some(q) = allowed {
+                    let kept: Vec<&str> = matrix
+                        .permissions
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| other.bits & denied.bits & (1 << i) != 0)
+                        .map(|(_, x)| x.name.as_str())
+                        .collect();
+                    out.push((
+                        d.loc.clone(),
+                        format!("{kind} of role `{}` leaves {} granted through role `{}` (allowed by policy `{}`)", denied.action, kept.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "), other.action, q.name),
+                    ));
+                    break;
+                }
+            }
+        }
+    }
+    for (loc, m) in out {
+        ctx.emit("PS104", &loc, m, Some(String::from("a permission is granted while any role carrying it is authorized: deny the other role too, or remove it")));
+    }
+}

@@ -1,0 +1,176 @@
+//! Lint findings rendered three ways from the one [`Finding`] type: human (rustc-style, with the source
+//! line and a caret under the span), JSON (one array), SARIF 2.1.0 (GitHub code scanning).
+
+use std::fmt::Write as _;
+
+use serde_sarif::sarif;
+
+use crate::lint::{Finding, Level, RULES};
+
+/// rustc / ruff style: `warning[PS101]: message`, location, snippet with carets, help.
+pub fn human(findings: &[Finding], files: usize) -> String {
+    let mut out = String::new();
+    for f in findings {
+        let _ = writeln!(out, "{}[{}]: {}", f.level.as_str(), f.code, f.message);
+        let loc = match (f.line, f.column) {
+            (Some(l), Some(c)) if f.inside.is_none() => format!("{}:{l}:{c}", f.file),
+            (Some(l), Some(c)) => format!(
+                "{}, in the embedded JSON document at line {l} column {c}",
+                f.inside.as_deref().unwrap_or(&f.file)
+            ),
+            _ => f.file.clone(),
+        };
+        let pointer = if f.pointer.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", f.pointer)
+        };
+        let _ = writeln!(out, "  --> {loc}{pointer}");
+        if let (Some(text), Some(line), Some(col)) = (&f.line_text, f.line, f.column) {
+            let width = line.to_string().len();
+            let skip = col.saturating_sub(80);
+            let mut shown: String = text.chars().skip(skip).take(160).collect();
+            let mut caret_at = col.saturating_sub(1) - skip;
+            if skip > 0 {
+                shown.insert(0, '…');
+                caret_at += 1;
+            }
+            let shown_len = shown.chars().count();
+            let caret_at = caret_at.min(shown_len);
+            // Underline the whole value when it ends on the same line.
+            let len = match (f.end_line, f.end_column) {
+                (Some(el), Some(ec)) if el == line && ec > col => {
+                    (ec - col).min(shown_len.saturating_sub(caret_at)).max(1)
+                }
+                _ => 1,
+            };
+            let _ = writeln!(
+                out,
+                "{:width$} |\n{line} | {shown}\n{:width$} | {}{}",
+                "",
+                "",
+                " ".repeat(caret_at),
+                "^".repeat(len)
+            );
+        }
+        if let Some(help) = &f.help {
+            let _ = writeln!(out, "  = help: {help}");
+        }
+        let _ = writeln!(out);
+    }
+    let count = |l: Level| findings.iter().filter(|f| f.level == l).count();
+    let _ = writeln!(
+        out,
+        "{} files checked: {} errors, {} warnings, {} infos",
+        files,
+        count(Level::Error),
+        count(Level::Warning),
+        count(Level::Info)
+    );
+    out
+}
+
+/// One JSON array of findings.
+pub fn json(findings: &[Finding]) -> String {
+    serde_json::to_string_pretty(findings).unwrap_or_else(|_| String::from("[]"))
+}
+
+/// SARIF 2.1.0: one run, every rule of the registry described, one result per finding.
+pub fn sarif(findings: &[Finding]) -> String {
+    let rules: Vec<sarif::ReportingDescriptor> = RULES
+        .iter()
+        .map(|r| {
+            sarif::ReportingDescriptor::builder()
+                .id(r.code)
+                .name(r.name)
+                .short_description(
+                    sarif::MultiformatMessageString::builder()
+                        .text(r.why)
+                        .build(),
+                )
+                .full_description(
+                    sarif::MultiformatMessageString::builder()
+                        .text(r.explain)
+                        .build(),
+                )
+                .help(
+                    sarif::MultiformatMessageString::builder()
+                        .text(r.explain)
+                        .build(),
+                )
+                .default_configuration(
+                    sarif::ReportingConfiguration::builder()
+                        .level(serde_json::json!(level(r.level)))
+                        .build(),
+                )
+                .build()
+        })
+        .collect();
+    let results: Vec<sarif::Result> = findings
+        .iter()
+        .map(|f| {
+            let text = match &f.help {
+                Some(h) => format!("{}\nhelp: {h}", f.message),
+                None => f.message.clone(),
+            };
+            let mut region = sarif::Region::builder().build();
+            region.start_line = f.line.map(to_i64);
+            region.start_column = f.column.map(to_i64);
+            if f.end_line.is_some() && f.inside.is_none() {
+                region.end_line = f.end_line.map(to_i64);
+                region.end_column = f.end_column.map(to_i64);
+            }
+            let physical = sarif::PhysicalLocation::builder()
+                .artifact_location(sarif::ArtifactLocation::builder().uri(uri(&f.file)).build())
+                .region(region)
+                .build();
+            let mut result = sarif::Result::builder()
+                .message(sarif::Message::builder().text(text).build())
+                .rule_id(f.code)
+                .locations(vec![sarif::Location::builder()
+                    .physical_location(physical)
+                    .build()])
+                .build();
+            result.level = Some(match f.level {
+                Level::Error => sarif::ResultLevel::Error,
+                Level::Warning => sarif::ResultLevel::Warning,
+                Level::Info => sarif::ResultLevel::Note,
+            });
+            result.rule_index = RULES.iter().position(|r| r.code == f.code).map(to_i64);
+            result
+        })
+        .collect();
+    let driver = sarif::ToolComponent::builder()
+        .name("policy-sim")
+        .version(env!("CARGO_PKG_VERSION"))
+        .information_uri("https://github.com/policy-sim/policy-sim")
+        .rules(rules)
+        .build();
+    let run = sarif::Run::builder()
+        .tool(sarif::Tool::builder().driver(driver).build())
+        .results(results)
+        .build();
+    let log = sarif::Sarif::builder()
+        .schema("https://json.schemastore.org/sarif-2.1.0.json")
+        .version(serde_json::json!("2.1.0"))
+        .runs(vec![run])
+        .build();
+    serde_json::to_string_pretty(&log).unwrap_or_default()
+}
+
+fn level(l: Level) -> &'static str {
+    match l {
+        Level::Error => "error",
+        Level::Warning => "warning",
+        Level::Info => "note",
+    }
+}
+
+fn to_i64(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// A relative path with forward slashes, as SARIF consumers expect.
+fn uri(file: &str) -> String {
+    file.replace('\\', "/").trim_start_matches("./").to_owned()
+}
