@@ -143,7 +143,7 @@ pub fn sarif(findings: &[Finding]) -> String {
     let driver = sarif::ToolComponent::builder()
         .name("policy-sim")
         .version(env!("CARGO_PKG_VERSION"))
-        .information_uri("https://github.com/policy-sim/policy-sim")
+        
         .rules(rules)
         .build();
     let run = sarif::Run::builder()
