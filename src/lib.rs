@@ -26,6 +26,7 @@
 //! assert_eq!(answer.reason, policy_sim::Reason::ImplicitDeny); // `openstack container list`: HTTP 403
 //! ```
 
+pub mod audit;
 pub mod cli;
 pub mod compile;
 pub mod error;

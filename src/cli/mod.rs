@@ -1,6 +1,7 @@
 //! The command line: clap arguments and one thin `run` per subcommand. Exit status: 0 allow / clean,
 //! 1 deny / failures, 2 usage error or bad input.
 
+mod audit;
 mod check;
 mod lint;
 mod roles;
@@ -54,6 +55,8 @@ pub enum Command {
     Lint(lint::LintArgs),
     /// Check expectation files: what a policy set must and must not allow.
     Test(test::TestArgs),
+    /// Whole-set questions for reviewers: who-can, what-can, matrix, findings, diff, roles.
+    Audit(audit::AuditArgs),
     /// Print the OpenStack role-to-permission matrix, or one role's row.
     Roles(roles::RolesArgs),
 }
@@ -74,6 +77,7 @@ pub fn run(cli: Cli) -> Exit {
     let mut out = stdout.lock();
     let result = match cli.command {
         Command::Check(args) => check::run(&args, &mut out),
+        Command::Audit(args) => audit::run(&args, &mut out),
         Command::Lint(args) => lint::run(&args, &mut out),
         Command::Test(args) => test::run(&args, &mut out),
         Command::Roles(args) => roles::run(&args, &mut out),

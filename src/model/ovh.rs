@@ -35,6 +35,8 @@ pub struct Policy {
     pub id: Option<Box<str>>,
     pub loc: Loc,
     pub read_only: bool,
+    /// The account that owns the policy (server-set `owner`), when the dump has it.
+    pub owner: Option<Box<str>>,
     /// Exact identity URNs (identities take no wildcards).
     pub identities: Vec<(Box<str>, Loc)>,
     pub resources: Vec<ResourceEntry>,

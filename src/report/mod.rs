@@ -1,6 +1,7 @@
 //! Report: render responses, diagnostics and lint findings. Never decides.
 
 pub mod findings;
+pub mod html;
 
 use std::fmt::Write as _;
 

@@ -199,6 +199,7 @@ fn policy(
         id: obj.id.map(Into::into),
         loc: loc.clone(),
         read_only: obj.read_only.unwrap_or(false),
+        owner: obj.owner.as_deref().map(Into::into),
         identities,
         resources,
         permissions,

@@ -1,0 +1,131 @@
+//! One self-contained HTML report (no network, no external assets): the effective-access matrix, the
+//! reviewer findings and, for a diff, each change with its witness request.
+
+use std::fmt::Write as _;
+
+use crate::audit::diff::{Change, ChangeKind};
+use crate::audit::findings::Finding;
+use crate::audit::{AccessMatrix, Witness};
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+const STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#1b1b1b}h1{font-size:1.5em}h2{margin-top:2em;border-bottom:1px solid #ccc}\
+table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top}\
+th.p{writing-mode:vertical-rl;transform:rotate(180deg);font-weight:normal;font-size:12px}td.y{background:#c8e6c9;text-align:center}td.n{color:#bbb;text-align:center}\
+code{font:12px ui-monospace,monospace;background:#f4f4f4;padding:0 .2em}.granted{color:#b71c1c}.removed{color:#1b5e20}.kind{font-weight:bold}";
+
+fn witness(w: &Witness) -> String {
+    format!("<code>policy-sim check {}</code>", esc(&w.command()))
+}
+
+/// The report. `title` names what was audited.
+pub fn report(
+    title: &str,
+    matrix: Option<&AccessMatrix>,
+    findings: &[Finding],
+    changes: &[Change],
+) -> String {
+    let mut h = String::new();
+    let _ = write!(h, "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>policy-sim audit: {}</title><style>{STYLE}</style></head><body>", esc(title));
+    let _ = write!(
+        h,
+        "<h1>policy-sim audit</h1><p id=\"title\">{}</p>",
+        esc(title)
+    );
+    let granted = changes
+        .iter()
+        .filter(|c| c.kind == ChangeKind::Granted)
+        .count();
+    let _ = write!(h, "<p id=\"summary\">{} findings; {} matrix blocks; {} changes ({granted} granting new access)</p>", findings.len(), matrix.map_or(0, |m| m.blocks.len()), changes.len());
+    if !changes.is_empty() {
+        let _ = write!(h, "<h2 id=\"diff\">Changes</h2><table><tr><th>change</th><th>identity</th><th>resource</th><th>actions</th><th>witness</th></tr>");
+        for c in changes {
+            let (class, label) = match c.kind {
+                ChangeKind::Granted => ("granted", "grants"),
+                ChangeKind::Removed => ("removed", "removes"),
+            };
+            let _ = write!(
+                h,
+                "<tr class=\"change {class}\"><td class=\"kind {class}\">{label}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(c.identity.as_deref().unwrap_or("(caller)")),
+                esc(c.resource.as_deref().unwrap_or("")),
+                c.actions.iter().map(|a| format!("<code>{}</code>", esc(a))).collect::<Vec<_>>().join(" "),
+                witness(&c.witness)
+            );
+        }
+        h.push_str("</table>");
+    }
+    let _ = write!(h, "<h2 id=\"findings\">Findings</h2>");
+    if findings.is_empty() {
+        h.push_str("<p>No finding.</p>");
+    } else {
+        h.push_str("<table><tr><th>kind</th><th>subject</th><th>detail</th><th>witness</th></tr>");
+        for f in findings {
+            let _ = write!(
+                h,
+                "<tr class=\"finding\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(f.kind),
+                esc(&f.subject),
+                esc(&f.detail),
+                f.witness.as_ref().map(witness).unwrap_or_default()
+            );
+        }
+        h.push_str("</table>");
+    }
+    if let Some(m) = matrix {
+        h.push_str("<h2 id=\"matrix\">Effective access</h2>");
+        for b in &m.blocks {
+            let _ = write!(
+                h,
+                "<h3>{}</h3><table class=\"matrix\"><tr><th>identity</th>",
+                esc(b
+                    .resource
+                    .as_deref()
+                    .unwrap_or("OUTSCALE EIM (no resource-level permissions)"))
+            );
+            for p in &b.permissions {
+                let _ = write!(h, "<th class=\"p\">{}</th>", esc(p));
+            }
+            h.push_str("<th>other actions allowed</th></tr>");
+            for r in &b.rows {
+                let _ = write!(h, "<tr><td>{}</td>", esc(&r.identity));
+                for (g, p) in r.granted.iter().zip(&b.permissions) {
+                    if *g {
+                        // The witness of the cell: the request that shows it.
+                        let w = Witness {
+                            identity: Some(r.identity.clone()),
+                            action: p.clone(),
+                            resource: b.resource.clone(),
+                        };
+                        let _ = write!(
+                            h,
+                            "<td class=\"y\" title=\"policy-sim check {}\">✓</td>",
+                            esc(&w.command())
+                        );
+                    } else {
+                        h.push_str("<td class=\"n\">·</td>");
+                    }
+                }
+                let _ = write!(
+                    h,
+                    "<td>{} <details><summary>list</summary>{}</details></td></tr>",
+                    r.actions.len(),
+                    r.actions
+                        .iter()
+                        .map(|a| format!("<code>{}</code>", esc(a)))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                );
+            }
+            h.push_str("</table>");
+        }
+    }
+    h.push_str("</body></html>\n");
+    h
+}

@@ -1,0 +1,333 @@
+//! Audit: the seed scenarios give known answers; every witness of a diff really flips under `check`;
+//! who-can and what-can agree with `check`; the HTML report renders in a real browser.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::process::Command;
+
+use policy_sim::audit::{self, diff::ChangeKind, Universe};
+use policy_sim::{Engine, Loaded, Role};
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+const SA: &str = "urn:v1:eu:identity:credential:xx11111-ovh/oauth2-0f0f0f0f0f0f0f0f";
+const PROJECT: &str = "urn:v1:eu:resource:publicCloudProject:0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f";
+
+fn bin(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_policy-sim"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn engine(policies: &Value) -> Engine {
+    let mut l = Loaded::new();
+    l.add_text("policies.json", policies.to_string(), Role::Policies);
+    policy_sim::build(l, None)
+        .unwrap()
+        .with_default_time("2026-06-01T12:00:00Z".parse().unwrap())
+}
+
+fn seed000() -> Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/policies/examples/ovh/demo-service-account.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn seed000_what_can_is_exactly_the_infrastructure_supervisor_row() {
+    let o = bin(&[
+        "audit",
+        "what-can",
+        "-p",
+        "policies/examples/ovh/demo-service-account.json",
+        "-i",
+        SA,
+        "--format",
+        "json",
+        "--at",
+        "2026-06-01T12:00:00Z",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let row = &v["openstack"][0];
+    assert_eq!(row["resource"], PROJECT);
+    let matrix: Value = serde_json::from_slice(
+        &bin(&["roles", "infrastructureSupervisor", "--format", "json"]).stdout,
+    )
+    .unwrap();
+    assert_eq!(row["permissions"], matrix["permissions"]);
+    assert_eq!(
+        row["permissions"],
+        json!([
+            "compute_read",
+            "image_read",
+            "volume_read",
+            "network_read",
+            "network_secgroup_read"
+        ])
+    );
+}
+
+#[test]
+fn a_diff_adding_objectstore_operator_reports_objectstore_all_with_a_witness() {
+    let old = seed000();
+    let mut new = old.clone();
+    new[0]["permissions"]["allow"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"action": "publicCloudProject:openstack:objectstoreOperator"}));
+    let (eo, en) = (engine(&old), engine(&new));
+    let changes = audit::diff::diff(&eo, &en);
+    let c = changes
+        .iter()
+        .find(|c| c.actions.contains(&String::from("objectstore_all")))
+        .expect("objectstore_all is new access");
+    assert_eq!(c.kind, ChangeKind::Granted);
+    assert_eq!(c.identity.as_deref(), Some(SA));
+    assert_eq!(c.resource.as_deref(), Some(PROJECT));
+    assert!(
+        changes.iter().all(|c| c.kind == ChangeKind::Granted),
+        "adding an allow removes nothing"
+    );
+    // And through the CLI: exit 1, because NEW grants access OLD did not.
+    let dir = std::env::temp_dir().join(format!("policy-sim-audit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (po, pn) = (dir.join("old.json"), dir.join("new.json"));
+    std::fs::write(&po, old.to_string()).unwrap();
+    std::fs::write(&pn, new.to_string()).unwrap();
+    let o = bin(&[
+        "audit",
+        "diff",
+        po.to_str().unwrap(),
+        pn.to_str().unwrap(),
+        "--at",
+        "2026-06-01T12:00:00Z",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let back = bin(&[
+        "audit",
+        "diff",
+        pn.to_str().unwrap(),
+        po.to_str().unwrap(),
+        "--at",
+        "2026-06-01T12:00:00Z",
+    ]);
+    assert_eq!(back.status.code(), Some(0), "removing access only: exit 0");
+    assert!(String::from_utf8_lossy(&back.stdout).contains("removes"));
+}
+
+#[test]
+fn roles_needs_gives_the_smallest_cover() {
+    let m = policy_sim::validate::builtin_matrix().unwrap();
+    let needs =
+        audit::roles::needs_bits(&m, &["compute_read".into(), "objectstore_all".into()]).unwrap();
+    let covers = audit::roles::smallest_covers(&m, needs);
+    assert_eq!(
+        covers[0],
+        vec!["publicCloudProject:openstack:administrator"],
+        "one role carries both: administrator"
+    );
+    let needs =
+        audit::roles::needs_bits(&m, &["objectstore_all".into(), "ai_training_read".into()])
+            .unwrap();
+    let covers = audit::roles::smallest_covers(&m, needs);
+    assert!(covers.iter().all(|c| c.len() == 2), "{covers:?}");
+    assert_eq!(
+        covers[0],
+        vec![
+            "publicCloudProject:openstack:objectstoreOperator",
+            "publicCloudProject:ai:aiTrainingRead"
+        ]
+    );
+}
+
+const IDS: [&str; 3] = [
+    "urn:v1:eu:identity:user:xx1111-ovh/a",
+    "urn:v1:eu:identity:user:xx1111-ovh/b",
+    SA,
+];
+const RES: [&str; 3] = [
+    PROJECT,
+    "urn:v1:eu:resource:vps:*",
+    "urn:v1:eu:resource:vps:vps-1.vps.ovh.net",
+];
+const ACTS: [&str; 9] = [
+    "vps:apiovh:reboot",
+    "vps:apiovh:*",
+    "*get",
+    "publicCloudProject:openstack:*",
+    "publicCloudProject:openstack:administrator",
+    "publicCloudProject:openstack:objectstoreOperator",
+    "*",
+    "vps:apiovh:ips/*",
+    "custom:thing:*",
+];
+
+fn policy_strategy() -> impl Strategy<Value = Value> {
+    (0..IDS.len(), 0..RES.len(), prop::collection::vec(0..ACTS.len(), 0..3), prop::collection::vec(0..ACTS.len(), 0..2), prop::collection::vec(0..ACTS.len(), 0..2)).prop_map(|(i, r, allow, except, deny)| {
+        let acts = |v: &[usize]| Value::Array(v.iter().map(|&k| json!({"action": ACTS[k]})).collect());
+        json!({"name": format!("p{i}{r}{}", allow.len()), "identities": [IDS[i]], "resources": [{"urn": RES[r]}], "permissions": {"allow": acts(&allow), "except": acts(&except), "deny": acts(&deny)}})
+    })
+}
+
+fn named(ps: &[Value]) -> Value {
+    Value::Array(
+        ps.iter()
+            .enumerate()
+            .map(|(k, p)| {
+                let mut p = p.clone();
+                p["name"] = json!(format!("p{k}"));
+                p
+            })
+            .collect(),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_diff_witness_flips_under_check(old in prop::collection::vec(policy_strategy(), 0..4), new in prop::collection::vec(policy_strategy(), 0..4)) {
+        let (eo, en) = (engine(&named(&old)), engine(&named(&new)));
+        for c in audit::diff::diff(&eo, &en) {
+            let r = c.witness.request();
+            let (a, b) = (eo.check(&r).unwrap().decision(), en.check(&r).unwrap().decision());
+            prop_assert_ne!(a.allowed(), b.allowed(), "witness {:?}", c.witness);
+            prop_assert_eq!(b.allowed(), c.kind == ChangeKind::Granted);
+            // every action of the group flips too
+            for act in &c.actions {
+                let w = audit::Witness { action: act.clone(), ..c.witness.clone() };
+                prop_assert_ne!(eo.check(&w.request()).unwrap().decision().allowed(), en.check(&w.request()).unwrap().decision().allowed());
+            }
+        }
+    }
+
+    #[test]
+    fn who_can_and_what_can_agree_with_check(ps in prop::collection::vec(policy_strategy(), 1..4), pick in 0..1000usize) {
+        let e = engine(&named(&ps));
+        let u = Universe::of(&e);
+        if u.ovh_resources.is_empty() || u.ovh_actions.is_empty() { return Ok(()); }
+        let action = &u.ovh_actions[pick % u.ovh_actions.len()];
+        let resource = &u.ovh_resources[pick % u.ovh_resources.len()];
+        let who: Vec<String> = audit::who_can(&e, &u, action, Some(resource)).into_iter().filter(|(_, d)| d.allowed()).filter_map(|(w, _)| w.identity).collect();
+        for id in &u.ovh_identities {
+            let r = policy_sim::Request::new(Some(id), action, Some(resource));
+            let allowed = e.check(&r).unwrap().decision().allowed();
+            prop_assert_eq!(allowed, who.contains(id), "who-can vs check for {} {} {}", id, action, resource);
+            let what = audit::what_can(&e, &u, Some(id), Some(resource));
+            prop_assert_eq!(allowed, what.iter().any(|w| &w.action == action), "what-can vs check for {} {} {}", id, action, resource);
+        }
+    }
+}
+
+/// The HTML report is self-contained and renders in headless Chromium: the DOM has the matrix, the
+/// findings and the witnesses, and a screenshot is taken. In CI (CI set) a missing browser fails the test;
+/// elsewhere it says it was skipped.
+#[test]
+fn html_report_renders_in_headless_chromium() {
+    let o = bin(&[
+        "audit",
+        "matrix",
+        "-p",
+        "policies/examples/ovh",
+        "--account",
+        "policies/examples/accounts/ovh-account.json",
+        "--format",
+        "html",
+        "--at",
+        "2026-03-20T12:00:00Z",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let html = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        !html.contains("http://") && !html.contains("https://") && !html.contains("<script"),
+        "self-contained: no external asset, no script"
+    );
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("audit-report");
+    std::fs::create_dir_all(&dir).unwrap();
+    let page = dir.join("report.html");
+    std::fs::write(&page, &html).unwrap();
+    let browser = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+    let Some(browser) = browser else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "headless Chromium is required in CI (.ci/run installs the `chromium` package)"
+        );
+        eprintln!("skipped: no chromium on this machine (apt-get install chromium); the report was written to {}", page.display());
+        return;
+    };
+    let profile = dir.join("profile");
+    let flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ];
+    let url = format!("file://{}", page.display());
+    let dom = Command::new(browser)
+        .args(flags)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("--dump-dom")
+        .arg(&url)
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(
+        dom.contains("id=\"matrix\"") && dom.contains("Effective access"),
+        "the rendered DOM has the matrix section:\n{dom}"
+    );
+    assert!(
+        dom.contains(PROJECT) && dom.contains("compute_read"),
+        "the project's permission columns are rendered"
+    );
+    assert!(
+        dom.contains("class=\"finding\"") && dom.contains("expires-soon"),
+        "the findings are rendered (the contractor policy expires on 2026-03-31)"
+    );
+    assert!(
+        dom.contains("policy-sim check --identity"),
+        "witness commands are rendered"
+    );
+    let shot = dir.join("report.png");
+    let _ = std::fs::remove_file(&shot);
+    let s = Command::new(browser)
+        .args(flags)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg("--window-size=1400,1000")
+        .arg(&url)
+        .output()
+        .unwrap();
+    assert!(
+        shot.exists() && std::fs::metadata(&shot).unwrap().len() > 10_000,
+        "a screenshot was taken: {}",
+        String::from_utf8_lossy(&s.stderr)
+    );
+}
