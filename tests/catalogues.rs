@@ -259,3 +259,101 @@ fn catalogues_have_expected_sizes() {
         "openstackAdmin has excepts"
     );
 }
+
+/// The `openstack` command catalogue: every call needs a permission the matrix knows (or the Keystone login's
+/// `any_openstack_role`), every command of seeds 000 and 001 is there, and only what seed 000 shows is `high`.
+#[test]
+fn openstack_commands_resolve_to_matrix_permissions() {
+    let matrix = json("policies/openstack-role-matrix.json");
+    let permissions: BTreeSet<&str> = matrix["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    let catalogue = json("policies/openstack-commands.json");
+    assert_eq!(
+        catalogue["pseudo_permissions"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        ["any_openstack_role"]
+    );
+    let commands = catalogue["commands"].as_array().unwrap();
+    let names: BTreeSet<&str> = commands
+        .iter()
+        .map(|c| c["command"].as_str().unwrap())
+        .collect();
+    assert!(names.len() >= 60, "only {} commands", names.len());
+    let mut services = BTreeSet::new();
+    for c in commands {
+        let calls = c["calls"].as_array().unwrap();
+        assert!(!calls.is_empty(), "{}: no calls", c["command"]);
+        for call in calls {
+            let p = call["permission"].as_str().unwrap();
+            assert!(
+                permissions.contains(p) || p == "any_openstack_role",
+                "{}: {p} is not a matrix permission",
+                c["command"]
+            );
+            assert!(!call["source"].as_str().unwrap().is_empty());
+            services.insert(call["service"].as_str().unwrap());
+        }
+        assert!(!c["source"].as_str().unwrap().is_empty());
+        let high = c["confidence"] == "high";
+        assert_eq!(
+            high,
+            ["server list", "container list"].contains(&c["command"].as_str().unwrap()),
+            "{}: confidence {}",
+            c["command"],
+            c["confidence"]
+        );
+    }
+    for s in ["nova", "glance", "cinder", "neutron", "swift", "keystone"] {
+        assert!(services.contains(s), "no {s} call");
+    }
+    // Seeds 000 and 001.
+    for seed in [
+        "server list",
+        "container list",
+        "token issue",
+        "keypair create",
+        "flavor list",
+        "image list",
+        "network list",
+        "security group list",
+        "server create",
+        "floating ip create",
+        "server add floating ip",
+        "server show",
+        "server remove floating ip",
+        "server delete",
+        "floating ip delete",
+        "server image create",
+        "image show",
+    ] {
+        assert!(names.contains(seed), "seed command `{seed}` missing");
+    }
+    let need = |command: &str| -> BTreeSet<&str> {
+        commands
+            .iter()
+            .find(|c| c["command"] == command && c.get("variant").is_none())
+            .unwrap()["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c.get("optional").is_none())
+            .map(|c| c["permission"].as_str().unwrap())
+            .collect()
+    };
+    assert_eq!(need("server list"), BTreeSet::from(["compute_read"]));
+    assert_eq!(need("container list"), BTreeSet::from(["objectstore_all"]));
+    assert!(need("server image create").contains("compute_snapshot_manage"));
+    assert!(need("volume snapshot create").contains("volume_snapshot_manage"));
+    assert!(need("security group rule create").contains("network_secgroup_manage"));
+    for sdk in catalogue["sdk"].as_array().unwrap() {
+        let p = sdk["permission"].as_str().unwrap();
+        assert!(permissions.contains(p), "{}: {p}", sdk["sdk"]);
+    }
+}

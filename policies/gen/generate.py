@@ -20,9 +20,16 @@ Sources read (paths relative to --shared); nothing in the output is typed by han
     data/outscale-legacy-operations.tsv             ec2/elasticloadbalancing/iam/directconnect names with QA evidence
     data/outscale-legacy-operations-candidates.tsv  legacy names without QA evidence ("candidate")
     data/outscale-legacy-operations.README.md       their provenance (commits), checked and cited
+    data/openstack-commands.csv                     openstack CLI commands -> main API call, permission, confidence
+                                                    (CRLF line endings, accepted for this file only)
+And from this folder (curated by hand, each entry sourced; see its `about`):
+    openstack-commands-additions.json               the calls around each CSV command (name and display lookups),
+                                                    corrections of the CSV with their reasons, commands the CSV
+                                                    lacks, and openstacksdk calls
 
 Files written (into the repository's policies/):
-    openstack-role-matrix.json, ovh-permission-groups.json, ovh-actions.tsv, outscale-actions.tsv, README.md
+    openstack-role-matrix.json, ovh-permission-groups.json, ovh-actions.tsv, outscale-actions.tsv,
+    openstack-commands.json, README.md
 
 Output is deterministic: `\\n` line endings, a trailing newline, JSON with a 2-space indent and
 ensure_ascii=False, TSV rows sorted by their first column in byte order.
@@ -32,7 +39,9 @@ Standard library only.
 """
 
 import argparse
+import csv
 import hashlib
+import io
 import json
 import re
 import sys
@@ -51,6 +60,7 @@ OSC_OPERATIONS = "data/outscale-operations.txt"
 OSC_LEGACY = "data/outscale-legacy-operations.tsv"
 OSC_CANDIDATES = "data/outscale-legacy-operations-candidates.tsv"
 OSC_LEGACY_README = "data/outscale-legacy-operations.README.md"
+OS_COMMANDS = "data/openstack-commands.csv"
 SOURCES = [  # every file the generator reads, as named in the docstring
     SEED_000,
     OVH_GROUPS,
@@ -61,10 +71,14 @@ SOURCES = [  # every file the generator reads, as named in the docstring
     OSC_LEGACY,
     OSC_CANDIDATES,
     OSC_LEGACY_README,
+    OS_COMMANDS,
 ]
+# Curated in this repository, next to this file.
+OS_ADDITIONS = Path(__file__).resolve().parent / "openstack-commands-additions.json"
+OS_ADDITIONS_NAME = "policies/gen/openstack-commands-additions.json"
 
 # The files whose data is copied; their checksums go into the README (the prose READMEs are only checked).
-DATA_SOURCES = [SEED_000, OVH_GROUPS, OVH_ACTIONS, OSC_OPERATIONS, OSC_LEGACY, OSC_CANDIDATES]
+DATA_SOURCES = [SEED_000, OVH_GROUPS, OVH_ACTIONS, OSC_OPERATIONS, OSC_LEGACY, OSC_CANDIDATES, OS_COMMANDS]
 
 # Expected sizes, as the sources' own READMEs and DOMAIN.md state them. A change in a source that changes
 # one of these must be a deliberate update: fix the number here (and in tests/catalogues.rs).
@@ -83,6 +97,24 @@ OSC_LEGACY_PER_SERVICE = {"ec2": 125, "elasticloadbalancing": 21, "iam": 45, "di
 OSC_CANDIDATES_PER_SERVICE = {"ec2": 55, "elasticloadbalancing": 6, "iam": 1}
 OSC_LEGACY_TAGS = {"qa-testfile", "qa-call", "tpo-go-client", "osc-cli-fcu-call-list"}
 OSC_QA_TAGS = {"qa-testfile", "qa-call"}
+OS_CSV_HEADER = ["command", "service", "method", "path", "permission", "confidence"]
+OS_CSV_ROWS = 77  # DOMAIN.md 1.8: "77 commands"
+OS_SERVICES = {"nova", "glance", "cinder", "neutron", "swift", "keystone"}
+OS_METHODS = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"}
+OS_PURPOSES = {"main", "lookup", "display", "wait", "server-side"}
+OS_CONFIDENCE = ("high", "medium", "low")
+# Only what seed 000 itself shows may be `high` (DOMAIN.md 1.8): the two commands and the two SDK calls of its
+# scripts (list-servers.py works, list-containers.py gets ForbiddenException 403).
+OS_SEED_SHOWN = {"server list", "container list", "conn.compute.servers()", "conn.object_store.containers()"}
+OS_ANY_ROLE = "any_openstack_role"
+OS_MIN_COMMANDS = 60
+# The openstack commands seeds 000 and 001 run; each must be in the catalogue.
+OS_SEED_COMMANDS = [
+    "server list", "container list",  # seed 000
+    "token issue", "keypair create", "flavor list", "image list", "network list", "security group list",
+    "server create", "floating ip create", "server add floating ip", "server show", "server remove floating ip",
+    "server delete", "floating ip delete", "server image create", "image show",  # seed 001
+]
 
 # Citations written into policies/README.md; each must appear verbatim in the named shared README.
 CITATIONS = {
@@ -166,6 +198,24 @@ class Sources:
             raise SourceError(f"{path}: not UTF-8 ({err})") from err
         require("\r" not in text, f"{path}: has CR characters; expected `\\n` line endings")
         return text
+
+    def text_crlf(self, rel):
+        """A file written with CRLF line endings (the shared openstack-commands.csv): every line must end with
+        `\\r\\n`, and no other CR may appear; returned with `\\n` line endings."""
+        path = self.root / rel
+        if not path.is_file():
+            raise SourceError(f"missing source file {path}")
+        data = path.read_bytes()
+        self.raw[rel] = data
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise SourceError(f"{path}: not UTF-8 ({err})") from err
+        require(text.endswith("\r\n"), f"{path}: expected CRLF line endings, and a final one")
+        require(text.count("\n") == text.count("\r\n"), f"{path}: mixes LF and CRLF line endings")
+        body = text.replace("\r\n", "\n")
+        require("\r" not in body, f"{path}: has a CR that is not part of a CRLF line ending")
+        return body
 
     def lines(self, rel):
         return self.text(rel).splitlines()
@@ -508,7 +558,274 @@ def parse_outscale(sources):
 
 
 # ---------------------------------------------------------------------------------------------------------
-# e. README.md
+# e. openstack-commands.json
+
+
+def parse_os_csv(text):
+    """The shared CSV: one row per command, its main call, permission and confidence (free text in places:
+    `(+ ...)` lookups, `then ...` second calls, `{action}` bodies)."""
+    rows = list(csv.reader(io.StringIO(text)))
+    require(rows and rows[0] == OS_CSV_HEADER, f"{OS_COMMANDS}: header is {rows[:1]}, expected {OS_CSV_HEADER}")
+    out = []
+    for number, row in enumerate(rows[1:], start=2):
+        where = f"{OS_COMMANDS}:{number}"
+        require(len(row) == len(OS_CSV_HEADER), f"{where}: {len(row)} fields, expected {len(OS_CSV_HEADER)}")
+        command, service, method, path, permission, confidence = (f.strip() for f in row)
+        require(command.startswith("openstack "), f"{where}: command {command!r} does not start with `openstack `")
+        require(service in OS_SERVICES, f"{where}: unknown service {service!r}")
+        require(confidence in OS_CONFIDENCE, f"{where}: confidence {confidence!r} is not one of {OS_CONFIDENCE}")
+        require(method in OS_METHODS, f"{where}: unknown HTTP method {method!r}")
+        main = re.match(r"(\(from token body\)|/\S*)(?: \{([A-Za-z-]+)\})?", path)
+        require(main is not None, f"{where}: path {path!r} does not start with `/` or `(from token body)`")
+        main_path = None if main.group(1).startswith("(") else main.group(1)
+        rest = path[main.end():]
+        # Every other `METHOD [service] /path` the row names: `(+ GET ...)`, `then PUT ...`, `(after GET ...)`.
+        mentioned = [
+            (m, p.split("?")[0])
+            for m, p in re.findall(r"\b(GET|POST|PUT|DELETE|PATCH|HEAD)\s+(?:[a-z]+\s+)?(/[^\s,)]*)", rest)
+        ]
+        perm = re.match(r"([a-z_]+)", permission)
+        require(perm is not None, f"{where}: permission {permission!r} does not start with a name")
+        main_permission = OS_ANY_ROLE if perm.group(1) == "none" else perm.group(1)
+        extra = re.findall(r"\b([a-z]+_[a-z_]+)\b", permission[perm.end():])
+        out.append({
+            "line": number, "csv": command, "service": service, "method": method, "path": main_path,
+            "body": main.group(2), "permission": main_permission, "extra_permissions": extra,
+            "mentioned": mentioned, "confidence": confidence,
+        })
+    require(len(out) == OS_CSV_ROWS, f"{OS_COMMANDS}: {len(out)} rows, expected {OS_CSV_ROWS}")
+    return out
+
+
+def load_os_additions():
+    try:
+        data = OS_ADDITIONS.read_bytes()
+    except OSError as err:
+        raise SourceError(f"cannot read {OS_ADDITIONS_NAME}: {err}") from err
+    try:
+        return json.loads(data.decode("utf-8")), data
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise SourceError(f"{OS_ADDITIONS_NAME}: invalid JSON ({err})") from err
+
+
+OS_CALL_KEYS = {"service", "method", "path", "body", "permission", "purpose", "when", "optional", "source"}
+
+
+def check_os_call(call, permissions, where):
+    require(set(call) <= OS_CALL_KEYS, f"{where}: unknown keys {sorted(set(call) - OS_CALL_KEYS)}")
+    for key in ("service", "method", "path", "permission", "purpose", "source"):
+        require(isinstance(call.get(key), str) and call[key], f"{where}: no `{key}`")
+    require(call["service"] in OS_SERVICES, f"{where}: unknown service {call['service']!r}")
+    require(call["method"] in OS_METHODS, f"{where}: unknown method {call['method']!r}")
+    require(re.fullmatch(r"/[A-Za-z0-9_./{}-]*", call["path"]) is not None, f"{where}: bad path {call['path']!r}")
+    require(
+        call["permission"] in permissions or call["permission"] == OS_ANY_ROLE,
+        f"{where}: permission {call['permission']!r} is not one of the matrix's {len(permissions)} nor {OS_ANY_ROLE}",
+    )
+    require(call["purpose"] in OS_PURPOSES, f"{where}: purpose {call['purpose']!r} is not one of {sorted(OS_PURPOSES)}")
+    if "body" in call:
+        require(re.fullmatch(r"[A-Za-z-]+", call["body"] or "") is not None, f"{where}: bad body {call['body']!r}")
+        require(call["path"].endswith("/action"), f"{where}: a body action needs an `/action` path")
+    if "when" in call:
+        when = call["when"]
+        require(
+            isinstance(when, list) and when and all(re.fullmatch(r"--[a-z][a-z-]*", w or "") for w in when),
+            f"{where}: `when` must be a list of `--option` names",
+        )
+    if "optional" in call:
+        require(isinstance(call["optional"], str) and call["optional"], f"{where}: `optional` must say why")
+    # Canonical key order in the output.
+    return {k: call[k] for k in ("service", "method", "path", "body", "permission", "purpose", "when", "optional", "source") if k in call}
+
+
+def resolve_os_call(item, refs, csv_row, permissions, where, corrections):
+    """One call of an additions entry: a ref name, a ref with overrides, the CSV's main call, or a full call."""
+    if isinstance(item, str):
+        require(item in refs, f"{where}: unknown ref {item!r}")
+        return check_os_call(dict(refs[item]), permissions, where)
+    require(isinstance(item, dict), f"{where}: a call is a ref name or an object")
+    item = dict(item)
+    if item.pop("main", False):
+        require(csv_row is not None, f"{where}: `main` is only for entries built from a CSV row")
+        call = {
+            "service": csv_row["service"], "method": csv_row["method"], "path": csv_row["path"],
+            "permission": csv_row["permission"], "purpose": "main",
+        }
+        if csv_row["body"]:
+            call["body"] = csv_row["body"]
+        correction = item.pop("correction", None)
+        changed = [k for k in ("method", "path", "permission") if k in item and item[k] != call[k]]
+        require(
+            bool(changed) == bool(correction),
+            f"{where}: a change of the CSV's {changed or 'main call'} needs a `correction` saying why, and only then",
+        )
+        if correction:
+            corrections.append(correction)
+        call.update(item)
+        require(call.get("path"), f"{where}: the CSV row names no path; give one with a correction")
+        return check_os_call(call, permissions, where)
+    if "ref" in item:
+        name = item.pop("ref")
+        require(name in refs, f"{where}: unknown ref {name!r}")
+        call = dict(refs[name])
+        call.update(item)
+        return check_os_call(call, permissions, where)
+    return check_os_call(item, permissions, where)
+
+
+def build_os_catalogue(text, permissions):
+    rows = parse_os_csv(text)
+    additions, raw = load_os_additions()
+    require(isinstance(additions, dict), f"{OS_ADDITIONS_NAME}: top level is not an object")
+    for key in ("about", "upstream", "permission_rule", "pseudo_permissions", "refs", "from_csv", "added", "sdk"):
+        require(key in additions, f"{OS_ADDITIONS_NAME}: no `{key}`")
+    require(
+        list(additions["pseudo_permissions"]) == [OS_ANY_ROLE],
+        f"{OS_ADDITIONS_NAME}: pseudo_permissions must define exactly {OS_ANY_ROLE}",
+    )
+    refs = additions["refs"]
+    for name, ref in refs.items():
+        require(isinstance(ref, dict), f"{OS_ADDITIONS_NAME}: ref {name} is not an object")
+        if name != "server_action":  # a partial call, completed where used
+            check_os_call(ref, permissions, f"{OS_ADDITIONS_NAME}: ref {name}")
+
+    by_csv = {row["csv"]: row for row in rows}
+    require(len(by_csv) == len(rows), f"{OS_COMMANDS}: a command is listed twice")
+    seen_csv = set()
+    commands = []
+    for index, entry in enumerate(additions["from_csv"]):
+        where = f"{OS_ADDITIONS_NAME}: from_csv[{index}]"
+        row = by_csv.get(entry.get("csv"))
+        require(row is not None, f"{where}: `csv` {entry.get('csv')!r} is no command of {OS_COMMANDS}")
+        require(row["csv"] not in seen_csv, f"{where}: CSV row {row['csv']!r} used twice")
+        seen_csv.add(row["csv"])
+        where = f"{where} ({row['csv']})"
+        words = entry.get("command", "")
+        require(
+            re.fullmatch(r"[a-z0-9]+( [a-z0-9]+)*", words) is not None
+            and (row["csv"] + " ").startswith(f"openstack {words} "),
+            f"{where}: command {words!r} is not the start of the CSV's command",
+        )
+        corrections = list(entry.get("corrections", []))
+        calls = [
+            resolve_os_call(item, refs, row, permissions, f"{where} call {i}", corrections)
+            for i, item in enumerate(entry.get("calls", []))
+        ]
+        # What the CSV row names besides its main call must be in the calls.
+        for method, path in row["mentioned"]:
+            require(
+                any(c["method"] == method and c["path"] == path for c in calls),
+                f"{where}: the CSV names the call {method} {path}; the entry does not make it",
+            )
+        for extra in row["extra_permissions"]:
+            require(extra in permissions, f"{OS_COMMANDS}:{row['line']}: unknown permission {extra!r}")
+            require(
+                any(c["permission"] == extra for c in calls),
+                f"{where}: the CSV names {extra}; no call of the entry needs it",
+            )
+        commands.append(os_command(entry, words, row["csv"], row["service"], row["confidence"],
+                                   f"{OS_COMMANDS}:{row['line']}", calls, corrections, where))
+    missing = [row["csv"] for row in rows if row["csv"] not in seen_csv]
+    require(not missing, f"{OS_ADDITIONS_NAME}: no from_csv entry for CSV rows {missing}")
+
+    for index, entry in enumerate(additions["added"]):
+        where = f"{OS_ADDITIONS_NAME}: added[{index}] ({entry.get('command')})"
+        words = entry.get("command", "")
+        require(re.fullmatch(r"[a-z0-9]+( [a-z0-9]+)*", words) is not None, f"{where}: bad command words")
+        require(entry.get("usage", "").startswith(f"openstack {words}"), f"{where}: usage must start with the command")
+        require(entry.get("service") in OS_SERVICES, f"{where}: unknown service")
+        require(entry.get("confidence") in OS_CONFIDENCE, f"{where}: bad confidence")
+        calls = [
+            resolve_os_call(item, refs, None, permissions, f"{where} call {i}", [])
+            for i, item in enumerate(entry.get("calls", []))
+        ]
+        commands.append(os_command(entry, words, entry["usage"], entry["service"], entry["confidence"],
+                                   OS_ADDITIONS_NAME, calls, [], where))
+
+    keys = [(c["command"], c.get("variant") or "") for c in commands]
+    duplicates = sorted({k for k in keys if keys.count(k) > 1})
+    require(not duplicates, f"openstack commands listed twice: {duplicates}")
+    names = {c["command"] for c in commands}
+    absent = [c for c in OS_SEED_COMMANDS if c not in names]
+    require(not absent, f"openstack commands of seeds 000/001 missing from the catalogue: {absent}")
+    require(len(names) >= OS_MIN_COMMANDS, f"only {len(names)} openstack commands, expected at least {OS_MIN_COMMANDS}")
+    for c in commands:
+        if c.get("variant"):
+            require((c["command"], "") in keys, f"variant {c['variant']} of {c['command']} has no default entry")
+    commands.sort(key=lambda c: (byte_key(c["command"]), byte_key(c.get("variant") or "")))
+
+    sdk = []
+    for index, entry in enumerate(additions["sdk"]):
+        where = f"{OS_ADDITIONS_NAME}: sdk[{index}] ({entry.get('sdk')})"
+        name = entry.get("sdk", "")
+        require(re.fullmatch(r"conn\.[a-z_]+\.[a-z_]+\([a-z_=A-Za-z]*\)", name) is not None, f"{where}: bad sdk name")
+        require(entry.get("confidence") in OS_CONFIDENCE, f"{where}: bad confidence")
+        call = check_os_call({k: v for k, v in entry.items() if k not in ("sdk", "confidence")} | {"purpose": "main"},
+                             permissions, where)
+        require(entry["confidence"] != "high" or name in OS_SEED_SHOWN, f"{where}: only seed-shown calls are high")
+        del call["purpose"]
+        sdk.append({"sdk": name, **call, "confidence": entry["confidence"]})
+    require(len({s["sdk"] for s in sdk}) == len(sdk), f"{OS_ADDITIONS_NAME}: an sdk call is listed twice")
+    sdk.sort(key=lambda s: byte_key(s["sdk"]))
+
+    # One API call, one permission: the same (method, path, body) never needs two permissions, so an API call
+    # alone (`GET /v2.1/servers`) has one answer. A variant is a flow of its own and is exempt: the CSV gives
+    # `image create --import` image_import for the POST /v2/images that plain `image create` does with image_manage.
+    needs = {}
+    plain = [(c["command"], call) for c in commands if not c.get("variant") for call in c["calls"]]
+    for where, call in plain + [(s["sdk"], s) for s in sdk]:
+        key = (call["method"], call["path"], call.get("body"))
+        previous = needs.setdefault(key, (call["permission"], where))
+        require(
+            previous[0] == call["permission"],
+            f"{' '.join(k for k in key if k)} needs {previous[0]} for {previous[1]} but {call['permission']} for {where}",
+        )
+
+    catalogue = {
+        "source": f"{OS_COMMANDS} (shared data) and {OS_ADDITIONS_NAME} (curated, sourced)",
+        "generated_by": GENERATED_BY,
+        "upstream": additions["upstream"],
+        "permission_rule": additions["permission_rule"],
+        "pseudo_permissions": additions["pseudo_permissions"],
+        "commands": commands,
+        "sdk": sdk,
+    }
+    confidence = Counter(c["confidence"] for c in commands)
+    stats = {
+        "commands": len(commands),
+        "names": len(names),
+        "from_csv": len(additions["from_csv"]),
+        "added": len(additions["added"]),
+        "corrected": sum(1 for c in commands if c.get("corrections")),
+        "sdk": len(sdk),
+        "api_calls": len(needs),
+        "confidence": {k: confidence.get(k, 0) for k in OS_CONFIDENCE},
+        "services": dict(sorted(Counter(c["service"] for c in commands).items())),
+        "additions_sha256": sha256_hex(raw),
+    }
+    return catalogue, stats
+
+
+def os_command(entry, words, usage, service, confidence, origin, calls, corrections, where):
+    require(calls, f"{where}: no calls")
+    require(isinstance(entry.get("source"), str) and entry["source"], f"{where}: no `source`")
+    require(confidence != "high" or words in OS_SEED_SHOWN, f"{where}: only what seed 000 shows may be `high`")
+    variant = entry.get("variant")
+    require(variant is None or re.fullmatch(r"--[a-z][a-z-]*", variant), f"{where}: bad variant {variant!r}")
+    command = {"command": words}
+    if variant:
+        command["variant"] = variant
+    command.update({"usage": usage, "service": service, "confidence": confidence, "origin": origin,
+                    "source": entry["source"], "calls": calls})
+    if corrections:
+        command["corrections"] = corrections
+    if entry.get("note"):
+        command["note"] = entry["note"]
+    return command
+
+
+# ---------------------------------------------------------------------------------------------------------
+# f. README.md
 
 
 def check_citations(sources):
@@ -518,7 +835,7 @@ def check_citations(sources):
             require(needle in text, f"{rel}: no longer mentions {needle!r}, which policies/README.md cites")
 
 
-def render_readme(sources, matrix_cells, group_entries, ovh, osc, absent, plain):
+def render_readme(sources, matrix_cells, group_entries, ovh, osc, ostack, absent, plain):
     n = "{:,}".format
     confirmed = osc["confirmed_per_service"]
     candidate = osc["candidate_per_service"]
@@ -539,6 +856,7 @@ its source or the generator, then regenerate.
 | `ovh-permission-groups.json` | the OVHcloud-managed IAM permission groups (globalAdmin, globalReadOnly, openstackAdmin, ...), each with its `allow`/`except` actions | {OVH_GROUP_COUNT} groups, {n(group_entries)} action entries |
 | `ovh-actions.tsv` | the OVHcloud IAM action catalogue: `action`, `resourceType`, and the API operations (`METHOD path`, `;`-joined) that need the action; ` (optional)` marks an operation for which it only filters a listing (`required: false`) | {n(ovh["actions"])} actions, {ovh["resource_types"]} resource types |
 | `outscale-actions.tsv` | every known OUTSCALE EIM action name with its `status` (`confirmed` or `candidate`) and `source` (evidence) | {n(osc["total"])} actions: {osc["api"]} `api:`, {osc["confirmed"]} confirmed legacy, {osc["candidate"]} candidates |
+| `openstack-commands.json` | the `openstack` CLI command catalogue: each command (and variant) as the list of API calls the CLI makes (service, method, path, purpose, the `--options` that trigger it) with the OpenStack permission each needs, its source and confidence; plus openstacksdk calls | {ostack["commands"]} entries ({ostack["names"]} commands): {ostack["confidence"]["high"]} high, {ostack["confidence"]["medium"]} medium, {ostack["confidence"]["low"]} low confidence; {ostack["sdk"]} SDK calls; {ostack["api_calls"]} distinct API calls |
 | `README.md` | this page (generated too) | |
 | `examples/` | example policies, written by hand (not generated) | |
 
@@ -589,7 +907,26 @@ its README states. Action names are curated by OVHcloud, not derivable from meth
   bash-completion list copied from an older AWS EC2 list) only corroborate; a name they alone show is a
   `candidate`.
 
+### `openstack-commands.json`
+Built from `{OS_COMMANDS}` ({OS_CSV_ROWS} rows: each command's usage, service, main API call, permission and confidence;
+CRLF line endings) and `{OS_ADDITIONS_NAME}` (curated in this repository, sha256 `{ostack["additions_sha256"]}`):
+the calls the CLI makes around each CSV command (name lookups such as `find_image`, display lookups whose error the CLI
+swallows, marked `optional`), every call's source in the upstream code (python-openstackclient for what the CLI calls;
+nova / glance / cinder / neutron policy defaults for what each call needs; commits in `upstream`), corrections of the
+CSV, each with its reason ({ostack["corrected"]} entries carry one), {ostack["added"]} commands the CSV lacks, and
+{ostack["sdk"]} openstacksdk calls. Per service: {", ".join(f"{k} {v}" for k, v in ostack["services"].items())}.
+The generator checks that every call the CSV mentions (`(+ GET ...)`, `then PUT ...`) and every extra permission
+it names is in the entry, that a change of the CSV's main call comes with a correction, that every permission is one
+of the matrix's {MATRIX_PERMISSIONS} or `{OS_ANY_ROLE}` (Keystone login: some OpenStack role authorized, inferred), that
+one (method, path, action) always needs the same permission (a variant such as `image create --import` is a flow of
+its own and is exempt), that every command of seeds 000 and 001 is present,
+and that only what seed 000 shows (`server list`, `container list` and the two SDK calls of its scripts) is `high`.
+
 ## Known gaps
+- **OpenStack command catalogue**: which OpenStack roles OVHcloud's role-adapter hands out for each permission, and its
+  services' policy files, are not public: reader defaults are mapped to `*_read`, member defaults to `*_manage`
+  (inferred). Calls nova or neutron make server-side with the caller's token are noted, not modelled. Only the
+  options listed in each call's `when` change the calls; other options are ignored.
 - **OVHcloud v1 Public Cloud API missing**: `cloud.json` (the v1 `/cloud/project/...` API, 10,752,738 bytes) was not
   available when `{OVH_ACTIONS}` was made, so `ovh-actions.tsv` has **no** `/cloud/project` v1 actions
   (e.g. `publicCloudProject:apiovh:volume/attach`); `publicCloudProject` actions come only from the v2
@@ -638,6 +975,9 @@ def build(shared):
     ovh_rows, ovh_stats = parse_ovh_actions(sources)
     check_ovh_actions_readme(sources)
     osc_rows, osc_stats = parse_outscale(sources)
+    os_catalogue, os_stats = build_os_catalogue(
+        sources.text_crlf(OS_COMMANDS), [p["name"] for p in matrix["permissions"]]
+    )
     check_citations(sources)
     known = {row[0] for row in ovh_rows}
     plain = {
@@ -655,14 +995,18 @@ def build(shared):
         "ovh-permission-groups.json": dump_json(groups),
         "ovh-actions.tsv": dump_tsv(["action", "resourceType", "operations"], ovh_rows),
         "outscale-actions.tsv": dump_tsv(["action", "status", "source"], osc_rows),
-        "README.md": render_readme(sources, cells, group_entries, ovh_stats, osc_stats, len(absent), len(plain)),
+        "openstack-commands.json": dump_json(os_catalogue),
+        "README.md": render_readme(
+            sources, cells, group_entries, ovh_stats, osc_stats, os_stats, len(absent), len(plain)
+        ),
     }
     summary = (
         f"matrix: {len(matrix['roles'])} roles x {len(matrix['permissions'])} permissions, {cells} granted cells; "
         f"permission groups: {len(groups)} ({group_entries} action entries); "
         f"ovh actions: {ovh_stats['actions']} (from {ovh_stats['rows']} rows); "
         f"outscale actions: {osc_stats['total']} "
-        f"({osc_stats['api']} api, {osc_stats['confirmed']} confirmed legacy, {osc_stats['candidate']} candidates)"
+        f"({osc_stats['api']} api, {osc_stats['confirmed']} confirmed legacy, {osc_stats['candidate']} candidates); "
+        f"openstack commands: {os_stats['commands']} ({os_stats['confidence']}), {os_stats['sdk']} sdk calls"
     )
     return files, summary
 
