@@ -94,33 +94,37 @@ fn region_ok(region: &str) -> Result<(), String> {
     }
 }
 
+/// Check `urn:v1:{region}:{category}:` and return the region and what follows.
+fn head<'a>(raw: &'a str, category: &str) -> Result<(&'a str, &'a str), String> {
+    let mut parts = raw.splitn(5, ':');
+    let (Some("urn"), Some(version), Some(region), Some(cat), Some(rest)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return Err(String::from(
+            "it does not start with `urn:v1:{region}:{category}:`",
+        ));
+    };
+    if version != "v1" {
+        return Err(format!("the version is `{version}`, expected `v1`"));
+    }
+    region_ok(region)?;
+    if cat != category {
+        return Err(format!("the category is `{cat}`, expected `{category}`"));
+    }
+    Ok((region, rest))
+}
+
 impl IdentityUrn {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let fail = |why: String| {
             format!("malformed identity URN `{raw}`: {why}; expected {IDENTITY_FORM}")
         };
         check_chars(raw).map_err(fail)?;
-        let mut parts = raw.splitn(5, ':');
-        let (Some("urn"), Some(version), Some(region), Some(category), Some(rest)) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
-            return Err(fail(String::from(
-                "it does not have the five `:`-separated parts",
-            )));
-        };
-        if version != "v1" {
-            return Err(fail(format!("the version is `{version}`, expected `v1`")));
-        }
-        region_ok(region).map_err(fail)?;
-        if category != "identity" {
-            return Err(fail(format!(
-                "the category is `{category}`, expected `identity`"
-            )));
-        }
+        let (region, rest) = head(raw, "identity").map_err(fail)?;
         let (kind, body) = rest
             .split_once(':')
             .ok_or_else(|| fail(String::from("the identity kind is missing")))?;
@@ -184,28 +188,12 @@ impl ResourceUrn {
                 "a request names one concrete resource, without `*`",
             )));
         }
-        let mut parts = raw.splitn(6, ':');
-        let (Some("urn"), Some(version), Some(region), Some(category), Some(rtype), Some(id)) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
-            return Err(fail(String::from(
-                "it does not have the six `:`-separated parts",
-            )));
-        };
-        if version != "v1" {
-            return Err(fail(format!("the version is `{version}`, expected `v1`")));
-        }
-        region_ok(region).map_err(fail)?;
-        if category != "resource" {
-            return Err(fail(format!(
-                "the category is `{category}`, expected `resource`"
-            )));
-        }
+        let (region, rest) = head(raw, "resource").map_err(fail)?;
+        let (rtype, id) = rest.split_once(':').ok_or_else(|| {
+            fail(String::from(
+                "it has no `{resourceType}:{id}` after `resource:`",
+            ))
+        })?;
         if rtype.is_empty() || !rtype.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(fail(format!(
                 "the resource type `{rtype}` is not a word like `vps` or `publicCloudProject`"
