@@ -42,6 +42,12 @@ pub struct Finding {
     /// For a value inside a JSON string (an EIM `Body`): where that string is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inside: Option<String>,
+    /// For a value inside a JSON string: the line and column of that string in `file` (`line` and
+    /// `column` are inside the string's document), for emitters that can only point into `file`.
+    #[serde(skip)]
+    pub outer_line: Option<usize>,
+    #[serde(skip)]
+    pub outer_column: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
     /// The source line, for the snippet.
@@ -94,6 +100,11 @@ pub fn lint_loaded(mut loaded: Loaded, opts: &Options) -> Report {
     let mut set = None;
     for _ in 0..8 {
         let attempt = keep_files(&loaded, &bad_files);
+        if attempt.files.is_empty() {
+            // Every file is bad (already reported): validating nothing would add a spurious
+            // "no policy file was given".
+            break;
+        }
         match crate::validate::validate(attempt, opts.matrix.clone()) {
             Ok(s) => {
                 set = Some(s);
@@ -126,6 +137,9 @@ pub fn lint_loaded(mut loaded: Loaded, opts: &Options) -> Report {
         ovh::check(&mut ctx);
         eim::check(&mut ctx);
         report.findings.append(&mut ctx.findings);
+    }
+    for f in &mut report.findings {
+        complete_span(f, &loaded.sources);
     }
     report.findings.sort_by(|a, b| {
         (&a.file, a.line, a.column, a.code).cmp(&(&b.file, b.line, b.column, b.code))
@@ -204,6 +218,8 @@ pub(crate) fn finding_at(
         end_column,
         pointer: pos.pointer.clone(),
         inside: pos.inside.as_ref().map(|o| o.to_string()),
+        outer_line: pos.inside.as_ref().and(outermost(&pos).line),
+        outer_column: pos.inside.as_ref().and(outermost(&pos).column),
         help,
         line_text,
     }
@@ -211,23 +227,69 @@ pub(crate) fn finding_at(
 
 /// The line and column just past the value at `pointer`.
 fn span_end(text: &str, pointer: &str) -> Option<(usize, usize)> {
+    value_range(text, pointer, false).map(|(_, end)| crate::source::line_column(text, end))
+}
+
+/// The byte range of the value at `pointer`, or of its key (`key`: the last token names an object member).
+/// A pointer that does not resolve (`/Action/0` when `Action` is a string) falls back to its nearest
+/// existing ancestor, as [`SourceMap::position`] does for the start.
+fn value_range(text: &str, pointer: &str, key: bool) -> Option<(usize, usize)> {
     use jsonc_parser::common::Ranged;
     let parsed = jsonc_parser::parse_to_ast(text, &Default::default(), &Default::default()).ok()?;
     let mut value = parsed.value.as_ref()?;
+    let mut name = None;
     for token in pointer.split('/').skip(1) {
         let token = token.replace("~1", "/").replace("~0", "~");
-        value = match value {
-            jsonc_parser::ast::Value::Object(o) => {
-                &o.properties
-                    .iter()
-                    .find(|p| p.name.as_str() == token)?
-                    .value
-            }
-            jsonc_parser::ast::Value::Array(a) => a.elements.get(token.parse::<usize>().ok()?)?,
-            _ => return None,
+        let next = match value {
+            jsonc_parser::ast::Value::Object(o) => o
+                .properties
+                .iter()
+                .find(|p| p.name.as_str() == token)
+                .map(|p| (Some(p.name.range()), &p.value)),
+            jsonc_parser::ast::Value::Array(a) => token
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| a.elements.get(i))
+                .map(|v| (None, v)),
+            _ => None,
         };
+        match next {
+            Some((n, v)) => (name, value) = (n, v),
+            None if key => return None,
+            None => break,
+        }
     }
-    Some(crate::source::line_column(text, value.range().end))
+    let range = if key { name? } else { value.range() };
+    Some((range.start, range.end))
+}
+
+/// Load and validation diagnostics carry a start only: add the end of the offending value, so that every
+/// format shows the whole span. An unknown field is its name, so its span is the key, not the value.
+fn complete_span(f: &mut Finding, sources: &SourceMap) {
+    if f.inside.is_some() || f.pointer.is_empty() || f.end_line.is_some() {
+        return;
+    }
+    let mut id = 0u32;
+    let text = loop {
+        match sources.get(crate::source::SourceId(id)) {
+            Some(s) if s.parent.is_none() && s.name == f.file => break s.text.clone(),
+            Some(_) => id += 1,
+            None => return,
+        }
+    };
+    let last = f.pointer.rsplit('/').next().unwrap_or_default();
+    let key = f.code == "PS002" && f.message.contains(&format!("`{last}`"));
+    let Some((start, end)) = value_range(&text, &f.pointer, key) else {
+        return;
+    };
+    let (line, column) = crate::source::line_column(&text, start);
+    if !key && (Some(line), Some(column)) != (f.line, f.column) {
+        return;
+    }
+    let (end_line, end_column) = crate::source::line_column(&text, end);
+    f.line_text = text.lines().nth(line.saturating_sub(1)).map(str::to_owned);
+    (f.line, f.column) = (Some(line), Some(column));
+    (f.end_line, f.end_column) = (Some(end_line), Some(end_column));
 }
 
 /// A load or validation diagnostic as a finding, classified into PS001–PS006.
@@ -240,13 +302,11 @@ fn from_diagnostic(d: Diagnostic) -> Finding {
         || m.starts_with("file is empty")
     {
         "PS001"
-    } else if m.starts_with("unknown field") {
-        "PS002"
-    } else if m.starts_with("missing field")
-        || m.contains(" has no `")
-        || m.starts_with("statement has no")
+    } else if m.starts_with("unknown field")
+        || m.starts_with("unexpected `")
+        || m.ends_with("only a policy does")
     {
-        "PS003"
+        "PS002"
     } else if m.starts_with("invalid type")
         || m.starts_with("invalid length")
         || m.starts_with("expected a")
@@ -258,19 +318,30 @@ fn from_diagnostic(d: Diagnostic) -> Finding {
         || m.contains("malformed permission group URN")
     {
         "PS005"
+    } else if m.starts_with("malformed") {
+        // `malformed action `ReadVms`: it has no `:` ...` is a bad value, not a missing field.
+        "PS006"
+    } else if m.starts_with("missing field")
+        || m.contains(" has no `")
+        || m.starts_with("statement has no")
+    {
+        "PS003"
     } else {
         "PS006"
     };
     let r = rule(code);
-    let (file, line, column, pointer, inside) = match &d.position {
+    let (file, line, column, pointer, inside, outer) = match &d.position {
         Some(p) => (
             outermost(p).file.clone(),
             p.line,
             p.column,
             p.pointer.clone(),
             p.inside.as_ref().map(|o| o.to_string()),
+            p.inside
+                .as_ref()
+                .map_or((None, None), |_| (outermost(p).line, outermost(p).column)),
         ),
-        None => (String::new(), None, None, String::new(), None),
+        None => (String::new(), None, None, String::new(), None, (None, None)),
     };
     Finding {
         code,
@@ -284,6 +355,8 @@ fn from_diagnostic(d: Diagnostic) -> Finding {
         end_column: None,
         pointer,
         inside,
+        outer_line: outer.0,
+        outer_column: outer.1,
         help: d.help,
         line_text: d.line_text,
     }

@@ -154,7 +154,14 @@ fn action(ctx: &mut Ctx<'_>, s: &Spec, key: &str) {
             format!(
                 "`{raw}` is an OpenStack permission, not an IAM action: this {key} matches nothing"
             ),
-            Some(format!("name a role that carries it: {}", roles.join(", "))),
+            Some(format!(
+                "name a role that carries it: {}",
+                roles
+                    .iter()
+                    .map(|r| format!("`{r}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
         );
         return;
     }
@@ -228,21 +235,34 @@ fn is_broad(raw: &str) -> bool {
             && !raw.contains(":openstack:"))
 }
 
-/// Whether two patterns can match a common action (conservative: a witness string is tried both ways).
-fn overlaps(a: &Spec, b: &Spec) -> bool {
-    let witness = |s: &Spec| -> String {
-        match &s.pattern.matcher {
-            Matcher::Any => String::new(),
-            Matcher::Exact(x) | Matcher::Prefix(x) | Matcher::Suffix(x) | Matcher::Contains(x) => {
-                x.to_string()
-            }
-            Matcher::Glob(_) => s.raw().replace('*', ""),
-        }
-    };
-    a.matches(&witness(b), Side::Restrict)
-        || b.matches(&witness(a), Side::Restrict)
-        || matches!(a.pattern.matcher, Matcher::Any)
-        || matches!(b.pattern.matcher, Matcher::Any)
+/// Whether an allow (granting side) and an except or deny (restricting side) can match a common string.
+/// A pair this cannot rule out counts as overlapping, so that a working except is never called useless.
+fn overlaps(allow: &Spec, restrict: &Spec) -> bool {
+    use Matcher::{Any, Contains, Exact, Glob, Prefix, Suffix};
+    if allow.literal_when_granting {
+        return restrict.matches(allow.raw(), Side::Restrict);
+    }
+    match (&allow.pattern.matcher, &restrict.pattern.matcher) {
+        (Any, _) | (_, Any) => true,
+        (Exact(x), _) => restrict.matches(x, Side::Restrict),
+        (_, Exact(x)) => allow.matches(x, Side::Grant),
+        (Prefix(a), Prefix(b)) => a.starts_with(&**b) || b.starts_with(&**a),
+        (Suffix(a), Suffix(b)) => a.ends_with(&**b) || b.ends_with(&**a),
+        // `p*` and `*s` share `ps`; `*c*` shares `pc`, `cs` or `c1c2` with the others.
+        (Prefix(_) | Suffix(_) | Contains(_), Prefix(_) | Suffix(_) | Contains(_)) => true,
+        (Glob(_), _) | (_, Glob(_)) => true,
+    }
+}
+
+/// Whether the resources of an allowing policy and of a restricting one can name a common resource (a
+/// resource group may hold any).
+fn resources_overlap(allowing: &Policy, restricting: &Policy) -> bool {
+    allowing.resources.iter().any(|a| {
+        restricting.resources.iter().any(|r| match (a, r) {
+            (ResourceEntry::Pattern(a), ResourceEntry::Pattern(r)) => overlaps(a, r),
+            _ => true,
+        })
+    })
 }
 
 /// Whether deny pattern `d` matches every action allow pattern `a` can match.
@@ -330,6 +350,7 @@ fn role_traps(ctx: &mut Ctx<'_>) {
                     q.identities
                         .iter()
                         .any(|(i, _)| p.identities.iter().any(|(j, _)| i == j))
+                        && resources_overlap(q, p)
                         && q.permissions
                             .allow
                             .iter()

@@ -58,14 +58,17 @@ pub fn human(findings: &[Finding], files: usize) -> String {
         }
         let _ = writeln!(out);
     }
-    let count = |l: Level| findings.iter().filter(|f| f.level == l).count();
+    let count = |l: Level, one: &str, many: &str| {
+        let n = findings.iter().filter(|f| f.level == l).count();
+        format!("{n} {}", if n == 1 { one } else { many })
+    };
     let _ = writeln!(
         out,
-        "{} files checked: {} errors, {} warnings, {} infos",
-        files,
-        count(Level::Error),
-        count(Level::Warning),
-        count(Level::Info)
+        "{files} {} checked: {}, {}, {}",
+        if files == 1 { "file" } else { "files" },
+        count(Level::Error, "error", "errors"),
+        count(Level::Warning, "warning", "warnings"),
+        count(Level::Info, "info", "infos")
     );
     out
 }
@@ -109,16 +112,30 @@ pub fn sarif(findings: &[Finding]) -> String {
     let results: Vec<sarif::Result> = findings
         .iter()
         .map(|f| {
-            let text = match &f.help {
-                Some(h) => format!("{}\nhelp: {h}", f.message),
-                None => f.message.clone(),
-            };
+            let mut text = f.message.clone();
             let mut region = sarif::Region::builder().build();
-            region.start_line = f.line.map(to_i64);
-            region.start_column = f.column.map(to_i64);
-            if f.end_line.is_some() && f.inside.is_none() {
-                region.end_line = f.end_line.map(to_i64);
-                region.end_column = f.end_column.map(to_i64);
+            if f.inside.is_some() {
+                // The value is inside a JSON string (an EIM `Body`): point at the string in the file, and
+                // say where in its document.
+                region.start_line = f.outer_line.map(to_i64);
+                region.start_column = f.outer_column.map(to_i64);
+                if let (Some(l), Some(c)) = (f.line, f.column) {
+                    let _ = write!(
+                        text,
+                        "\n(in the embedded JSON document at line {l} column {c}, {})",
+                        f.pointer
+                    );
+                }
+            } else {
+                region.start_line = f.line.map(to_i64);
+                region.start_column = f.column.map(to_i64);
+                if f.end_line.is_some() {
+                    region.end_line = f.end_line.map(to_i64);
+                    region.end_column = f.end_column.map(to_i64);
+                }
+            }
+            if let Some(h) = &f.help {
+                let _ = write!(text, "\nhelp: {h}");
             }
             let physical = sarif::PhysicalLocation::builder()
                 .artifact_location(sarif::ArtifactLocation::builder().uri(uri(&f.file)).build())
@@ -143,7 +160,6 @@ pub fn sarif(findings: &[Finding]) -> String {
     let driver = sarif::ToolComponent::builder()
         .name("policy-sim")
         .version(env!("CARGO_PKG_VERSION"))
-        
         .rules(rules)
         .build();
     let run = sarif::Run::builder()
