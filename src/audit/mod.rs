@@ -224,7 +224,7 @@ fn group_specs(g: &PermissionsGroup) -> impl Iterator<Item = &Spec> {
 
 /// A concrete action a wildcard pattern matches: its `*`s replaced by `x`.
 pub fn action_witness(raw: &str) -> String {
-    let w = raw.replace('*', "x").replace('?', "x");
+    let w = raw.replace(['*', '?'], "x");
     if w.is_empty() {
         String::from("x")
     } else {

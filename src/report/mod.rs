@@ -50,11 +50,25 @@ pub fn summary(resp: &Response) -> String {
                 .trace
                 .iter()
                 .filter_map(|e| {
-                    let c = e.checks.iter().find(|c| c.part == Part::Except && c.status == Status::Pass)?;
-                    Some(format!("`{}` in policy `{}`", c.pattern.as_deref().unwrap_or(""), e.policy.as_deref().unwrap_or("")))
+                    let c = e
+                        .checks
+                        .iter()
+                        .find(|c| c.part == Part::Except && c.status == Status::Pass)?;
+                    Some(format!(
+                        "`{}` in policy `{}`",
+                        c.pattern.as_deref().unwrap_or(""),
+                        e.policy.as_deref().unwrap_or("")
+                    ))
                 })
                 .collect();
-            let mut s = if excepted.is_empty() { String::from("nothing allows it: denied by default") } else { format!("excepted by {} and allowed nowhere else: denied by default", excepted.join(", ")) };
+            let mut s = if excepted.is_empty() {
+                String::from("nothing allows it: denied by default")
+            } else {
+                format!(
+                    "excepted by {} and allowed nowhere else: denied by default",
+                    excepted.join(", ")
+                )
+            };
             if !resp.missing_context.is_empty() {
                 s.push_str(" (some policies could not be checked without the missing context)");
             }
