@@ -2,11 +2,13 @@
 //! [`Diagnostic`] with its location, what was found and what was expected, and loading collects all of them
 //! before giving up.
 
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
 use serde::Serialize;
 
-use crate::source::{Loc, Position, SourceMap};
+use crate::load::scan::{self, LineIndex};
+use crate::source::{Loc, Position, SourceId, SourceMap};
 
 /// How bad a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -27,10 +29,21 @@ pub struct Diagnostic {
     /// What to do about it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
-    /// The source line the position points into, for a snippet with a caret.
+    /// The source line the position points into, for a snippet with a caret. A line longer than
+    /// [`SNIPPET_MAX_CHARS`] (minified JSON) is kept as a window around the column: see `line_text_start`.
     #[serde(skip)]
     pub line_text: Option<String>,
+    /// How many characters of the line come before `line_text` (0 unless the line was windowed).
+    #[serde(skip)]
+    pub line_text_start: usize,
 }
+
+/// The longest source line a diagnostic keeps whole; longer ones are cut to this many characters around
+/// the column, so that many problems on one huge minified line do not copy it many times.
+pub const SNIPPET_MAX_CHARS: usize = 4096;
+
+/// The longest user value quoted in a message (in backticks or double quotes), in characters.
+const QUOTE_MAX_CHARS: usize = 120;
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -47,9 +60,15 @@ impl fmt::Display for Diagnostic {
             {
                 let width = line.to_string().len();
                 // A window of the line around the column: minified JSON can put megabytes on one line.
-                let skip = col.saturating_sub(80);
-                let mut shown: String = text.chars().skip(skip).take(160).collect();
-                let mut caret_at = col.saturating_sub(1) - skip;
+                // Control characters are shown as their pictures (one character each: the caret stays put).
+                let skip = col.saturating_sub(80).max(self.line_text_start);
+                let mut shown: String = text
+                    .chars()
+                    .skip(skip - self.line_text_start)
+                    .take(160)
+                    .map(visible)
+                    .collect();
+                let mut caret_at = col.saturating_sub(1).saturating_sub(skip);
                 if skip > 0 {
                     shown.insert(0, '…');
                     caret_at += 1;
@@ -69,6 +88,58 @@ impl fmt::Display for Diagnostic {
         }
         Ok(())
     }
+}
+
+/// A character as the snippet shows it: control characters become their Unicode pictures (`␀`, `␉`).
+fn visible(c: char) -> char {
+    match c {
+        '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + c as u32).unwrap_or('?'),
+        '\u{7f}' => '\u{2421}',
+        '\u{feff}' => '\u{2423}',
+        c if c.is_control() => '\u{fffd}',
+        c => c,
+    }
+}
+
+/// Shorten every quoted user value (between backticks or double quotes) longer than [`QUOTE_MAX_CHARS`]:
+/// a 50 MB string in a policy must not become a 50 MB message.
+fn clip(message: String) -> String {
+    if message.chars().count() <= QUOTE_MAX_CHARS {
+        return message;
+    }
+    let mut out = String::with_capacity(QUOTE_MAX_CHARS * 4);
+    let mut quoted = String::new();
+    let mut open: Option<char> = None;
+    let flush = |quoted: &mut String, out: &mut String| {
+        let n = quoted.chars().count();
+        if n > QUOTE_MAX_CHARS {
+            out.extend(quoted.chars().take(QUOTE_MAX_CHARS / 2));
+            out.push_str(&format!("…({} characters)…", n - QUOTE_MAX_CHARS / 2 - 16));
+            let tail: Vec<char> = quoted.chars().skip(n - 16).collect();
+            out.extend(tail);
+        } else {
+            out.push_str(quoted);
+        }
+        quoted.clear();
+    };
+    for c in message.chars() {
+        match open {
+            Some(q) if c == q => {
+                flush(&mut quoted, &mut out);
+                out.push(c);
+                open = None;
+            }
+            Some(_) => quoted.push(c),
+            None => {
+                out.push(c);
+                if c == '`' || c == '"' {
+                    open = Some(c);
+                }
+            }
+        }
+    }
+    flush(&mut quoted, &mut out);
+    out
 }
 
 /// A problem found while loading or validating, before its location is resolved to a line and column.
@@ -114,15 +185,133 @@ impl Problem {
         self
     }
 
-    /// Resolve the location against the sources read.
+    /// Resolve the location against the sources read. To resolve many, use [`resolve_all`]: it walks
+    /// each source once for all of them.
     pub fn resolve(self, sources: &SourceMap) -> Diagnostic {
-        let position = match &self.at {
-            At::Loc(loc) => Some(sources.position(loc)),
-            At::LineColumn(loc, line, column) => {
-                let mut p = sources.position_at(loc.source, *line, *column);
-                p.pointer.clone_from(&loc.pointer);
-                Some(p)
+        Resolver::new(sources).resolve(self)
+    }
+}
+
+/// Resolve many problems: each source is indexed and walked once, however many problems it has, so N
+/// problems in a file cost one pass over it, not N parses.
+pub fn resolve_all(problems: Vec<Problem>, sources: &SourceMap) -> Vec<Diagnostic> {
+    let mut resolver = Resolver::new(sources);
+    let mut wanted: HashMap<SourceId, Vec<String>> = HashMap::new();
+    for p in &problems {
+        if let At::Loc(loc) = &p.at {
+            wanted
+                .entry(loc.source)
+                .or_default()
+                .push(loc.pointer.clone());
+        }
+    }
+    resolver.prepare(wanted);
+    problems.into_iter().map(|p| resolver.resolve(p)).collect()
+}
+
+/// Per source: its line index and the positions of the pointers asked for.
+struct Resolver<'s> {
+    sources: &'s SourceMap,
+    cache: HashMap<SourceId, Cached>,
+}
+
+struct Cached {
+    lines: LineIndex,
+    /// pointer → (line, column).
+    at: HashMap<String, Option<(usize, usize)>>,
+}
+
+impl<'s> Resolver<'s> {
+    fn new(sources: &'s SourceMap) -> Self {
+        Resolver {
+            sources,
+            cache: HashMap::new(),
+        }
+    }
+
+    /// Walk each source once for all its wanted pointers, and its ancestors' for the embedding strings.
+    fn prepare(&mut self, mut wanted: HashMap<SourceId, Vec<String>>) {
+        // Embedded documents: where their string is in the outer file.
+        let mut pending: Vec<SourceId> = wanted.keys().copied().collect();
+        while let Some(id) = pending.pop() {
+            if let Some(parent) = self.sources.get(id).and_then(|s| s.parent.as_ref()) {
+                let list = wanted.entry(parent.source).or_default();
+                if !list.contains(&parent.pointer) {
+                    list.push(parent.pointer.clone());
+                    pending.push(parent.source);
+                }
             }
+        }
+        for (id, pointers) in wanted {
+            let Some(source) = self.sources.get(id) else {
+                continue;
+            };
+            let text = &source.text;
+            let cached = self.cache.entry(id).or_insert_with(|| Cached {
+                lines: LineIndex::new(text),
+                at: HashMap::new(),
+            });
+            let refs: Vec<&str> = pointers.iter().map(String::as_str).collect();
+            let found = scan::offsets(text, &refs);
+            for (p, offset) in pointers.iter().zip(found) {
+                let lc = offset.map(|o| cached.lines.line_column(text, o));
+                cached.at.insert(p.clone(), lc);
+            }
+        }
+    }
+
+    fn cached(&mut self, id: SourceId) -> Option<&mut Cached> {
+        let text = &self.sources.get(id)?.text;
+        Some(self.cache.entry(id).or_insert_with(|| Cached {
+            lines: LineIndex::new(text),
+            at: HashMap::new(),
+        }))
+    }
+
+    /// Line and column of a pointer in a source.
+    fn line_column(&mut self, loc: &Loc) -> Option<(usize, usize)> {
+        let sources = self.sources;
+        let cached = self.cached(loc.source)?;
+        if let Some(found) = cached.at.get(&loc.pointer) {
+            return *found;
+        }
+        let text = &sources.get(loc.source)?.text;
+        let found = scan::offsets(text, &[&loc.pointer])
+            .first()
+            .copied()
+            .flatten()
+            .map(|o| cached.lines.line_column(text, o));
+        cached.at.insert(loc.pointer.clone(), found);
+        found
+    }
+
+    /// The position of a location, with the chain of embedding strings.
+    fn position(&mut self, loc: &Loc) -> Position {
+        let (line, column) = self.line_column(loc).unzip();
+        Position {
+            file: self.sources.file_name(loc.source),
+            line,
+            column,
+            pointer: loc.pointer.clone(),
+            inside: self.outer(loc.source),
+        }
+    }
+
+    fn outer(&mut self, id: SourceId) -> Option<Box<Position>> {
+        let parent = self.sources.get(id)?.parent.clone()?;
+        Some(Box::new(self.position(&parent)))
+    }
+
+    fn resolve(&mut self, problem: Problem) -> Diagnostic {
+        let position = match &problem.at {
+            At::Loc(loc) => Some(self.position(loc)),
+            At::LineColumn(loc, line, column) => Some(Position {
+                file: self.sources.file_name(loc.source),
+                line: Some(*line),
+                column: Some(*column),
+                pointer: loc.pointer.clone(),
+                inside: self.outer(loc.source),
+            }),
             At::File(name) => Some(Position {
                 file: name.clone(),
                 line: None,
@@ -132,22 +321,40 @@ impl Problem {
             }),
             At::Nowhere => None,
         };
-        let line_text = match (&self.at, &position) {
-            (At::Loc(loc) | At::LineColumn(loc, ..), Some(p)) => p.line.and_then(|l| {
-                sources
-                    .get(loc.source)
-                    .and_then(|s| s.text.lines().nth(l.saturating_sub(1)).map(str::to_owned))
-            }),
-            _ => None,
-        };
+        let (mut line_text, mut line_text_start) = (None, 0);
+        if let (At::Loc(loc) | At::LineColumn(loc, ..), Some(p)) = (&problem.at, &position) {
+            if let (Some(l), Some(c)) = (p.line, p.column) {
+                let sources = self.sources;
+                if let (Some(cached), Some(source)) =
+                    (self.cached(loc.source), sources.get(loc.source))
+                {
+                    if let Some(text) = cached.lines.line(&source.text, l) {
+                        (line_text, line_text_start) = window(text, c);
+                    }
+                }
+            }
+        }
         Diagnostic {
             severity: Severity::Error,
-            message: self.message,
+            message: clip(problem.message),
             position,
-            help: self.help,
+            help: problem.help.map(clip),
             line_text,
+            line_text_start,
         }
     }
+}
+
+/// The line, or a window of [`SNIPPET_MAX_CHARS`] characters around the column of a longer line.
+fn window(line: &str, column: usize) -> (Option<String>, usize) {
+    if line.len() <= SNIPPET_MAX_CHARS {
+        return (Some(line.to_owned()), 0);
+    }
+    let start = column.saturating_sub(SNIPPET_MAX_CHARS / 2);
+    (
+        Some(line.chars().skip(start).take(SNIPPET_MAX_CHARS).collect()),
+        start,
+    )
 }
 
 /// Why a run could not answer.
@@ -157,8 +364,17 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
     /// The input is wrong: every problem found, located.
-    #[error("{}", render_all(.0))]
+    #[error("{}", render_all(.0, None))]
     Input(Vec<Diagnostic>),
+    /// Some of the policy and account files could not be understood: every problem found, located, and
+    /// how many inputs were given. Nothing was evaluated: a decision needs every policy (a lost deny could
+    /// turn into an allow, a lost allow into a deny).
+    #[error("{}", render_all(.diagnostics, Some(*.inputs)))]
+    Load {
+        diagnostics: Vec<Diagnostic>,
+        /// Input files given (read or not).
+        inputs: usize,
+    },
 }
 
 impl Error {
@@ -172,19 +388,37 @@ impl Error {
                     position: None,
                     help: None,
                     line_text: None,
+                    line_text_start: 0,
                 }]
             }
-            Error::Input(all) => all.clone(),
+            Error::Input(all)
+            | Error::Load {
+                diagnostics: all, ..
+            } => all.clone(),
         }
     }
 
     /// Resolve a list of problems into an input error.
     pub fn from_problems(problems: Vec<Problem>, sources: &SourceMap) -> Self {
-        Error::Input(problems.into_iter().map(|p| p.resolve(sources)).collect())
+        Error::Input(resolve_all(problems, sources))
     }
 }
 
-fn render_all(all: &[Diagnostic]) -> String {
+/// The files (outermost) that diagnostics point into.
+fn files_of(all: &[Diagnostic]) -> BTreeSet<&str> {
+    fn outermost(p: &Position) -> &Position {
+        match &p.inside {
+            Some(outer) => outermost(outer),
+            None => p,
+        }
+    }
+    all.iter()
+        .filter_map(|d| d.position.as_ref())
+        .map(|p| outermost(p).file.as_str())
+        .collect()
+}
+
+fn render_all(all: &[Diagnostic], inputs: Option<usize>) -> String {
     let mut out = String::new();
     for (i, d) in all.iter().enumerate() {
         if i > 0 {
@@ -192,10 +426,32 @@ fn render_all(all: &[Diagnostic]) -> String {
         }
         out.push_str(&d.to_string());
     }
-    if all.len() > 1 {
-        out.push_str(&format!("\n{} problems found", all.len()));
+    let n = all.len();
+    let problems = if n == 1 {
+        String::from("1 problem")
+    } else {
+        format!("{n} problems")
+    };
+    match inputs {
+        // One problem in the one file given: the diagnostic says it all.
+        Some(inputs) if n == 1 && inputs <= 1 => {}
+        Some(inputs) => {
+            let bad = files_of(all).len();
+            let inputs = inputs.max(bad);
+            out.push_str(&format!(
+                "\n{problems} in {bad} of {inputs} input file{}; nothing was evaluated: policy-sim answers only when it understands every policy",
+                if inputs == 1 { "" } else { "s" }
+            ));
+        }
+        None if n > 1 => out.push_str(&format!("\n{problems} found")),
+        None => {}
     }
     out
+}
+
+/// The files (outermost) the diagnostics point into, for counting.
+pub fn files_named(all: &[Diagnostic]) -> BTreeSet<String> {
+    files_of(all).into_iter().map(str::to_owned).collect()
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

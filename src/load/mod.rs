@@ -2,9 +2,15 @@
 //! top-level shape says what it is (OVHcloud policy / permission group / resource group, EIM document, an
 //! API response wrapping one). No semantics here: a problem is recorded with its location and loading goes
 //! on, so every bad file is reported, not just the first.
+//!
+//! Files are untrusted: only regular files are read, never more than [`Limits::max_file_bytes`]; every text
+//! (and every JSON document embedded in a string) is first walked by [`scan::check`], which refuses
+//! duplicate keys at any level, nesting deeper than [`Limits::max_depth`] and strings longer than
+//! [`Limits::max_string_bytes`] before serde sees it.
 
 pub mod catalogue;
 pub mod raw;
+pub mod scan;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -14,17 +20,39 @@ use serde::de::DeserializeOwned;
 use crate::error::{At, Problem};
 use crate::source::{pointer_of_path, Loc, SourceId, SourceMap};
 
-/// Input limits: untrusted files cannot exhaust memory.
+/// Input limits: untrusted files cannot exhaust memory or stack.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Largest file read, in bytes.
+    /// Largest file read, in bytes (`--max-file-size`).
     pub max_file_bytes: u64,
+    /// Deepest nesting of arrays and objects in one JSON text (a file, or a document embedded in a string);
+    /// the top-level value is level 1. At most [`MAX_DEPTH_CEILING`]: serde_json's own recursion limit.
+    pub max_depth: usize,
+    /// Longest string (value or key) in a JSON text, in bytes as written.
+    pub max_string_bytes: usize,
 }
+
+/// The deepest nesting [`Limits::max_depth`] may allow: serde_json refuses more than 128 levels.
+pub const MAX_DEPTH_CEILING: usize = 128;
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_file_bytes: 256 * 1024 * 1024,
+            // The deepest real input is an OVHcloud condition tree (8 levels of 2 JSON levels each) in a
+            // policy in an array: about 20. 64 leaves room and stays far from any stack.
+            max_depth: 64,
+            // An EIM policy document is at most 5,120 characters (DOMAIN.md §2.1), even embedded in a string.
+            max_string_bytes: 1024 * 1024,
+        }
+    }
+}
+
+impl Limits {
+    fn scan(&self) -> scan::ScanLimits {
+        scan::ScanLimits {
+            max_depth: self.max_depth.min(MAX_DEPTH_CEILING),
+            max_string_bytes: self.max_string_bytes,
         }
     }
 }
@@ -94,42 +122,59 @@ impl Loaded {
         let meta = match std::fs::metadata(path) {
             Ok(m) => m,
             Err(e) => {
-                let why = if e.kind() == std::io::ErrorKind::NotFound {
-                    String::from("no such file or directory")
-                } else {
-                    e.to_string()
-                };
                 self.problems
-                    .push(Problem::file(name, format!("cannot read: {why}")));
+                    .push(Problem::file(name, format!("cannot read: {}", io_why(&e))));
                 return;
             }
         };
         if meta.is_dir() {
             let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-            if !seen.insert(canonical) {
-                self.problems.push(Problem::file(
-                    name,
-                    "directory visited twice: a symbolic link loop; it was read once",
-                ));
+            if !seen.insert(canonical.clone()) {
+                self.problems.push(
+                    Problem::file(
+                        name,
+                        format!(
+                            "symbolic link loop: this directory leads back to `{}`, which is already being read; expected each directory once",
+                            canonical.display()
+                        ),
+                    )
+                    .help("every file below it was read once; remove the link, or pass the directories it points to"),
+                );
                 return;
             }
             let before = self.files.len() + self.problems.len();
-            let mut entries: Vec<PathBuf> = match std::fs::read_dir(path) {
-                Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+            let mut entries: Vec<PathBuf> = Vec::new();
+            match std::fs::read_dir(path) {
+                Ok(rd) => {
+                    for e in rd {
+                        match e {
+                            Ok(e) => entries.push(e.path()),
+                            Err(e) => self.problems.push(Problem::file(
+                                name.clone(),
+                                format!("cannot list the directory: {}", io_why(&e)),
+                            )),
+                        }
+                    }
+                }
                 Err(e) => {
-                    self.problems
-                        .push(Problem::file(name, format!("cannot read directory: {e}")));
+                    self.problems.push(Problem::file(
+                        name,
+                        format!("cannot read the directory: {}", io_why(&e)),
+                    ));
                     return;
                 }
             };
             entries.sort();
             for entry in entries {
-                if entry.is_dir() || entry.extension().is_some_and(|x| x == "json") {
+                let json = entry
+                    .extension()
+                    .is_some_and(|x| x.eq_ignore_ascii_case("json"));
+                if entry.is_dir() || json {
                     self.add_existing(&entry, role, seen);
                 } else if std::fs::symlink_metadata(&entry).is_ok() && !entry.exists() {
                     self.problems.push(Problem::file(
                         entry.display().to_string(),
-                        "broken symbolic link",
+                        "broken symbolic link: it points to nothing; expected a file or directory",
                     ));
                 }
             }
@@ -141,26 +186,52 @@ impl Loaded {
             }
             return;
         }
-        if meta.len() > self.limits.max_file_bytes {
+        if !meta.is_file() {
+            // A FIFO would block the read forever; a device could be endless.
             self.problems.push(
                 Problem::file(
                     name,
                     format!(
-                        "file is {} bytes, over the limit of {} bytes",
-                        meta.len(),
-                        self.limits.max_file_bytes
+                        "not a regular file ({}); expected a JSON file",
+                        file_kind(&meta)
                     ),
                 )
-                .help("raise the limit with --max-file-size if the file is trusted"),
+                .help("policy-sim reads only regular files; copy the content to a file first"),
             );
             return;
         }
-        match std::fs::read(path) {
+        if meta.len() > self.limits.max_file_bytes {
+            self.problems.push(self.too_big(name, meta.len()));
+            return;
+        }
+        // Read at most one byte over the limit: the file may have grown since `metadata`.
+        let read = std::fs::File::open(path).and_then(|f| {
+            use std::io::Read;
+            let mut bytes = Vec::new();
+            f.take(self.limits.max_file_bytes.saturating_add(1))
+                .read_to_end(&mut bytes)
+                .map(|_| bytes)
+        });
+        match read {
+            Ok(bytes) if bytes.len() as u64 > self.limits.max_file_bytes => {
+                self.problems.push(self.too_big(name, bytes.len() as u64));
+            }
             Ok(bytes) => self.add_bytes(&name, bytes, role),
             Err(e) => self
                 .problems
-                .push(Problem::file(name, format!("cannot read: {e}"))),
+                .push(Problem::file(name, format!("cannot read: {}", io_why(&e)))),
         }
+    }
+
+    fn too_big(&self, name: String, size: u64) -> Problem {
+        Problem::file(
+            name,
+            format!(
+                "file is {size} bytes, over the limit of {} bytes",
+                self.limits.max_file_bytes
+            ),
+        )
+        .help("raise the limit with --max-file-size if the file is trusted")
     }
 
     /// Add a file's content (already read).
@@ -169,15 +240,35 @@ impl Loaded {
             Ok(t) => t,
             Err(e) => {
                 let valid = e.utf8_error().valid_up_to();
-                let prefix = String::from_utf8_lossy(e.as_bytes().get(..valid).unwrap_or_default())
-                    .into_owned();
+                let bad: Vec<String> = e
+                    .as_bytes()
+                    .iter()
+                    .skip(valid)
+                    .take(e.utf8_error().error_len().unwrap_or(1).max(1))
+                    .map(|b| format!("0x{b:02X}"))
+                    .collect();
+                // The text up to the end of the bad line, so the snippet shows where it is.
+                let bytes = e.into_bytes();
+                let line_end = bytes
+                    .iter()
+                    .skip(valid)
+                    .position(|&b| b == b'\n')
+                    .map_or(bytes.len(), |i| valid + i);
+                let prefix = String::from_utf8_lossy(bytes.get(..valid).unwrap_or_default());
                 let (line, column) = crate::source::line_column(&prefix, prefix.len());
+                let shown =
+                    String::from_utf8_lossy(bytes.get(..line_end).unwrap_or_default()).into_owned();
                 self.files.push(name.to_owned());
-                let id = self.sources.add(name, prefix, None);
+                let id = self.sources.add(name, shown, None);
                 self.problems.push(Problem {
-                    message: format!("invalid UTF-8 at byte {valid}; JSON files must be UTF-8"),
+                    message: format!(
+                        "invalid UTF-8: found the byte sequence {} at byte offset {valid}, which is not UTF-8; expected a UTF-8 text (RFC 8259 §8.1)",
+                        bad.join(" ")
+                    ),
                     at: At::LineColumn(Loc::new(id, ""), line, column),
-                    help: Some(String::from("re-save the file as UTF-8")),
+                    help: Some(String::from(
+                        "re-save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)",
+                    )),
                 });
                 return;
             }
@@ -202,11 +293,19 @@ impl Loaded {
             return;
         }
         let first = text.bytes().find(|b| !b.is_ascii_whitespace());
+        if first.is_some() && !self.scan(&text, &root) {
+            return;
+        }
         match (first, role) {
-            (None, _) => self.problems.push(Problem::at(
-                root,
-                "file is empty; expected a JSON object or array",
-            )),
+            (None, _) => self.problems.push(Problem {
+                message: String::from(if text.is_empty() {
+                    "file is empty; expected a JSON object or array"
+                } else {
+                    "file is empty (white space only); expected a JSON object or array"
+                }),
+                at: At::LineColumn(root, 1, 1),
+                help: None,
+            }),
             (Some(b'['), Role::Policies | Role::Any) => {
                 if let Some(items) = self.parse::<Vec<raw::OvhObject>>(&text, &root) {
                     for (i, item) in items.into_iter().enumerate() {
@@ -216,15 +315,25 @@ impl Loaded {
             }
             (Some(b'{'), _) => self.add_object(name, &text, root, role),
             (Some(_), Role::Account) => {
-                self.problems
-                    .push(Problem::at(root, "an account file is a JSON object").help(ACCOUNT_HELP));
+                if let Some(v) = self.parse::<serde_json::Value>(&text, &root) {
+                    self.problems.push(
+                        Problem::at(
+                            root,
+                            format!("an account file is a JSON object, found {}", kind_of(&v)),
+                        )
+                        .help(ACCOUNT_HELP),
+                    );
+                }
             }
             (Some(_), Role::Policies | Role::Any) => {
                 // Not an object or array: let the JSON parser say what is wrong, or say what was expected.
-                if self.parse::<serde_json::Value>(&text, &root).is_some() {
+                if let Some(v) = self.parse::<serde_json::Value>(&text, &root) {
                     self.problems.push(Problem::at(
                         root,
-                        "expected a JSON object or array of policies, found a bare value",
+                        format!(
+                            "expected a JSON object or an array of policies, found {}",
+                            kind_of(&v)
+                        ),
                     ));
                 }
             }
@@ -266,20 +375,18 @@ impl Loaded {
             }
             Role::Policies if has("PolicyVersion") || has("PolicyDocument") => {
                 // ReadPolicyVersion / ReadUserPolicy output: the document is a JSON string inside.
-                #[derive(serde::Deserialize)]
-                struct Wrapped {
-                    #[serde(rename = "PolicyVersion")]
-                    version: Option<raw::EimVersion>,
-                    #[serde(rename = "PolicyDocument")]
-                    document: Option<serde_json::Value>,
-                    #[serde(rename = "PolicyName")]
-                    name: Option<String>,
-                }
-                if let Some(w) = self.parse::<Wrapped>(text, &root) {
+                if let Some(w) = self.parse::<raw::EimWrapped>(text, &root) {
                     let (value, at, label) = match (w.version, w.document) {
-                        (Some(v), _) => (v.body, root.key("PolicyVersion").key("Body"), format!("{} {}", w.name.as_deref().unwrap_or(name), v.version_id)),
+                        (Some(_), Some(_)) => {
+                            self.problems.push(Problem::at(root, "found both `PolicyVersion` and `PolicyDocument`; expected the output of one call (ReadPolicyVersion or ReadUserPolicy)"));
+                            return;
+                        }
+                        (Some(v), None) => (v.body, root.key("PolicyVersion").key("Body"), format!("{} {}", w.name.as_deref().unwrap_or(name), v.version_id)),
                         (None, Some(d)) => (d, root.key("PolicyDocument"), w.name.unwrap_or_else(|| name.to_owned())),
-                        (None, None) => return,
+                        (None, None) => {
+                            self.problems.push(Problem::at(root, "found `PolicyVersion` or `PolicyDocument` set to null; expected a policy document"));
+                            return;
+                        }
                     };
                     if let Some((doc, loc)) = self.embedded_document(value, at) {
                         self.eim_documents.push((doc, loc, label));
@@ -305,12 +412,15 @@ impl Loaded {
                 let id = self.sources.add(
                     format!("{} (embedded)", self.sources.file_name(at.source)),
                     s,
-                    Some(at),
+                    Some(at.clone()),
                 );
                 let root = Loc::new(id, "");
                 let text = self.sources.get(id)?.text.clone();
                 if text.trim().is_empty() {
-                    self.problems.push(Problem::at(root, "the policy document string is empty; expected a JSON document `{\"Statement\": [...]}`"));
+                    self.problems.push(Problem::at(at, "the policy document string is empty; expected a JSON document `{\"Statement\": [...]}`"));
+                    return None;
+                }
+                if !self.scan(&text, &root) {
                     return None;
                 }
                 self.parse::<raw::EimDocument>(&text, &root)
@@ -342,6 +452,29 @@ impl Loaded {
         }
     }
 
+    /// Walk a text before parsing it ([`scan::check`]); `false` (with every problem recorded) when it has
+    /// duplicate keys, nesting over the limit or an overlong string.
+    fn scan(&mut self, text: &str, root: &Loc) -> bool {
+        let found = scan::check(text, self.limits.scan());
+        if found.issues.is_empty() {
+            return true;
+        }
+        let lines = scan::LineIndex::new(text);
+        for issue in found.issues {
+            self.problems
+                .push(scan_problem(root.source, text, &lines, issue));
+        }
+        if !found.complete {
+            // The walk stopped early: at the depth limit (said), or at a syntax error serde_json words.
+            if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
+                if !e.is_data() && !e.to_string().contains("recursion limit") {
+                    self.problems.push(json_problem(root.clone(), &e, text));
+                }
+            }
+        }
+        false
+    }
+
     /// Parse a text typed; on failure record a located problem and return None.
     fn parse<T: DeserializeOwned>(&mut self, text: &str, root: &Loc) -> Option<T> {
         let mut de = serde_json::Deserializer::from_str(text);
@@ -350,7 +483,7 @@ impl Loaded {
             Ok(v) => match de.end() {
                 Ok(()) => Some(v),
                 Err(e) => {
-                    self.problems.push(json_problem(root.clone(), &e));
+                    self.problems.push(json_problem(root.clone(), &e, text));
                     None
                 }
             },
@@ -358,7 +491,7 @@ impl Loaded {
                 let pointer = format!("{}{}", root.pointer, pointer_of_path(e.path()));
                 let inner = e.into_inner();
                 self.problems
-                    .push(json_problem(Loc::new(root.source, pointer), &inner));
+                    .push(json_problem(Loc::new(root.source, pointer), &inner, text));
                 None
             }
         }
@@ -378,30 +511,175 @@ fn kind_of(v: &serde_json::Value) -> &'static str {
     }
 }
 
+/// Why an I/O operation failed, in words (without the OS error number).
+fn io_why(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    let text = match text.find(" (os error") {
+        Some(i) => text.get(..i).unwrap_or(&text).to_owned(),
+        None => text,
+    };
+    match e.kind() {
+        std::io::ErrorKind::NotFound => String::from("no such file or directory"),
+        std::io::ErrorKind::PermissionDenied => {
+            String::from("permission denied; expected a file policy-sim may read")
+        }
+        _ if text.contains("symbolic links") => {
+            format!("{}: a symbolic link loop", text.to_lowercase())
+        }
+        _ => text.to_lowercase(),
+    }
+}
+
+/// What a non-regular, non-directory file is.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a FIFO";
+        } else if t.is_socket() {
+            return "a socket";
+        } else if t.is_block_device() || t.is_char_device() {
+            return "a device";
+        }
+    }
+    let _ = meta;
+    "a special file"
+}
+
+/// A [`scan`] issue as a problem, at the line and column of the offending key, value or bracket.
+fn scan_problem(
+    source: SourceId,
+    text: &str,
+    lines: &scan::LineIndex,
+    issue: scan::Issue,
+) -> Problem {
+    let at = |pointer: String, offset: usize| {
+        let (line, column) = lines.line_column(text, offset);
+        At::LineColumn(Loc::new(source, pointer), line, column)
+    };
+    match issue {
+        scan::Issue::DuplicateKey {
+            key,
+            pointer,
+            offset,
+            first,
+        } => {
+            let (l, c) = lines.line_column(text, first);
+            Problem {
+                message: format!("duplicate key `{key}`: the same object already has it at line {l} column {c}; expected each key once"),
+                at: at(pointer, offset),
+                help: Some(String::from("JSON parsers disagree on which of two equal keys wins, so policy-sim refuses to guess: remove one")),
+            }
+        }
+        scan::Issue::TooDeep {
+            pointer,
+            offset,
+            limit,
+        } => Problem {
+            message: format!("JSON nested too deeply: more than {limit} levels of arrays and objects; expected a policy (about 20 levels at most)"),
+            at: at(pointer, offset),
+            help: Some(String::from("no policy is nested this deep; the limit keeps untrusted files from exhausting the stack")),
+        },
+        scan::Issue::LongString {
+            pointer,
+            offset,
+            len,
+            limit,
+            is_key,
+        } => Problem {
+            message: format!(
+                "{} of {len} bytes, over the limit of {limit} bytes",
+                if is_key { "key" } else { "string" }
+            ),
+            at: at(pointer, offset),
+            help: Some(String::from("no policy field is this long; the limit keeps untrusted files from exhausting memory")),
+        },
+    }
+}
+
 /// A serde_json error as a problem: syntax errors at their line and column, shape errors at their path.
-fn json_problem(loc: Loc, e: &serde_json::Error) -> Problem {
+fn json_problem(loc: Loc, e: &serde_json::Error, text: &str) -> Problem {
     use serde_json::error::Category;
     let message = strip_position(&e.to_string());
     match e.classify() {
         Category::Syntax | Category::Eof | Category::Io => {
+            let lines = scan::LineIndex::new(text);
+            let mut offset = lines.offset_of_byte_column(text, e.line(), e.column());
+            if message.starts_with("control character") {
+                // serde_json points just before the character here.
+                if let Some(i) = text
+                    .get(offset..)
+                    .and_then(|s| s.bytes().take(8).position(|b| b < 0x20))
+                {
+                    offset += i;
+                }
+            }
+            let found = text.get(offset..).and_then(|s| s.chars().next());
             let message = if message.contains("recursion limit") {
-                String::from("JSON nested too deeply (more than 128 levels)")
+                format!("JSON nested too deeply (more than {MAX_DEPTH_CEILING} levels)")
             } else {
-                format!("invalid JSON: {message}")
+                syntax_message(&message, found)
+            };
+            // serde_json counts columns in bytes; the caret counts characters.
+            let (line, column) = if e.line() == 0 {
+                (1, 1)
+            } else {
+                lines.line_column(text, offset)
             };
             Problem {
                 message,
-                at: At::LineColumn(Loc::new(loc.source, ""), e.line(), e.column()),
+                at: At::LineColumn(Loc::new(loc.source, ""), line, column),
                 help: None,
             }
         }
         Category::Data => {
             let mut p = shape_problem(loc.clone(), &message);
             if e.line() > 0 && loc.pointer.is_empty() {
-                p.at = At::LineColumn(loc, e.line(), e.column());
+                let lines = scan::LineIndex::new(text);
+                let offset = lines.offset_of_byte_column(text, e.line(), e.column());
+                let (line, column) = lines.line_column(text, offset);
+                p.at = At::LineColumn(loc, line, column);
             }
             p
         }
+    }
+}
+
+/// serde_json's syntax message, with what was found where it stopped.
+fn syntax_message(message: &str, found: Option<char>) -> String {
+    if let Some(what) = message.strip_prefix("EOF while parsing ") {
+        return format!("invalid JSON: the text ends inside {what}; expected the rest of it (is the file truncated?)");
+    }
+    let found = match found {
+        None => String::from("the end of the text"),
+        Some(c) => describe_char(c),
+    };
+    if message == "trailing characters" {
+        return format!(
+            "invalid JSON: found {found} after the end of the JSON value; expected nothing more"
+        );
+    }
+    if message.starts_with("control character") {
+        return format!("invalid JSON: found {found} inside a string; expected control characters to be escaped (`\\n`, `\\u0000`)");
+    }
+    let message = match message {
+        "expected ident" => "expected `true`, `false` or `null`",
+        m => m,
+    };
+    format!("invalid JSON: {message}, found {found}")
+}
+
+/// A character as a message shows it: printable ones in backticks, the others by code point.
+fn describe_char(c: char) -> String {
+    match c {
+        '\0' => String::from("a NUL byte (U+0000)"),
+        '\u{feff}' => String::from("a byte order mark (U+FEFF)"),
+        c if c.is_control() => format!("the control character U+{:04X}", c as u32),
+        c if c.is_whitespace() => format!("the white space U+{:04X}", c as u32),
+        c if !c.is_ascii() => format!("`{c}` (U+{:04X})", c as u32),
+        c => format!("`{c}`"),
     }
 }
 

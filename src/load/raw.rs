@@ -1,252 +1,365 @@
 //! Raw serde shapes: they mirror the clouds' JSON exactly (field names, nullability) and carry no
 //! semantics. `validate` turns them into the model.
+//!
+//! They serialise back to the same JSON (absent fields stay absent), so a loaded set can be written out and
+//! read again. Duplicate keys never reach these shapes: `load` refuses them first (see `scan`), even inside
+//! the `Value` fields kept as written.
 
 use indexmap::IndexMap;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
 // ---------------------------------------------------------------- OVHcloud
 
 /// Any object `GET /v2/iam/policy`, `GET /v2/iam/permissionsGroup` or `GET /v2/iam/resourceGroup` returns.
 /// Which one it is follows from its `urn` (policies have none).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(expecting = "an OVHcloud policy, permission group or resource group object")]
 pub struct OvhObject {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub urn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub identities: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub resources: Option<Vec<OvhResource>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub permissions: Option<OvhPermissions>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub permissions_groups: Option<Vec<OvhUrnRef>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditions: Option<OvhCondition>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expired_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
 
 /// `resources[]`; `group` and `resource` come with `?details=true`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+#[serde(expecting = "a resource object `{\"urn\": ...}`")]
 pub struct OvhResource {
     pub urn: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub resource: Option<Value>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+#[serde(expecting = "an object `{\"urn\": ...}`")]
 pub struct OvhUrnRef {
     pub urn: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+#[serde(expecting = "an object `{\"allow\"?, \"except\"?, \"deny\"?}`")]
 pub struct OvhPermissions {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow: Option<Vec<OvhAction>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub except: Option<Vec<OvhAction>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub deny: Option<Vec<OvhAction>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+#[serde(expecting = "an action object `{\"action\": ...}`")]
 pub struct OvhAction {
     pub action: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+#[serde(expecting = "a condition object `{\"operator\", \"values\" | \"conditions\"}`")]
 pub struct OvhCondition {
     pub operator: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub values: Option<UniqueMap>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditions: Option<Vec<OvhCondition>>,
 }
 
 /// The OVHcloud account file: local users and their groups (`GET /me/identity/user/{login}` objects).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+#[serde(expecting = "an OVHcloud account object `{\"account\", \"region\"?, \"users\"}`")]
 pub struct OvhAccount {
     pub account: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
     pub users: Vec<OvhUser>,
 }
 
 /// A local user as the API returns it; only `login` and `group` matter, the other fields are accepted.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(expecting = "a user object `{\"login\", \"group\"?}`")]
 pub struct OvhUser {
     pub login: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub urn: Option<String>,
 }
 
 // ---------------------------------------------------------------- OUTSCALE EIM
 
 /// A policy document.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+#[serde(expecting = "a policy document object `{\"Version\"?, \"Statement\"}`")]
 pub struct EimDocument {
-    #[serde(rename = "Version")]
+    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     #[serde(rename = "Statement")]
     pub statement: OneOrMany<EimStatement>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+#[serde(expecting = "a statement object `{\"Effect\", \"Action\", \"Resource\"}`")]
 pub struct EimStatement {
-    #[serde(rename = "Sid")]
+    #[serde(rename = "Sid", skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
-    #[serde(rename = "Effect")]
+    #[serde(
+        rename = "Effect",
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub effect: Option<String>,
-    #[serde(rename = "Action")]
+    #[serde(
+        rename = "Action",
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub action: Option<OneOrMany<String>>,
-    #[serde(rename = "NotAction")]
+    #[serde(
+        rename = "NotAction",
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub not_action: Option<OneOrMany<String>>,
-    #[serde(rename = "Resource")]
+    #[serde(
+        rename = "Resource",
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resource: Option<OneOrMany<String>>,
-    #[serde(rename = "NotResource")]
+    #[serde(
+        rename = "NotResource",
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub not_resource: Option<OneOrMany<String>>,
-    #[serde(rename = "Condition")]
+    #[serde(
+        rename = "Condition",
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub condition: Option<Value>,
 }
 
 /// The EIM account file (README "Account files"): the OUTSCALE API's own field names, so pieces of
 /// `ReadUsers`, `ReadUserGroup`, `ReadPolicy`, `ReadPolicyVersion` output paste in.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+#[serde(
+    expecting = "an OUTSCALE account object `{\"AccountId\"?, \"Users\"?, \"UserGroups\"?, \"Policies\"?}`"
+)]
 pub struct EimAccount {
-    #[serde(rename = "AccountId")]
+    #[serde(rename = "AccountId", skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
-    #[serde(rename = "Users")]
+    #[serde(rename = "Users", skip_serializing_if = "Option::is_none")]
     pub users: Option<Vec<EimUser>>,
-    #[serde(rename = "UserGroups")]
+    #[serde(rename = "UserGroups", skip_serializing_if = "Option::is_none")]
     pub user_groups: Option<Vec<EimGroup>>,
-    #[serde(rename = "Policies")]
+    #[serde(rename = "Policies", skip_serializing_if = "Option::is_none")]
     pub policies: Option<Vec<EimManaged>>,
-    #[serde(rename = "ResponseContext")]
+    #[serde(rename = "ResponseContext", skip_serializing_if = "Option::is_none")]
     pub response_context: Option<Value>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+#[serde(expecting = "a user object `{\"UserName\", ...}`")]
 pub struct EimUser {
     #[serde(rename = "UserName")]
     pub user_name: String,
-    #[serde(rename = "UserGroups")]
+    #[serde(rename = "UserGroups", skip_serializing_if = "Option::is_none")]
     pub user_groups: Option<Vec<String>>,
-    #[serde(rename = "LinkedPolicies")]
+    #[serde(rename = "LinkedPolicies", skip_serializing_if = "Option::is_none")]
     pub linked_policies: Option<Vec<Value>>,
-    #[serde(rename = "InlinePolicies")]
+    #[serde(rename = "InlinePolicies", skip_serializing_if = "Option::is_none")]
     pub inline_policies: Option<Vec<EimInline>>,
-    #[serde(rename = "UserId")]
+    #[serde(rename = "UserId", skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
-    #[serde(rename = "Path")]
+    #[serde(rename = "Path", skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
-    #[serde(rename = "UserEmail")]
+    #[serde(rename = "UserEmail", skip_serializing_if = "Option::is_none")]
     pub user_email: Option<String>,
-    #[serde(rename = "CreationDate")]
+    #[serde(rename = "CreationDate", skip_serializing_if = "Option::is_none")]
     pub creation_date: Option<String>,
-    #[serde(rename = "LastModificationDate")]
+    #[serde(
+        rename = "LastModificationDate",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_modification_date: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+#[serde(expecting = "a group object `{\"UserGroupName\", ...}`")]
 pub struct EimGroup {
     #[serde(rename = "UserGroupName", alias = "Name")]
     pub name: String,
-    #[serde(rename = "Users")]
+    #[serde(rename = "Users", skip_serializing_if = "Option::is_none")]
     pub users: Option<Vec<Value>>,
-    #[serde(rename = "LinkedPolicies")]
+    #[serde(rename = "LinkedPolicies", skip_serializing_if = "Option::is_none")]
     pub linked_policies: Option<Vec<Value>>,
-    #[serde(rename = "InlinePolicies")]
+    #[serde(rename = "InlinePolicies", skip_serializing_if = "Option::is_none")]
     pub inline_policies: Option<Vec<EimInline>>,
-    #[serde(rename = "UserGroupId")]
+    #[serde(rename = "UserGroupId", skip_serializing_if = "Option::is_none")]
     pub user_group_id: Option<String>,
-    #[serde(rename = "Orn")]
+    #[serde(rename = "Orn", skip_serializing_if = "Option::is_none")]
     pub orn: Option<String>,
-    #[serde(rename = "Path")]
+    #[serde(rename = "Path", skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
-    #[serde(rename = "CreationDate")]
+    #[serde(rename = "CreationDate", skip_serializing_if = "Option::is_none")]
     pub creation_date: Option<String>,
-    #[serde(rename = "LastModificationDate")]
+    #[serde(
+        rename = "LastModificationDate",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_modification_date: Option<String>,
 }
 
 /// An inline policy: `ReadUserPolicy` gives `PolicyName` + `PolicyDocument`, `ReadUserGroupPolicies`
 /// gives `Name` + `Body`; both spellings are accepted. The document is a JSON string or an object.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+#[serde(expecting = "an inline policy object `{\"PolicyName\", \"PolicyDocument\"}`")]
 pub struct EimInline {
     #[serde(rename = "PolicyName", alias = "Name")]
     pub name: String,
     #[serde(rename = "PolicyDocument", alias = "Body", alias = "Document")]
     pub document: Value,
-    #[serde(rename = "UserName")]
+    #[serde(rename = "UserName", skip_serializing_if = "Option::is_none")]
     pub user_name: Option<String>,
-    #[serde(rename = "UserGroupName")]
+    #[serde(rename = "UserGroupName", skip_serializing_if = "Option::is_none")]
     pub user_group_name: Option<String>,
 }
 
 /// A managed policy (`ReadPolicy`'s `Policy`), with its document(s).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+#[serde(expecting = "a managed policy object `{\"PolicyName\", \"Document\" | \"Versions\"}`")]
 pub struct EimManaged {
     #[serde(rename = "PolicyName")]
     pub name: String,
-    #[serde(rename = "Orn")]
+    #[serde(rename = "Orn", skip_serializing_if = "Option::is_none")]
     pub orn: Option<String>,
-    #[serde(rename = "PolicyDefaultVersionId")]
+    #[serde(
+        rename = "PolicyDefaultVersionId",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub default_version_id: Option<String>,
-    #[serde(rename = "Document")]
+    #[serde(
+        rename = "Document",
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub document: Option<Value>,
-    #[serde(rename = "Versions")]
+    #[serde(rename = "Versions", skip_serializing_if = "Option::is_none")]
     pub versions: Option<Vec<EimVersion>>,
-    #[serde(rename = "PolicyId")]
+    #[serde(rename = "PolicyId", skip_serializing_if = "Option::is_none")]
     pub policy_id: Option<String>,
-    #[serde(rename = "Path")]
+    #[serde(rename = "Path", skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
-    #[serde(rename = "Description")]
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(rename = "IsLinkable")]
+    #[serde(rename = "IsLinkable", skip_serializing_if = "Option::is_none")]
     pub is_linkable: Option<bool>,
-    #[serde(rename = "ResourcesCount")]
+    #[serde(rename = "ResourcesCount", skip_serializing_if = "Option::is_none")]
     pub resources_count: Option<u64>,
-    #[serde(rename = "CreationDate")]
+    #[serde(rename = "CreationDate", skip_serializing_if = "Option::is_none")]
     pub creation_date: Option<String>,
-    #[serde(rename = "LastModificationDate")]
+    #[serde(
+        rename = "LastModificationDate",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_modification_date: Option<String>,
 }
 
 /// `ReadPolicyVersion`'s `PolicyVersion`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+#[serde(expecting = "a policy version object `{\"VersionId\", \"Body\"}`")]
 pub struct EimVersion {
     #[serde(rename = "VersionId")]
     pub version_id: String,
-    #[serde(rename = "DefaultVersion")]
+    #[serde(rename = "DefaultVersion", skip_serializing_if = "Option::is_none")]
     pub default_version: Option<bool>,
     #[serde(rename = "Body")]
     pub body: Value,
-    #[serde(rename = "CreationDate")]
+    #[serde(rename = "CreationDate", skip_serializing_if = "Option::is_none")]
     pub creation_date: Option<String>,
+}
+
+/// `ReadPolicyVersion` output (`PolicyVersion`) or `ReadUserPolicy` / `ReadUserGroupPolicy` output
+/// (`PolicyName` + `PolicyDocument`), passed as a policy file.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+#[serde(expecting = "the output of ReadPolicyVersion or ReadUserPolicy")]
+pub struct EimWrapped {
+    #[serde(rename = "PolicyVersion", skip_serializing_if = "Option::is_none")]
+    pub version: Option<EimVersion>,
+    #[serde(rename = "PolicyDocument", skip_serializing_if = "Option::is_none")]
+    pub document: Option<Value>,
+    #[serde(rename = "PolicyName", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "UserName", skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+    #[serde(rename = "UserGroupName", skip_serializing_if = "Option::is_none")]
+    pub user_group_name: Option<String>,
+    #[serde(rename = "ResponseContext", skip_serializing_if = "Option::is_none")]
+    pub response_context: Option<Value>,
 }
 
 // ---------------------------------------------------------------- shipped data
 
 /// `policies/openstack-role-matrix.json`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct MatrixFile {
     pub source: String,
     pub permissions: Vec<crate::model::matrix::Permission>,
     pub roles: Vec<MatrixRole>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MatrixRole {
     pub action: String,
@@ -255,17 +368,37 @@ pub struct MatrixRole {
 
 // ---------------------------------------------------------------- helpers
 
+/// A field given `null` is `Some(Value::Null)`-like: present, so `validate` says it is wrong, instead of
+/// reading it as absent (an EIM `"Condition": null` read as "no condition" would grant).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+/// What one item of a [`OneOrMany`] is, for error messages.
+pub trait Described {
+    /// "a string or an array of strings".
+    const ONE_OR_MANY: &'static str;
+}
+
+impl Described for String {
+    const ONE_OR_MANY: &'static str = "a string or an array of strings";
+}
+
+impl Described for EimStatement {
+    const ONE_OR_MANY: &'static str = "a statement object or an array of statement objects";
+}
+
 /// A value EIM accepts as a single item or an array (`"Action": "*"` or `"Action": ["*"]`).
 #[derive(Debug)]
 pub struct OneOrMany<T>(pub Vec<T>);
 
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
+impl<'de, T: Deserialize<'de> + Described> Deserialize<'de> for OneOrMany<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V<T>(std::marker::PhantomData<T>);
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+        impl<'de, T: Deserialize<'de> + Described> Visitor<'de> for V<T> {
             type Value = OneOrMany<T>;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a single value or an array")
+                f.write_str(T::ONE_OR_MANY)
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
                 let mut out = Vec::new();
@@ -283,6 +416,12 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
             }
         }
         d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+impl<T: Serialize> Serialize for OneOrMany<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
     }
 }
 
@@ -310,6 +449,12 @@ impl<'de> Deserialize<'de> for UniqueMap {
             }
         }
         d.deserialize_map(V)
+    }
+}
+
+impl Serialize for UniqueMap {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
     }
 }
 

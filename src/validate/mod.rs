@@ -58,7 +58,24 @@ pub fn validate(mut loaded: Loaded, matrix: Arc<Matrix>) -> Result<PolicySet, Er
         });
     }
     if !problems.is_empty() {
-        return Err(Error::from_problems(problems, &loaded.sources));
+        // Nothing is evaluated unless everything is understood: a lost deny could turn into an allow and a
+        // lost allow into a deny. Every problem in every file is reported, with how many inputs had one.
+        let diagnostics = crate::error::resolve_all(problems, &loaded.sources);
+        if !given && diagnostics.iter().all(|d| d.position.is_none()) {
+            return Err(Error::Input(diagnostics));
+        }
+        let mut inputs = crate::error::files_named(&diagnostics);
+        inputs.extend(
+            loaded
+                .files
+                .iter()
+                .filter(|f| !f.starts_with("<built-in>"))
+                .cloned(),
+        );
+        return Err(Error::Load {
+            diagnostics,
+            inputs: inputs.len(),
+        });
     }
     Ok(PolicySet {
         sources: loaded.sources,

@@ -1,0 +1,619 @@
+//! A linear, non-recursive walk over untrusted JSON text, before serde sees it.
+//!
+//! serde_json keeps the *last* of two equal keys when it builds a `Value`, recurses once per level of
+//! nesting, and reads strings of any length. Policy files are untrusted, so [`check`] looks at the raw text
+//! first and reports, each at its own line and column:
+//!
+//! - every duplicate key, at every level (JSON parsers disagree on which one wins, so policy-sim refuses
+//!   to guess);
+//! - nesting deeper than the limit (no stack is exhausted: the walk keeps its own stack on the heap, and
+//!   stops at the first level over the limit);
+//! - strings (values or keys) longer than the limit.
+//!
+//! The walk does not validate the grammar: where the text stops being JSON it stops and says so
+//! ([`Scan::complete`]), and serde_json reports the syntax error with its own words.
+//!
+//! The same walk resolves JSON pointers to byte offsets for error messages ([`offsets`]): one pass per
+//! file for all the pointers of all its problems, so rendering N problems costs one walk, not N parses.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+
+/// What [`check`] enforces.
+#[derive(Debug, Clone, Copy)]
+pub struct ScanLimits {
+    /// The deepest nesting of arrays and objects accepted (the top-level value is level 1).
+    pub max_depth: usize,
+    /// The longest string (value or key) accepted, in bytes as written in the file.
+    pub max_string_bytes: usize,
+}
+
+/// One problem found by [`check`], located by byte offset and JSON pointer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Issue {
+    /// A key that the same object already has; `offset` is the second occurrence, `first` the first.
+    DuplicateKey {
+        key: String,
+        pointer: String,
+        offset: usize,
+        first: usize,
+    },
+    /// An array or object opened at `offset` is deeper than the limit; the walk stopped there.
+    TooDeep {
+        pointer: String,
+        offset: usize,
+        limit: usize,
+    },
+    /// A string of `len` bytes (between its quotes) starts at `offset`.
+    LongString {
+        pointer: String,
+        offset: usize,
+        len: usize,
+        limit: usize,
+        is_key: bool,
+    },
+}
+
+/// The result of [`check`].
+#[derive(Debug, Clone, Default)]
+pub struct Scan {
+    pub issues: Vec<Issue>,
+    /// The walk reached the end of the text without meeting a syntax error or the depth limit.
+    pub complete: bool,
+}
+
+/// Check `text` for duplicate keys, excessive nesting and overlong strings.
+pub fn check(text: &str, limits: ScanLimits) -> Scan {
+    let mut hook = Checker {
+        limits,
+        issues: Vec::new(),
+    };
+    let complete = walk(text, &mut hook);
+    Scan {
+        issues: hook.issues,
+        complete,
+    }
+}
+
+/// The byte offset where the value at each pointer starts or, when it does not exist, where its nearest
+/// existing ancestor starts (the semantics of `source::offset_of_pointer`, for many pointers in one pass).
+/// A text that stops being JSON resolves what was seen before the error; `None` when not even the
+/// top-level value was.
+pub fn offsets(text: &str, pointers: &[&str]) -> Vec<Option<usize>> {
+    // Every ancestor of every wanted pointer, so that a missing member falls back to its parent.
+    let mut wanted: HashSet<String> = HashSet::new();
+    for p in pointers {
+        let mut end = p.len();
+        loop {
+            let prefix = p.get(..end).unwrap_or_default();
+            if !wanted.insert(prefix.to_owned()) {
+                break;
+            }
+            match prefix.rfind('/') {
+                Some(i) => end = i,
+                None => break,
+            }
+        }
+    }
+    let mut hook = Resolver {
+        wanted,
+        found: HashMap::new(),
+        buffer: String::new(),
+        lens: Vec::new(),
+        longest: pointers.iter().map(|p| p.len()).max().unwrap_or(0),
+    };
+    walk(text, &mut hook);
+    pointers
+        .iter()
+        .map(|p| {
+            let mut end = p.len();
+            loop {
+                let prefix = p.get(..end).unwrap_or_default();
+                if let Some(&offset) = hook.found.get(prefix) {
+                    return Some(offset);
+                }
+                end = prefix.rfind('/')?;
+            }
+        })
+        .collect()
+}
+
+/// Line starts of a text, for byte offset → 1-based line and character column in O(log n).
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex { starts }
+    }
+
+    /// 1-based line and character column of a byte offset (clamped to the text).
+    pub fn line_column(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = offset.min(text.len());
+        let line = self.starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.starts.get(line - 1).copied().unwrap_or(0);
+        let column = text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count());
+        (line, column + 1)
+    }
+
+    /// The text of a 1-based line, without its line break.
+    pub fn line<'t>(&self, text: &'t str, line: usize) -> Option<&'t str> {
+        let start = *self.starts.get(line.checked_sub(1)?)?;
+        let end = self
+            .starts
+            .get(line)
+            .map_or(text.len(), |&next| next.saturating_sub(1));
+        let s = text.get(start..end.max(start))?;
+        Some(s.strip_suffix('\r').unwrap_or(s))
+    }
+
+    /// The byte offset of a 1-based line and byte column (serde_json's positions count bytes).
+    pub fn offset_of_byte_column(&self, text: &str, line: usize, column: usize) -> usize {
+        let start = line
+            .checked_sub(1)
+            .and_then(|l| self.starts.get(l))
+            .copied()
+            .unwrap_or(text.len());
+        (start + column.saturating_sub(1)).min(text.len())
+    }
+}
+
+/// An open array or object during the walk.
+#[derive(Debug)]
+pub enum Frame<'a> {
+    Object {
+        /// The key whose value is being read.
+        key: Option<Cow<'a, str>>,
+        /// Where this object's keys start in the shared key list.
+        keys_from: usize,
+        /// For objects with many keys: key → offset, built once the list gets long.
+        index: Option<HashMap<Cow<'a, str>, usize>>,
+    },
+    Array {
+        index: usize,
+    },
+}
+
+/// The JSON pointer of the value being read, from the open frames.
+fn pointer_of(frames: &[Frame<'_>], out: &mut String) {
+    out.clear();
+    for f in frames {
+        push_component(f, out);
+    }
+}
+
+/// Append `/` and a frame's current key (escaped per RFC 6901) or index.
+fn push_component(frame: &Frame<'_>, out: &mut String) {
+    out.push('/');
+    match frame {
+        Frame::Object { key, .. } => {
+            for c in key.as_deref().unwrap_or_default().chars() {
+                match c {
+                    '~' => out.push_str("~0"),
+                    '/' => out.push_str("~1"),
+                    c => out.push(c),
+                }
+            }
+        }
+        Frame::Array { index } => {
+            use std::fmt::Write;
+            let _ = write!(out, "{index}");
+        }
+    }
+}
+
+/// What a walk does at each value and key; returning `false` stops it.
+trait Hook<'a> {
+    /// A value (of any kind) starts at `offset`; `frames` locate it.
+    fn value(&mut self, frames: &[Frame<'a>], offset: usize) -> bool;
+    /// An array or object is about to be opened at `offset`, `depth` levels deep (1 = top level).
+    fn open(&mut self, _frames: &[Frame<'a>], _offset: usize, _depth: usize) -> bool {
+        true
+    }
+    /// A string value or key of `len` bytes starts at `offset`.
+    fn string(&mut self, _frames: &[Frame<'a>], _offset: usize, _len: usize, _is_key: bool) {}
+    /// A key that the innermost object already has (first seen at `first`).
+    fn duplicate(&mut self, _frames: &[Frame<'a>], _key: &str, _offset: usize, _first: usize) {}
+}
+
+struct Checker {
+    limits: ScanLimits,
+    issues: Vec<Issue>,
+}
+
+impl<'a> Hook<'a> for Checker {
+    fn value(&mut self, _: &[Frame<'a>], _: usize) -> bool {
+        true
+    }
+
+    fn open(&mut self, frames: &[Frame<'a>], offset: usize, depth: usize) -> bool {
+        if depth > self.limits.max_depth {
+            let mut pointer = String::new();
+            pointer_of(frames, &mut pointer);
+            self.issues.push(Issue::TooDeep {
+                pointer,
+                offset,
+                limit: self.limits.max_depth,
+            });
+            return false;
+        }
+        true
+    }
+
+    fn string(&mut self, frames: &[Frame<'a>], offset: usize, len: usize, is_key: bool) {
+        if len > self.limits.max_string_bytes {
+            let mut pointer = String::new();
+            pointer_of(frames, &mut pointer);
+            self.issues.push(Issue::LongString {
+                pointer,
+                offset,
+                len,
+                limit: self.limits.max_string_bytes,
+                is_key,
+            });
+        }
+    }
+
+    fn duplicate(&mut self, frames: &[Frame<'a>], key: &str, offset: usize, first: usize) {
+        let mut pointer = String::new();
+        pointer_of(frames, &mut pointer);
+        self.issues.push(Issue::DuplicateKey {
+            key: key.to_owned(),
+            pointer,
+            offset,
+            first,
+        });
+    }
+}
+
+struct Resolver {
+    wanted: HashSet<String>,
+    found: HashMap<String, usize>,
+    /// The pointer of the current value, kept incrementally: the walk is linear even on deep text.
+    buffer: String,
+    /// For each open frame, the length of its container's pointer in `buffer`.
+    lens: Vec<usize>,
+    /// The longest wanted pointer: longer ones are not even hashed.
+    longest: usize,
+}
+
+impl<'a> Hook<'a> for Resolver {
+    fn value(&mut self, frames: &[Frame<'a>], offset: usize) -> bool {
+        let depth = frames.len();
+        if self.lens.len() < depth {
+            // A container was just opened: its pointer is the previous value's.
+            self.lens.push(self.buffer.len());
+        }
+        self.lens.truncate(depth);
+        self.buffer.truncate(self.lens.last().copied().unwrap_or(0));
+        if let Some(frame) = frames.last() {
+            push_component(frame, &mut self.buffer);
+        }
+        if self.buffer.len() <= self.longest
+            && self.wanted.contains(&self.buffer)
+            && !self.found.contains_key(&self.buffer)
+        {
+            self.found.insert(self.buffer.clone(), offset);
+        }
+        true
+    }
+}
+
+/// Objects with more keys than this get a hash index for the duplicate check.
+const LINEAR_KEYS: usize = 16;
+
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// Walk the text; `true` when it reached the end without a syntax error and without being stopped.
+fn walk<'a, H: Hook<'a>>(text: &'a str, hook: &mut H) -> bool {
+    let bytes = text.as_bytes();
+    let len = bytes.len();
+    let mut pos = 0usize;
+    let mut frames: Vec<Frame<'a>> = Vec::new();
+    // Keys of every open object, in one list: (key, offset).
+    let mut keys: Vec<(Cow<'a, str>, usize)> = Vec::new();
+
+    let skip_ws = |pos: &mut usize| {
+        while bytes.get(*pos).is_some_and(|&b| is_ws(b)) {
+            *pos += 1;
+        }
+    };
+
+    // Parse a string starting at `pos` (on its opening quote); returns the end (past the closing quote).
+    let string_end = |start: usize| -> Option<usize> {
+        let mut i = start + 1;
+        loop {
+            match bytes.get(i)? {
+                b'"' => return Some(i + 1),
+                b'\\' => i += 2,
+                b if *b < 0x20 => return None,
+                _ => i += 1,
+            }
+        }
+    };
+
+    'value: loop {
+        skip_ws(&mut pos);
+        if !hook.value(&frames, pos) {
+            return false;
+        }
+        match bytes.get(pos) {
+            None => return false,
+            Some(b'{') | Some(b'[') => {
+                if !hook.open(&frames, pos, frames.len() + 1) {
+                    return false;
+                }
+                let is_object = bytes.get(pos) == Some(&b'{');
+                pos += 1;
+                skip_ws(&mut pos);
+                if is_object {
+                    frames.push(Frame::Object {
+                        key: None,
+                        keys_from: keys.len(),
+                        index: None,
+                    });
+                    if bytes.get(pos) != Some(&b'}') {
+                        // The first key.
+                        match read_key(text, &mut pos, &mut frames, &mut keys, hook, &string_end) {
+                            Some(()) => continue 'value,
+                            None => return false,
+                        }
+                    }
+                    pos += 1;
+                    close(&mut frames, &mut keys);
+                } else {
+                    frames.push(Frame::Array { index: 0 });
+                    if bytes.get(pos) != Some(&b']') {
+                        continue 'value;
+                    }
+                    pos += 1;
+                    frames.pop();
+                }
+            }
+            Some(b'"') => {
+                let Some(end) = string_end(pos) else {
+                    return false;
+                };
+                hook.string(&frames, pos, end - pos - 2, false);
+                pos = end;
+            }
+            Some(_) => {
+                // A number or a literal: its grammar is serde_json's business.
+                let start = pos;
+                while bytes.get(pos).is_some_and(|&b| {
+                    !is_ws(b) && !matches!(b, b',' | b']' | b'}' | b':' | b'"' | b'[' | b'{')
+                }) {
+                    pos += 1;
+                }
+                if pos == start {
+                    return false;
+                }
+            }
+        }
+        // After a value: a separator, a closing bracket, or the end of the text.
+        loop {
+            skip_ws(&mut pos);
+            match frames.last_mut() {
+                None => return pos == len,
+                Some(Frame::Array { index }) => match bytes.get(pos) {
+                    Some(b',') => {
+                        *index += 1;
+                        pos += 1;
+                        continue 'value;
+                    }
+                    Some(b']') => {
+                        pos += 1;
+                        frames.pop();
+                    }
+                    _ => return false,
+                },
+                Some(Frame::Object { .. }) => match bytes.get(pos) {
+                    Some(b',') => {
+                        pos += 1;
+                        skip_ws(&mut pos);
+                        match read_key(text, &mut pos, &mut frames, &mut keys, hook, &string_end) {
+                            Some(()) => continue 'value,
+                            None => return false,
+                        }
+                    }
+                    Some(b'}') => {
+                        pos += 1;
+                        close(&mut frames, &mut keys);
+                    }
+                    _ => return false,
+                },
+            }
+        }
+    }
+}
+
+/// Pop an object frame and forget its keys.
+fn close<'a>(frames: &mut Vec<Frame<'a>>, keys: &mut Vec<(Cow<'a, str>, usize)>) {
+    if let Some(Frame::Object { keys_from, .. }) = frames.pop() {
+        keys.truncate(keys_from);
+    }
+}
+
+/// Read `"key" :` at `pos` into the innermost object frame, reporting a duplicate; `None` on a syntax error.
+fn read_key<'a, H: Hook<'a>>(
+    text: &'a str,
+    pos: &mut usize,
+    frames: &mut [Frame<'a>],
+    keys: &mut Vec<(Cow<'a, str>, usize)>,
+    hook: &mut H,
+    string_end: &impl Fn(usize) -> Option<usize>,
+) -> Option<()> {
+    let bytes = text.as_bytes();
+    if bytes.get(*pos) != Some(&b'"') {
+        return None;
+    }
+    let start = *pos;
+    let end = string_end(start)?;
+    let raw = text.get(start + 1..end - 1)?;
+    let key: Cow<'a, str> = if raw.contains('\\') {
+        Cow::Owned(serde_json::from_str::<String>(text.get(start..end)?).ok()?)
+    } else {
+        Cow::Borrowed(raw)
+    };
+    *pos = end;
+    while bytes.get(*pos).is_some_and(|&b| is_ws(b)) {
+        *pos += 1;
+    }
+    if bytes.get(*pos) != Some(&b':') {
+        return None;
+    }
+    *pos += 1;
+    let first = match frames.last_mut() {
+        Some(Frame::Object {
+            key: current,
+            keys_from,
+            index,
+        }) => {
+            *current = Some(key.clone());
+            let own = keys.get(*keys_from..).unwrap_or_default();
+            let first = match index {
+                Some(map) => map.get(&key).copied(),
+                None => own.iter().find(|(k, _)| *k == key).map(|(_, o)| *o),
+            };
+            if first.is_none() {
+                if let Some(map) = index {
+                    map.insert(key.clone(), start);
+                } else if own.len() >= LINEAR_KEYS {
+                    let mut map: HashMap<Cow<'a, str>, usize> = own.iter().cloned().collect();
+                    map.insert(key.clone(), start);
+                    *index = Some(map);
+                }
+            }
+            first
+        }
+        _ => return None,
+    };
+    hook.string(frames, start, end - start - 2, true);
+    match first {
+        Some(first) => hook.duplicate(frames, &key, start, first),
+        None => keys.push((key, start)),
+    }
+    Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+    use super::*;
+
+    const LIMITS: ScanLimits = ScanLimits {
+        max_depth: 4,
+        max_string_bytes: 8,
+    };
+
+    #[test]
+    fn duplicates_at_every_level() {
+        let text = r#"{"a": 1, "b": {"c": [{"d": 1, "d": 2}], "c": 3}, "a": 4, "\u0062": 5}"#;
+        let scan = check(text, LIMITS);
+        assert!(scan.complete);
+        let found: Vec<(String, String)> = scan
+            .issues
+            .iter()
+            .map(|i| match i {
+                Issue::DuplicateKey { key, pointer, .. } => (key.clone(), pointer.clone()),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("d".into(), "/b/c/0/d".into()),
+                ("c".into(), "/b/c".into()),
+                ("a".into(), "/a".into()),
+                ("b".into(), "/b".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn many_keys_use_the_index() {
+        let mut text = String::from("{");
+        for i in 0..100 {
+            text.push_str(&format!("\"k{i}\": {i},"));
+        }
+        text.push_str("\"k42\": 0}");
+        let scan = check(&text, LIMITS);
+        assert_eq!(scan.issues.len(), 1);
+    }
+
+    #[test]
+    fn depth_and_string_limits() {
+        let scan = check("[[[[[1]]]]]", LIMITS);
+        assert!(!scan.complete);
+        assert!(
+            matches!(&scan.issues[..], [Issue::TooDeep { pointer, offset: 4, .. }] if pointer == "/0/0/0/0")
+        );
+        let deep = "[".repeat(100_000);
+        assert_eq!(check(&deep, LIMITS).issues.len(), 1);
+        let scan = check(r#"{"k": "123456789", "123456789": 1}"#, LIMITS);
+        assert_eq!(scan.issues.len(), 2);
+        assert!(scan.complete);
+    }
+
+    #[test]
+    fn syntax_errors_stop_quietly() {
+        for bad in [
+            "",
+            "{",
+            "[1,",
+            "{\"a\" 1}",
+            "[1 2]",
+            "\"abc",
+            "{\"a\":1}}",
+            "{,}",
+        ] {
+            assert!(!check(bad, LIMITS).complete, "{bad}");
+        }
+        for good in ["1", "[]", "{}", " [ {} , [ ] ] ", "{\"a\\\"b\": \"c\\\\\"}"] {
+            assert!(check(good, LIMITS).complete, "{good}");
+        }
+    }
+
+    #[test]
+    fn offsets_match_the_pointer_semantics() {
+        let text = "{\n  \"a\": [1,\n    {\"b~/c\": true}]\n}";
+        let idx = LineIndex::new(text);
+        let got: Vec<_> = offsets(text, &["/a/1/b~0~1c", "/a/7", "", "/zz/1"])
+            .into_iter()
+            .map(|o| o.map(|o| idx.line_column(text, o)))
+            .collect();
+        assert_eq!(
+            got,
+            [Some((3, 14)), Some((2, 8)), Some((1, 1)), Some((1, 1))]
+        );
+        // Deep text: no recursion.
+        let deep = format!("{}1{}", "[".repeat(50_000), "]".repeat(50_000));
+        assert_eq!(offsets(&deep, &["/0/0"]), [Some(2)]);
+        assert_eq!(offsets("", &[""]), [Some(0)]);
+    }
+
+    #[test]
+    fn line_index() {
+        let text = "ab\r\ncé\nx";
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.line(text, 1), Some("ab"));
+        assert_eq!(idx.line(text, 2), Some("cé"));
+        assert_eq!(idx.line(text, 3), Some("x"));
+        assert_eq!(idx.line(text, 4), None);
+        assert_eq!(idx.line_column(text, 7), (2, 3));
+        assert_eq!(idx.offset_of_byte_column(text, 2, 2), 5);
+    }
+}
