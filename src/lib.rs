@@ -34,6 +34,7 @@ pub mod eval;
 pub mod lint;
 pub mod load;
 pub mod model;
+pub mod openstack;
 pub mod report;
 pub mod source;
 pub mod validate;

@@ -35,8 +35,8 @@ pub struct CheckArgs {
         long,
         short = 'a',
         value_name = "ACTION",
-        required_unless_present = "requests",
-        conflicts_with = "requests"
+        required_unless_present_any = ["requests", "command", "script"],
+        conflicts_with_all = ["requests", "command", "script"]
     )]
     pub action: Option<String>,
     /// On what: an OVHcloud resource URN (required for OVHcloud; EIM has no resource-level permissions).
@@ -59,6 +59,21 @@ pub struct CheckArgs {
     /// Largest policy file read, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024 * 1024)]
     pub max_file_size: u64,
+    /// OpenStack: the cloud of clouds.yaml whose service account runs the command (else OS_CLOUD, else the OS_* variables).
+    #[arg(long, value_name = "NAME")]
+    pub os_cloud: Option<String>,
+    /// OpenStack: the clouds.yaml to read (default: ./, ~/.config/openstack/, /etc/openstack/, as the openstack CLI looks).
+    #[arg(long, value_name = "FILE")]
+    pub clouds_yaml: Option<String>,
+    /// OpenStack: the OVHcloud account (nic) of the service account; clouds.yaml does not carry it (default: the one account the loaded policies name it under).
+    #[arg(long, value_name = "NIC")]
+    pub account_nic: Option<String>,
+    /// OpenStack: check every `openstack` line of a shell script, reporting each with its line number.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["requests", "command"])]
+    pub script: Option<String>,
+    /// OpenStack: after `--`, an `openstack ...` command, an API call (`GET /v2.1/servers`) or an openstacksdk call (`conn.compute.servers()`).
+    #[arg(last = true, value_name = "COMMAND", conflicts_with = "requests")]
+    pub command: Vec<String>,
 }
 
 fn parse_kv(s: &str) -> Result<(String, String), String> {
@@ -107,6 +122,9 @@ pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
         args.max_file_size,
         args.at.as_deref(),
     )?;
+    if !args.command.is_empty() || args.script.is_some() {
+        return openstack(&engine, args, out);
+    }
     if let Some(path) = &args.requests {
         return batch(&engine, path, args.format, out);
     }
@@ -264,4 +282,85 @@ fn emit_error(
         Format::Text => writeln!(out, "{line}: ERROR {path}:{line}: {message}")?,
     }
     Ok(())
+}
+
+/// `check -- openstack ...` and `check --script FILE`: the OpenStack bridge (`src/openstack/`). A script
+/// exits 2 if some line could not be checked, else 1 if some line would be refused, else 0.
+fn openstack(engine: &Engine, args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
+    use crate::openstack::{self as os, render};
+    let src = os::Source {
+        cloud: args.os_cloud.as_deref(),
+        clouds_yaml: args.clouds_yaml.as_deref(),
+        account_nic: args.account_nic.as_deref(),
+        identity: args.identity.as_deref(),
+        resource: args.resource.as_deref(),
+    };
+    let env = |k: &str| std::env::var(k).ok();
+    let context: IndexMap<String, String> = args.context.iter().cloned().collect();
+    let Some(path) = &args.script else {
+        let target = os::Target::from_args(&args.command)?;
+        let answer = os::check(engine, &target, &src, &env, &context)?;
+        match args.format {
+            Format::Text => write!(out, "{}", render::text(&answer))?,
+            Format::Json => writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&render::json(&answer)).unwrap_or_default()
+            )?,
+        }
+        return Ok(if answer.decision == Verdict::Allow {
+            Exit::Ok
+        } else {
+            Exit::Deny
+        });
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Usage(format!("cannot read the script `{path}`: {e}")))?;
+    let lines = os::script(engine, &text, &src, &env, &context);
+    if lines.is_empty() {
+        return Err(Error::Usage(format!("`{path}` runs no `openstack` command")).into());
+    }
+    let (mut allowed, mut denied, mut bad) = (0usize, 0usize, 0usize);
+    let mut seen = Vec::new();
+    for l in &lines {
+        match &l.answer {
+            Ok(a) if a.decision == Verdict::Allow => allowed += 1,
+            Ok(_) => denied += 1,
+            Err(_) => bad += 1,
+        }
+        match args.format {
+            Format::Text => writeln!(out, "{}", render::script_line(l, &mut seen))?,
+            Format::Json => {
+                let v = match &l.answer {
+                    Ok(a) => {
+                        let mut v = render::json(a);
+                        if let Some(o) = v.as_object_mut() {
+                            o.insert(String::from("line"), l.line.into());
+                            o.insert(String::from("text"), l.text.clone().into());
+                        }
+                        v
+                    }
+                    Err(e) => {
+                        serde_json::json!({"line": l.line, "text": l.text, "error": e, "file": path})
+                    }
+                };
+                writeln!(out, "{}", serde_json::to_string(&v).unwrap_or_default())?;
+            }
+        }
+    }
+    if args.format == Format::Text {
+        writeln!(
+            out,
+            "\n{path}: {} openstack command{}: {allowed} would succeed, {denied} would be refused, {bad} could not be checked",
+            lines.len(),
+            if lines.len() == 1 { "" } else { "s" }
+        )?;
+    }
+    Ok(if bad > 0 {
+        Exit::Bad
+    } else if denied > 0 {
+        Exit::Deny
+    } else {
+        Exit::Ok
+    })
 }

@@ -10,7 +10,11 @@ use crate::error::Error;
 #[derive(Debug, Args)]
 pub struct RolesArgs {
     /// One role action (`publicCloudProject:openstack:computeOperator`, or just `computeOperator`).
+    #[arg(conflicts_with = "for_command")]
     pub role: Option<String>,
+    /// The smallest sets of roles that allow an OpenStack command (`"openstack server create --image I"`), API call or SDK call: every permission of its required calls covered.
+    #[arg(long = "for", value_name = "COMMAND")]
+    pub for_command: Option<String>,
     /// A matrix file instead of the built-in one (policies/openstack-role-matrix.json).
     #[arg(long, value_name = "FILE")]
     pub matrix: Option<String>,
@@ -20,6 +24,9 @@ pub struct RolesArgs {
 
 pub fn run(args: &RolesArgs, out: &mut impl Write) -> Result<Exit, Failure> {
     let m = super::matrix(args.matrix.as_deref())?;
+    if let Some(command) = &args.for_command {
+        return roles_for(&m, command, args.format, out);
+    }
     let roles: Vec<&crate::model::matrix::Role> = match &args.role {
         None => m.roles.iter().collect(),
         Some(r) => {
@@ -103,6 +110,35 @@ pub fn run(args: &RolesArgs, out: &mut impl Write) -> Result<Exit, Failure> {
             }
             writeln!(out, "\nsource: {}", m.source)?;
         }
+    }
+    Ok(Exit::Ok)
+}
+
+/// `roles --for "openstack server create"`: the command's calls, the permissions its required calls need,
+/// and the smallest sets of roles carrying them all (`src/openstack/cover.rs`).
+fn roles_for(
+    m: &crate::Matrix,
+    command: &str,
+    format: Format,
+    out: &mut impl Write,
+) -> Result<Exit, Failure> {
+    use crate::openstack::{cover, plan, render, Target};
+    let target = Target::from_args(&[command.to_owned()])?;
+    let plan = plan(&target)?;
+    let mut needed: Vec<String> = Vec::new();
+    for c in plan.calls.iter().filter(|c| c.required()) {
+        if !needed.contains(&c.call.permission) {
+            needed.push(c.call.permission.clone());
+        }
+    }
+    let cover = cover::smallest(m, &needed)?;
+    match format {
+        Format::Text => write!(out, "{}", render::cover_text(&plan, &cover))?,
+        Format::Json => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&render::cover_json(&plan, &cover)).unwrap_or_default()
+        )?,
     }
     Ok(Exit::Ok)
 }
