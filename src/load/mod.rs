@@ -122,8 +122,14 @@ impl Loaded {
         let meta = match std::fs::metadata(path) {
             Ok(m) => m,
             Err(e) => {
-                self.problems
-                    .push(Problem::file(name, format!("cannot read: {}", io_why(&e))));
+                let why = match std::fs::read_link(path) {
+                    Ok(target) if e.kind() == std::io::ErrorKind::NotFound => format!(
+                        "broken symbolic link: it points to `{}`, which does not exist; expected a file or directory",
+                        target.display()
+                    ),
+                    _ => format!("cannot read: {}", io_why(&e)),
+                };
+                self.problems.push(Problem::file(name, why));
                 return;
             }
         };
@@ -172,10 +178,8 @@ impl Loaded {
                 if entry.is_dir() || json {
                     self.add_existing(&entry, role, seen);
                 } else if std::fs::symlink_metadata(&entry).is_ok() && !entry.exists() {
-                    self.problems.push(Problem::file(
-                        entry.display().to_string(),
-                        "broken symbolic link: it points to nothing; expected a file or directory",
-                    ));
+                    // A broken link might have been meant to reach a policy: say so.
+                    self.add_existing(&entry, role, seen);
                 }
             }
             if self.files.len() + self.problems.len() == before {
@@ -498,6 +502,70 @@ impl Loaded {
     }
 }
 
+/// One `--requests` line → a request, or why not, in the words of the other input errors (what was found,
+/// what was expected, the column). The line gets the same checks as a file: a duplicate key, deep nesting
+/// or an overlong string is refused, and only a JSON object is a request (serde's derive would also read
+/// `["identity", "action", "resource"]` as one, field by field).
+pub fn request_line(line: &str, limits: &Limits) -> Result<crate::model::request::Request, String> {
+    let at_column = |offset: usize| {
+        let (_, column) = scan::LineIndex::new(line).line_column(line, offset);
+        format!(" (column {column})")
+    };
+    let found = scan::check(line, limits.scan());
+    if let Some(issue) = found.issues.first() {
+        return Err(match issue {
+            scan::Issue::DuplicateKey { key, offset, .. } => format!(
+                "duplicate key `{key}`{}; expected each key once (JSON parsers disagree on which one wins)",
+                at_column(*offset)
+            ),
+            scan::Issue::TooDeep { offset, limit, .. } => format!(
+                "JSON nested too deeply: more than {limit} levels{}; expected a request object",
+                at_column(*offset)
+            ),
+            scan::Issue::LongString {
+                offset, len, limit, ..
+            } => format!(
+                "string of {len} bytes, over the limit of {limit} bytes{}",
+                at_column(*offset)
+            ),
+        });
+    }
+    let first = line.find(|c: char| !c.is_ascii_whitespace());
+    match first
+        .and_then(|i| line.get(i..))
+        .and_then(|s| s.chars().next())
+    {
+        Some('{') => {}
+        _ if !found.complete => {}
+        _ => {
+            let value = serde_json::from_str::<serde_json::Value>(line)
+                .map(|v| kind_of(&v))
+                .unwrap_or("something else");
+            return Err(format!(
+                "expected a request object `{{\"identity\", \"action\", \"resource\", \"context\"?, \"at\"?}}`, found {value}"
+            ));
+        }
+    }
+    serde_json::from_str(line).map_err(|e| {
+        let lines = scan::LineIndex::new(line);
+        let offset = lines.offset_of_byte_column(line, e.line(), e.column());
+        let message = match e.classify() {
+            serde_json::error::Category::Data => {
+                shape_problem(
+                    Loc::new(SourceId(0), ""),
+                    &e.to_string().replace("struct Request", "a request object"),
+                )
+                .message
+            }
+            _ => syntax_message(
+                &strip_position(&e.to_string()),
+                line.get(offset..).and_then(|s| s.chars().next()),
+            ),
+        };
+        format!("{message}{}", at_column(offset))
+    })
+}
+
 const ACCOUNT_HELP: &str = "an OUTSCALE account file is {\"AccountId\", \"Users\", \"UserGroups\", \"Policies\"}; an OVHcloud one is {\"account\", \"region\", \"users\": [{\"login\", \"group\"}]} (see README, \"Account files\")";
 
 fn kind_of(v: &serde_json::Value) -> &'static str {
@@ -664,6 +732,9 @@ fn syntax_message(message: &str, found: Option<char>) -> String {
     if message.starts_with("control character") {
         return format!("invalid JSON: found {found} inside a string; expected control characters to be escaped (`\\n`, `\\u0000`)");
     }
+    if message == "key must be a string" && found.starts_with("`}`") {
+        return String::from("invalid JSON: found `}` after a comma; expected another `\"key\": value` (JSON allows no trailing comma)");
+    }
     let message = match message {
         "expected ident" => "expected `true`, `false` or `null`",
         m => m,
@@ -685,7 +756,12 @@ fn describe_char(c: char) -> String {
 
 /// A shape error (wrong type, missing or unknown field), with a "did you mean" for unknown fields.
 pub fn shape_problem(loc: Loc, message: &str) -> Problem {
-    let message = strip_position(message);
+    // serde's words for JSON's: a "sequence" is an array, a "map" an object.
+    let message = strip_position(message)
+        .replace("invalid type: sequence,", "invalid type: array,")
+        .replace("invalid type: map,", "invalid type: object,")
+        .replace("expected a sequence", "expected an array")
+        .replace("expected a map", "expected an object");
     let mut problem = Problem::at(loc, message.clone());
     if let Some(rest) = message.strip_prefix("unknown field `") {
         if let Some((field, expected)) = rest.split_once("`, expected ") {
@@ -749,4 +825,37 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 /// The id a source was given.
 pub fn source_of(loc: &Loc) -> SourceId {
     loc.source
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn request_lines_are_objects_with_unique_keys() {
+        let limits = Limits::default();
+        let ok = r#"{"identity": "u", "action": "api:ReadVms"}"#;
+        assert_eq!(request_line(ok, &limits).unwrap().action, "api:ReadVms");
+        let array = r#"["urn:v1:eu:identity:user:xx1111-ovh/u", "vps:apiovh:reboot", "urn:v1:eu:resource:vps:v"]"#;
+        assert!(request_line(array, &limits)
+            .unwrap_err()
+            .ends_with("found an array"));
+        let dup = r#"{"action": "a", "action": "b"}"#;
+        assert!(request_line(dup, &limits)
+            .unwrap_err()
+            .starts_with("duplicate key `action` (column 17)"));
+        let missing = r#"{"identity": "u"}"#;
+        assert_eq!(
+            request_line(missing, &limits).unwrap_err(),
+            "missing field `action` (column 17)"
+        );
+        let truncated = r#"{"action": "a"#;
+        assert!(request_line(truncated, &limits)
+            .unwrap_err()
+            .starts_with("invalid JSON: the text ends inside a string"));
+        assert!(request_line("42", &limits)
+            .unwrap_err()
+            .ends_with("found a number"));
+    }
 }

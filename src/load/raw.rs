@@ -15,8 +15,8 @@ use serde_json::Value;
 /// Any object `GET /v2/iam/policy`, `GET /v2/iam/permissionsGroup` or `GET /v2/iam/resourceGroup` returns.
 /// Which one it is follows from its `urn` (policies have none).
 #[derive(Debug, Deserialize, Serialize)]
+#[serde(remote = "Self")]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-#[serde(expecting = "an OVHcloud policy, permission group or resource group object")]
 pub struct OvhObject {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -50,8 +50,8 @@ pub struct OvhObject {
 
 /// `resources[]`; `group` and `resource` come with `?details=true`.
 #[derive(Debug, Deserialize, Serialize)]
+#[serde(remote = "Self")]
 #[serde(deny_unknown_fields)]
-#[serde(expecting = "a resource object `{\"urn\": ...}`")]
 pub struct OvhResource {
     pub urn: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -61,15 +61,15 @@ pub struct OvhResource {
 }
 
 #[derive(Debug, Deserialize, Serialize)]
+#[serde(remote = "Self")]
 #[serde(deny_unknown_fields)]
-#[serde(expecting = "an object `{\"urn\": ...}`")]
 pub struct OvhUrnRef {
     pub urn: String,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
+#[serde(remote = "Self")]
 #[serde(deny_unknown_fields)]
-#[serde(expecting = "an object `{\"allow\"?, \"except\"?, \"deny\"?}`")]
 pub struct OvhPermissions {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allow: Option<Vec<OvhAction>>,
@@ -80,15 +80,15 @@ pub struct OvhPermissions {
 }
 
 #[derive(Debug, Deserialize, Serialize)]
+#[serde(remote = "Self")]
 #[serde(deny_unknown_fields)]
-#[serde(expecting = "an action object `{\"action\": ...}`")]
 pub struct OvhAction {
     pub action: String,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
+#[serde(remote = "Self")]
 #[serde(deny_unknown_fields)]
-#[serde(expecting = "a condition object `{\"operator\", \"values\" | \"conditions\"}`")]
 pub struct OvhCondition {
     pub operator: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -99,8 +99,8 @@ pub struct OvhCondition {
 
 /// The OVHcloud account file: local users and their groups (`GET /me/identity/user/{login}` objects).
 #[derive(Debug, Deserialize, Serialize)]
+#[serde(remote = "Self")]
 #[serde(deny_unknown_fields)]
-#[serde(expecting = "an OVHcloud account object `{\"account\", \"region\"?, \"users\"}`")]
 pub struct OvhAccount {
     pub account: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -110,7 +110,7 @@ pub struct OvhAccount {
 
 /// A local user as the API returns it; only `login` and `group` matter, the other fields are accepted.
 #[derive(Debug, Deserialize, Serialize)]
-#[serde(expecting = "a user object `{\"login\", \"group\"?}`")]
+#[serde(remote = "Self")]
 pub struct OvhUser {
     pub login: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -123,8 +123,8 @@ pub struct OvhUser {
 
 /// A policy document.
 #[derive(Debug, Deserialize, Serialize)]
+#[serde(remote = "Self")]
 #[serde(deny_unknown_fields)]
-#[serde(expecting = "a policy document object `{\"Version\"?, \"Statement\"}`")]
 pub struct EimDocument {
     #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
@@ -133,8 +133,8 @@ pub struct EimDocument {
 }
 
 #[derive(Debug, Deserialize, Serialize)]
+#[serde(remote = "Self")]
 #[serde(deny_unknown_fields)]
-#[serde(expecting = "a statement object `{\"Effect\", \"Action\", \"Resource\"}`")]
 pub struct EimStatement {
     #[serde(rename = "Sid", skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
@@ -186,9 +186,7 @@ pub struct EimStatement {
 /// `ReadUsers`, `ReadUserGroup`, `ReadPolicy`, `ReadPolicyVersion` output paste in.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-#[serde(
-    expecting = "an OUTSCALE account object `{\"AccountId\"?, \"Users\"?, \"UserGroups\"?, \"Policies\"?}`"
-)]
+#[serde(remote = "Self")]
 pub struct EimAccount {
     #[serde(rename = "AccountId", skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
@@ -203,8 +201,8 @@ pub struct EimAccount {
 }
 
 #[derive(Debug, Deserialize, Serialize)]
+#[serde(remote = "Self")]
 #[serde(deny_unknown_fields)]
-#[serde(expecting = "a user object `{\"UserName\", ...}`")]
 pub struct EimUser {
     #[serde(rename = "UserName")]
     pub user_name: String,
@@ -230,8 +228,8 @@ pub struct EimUser {
 }
 
 #[derive(Debug, Deserialize, Serialize)]
+#[serde(remote = "Self")]
 #[serde(deny_unknown_fields)]
-#[serde(expecting = "a group object `{\"UserGroupName\", ...}`")]
 pub struct EimGroup {
     #[serde(rename = "UserGroupName", alias = "Name")]
     pub name: String,
@@ -259,8 +257,8 @@ pub struct EimGroup {
 /// An inline policy: `ReadUserPolicy` gives `PolicyName` + `PolicyDocument`, `ReadUserGroupPolicies`
 /// gives `Name` + `Body`; both spellings are accepted. The document is a JSON string or an object.
 #[derive(Debug, Deserialize, Serialize)]
+#[serde(remote = "Self")]
 #[serde(deny_unknown_fields)]
-#[serde(expecting = "an inline policy object `{\"PolicyName\", \"PolicyDocument\"}`")]
 pub struct EimInline {
     #[serde(rename = "PolicyName", alias = "Name")]
     pub name: String,
@@ -274,8 +272,8 @@ pub struct EimInline {
 
 /// A managed policy (`ReadPolicy`'s `Policy`), with its document(s).
 #[derive(Debug, Deserialize, Serialize)]
+#[serde(remote = "Self")]
 #[serde(deny_unknown_fields)]
-#[serde(expecting = "a managed policy object `{\"PolicyName\", \"Document\" | \"Versions\"}`")]
 pub struct EimManaged {
     #[serde(rename = "PolicyName")]
     pub name: String,
@@ -316,8 +314,8 @@ pub struct EimManaged {
 
 /// `ReadPolicyVersion`'s `PolicyVersion`.
 #[derive(Debug, Deserialize, Serialize)]
+#[serde(remote = "Self")]
 #[serde(deny_unknown_fields)]
-#[serde(expecting = "a policy version object `{\"VersionId\", \"Body\"}`")]
 pub struct EimVersion {
     #[serde(rename = "VersionId")]
     pub version_id: String,
@@ -332,8 +330,8 @@ pub struct EimVersion {
 /// `ReadPolicyVersion` output (`PolicyVersion`) or `ReadUserPolicy` / `ReadUserGroupPolicy` output
 /// (`PolicyName` + `PolicyDocument`), passed as a policy file.
 #[derive(Debug, Deserialize, Serialize)]
+#[serde(remote = "Self")]
 #[serde(deny_unknown_fields)]
-#[serde(expecting = "the output of ReadPolicyVersion or ReadUserPolicy")]
 pub struct EimWrapped {
     #[serde(rename = "PolicyVersion", skip_serializing_if = "Option::is_none")]
     pub version: Option<EimVersion>,
@@ -367,6 +365,56 @@ pub struct MatrixRole {
 }
 
 // ---------------------------------------------------------------- helpers
+
+/// The raw objects are JSON objects only. serde's derive also reads a struct from an array, field by field
+/// in order, so `"permissions": [[{"action": "*"}]]` would silently become an `allow`: each struct is
+/// derived with `remote = "Self"` and its `Deserialize` accepts a JSON object and nothing else, naming what
+/// was expected.
+macro_rules! objects_only {
+    ($($t:ident: $what:literal,)*) => {$(
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> Visitor<'de> for V {
+                    type Value = $t;
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        f.write_str($what)
+                    }
+                    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<$t, A::Error> {
+                        $t::deserialize(de::value::MapAccessDeserializer::new(map))
+                    }
+                }
+                d.deserialize_map(V)
+            }
+        }
+
+        impl Serialize for $t {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                $t::serialize(self, s)
+            }
+        }
+    )*};
+}
+
+objects_only! {
+    OvhObject: "an OVHcloud policy, permission group or resource group object",
+    OvhResource: "a resource object `{\"urn\": ...}`",
+    OvhUrnRef: "an object `{\"urn\": ...}`",
+    OvhPermissions: "an object `{\"allow\"?, \"except\"?, \"deny\"?}`",
+    OvhAction: "an action object `{\"action\": ...}`",
+    OvhCondition: "a condition object `{\"operator\", \"values\" | \"conditions\"}`",
+    OvhAccount: "an OVHcloud account object `{\"account\", \"region\"?, \"users\"}`",
+    OvhUser: "a user object `{\"login\", \"group\"?}`",
+    EimDocument: "a policy document object `{\"Version\"?, \"Statement\"}`",
+    EimStatement: "a statement object `{\"Effect\", \"Action\", \"Resource\"}`",
+    EimUser: "a user object `{\"UserName\", ...}`",
+    EimGroup: "a group object `{\"UserGroupName\", ...}`",
+    EimInline: "an inline policy object `{\"PolicyName\", \"PolicyDocument\"}`",
+    EimManaged: "a managed policy object `{\"PolicyName\", \"Document\" | \"Versions\"}`",
+    EimVersion: "a policy version object `{\"VersionId\", \"Body\"}`",
+    EimAccount: "an OUTSCALE account object `{\"AccountId\"?, \"Users\"?, \"UserGroups\"?, \"Policies\"?}`",
+    EimWrapped: "the output of ReadPolicyVersion or ReadUserPolicy",
+}
 
 /// A field given `null` is `Some(Value::Null)`-like: present, so `validate` says it is wrong, instead of
 /// reading it as absent (an EIM `"Condition": null` read as "no condition" would grant).

@@ -14,6 +14,9 @@ pub struct Eim {
     pub documents: Vec<Document>,
     pub account: Account,
     pub unlinked: Vec<usize>,
+    /// Managed policies defined in an account file, valid or not: a link to one that failed validation
+    /// is not reported again as a link to nothing.
+    defined: std::collections::HashSet<String>,
 }
 
 impl Eim {
@@ -27,6 +30,7 @@ impl Eim {
             documents: Vec::new(),
             account: Account::default(),
             unlinked: Vec::new(),
+            defined: std::collections::HashSet::new(),
         };
         for (doc, loc, name) in docs {
             if let Some(d) = document(doc, loc, &name, problems) {
@@ -90,6 +94,7 @@ impl Eim {
                 ));
                 continue;
             }
+            self.defined.insert(p.name.clone());
             if let Some(m) = self.managed(loaded, p, &at, problems) {
                 self.account.policies.insert(m.name.clone(), m);
             }
@@ -201,11 +206,13 @@ impl Eim {
             }
         }
         // Every link must name a managed policy the file defines.
+        let defined = &self.defined;
         let check = |linked: &[(Box<str>, Loc)],
                      policies: &indexmap::IndexMap<Box<str>, ManagedPolicy>,
                      problems: &mut Vec<Problem>| {
             for (name, at) in linked {
-                if !policies.contains_key(name) {
+                // A policy defined with errors was reported where it is wrong.
+                if !policies.contains_key(name) && !defined.contains(&**name) {
                     let known: Vec<&str> = policies.keys().map(|k| &**k).collect();
                     let mut p = problem(
                         at,
@@ -307,10 +314,12 @@ impl Eim {
                     ));
                 }
                 let mut chosen = None;
+                let mut default_given = false;
                 for (i, v) in versions.into_iter().enumerate() {
                     let vat = at.key("Versions").index(i);
                     // Every version is checked; only the default one is evaluated.
                     let is_default = v.version_id == default;
+                    default_given |= is_default;
                     if let Some(d) = self.embedded(loaded, v.body, vat.key("Body"), &name, problems)
                     {
                         if is_default {
@@ -321,7 +330,8 @@ impl Eim {
                 match chosen {
                     Some(d) => (d, default),
                     None => {
-                        if !problems.iter().any(|p| matches!(&p.at, crate::error::At::Loc(l) if l.pointer.starts_with(&at.pointer))) {
+                        // A default version whose document is bad was reported where it is bad.
+                        if !default_given {
                             problems.push(problem(&at.key("PolicyDefaultVersionId"), format!("default version `{default}` of `{name}` is not among its `Versions`")));
                         }
                         return None;
@@ -439,7 +449,11 @@ fn statement(
         false,
         problems,
     );
-    let condition = st.condition.map(|_| at.key("Condition"));
+    let condition = st.condition.map(|c| {
+        let cat = at.key("Condition");
+        condition_shape(&c, &cat, problems);
+        cat
+    });
     let (Some(actions), Some(resources)) = (actions, resources) else {
         return None;
     };
@@ -452,6 +466,53 @@ fn statement(
         condition,
         loc: at,
     })
+}
+
+/// A `Condition` block is never evaluated (DOMAIN.md §2.1), but it must be one: an object of condition
+/// operators, each an object of condition keys (`{"IpAddress": {"aws:SourceIp": "192.0.2.0/24"}}`). A `null`
+/// or a string is not read as "no condition": it is an error.
+fn condition_shape(value: &Value, at: &Loc, problems: &mut Vec<Problem>) {
+    const HELP: &str =
+        "a condition looks like `{\"IpAddress\": {\"aws:SourceIp\": \"192.0.2.0/24\"}}`";
+    match value {
+        Value::Object(operators) => {
+            for (op, keys) in operators {
+                if !keys.is_object() {
+                    problems.push(
+                        problem(
+                            &at.key(op),
+                            format!(
+                                "condition operator `{op}` is followed by {}; expected an object of condition keys",
+                                kind_of(keys)
+                            ),
+                        )
+                        .help(HELP),
+                    );
+                }
+            }
+        }
+        other => problems.push(
+            problem(
+                at,
+                format!(
+                    "`Condition` is {}; expected an object of condition operators",
+                    kind_of(other)
+                ),
+            )
+            .help(HELP),
+        ),
+    }
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
 }
 
 /// `Action` / `NotAction` (or `Resource` / `NotResource`): exactly one, non-empty.
@@ -546,11 +607,16 @@ fn action_shape(raw: &str) -> Option<String> {
     if raw.is_empty() {
         return Some(String::from("it is empty"));
     }
-    if let Some(c) = raw
-        .chars()
-        .find(|c| c.is_whitespace() || c.is_control() || !c.is_ascii())
-    {
-        return Some(format!("it contains {c:?}"));
+    if let Some(c) = raw.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        return Some(format!(
+            "it contains white space or a control character ({c:?})"
+        ));
+    }
+    if let Some(c) = raw.chars().find(|c| !c.is_ascii()) {
+        return Some(format!(
+            "it contains the non-ASCII character `{c}` (U+{:04X}); EIM actions are ASCII",
+            c as u32
+        ));
     }
     if raw.contains("**") {
         return Some(String::from(

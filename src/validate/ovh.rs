@@ -501,8 +501,16 @@ fn membership(
                 ));
                 continue;
             }
+            // The URN is the user's own `urn`, or is made from the account and the login.
+            Err(e) if user.urn.is_some() => {
+                problems.push(problem(&at.key("urn"), e));
+                continue;
+            }
             Err(e) => {
-                problems.push(problem(&at, e));
+                problems.push(problem(
+                    &at.key("login"),
+                    format!("login `{}` does not make a user URN: {e}", user.login),
+                ));
                 continue;
             }
         };
