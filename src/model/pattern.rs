@@ -2,7 +2,9 @@
 //! suffix, contains, any, or a general glob. Every matcher runs in time linear in the input for a given
 //! pattern: the glob splits on `*` and finds each literal piece leftmost-first, never backtracking.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::hash::BuildHasherDefault;
 
 /// How a pattern's wildcards are read. Where the cloud's behaviour is unknown, an allow reads the pattern
 /// narrowly (literally) and a deny reads it broadly (as a wildcard): never "allow" on a guess.
@@ -248,6 +250,145 @@ fn find(hay: &[u8], needle: &[u8], question: bool, fold: bool) -> Option<usize> 
         .position(|w| piece_eq(w, needle, question, fold))
 }
 
+/// FxHash (rustc's hasher): a multiply-rotate over 8-byte words. Policy text is the operator's own input, so
+/// hash flooding is not a concern, and the std SipHash costs several times more on short action names.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FxHasher {
+    hash: u64,
+}
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl std::hash::Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(w);
+            self.add(u64::from_le_bytes(b));
+        }
+        for &b in words.remainder() {
+            self.add(u64::from(b));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+/// A `HashMap` with [`FxHasher`].
+pub type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// A list of patterns compiled for lookup (ripgrep's `GlobSet` idea): exact strings in a hash map, prefixes
+/// and suffixes in hash maps probed once per distinct length, the rest (contains, glob, `*`, case-folded)
+/// scanned. [`PatternSet::first_match`] answers what a scan of the list in order would — the index of the
+/// first pattern that matches — in time that does not grow with the number of exact, prefix or suffix
+/// patterns. Worth it for long lists (the OVHcloud-managed permission groups hold up to ~1,000 actions).
+#[derive(Debug, Clone, Default)]
+pub struct PatternSet {
+    exact: FxHashMap<Box<str>, u32>,
+    prefix: FxHashMap<Box<str>, u32>,
+    prefix_lens: Vec<usize>,
+    suffix: FxHashMap<Box<str>, u32>,
+    suffix_lens: Vec<usize>,
+    /// Patterns matched one by one, ascending by index.
+    rest: Vec<(u32, Pattern)>,
+}
+
+impl PatternSet {
+    /// Compile patterns; each one's index is its position in `patterns`.
+    pub fn new<'a>(patterns: impl IntoIterator<Item = &'a Pattern>) -> Self {
+        let mut set = PatternSet::default();
+        for (i, p) in patterns.into_iter().enumerate() {
+            let i = u32::try_from(i).unwrap_or(u32::MAX);
+            let keep_first = |m: &mut FxHashMap<Box<str>, u32>, k: &str| {
+                m.entry(k.into()).or_insert(i);
+            };
+            match &p.matcher {
+                Matcher::Exact(e) if !p.fold_case => keep_first(&mut set.exact, e),
+                Matcher::Prefix(e) if !p.fold_case => {
+                    keep_first(&mut set.prefix, e);
+                    if !set.prefix_lens.contains(&e.len()) {
+                        set.prefix_lens.push(e.len());
+                    }
+                }
+                Matcher::Suffix(e) if !p.fold_case => {
+                    keep_first(&mut set.suffix, e);
+                    if !set.suffix_lens.contains(&e.len()) {
+                        set.suffix_lens.push(e.len());
+                    }
+                }
+                _ => set.rest.push((i, p.clone())),
+            }
+        }
+        set.prefix_lens.sort_unstable();
+        set.suffix_lens.sort_unstable();
+        set
+    }
+
+    /// The index of the first pattern (in list order) that matches the whole of `s`.
+    pub fn first_match(&self, s: &str) -> Option<u32> {
+        fn take(best: &mut Option<u32>, i: Option<&u32>) {
+            if let Some(&i) = i {
+                *best = Some(best.map_or(i, |b| b.min(i)));
+            }
+        }
+        let mut best = self.exact.get(s).copied();
+        for &l in &self.prefix_lens {
+            match s.get(..l) {
+                Some(head) => take(&mut best, self.prefix.get(head)),
+                None if l > s.len() => break,
+                None => {}
+            }
+        }
+        for &l in &self.suffix_lens {
+            match s.len().checked_sub(l).and_then(|at| s.get(at..)) {
+                Some(tail) => take(&mut best, self.suffix.get(tail)),
+                None if l > s.len() => break,
+                None => {}
+            }
+        }
+        for (i, p) in &self.rest {
+            if best.is_some_and(|b| b < *i) {
+                break;
+            }
+            if p.matches(s) {
+                take(&mut best, Some(i));
+                break;
+            }
+        }
+        best
+    }
+}
+
 /// The obviously-correct matcher the reference evaluator uses: plain recursion over the pattern, no
 /// classification. Exponential in the worst case, so only for tests and small inputs.
 pub fn reference_match(pattern: &str, s: &str, question: bool, fold: bool) -> bool {
@@ -326,6 +467,20 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn pattern_set_finds_the_first_match(
+            ps in proptest::collection::vec("[ab*?:]{0,6}", 0..12),
+            s in "[ab:]{0,8}",
+            q: bool,
+            f: bool,
+        ) {
+            let syntax = Syntax { question: q, fold_case: f };
+            let pats: Vec<Pattern> = ps.iter().map(|p| Pattern::wildcard(p, syntax)).collect();
+            let set = PatternSet::new(&pats);
+            let want = pats.iter().position(|p| p.matches(&s)).map(|i| i as u32);
+            prop_assert_eq!(set.first_match(&s), want, "patterns {:?} on {:?}", ps, s);
+        }
+
         #[test]
         fn classified_matcher_agrees_with_reference(p in "[ab*?:]{0,8}", s in "[ab:]{0,10}", q: bool, f: bool) {
             let pat = Pattern::wildcard(&p, Syntax { question: q, fold_case: f });
