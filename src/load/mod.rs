@@ -134,6 +134,8 @@ impl Loaded {
             }
         };
         if meta.is_dir() {
+            // The directory the user named (not one found inside it) must hold something.
+            let top = seen.is_empty();
             let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
             if !seen.insert(canonical.clone()) {
                 self.problems.push(
@@ -182,7 +184,7 @@ impl Loaded {
                     self.add_existing(&entry, role, seen);
                 }
             }
-            if self.files.len() + self.problems.len() == before {
+            if top && self.files.len() + self.problems.len() == before {
                 self.problems.push(
                     Problem::file(name, "the directory holds no `*.json` file")
                         .help("pass the files holding the policies, or the directory they are in"),
