@@ -2,36 +2,386 @@
 //! OVHcloud identities are exact URNs (DOMAIN.md §1.3), so candidate policies are found by hash lookup;
 //! an EIM user's documents (inline, default versions of linked managed policies, and the same for each of
 //! its groups) are resolved once.
+//!
+//! The fast path (`decide`) also narrows the candidates by action: every allow and deny pattern is keyed by
+//! its cheapest form — the exact string, the prefix of `abc*`, the suffix of `*abc` — and each identity's
+//! candidates are listed per key, so a request visits only the policies that have a pattern that can match
+//! its action (plus those whose patterns cannot be keyed: `*`, `*abc*`, inner `*`). Skipping a policy none of
+//! whose allow or deny patterns matches is exact: such a policy neither allows nor denies. `explain` visits
+//! every candidate, since its trace lists them all. Long pattern lists (the OVHcloud-managed permission
+//! groups hold up to ~1,000 actions) are compiled into [`PatternSet`]s.
 
 use std::collections::HashMap;
 
 use crate::model::eim::Via;
-use crate::model::PolicySet;
+use crate::model::ovh::Permissions;
+use crate::model::pattern::{FxHashMap, Matcher, Pattern, PatternSet};
+use crate::model::{PolicySet, Side, Spec};
+
+/// A pattern list longer than this is compiled into a [`PatternSet`]; shorter ones are scanned.
+const SCAN_LIMIT: usize = 12;
+/// A permission group with more allow and deny patterns than this is not keyed into the per-identity action
+/// index: the policies using it are always visited (and the group's own [`PatternSet`]s answer quickly).
+const GROUP_KEY_LIMIT: usize = 16;
+/// The most action keys one action can have (one exact, one per matching prefix and suffix); past it the
+/// request visits every candidate, which is correct, only slower.
+const MAX_KEYS: usize = 32;
 
 /// The compiled policy set. Evaluation is in [`crate::eval`].
 #[derive(Debug, Clone)]
 pub struct Engine {
     pub set: PolicySet,
-    /// Identity URN → indices of the OVHcloud policies naming it, ascending.
-    pub(crate) ovh_by_identity: HashMap<Box<str>, Vec<u32>>,
+    /// Identity URN → the OVHcloud policies naming it, with their action index.
+    pub(crate) ovh_by_identity: FxHashMap<Box<str>, Candidates>,
+    /// Region → account → the policies naming some group of that account, with an action index over their
+    /// deny patterns only: a user whose group is unknown gets their denies (the safe reading).
+    pub(crate) ovh_group_denies: FxHashMap<Box<str>, FxHashMap<Box<str>, Keyed>>,
+    /// The keys of every keyed allow or deny pattern.
+    pub(crate) action_keys: ActionKeys,
+    /// Per OVHcloud policy, its long pattern lists compiled (`None` when all are short).
+    pub(crate) ovh_sets: Vec<Option<Box<PermissionSets>>>,
+    /// Per permission group, its long pattern lists compiled.
+    pub(crate) group_sets: Vec<Option<Box<PermissionSets>>>,
     /// EIM user name → the documents that apply to it and how they reach it.
     pub(crate) eim_user_docs: HashMap<Box<str>, Vec<(usize, Via)>>,
+    /// The bare EIM documents, as the caller's own.
+    pub(crate) eim_caller_docs: Vec<(usize, Via)>,
     /// The evaluation time for requests that name none.
     pub default_at: jiff::Timestamp,
+}
+
+/// Candidate policies of one identity, and which of them each action key reaches.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Candidates {
+    /// Policy indices, ascending.
+    pub policies: Vec<u32>,
+    /// The policies with an allow pattern (theirs or their permission groups'), by key.
+    pub allow: Keyed,
+    /// The policies with a deny pattern, by key.
+    pub deny: Keyed,
+}
+
+/// Policies by action key.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Keyed {
+    /// (action key, policy), ascending.
+    by_key: Vec<(u32, u32)>,
+    /// Policies with a pattern that has no key (`*`, `*abc*`, an inner `*` on the deny side, a long
+    /// permission group): visited for every action.
+    always: Vec<u32>,
+    /// Every policy listed here, ascending (visited when an action has too many keys).
+    all: Vec<u32>,
+}
+
+/// The compiled forms of a scope's long `allow` / `except` / `deny` lists.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PermissionSets {
+    pub allow: Option<PatternSet>,
+    pub except: Option<PatternSet>,
+    pub deny: Option<PatternSet>,
+}
+
+impl PermissionSets {
+    fn new(p: &Permissions) -> Option<Box<PermissionSets>> {
+        let set = |list: &[Spec], side: Side| {
+            (list.len() > SCAN_LIMIT).then(|| {
+                let pats: Vec<Pattern> = list.iter().map(|s| effective(s, side)).collect();
+                PatternSet::new(&pats)
+            })
+        };
+        let sets = PermissionSets {
+            allow: set(&p.allow, Side::Grant),
+            except: set(&p.except, Side::Restrict),
+            deny: set(&p.deny, Side::Restrict),
+        };
+        (sets.allow.is_some() || sets.except.is_some() || sets.deny.is_some())
+            .then(|| Box::new(sets))
+    }
+}
+
+/// The pattern a spec matches with on one side: an undocumented wildcard is literal when granting.
+fn effective(s: &Spec, side: Side) -> Pattern {
+    if s.literal_when_granting && side == Side::Grant {
+        Pattern::literal(&s.pattern.raw)
+    } else {
+        s.pattern.clone()
+    }
+}
+
+/// The first spec of a list that matches, on one side: by the compiled set when there is one, else by
+/// scanning. Both give the same spec.
+pub(crate) fn first_match<'a>(
+    list: &'a [Spec],
+    set: Option<&PatternSet>,
+    action: &str,
+    side: Side,
+) -> Option<&'a Spec> {
+    match set {
+        Some(set) => set.first_match(action).and_then(|i| list.get(i as usize)),
+        None => list.iter().find(|s| s.matches(action, side)),
+    }
+}
+
+/// A policy's action keys; `None`: some pattern has no key, so the policy is visited for every action.
+type PolicyKeys = Option<Vec<u32>>;
+
+/// How a pattern is keyed in the action index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum KeyKind {
+    Exact,
+    Prefix,
+    Suffix,
+}
+
+/// Interned action keys: exact strings, prefixes and suffixes, each with an id.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ActionKeys {
+    exact: FxHashMap<Box<str>, u32>,
+    prefix: FxHashMap<Box<str>, u32>,
+    prefix_lens: Vec<usize>,
+    suffix: FxHashMap<Box<str>, u32>,
+    suffix_lens: Vec<usize>,
+    next: u32,
+}
+
+/// The keys of one action, on the stack. `overflow`: too many to hold, visit everything.
+pub(crate) struct KeyBuf {
+    keys: [u32; MAX_KEYS],
+    len: usize,
+    overflow: bool,
+}
+
+impl KeyBuf {
+    fn push(&mut self, k: u32) {
+        match self.keys.get_mut(self.len) {
+            Some(slot) => {
+                *slot = k;
+                self.len += 1;
+            }
+            None => self.overflow = true,
+        }
+    }
+
+    fn keys(&self) -> &[u32] {
+        self.keys.get(..self.len).unwrap_or(&[])
+    }
+}
+
+impl ActionKeys {
+    fn intern(&mut self, kind: KeyKind, text: &str) -> u32 {
+        let (map, lens) = match kind {
+            KeyKind::Exact => (&mut self.exact, None),
+            KeyKind::Prefix => (&mut self.prefix, Some(&mut self.prefix_lens)),
+            KeyKind::Suffix => (&mut self.suffix, Some(&mut self.suffix_lens)),
+        };
+        if let Some(&id) = map.get(text) {
+            return id;
+        }
+        let id = self.next;
+        self.next += 1;
+        map.insert(text.into(), id);
+        if let Some(lens) = lens {
+            if !lens.contains(&text.len()) {
+                lens.push(text.len());
+                lens.sort_unstable();
+            }
+        }
+        id
+    }
+
+    /// The key of a pattern as matched on one side, or `None` when it cannot be keyed.
+    fn key_of(&mut self, s: &Spec, side: Side) -> Option<u32> {
+        if s.literal_when_granting && side == Side::Grant {
+            return Some(self.intern(KeyKind::Exact, &s.pattern.raw));
+        }
+        if s.pattern.fold_case {
+            return None;
+        }
+        match &s.pattern.matcher {
+            Matcher::Exact(e) => Some(self.intern(KeyKind::Exact, e)),
+            Matcher::Prefix(e) if !e.is_empty() => Some(self.intern(KeyKind::Prefix, e)),
+            Matcher::Suffix(e) if !e.is_empty() => Some(self.intern(KeyKind::Suffix, e)),
+            _ => None,
+        }
+    }
+
+    /// Every key an action has: its exact string, and each keyed prefix and suffix of it.
+    pub(crate) fn of(&self, action: &str) -> KeyBuf {
+        let mut buf = KeyBuf {
+            keys: [0; MAX_KEYS],
+            len: 0,
+            overflow: false,
+        };
+        if let Some(&k) = self.exact.get(action) {
+            buf.push(k);
+        }
+        for &l in &self.prefix_lens {
+            match action.get(..l) {
+                Some(head) => {
+                    if let Some(&k) = self.prefix.get(head) {
+                        buf.push(k);
+                    }
+                }
+                None if l > action.len() => break,
+                None => {}
+            }
+        }
+        for &l in &self.suffix_lens {
+            match action.len().checked_sub(l).and_then(|at| action.get(at..)) {
+                Some(tail) => {
+                    if let Some(&k) = self.suffix.get(tail) {
+                        buf.push(k);
+                    }
+                }
+                None if l > action.len() => break,
+                None => {}
+            }
+        }
+        buf
+    }
+}
+
+impl Keyed {
+    /// Visit the policies that may match an action with these keys, until `f` says stop. A policy may be
+    /// visited more than once.
+    pub(crate) fn visit(&self, keys: &KeyBuf, mut f: impl FnMut(u32) -> bool) {
+        if keys.overflow {
+            for &p in &self.all {
+                if f(p) {
+                    return;
+                }
+            }
+            return;
+        }
+        for &p in &self.always {
+            if f(p) {
+                return;
+            }
+        }
+        for &k in keys.keys() {
+            let start = self.by_key.partition_point(|&(key, _)| key < k);
+            for &(key, p) in self.by_key.get(start..).unwrap_or(&[]) {
+                if key != k {
+                    break;
+                }
+                if f(p) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// List a policy under its keys (`None`: under none, always visit it). An empty key list lists nothing.
+    fn add(&mut self, policy: u32, keys: &Option<Vec<u32>>) {
+        if self.all.last() == Some(&policy) {
+            return;
+        }
+        match keys {
+            None => self.always.push(policy),
+            Some(keys) if keys.is_empty() => return,
+            Some(keys) => self.by_key.extend(keys.iter().map(|&k| (k, policy))),
+        }
+        self.all.push(policy);
+    }
+
+    fn finish(&mut self) {
+        self.by_key.sort_unstable();
+        self.by_key.dedup();
+        self.by_key.shrink_to_fit();
+        self.always.shrink_to_fit();
+        self.all.shrink_to_fit();
+    }
+}
+
+/// `urn:v1:{region}:identity:group:{account}/...` → (region, account).
+fn group_account(urn: &str) -> Option<(&str, &str)> {
+    let rest = urn.strip_prefix("urn:v1:")?;
+    let (region, rest) = rest.split_once(':')?;
+    let rest = rest.strip_prefix("identity:group:")?;
+    let (account, _) = rest.split_once('/')?;
+    Some((region, account))
 }
 
 impl Engine {
     /// Build the index.
     pub fn compile(set: PolicySet) -> Engine {
-        let mut ovh_by_identity: HashMap<Box<str>, Vec<u32>> = HashMap::new();
+        let mut action_keys = ActionKeys::default();
+        let group_sets: Vec<_> = set
+            .permission_groups
+            .iter()
+            .map(|g| PermissionSets::new(&g.permissions))
+            .collect();
+        // Per permission group: the keys of its allow patterns and of its deny patterns (`None`: some pattern
+        // has no key, or the group is too long to key).
+        let mut group_keys: Vec<(PolicyKeys, PolicyKeys)> = Vec::new();
+        for g in &set.permission_groups {
+            let p = &g.permissions;
+            let long = p.allow.len() + p.deny.len() > GROUP_KEY_LIMIT;
+            let mut keys = |list: &[Spec], side: Side| -> Option<Vec<u32>> {
+                if long && !list.is_empty() {
+                    return None;
+                }
+                list.iter().map(|s| action_keys.key_of(s, side)).collect()
+            };
+            group_keys.push((keys(&p.allow, Side::Grant), keys(&p.deny, Side::Restrict)));
+        }
+        let mut ovh_by_identity: FxHashMap<Box<str>, Candidates> = FxHashMap::default();
+        let mut ovh_group_denies: FxHashMap<Box<str>, FxHashMap<Box<str>, Keyed>> =
+            FxHashMap::default();
+        let mut ovh_sets = Vec::with_capacity(set.ovh_policies.len());
         for (i, p) in set.ovh_policies.iter().enumerate() {
             let i = u32::try_from(i).unwrap_or(u32::MAX);
-            for (id, _) in &p.identities {
-                let list = ovh_by_identity.entry(id.clone()).or_default();
-                if list.last() != Some(&i) {
-                    list.push(i);
+            ovh_sets.push(PermissionSets::new(&p.permissions));
+            // The keys of what can make this policy allow, and deny (an except only removes).
+            let mut allow_keys: Option<Vec<u32>> = p
+                .permissions
+                .allow
+                .iter()
+                .map(|s| action_keys.key_of(s, Side::Grant))
+                .collect();
+            let mut deny_keys: Option<Vec<u32>> = p
+                .permissions
+                .deny
+                .iter()
+                .map(|s| action_keys.key_of(s, Side::Restrict))
+                .collect();
+            for (g, _) in &p.groups {
+                let (allows, denies) = group_keys.get(*g).cloned().unwrap_or((None, None));
+                for (mine, theirs) in [(&mut allow_keys, allows), (&mut deny_keys, denies)] {
+                    match (mine.as_mut(), theirs) {
+                        (Some(k), Some(t)) => k.extend(t),
+                        _ => *mine = None,
+                    }
                 }
             }
+            for k in [&mut allow_keys, &mut deny_keys].into_iter().flatten() {
+                k.sort_unstable();
+                k.dedup();
+            }
+            for (id, _) in &p.identities {
+                let c = ovh_by_identity.entry(id.clone()).or_default();
+                if c.policies.last() != Some(&i) {
+                    c.policies.push(i);
+                    c.allow.add(i, &allow_keys);
+                    c.deny.add(i, &deny_keys);
+                }
+                if let Some((region, account)) = group_account(id) {
+                    ovh_group_denies
+                        .entry(region.into())
+                        .or_default()
+                        .entry(account.into())
+                        .or_default()
+                        .add(i, &deny_keys);
+                }
+            }
+        }
+        for c in ovh_by_identity.values_mut() {
+            c.policies.shrink_to_fit();
+            c.allow.finish();
+            c.deny.finish();
+        }
+        for c in ovh_group_denies.values_mut().flat_map(|m| m.values_mut()) {
+            c.finish();
         }
         let account = &set.eim_account;
         let mut eim_user_docs = HashMap::new();
@@ -84,10 +434,16 @@ impl Engine {
             }
             eim_user_docs.insert(user.name.clone(), docs);
         }
+        let eim_caller_docs = set.eim_unlinked.iter().map(|&d| (d, Via::Caller)).collect();
         Engine {
             set,
             ovh_by_identity,
+            ovh_group_denies,
+            action_keys,
+            ovh_sets,
+            group_sets,
             eim_user_docs,
+            eim_caller_docs,
             default_at: jiff::Timestamp::now(),
         }
     }
@@ -107,7 +463,27 @@ impl Engine {
     pub(crate) fn ovh_candidates(&self, identity: &str) -> &[u32] {
         self.ovh_by_identity
             .get(identity)
-            .map_or(&[], Vec::as_slice)
+            .map_or(&[], |c| c.policies.as_slice())
+    }
+
+    /// The OVHcloud policies naming an identity exactly, with their action index.
+    pub(crate) fn ovh_index(&self, identity: &str) -> Option<&Candidates> {
+        self.ovh_by_identity.get(identity)
+    }
+
+    /// The policies naming some group of an account that have a deny, with their deny index.
+    pub(crate) fn ovh_group_deny_index(&self, region: &str, account: &str) -> Option<&Keyed> {
+        self.ovh_group_denies.get(region)?.get(account)
+    }
+
+    /// The compiled long lists of a policy.
+    pub(crate) fn policy_sets(&self, policy: usize) -> Option<&PermissionSets> {
+        self.ovh_sets.get(policy).and_then(|s| s.as_deref())
+    }
+
+    /// The compiled long lists of a permission group.
+    pub(crate) fn group_sets(&self, group: usize) -> Option<&PermissionSets> {
+        self.group_sets.get(group).and_then(|s| s.as_deref())
     }
 }
 

@@ -29,22 +29,13 @@ impl Engine {
                 });
             }
         };
-        let caller_docs: Vec<(usize, Via)>;
         let docs: &[(usize, Via)] = match &req.principal {
             Principal::EimRoot => {
                 builtin(tr, Outcome::Allows, String::from("the account's root user has unrestricted permissions; EIM policies cannot restrict it (OSC-ABOUT)"));
                 return Decision::EXPLICIT_ALLOW;
             }
             Principal::EimUser(name) => self.eim_user_docs.get(name).map_or(&[][..], Vec::as_slice),
-            Principal::Caller => {
-                caller_docs = self
-                    .set
-                    .eim_unlinked
-                    .iter()
-                    .map(|&d| (d, Via::Caller))
-                    .collect();
-                &caller_docs
-            }
+            Principal::Caller => &self.eim_caller_docs,
             Principal::Ovh(_) => &[],
         };
         let service = action.split(':').next().unwrap_or("");

@@ -8,7 +8,7 @@
 //! allowed by the rule above (the trace names that role and its row).
 
 use super::{Check, Decision, Entry, Kind, Outcome, Part, Prepared, RoleRow, Status, Tracer};
-use crate::compile::{merge_sorted, Engine};
+use crate::compile::{first_match, merge_sorted, Engine, PermissionSets};
 use crate::model::condition::{Env, Truth};
 use crate::model::ovh::{Permissions, Policy, ResourceEntry};
 use crate::model::urn::{IdentityKind, IdentityUrn};
@@ -137,6 +137,10 @@ impl Engine {
                         mark(tr.as_deref_mut(), start, false, true);
                     }
                     any_deny |= e.denies;
+                    if any_allow && tr.is_none() {
+                        // One allowed role is enough; only the trace wants the others.
+                        break;
+                    }
                 }
                 if any_allow {
                     Decision::EXPLICIT_ALLOW
@@ -175,6 +179,9 @@ impl Engine {
         missing: &mut Vec<String>,
         mut tr: Option<&mut Tracer>,
     ) -> Effect {
+        if tr.is_none() {
+            return self.ovh_action_fast(req, id, group, unknown_group, action, missing);
+        }
         let direct = self.ovh_candidates(&id.raw);
         let via_group = group.map_or(&[][..], |g| self.ovh_candidates(g));
         let mut total = Effect::default();
@@ -188,6 +195,7 @@ impl Engine {
                 let e = self.ovh_policy(
                     req,
                     id,
+                    idx as usize,
                     p,
                     reach,
                     action,
@@ -210,6 +218,7 @@ impl Engine {
                     let e = self.ovh_policy(
                         req,
                         id,
+                        i,
                         p,
                         Reach::MaybeGroup,
                         action,
@@ -224,12 +233,70 @@ impl Engine {
         total
     }
 
+    /// [`Self::ovh_action`] without a trace: only the candidates with a pattern that can match the action are
+    /// visited (the others have no effect). Denies are looked for first and one ends the search (a deny wins);
+    /// then allows, and one is enough. The effect says `denies`, or else whether something `allows`.
+    fn ovh_action_fast(
+        &self,
+        req: &Prepared,
+        id: &IdentityUrn,
+        group: Option<&str>,
+        unknown_group: bool,
+        action: &str,
+        missing: &mut Vec<String>,
+    ) -> Effect {
+        let keys = self.action_keys.of(action);
+        let direct = self.ovh_index(&id.raw);
+        let via_group = group.and_then(|g| self.ovh_index(g).map(|c| (g, c)));
+        let maybe = if unknown_group {
+            self.ovh_group_deny_index(&id.region, &id.account)
+        } else {
+            None
+        };
+        let mut t = Effect::default();
+        let mut visit = |t: &mut Effect, idx: u32, reach: Reach<'_>, stop_on_allow: bool| -> bool {
+            if let Some(p) = self.set.ovh_policies.get(idx as usize) {
+                let e =
+                    self.ovh_policy(req, id, idx as usize, p, reach, action, None, missing, None);
+                t.allows |= e.allows;
+                t.denies |= e.denies;
+            }
+            t.denies || (stop_on_allow && t.allows)
+        };
+        if let Some(c) = direct {
+            c.deny
+                .visit(&keys, |i| visit(&mut t, i, Reach::Direct, false));
+        }
+        if let Some((g, c)) = via_group {
+            c.deny
+                .visit(&keys, |i| visit(&mut t, i, Reach::Group(g), false));
+        }
+        if let Some(k) = maybe {
+            k.visit(&keys, |i| visit(&mut t, i, Reach::MaybeGroup, false));
+        }
+        if t.denies || t.allows {
+            return t;
+        }
+        if let Some(c) = direct {
+            c.allow
+                .visit(&keys, |i| visit(&mut t, i, Reach::Direct, true));
+        }
+        if let Some((g, c)) = via_group {
+            if !t.allows {
+                c.allow
+                    .visit(&keys, |i| visit(&mut t, i, Reach::Group(g), true));
+            }
+        }
+        t
+    }
+
     /// What one policy does to one action.
     #[allow(clippy::too_many_arguments)]
     fn ovh_policy(
         &self,
         req: &Prepared,
         id: &IdentityUrn,
+        index: usize,
         p: &Policy,
         reach: Reach<'_>,
         action: &str,
@@ -296,25 +363,39 @@ impl Engine {
                 ));
             }
             // Denies: the policy's own and its permission groups'.
-            let deny = find(&p.permissions.deny, action, Side::Restrict)
-                .map(|s| (s, None))
-                .or_else(|| {
-                    p.groups.iter().find_map(|(g, _)| {
-                        self.set.permission_groups.get(*g).and_then(|g| {
-                            find(&g.permissions.deny, action, Side::Restrict)
-                                .map(|s| (s, Some(&*g.name)))
-                        })
+            let sets = self.policy_sets(index);
+            let deny = first_match(
+                &p.permissions.deny,
+                sets.and_then(|s| s.deny.as_ref()),
+                action,
+                Side::Restrict,
+            )
+            .map(|s| (s, None))
+            .or_else(|| {
+                p.groups.iter().find_map(|(gi, _)| {
+                    self.set.permission_groups.get(*gi).and_then(|g| {
+                        first_match(
+                            &g.permissions.deny,
+                            self.group_sets(*gi).and_then(|s| s.deny.as_ref()),
+                            action,
+                            Side::Restrict,
+                        )
+                        .map(|s| (s, Some(&*g.name)))
                     })
-                });
+                })
+            });
             // Allows: the policy's allow minus its except; each permission group on its own.
+            // The excepts that removed the action, for the trace only.
             let mut excepted: Vec<(&Spec, Option<&str>)> = Vec::new();
             let mut allow = None;
             if grant_res.is_some() && reach != Reach::MaybeGroup {
-                allow = scope_allows(&p.permissions, action, None, &mut excepted);
+                allow = scope_allows(&p.permissions, sets, action, None, on, &mut excepted);
                 if allow.is_none() {
-                    allow = p.groups.iter().find_map(|(g, _)| {
-                        self.set.permission_groups.get(*g).and_then(|g| {
-                            scope_allows(&g.permissions, action, Some(&g.name), &mut excepted)
+                    allow = p.groups.iter().find_map(|(gi, _)| {
+                        self.set.permission_groups.get(*gi).and_then(|g| {
+                            let sets = self.group_sets(*gi);
+                            let name = Some(&*g.name);
+                            scope_allows(&g.permissions, sets, action, name, on, &mut excepted)
                         })
                     });
                 }
@@ -440,20 +521,26 @@ impl Engine {
     }
 }
 
-fn find<'a>(list: &'a [Spec], action: &str, side: Side) -> Option<&'a Spec> {
-    list.iter().find(|s| s.matches(action, side))
-}
-
-/// One scope's allow minus its except; an except that removes the action is recorded.
+/// One scope's allow minus its except; an except that removes the action is recorded when `record`.
 fn scope_allows<'a>(
     p: &'a Permissions,
+    sets: Option<&PermissionSets>,
     action: &str,
     group: Option<&'a str>,
+    record: bool,
     excepted: &mut Vec<(&'a Spec, Option<&'a str>)>,
 ) -> Option<(&'a Spec, Option<&'a str>)> {
-    let allow = find(&p.allow, action, Side::Grant)?;
-    if let Some(ex) = find(&p.except, action, Side::Restrict) {
-        excepted.push((ex, group));
+    let allow = first_match(
+        &p.allow,
+        sets.and_then(|s| s.allow.as_ref()),
+        action,
+        Side::Grant,
+    )?;
+    let except = sets.and_then(|s| s.except.as_ref());
+    if let Some(ex) = first_match(&p.except, except, action, Side::Restrict) {
+        if record {
+            excepted.push((ex, group));
+        }
         return None;
     }
     Some((allow, group))
