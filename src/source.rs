@@ -3,7 +3,7 @@
 //! nothing for locations it never prints.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use jsonc_parser::common::Ranged;
 
@@ -110,6 +110,10 @@ impl fmt::Display for Position {
 #[derive(Debug, Default, Clone)]
 pub struct SourceMap {
     sources: Vec<Source>,
+    /// Per source, built on the first [`SourceMap::position`] into it: where its lines start and where its
+    /// values start, so that locating the many entries of a trace does not re-parse a large file each time.
+    /// `None` inside: the text is not strict JSON, and positions are found by the span-aware parse.
+    indexes: Vec<OnceLock<Option<TextIndex>>>,
 }
 
 impl SourceMap {
@@ -129,6 +133,7 @@ impl SourceMap {
             text: text.into(),
             parent,
         });
+        self.indexes.push(OnceLock::new());
         id
     }
 
@@ -161,12 +166,25 @@ impl SourceMap {
                 inside: None,
             };
         };
-        let (line, column) = match offset_of_pointer(&source.text, &loc.pointer) {
-            Some(offset) => {
-                let (l, c) = line_column(&source.text, offset);
-                (Some(l), Some(c))
-            }
-            None => (None, None),
+        let index = self
+            .indexes
+            .get(loc.source.0 as usize)
+            .and_then(|cell| cell.get_or_init(|| TextIndex::new(&source.text)).as_ref());
+        let (line, column) = match index {
+            Some(index) => match index.offset_of_pointer(&source.text, &loc.pointer) {
+                Some(offset) => {
+                    let (l, c) = index.line_column(&source.text, offset);
+                    (Some(l), Some(c))
+                }
+                None => (None, None),
+            },
+            None => match offset_of_pointer(&source.text, &loc.pointer) {
+                Some(offset) => {
+                    let (l, c) = line_column(&source.text, offset);
+                    (Some(l), Some(c))
+                }
+                None => (None, None),
+            },
         };
         Position {
             file: self.file_name(loc.source),
@@ -192,6 +210,206 @@ impl SourceMap {
             inside: outer,
         }
     }
+}
+
+/// Containers smaller than this are not indexed member by member: a pointer into one is resolved by parsing
+/// just that value's text.
+const INDEX_MIN_BYTES: usize = 2048;
+/// Containers nested deeper than this are not indexed (their text is parsed on demand instead).
+const INDEX_MAX_DEPTH: usize = 64;
+
+/// Where a strict-JSON text's lines start and where its values start: large containers member by member,
+/// small ones as one span (parsed on demand). Memory stays proportional to the number of members of large
+/// containers (one policy of a 100k-policy array is one node), not to every value of the file.
+#[derive(Debug, Clone)]
+struct TextIndex {
+    line_starts: Vec<usize>,
+    root: Node,
+}
+
+#[derive(Debug, Clone)]
+struct Node {
+    start: usize,
+    end: usize,
+    kids: Kids,
+}
+
+#[derive(Debug, Clone)]
+enum Kids {
+    /// A scalar, or a container too small (or deep) to index.
+    Span,
+    Array(Vec<Node>),
+    /// Members in order; a lookup takes the first of duplicate keys, as the span-aware parse does.
+    Object(Vec<(Box<str>, Node)>),
+}
+
+impl TextIndex {
+    /// `None` when the text is not strict JSON.
+    fn new(text: &str) -> Option<TextIndex> {
+        serde_json::from_str::<serde::de::IgnoredAny>(text).ok()?;
+        let bytes = text.as_bytes();
+        let start = skip_ws(bytes, 0);
+        let (root, _) = index_value(text, start, 0)?;
+        let mut line_starts = vec![0];
+        line_starts.extend(
+            bytes
+                .iter()
+                .enumerate()
+                .filter(|&(_, &b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        Some(TextIndex { line_starts, root })
+    }
+
+    /// What [`offset_of_pointer`] answers, without parsing the whole text.
+    fn offset_of_pointer(&self, text: &str, pointer: &str) -> Option<usize> {
+        let mut node = &self.root;
+        let mut rest = pointer;
+        while let Some(after) = rest.strip_prefix('/') {
+            let (raw, next) = match after.find('/') {
+                Some(i) => (after.get(..i)?, after.get(i..)?),
+                None => (after, ""),
+            };
+            let token = raw.replace("~1", "/").replace("~0", "~");
+            let child = match &node.kids {
+                Kids::Span => {
+                    let sub = text.get(node.start..node.end)?;
+                    return offset_of_pointer(sub, rest).map(|o| node.start + o);
+                }
+                Kids::Array(items) => token.parse::<usize>().ok().and_then(|i| items.get(i)),
+                Kids::Object(members) => {
+                    members.iter().find(|(k, _)| **k == *token).map(|(_, n)| n)
+                }
+            };
+            match child {
+                Some(c) => node = c,
+                None => return Some(node.start),
+            }
+            rest = next;
+        }
+        Some(node.start)
+    }
+
+    /// What [`line_column`] answers, by binary search over the line starts.
+    fn line_column(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = offset.min(text.len());
+        let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
+        let line_start = self.line_starts.get(line - 1).copied().unwrap_or(0);
+        let column = text
+            .get(line_start..offset)
+            .map_or(0, |s| s.chars().count())
+            + 1;
+        (line, column)
+    }
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        i += 1;
+    }
+    i
+}
+
+/// The end of the string whose opening quote is at `i`.
+fn skip_string(b: &[u8], mut i: usize) -> Option<usize> {
+    i += 1;
+    loop {
+        match b.get(i)? {
+            b'"' => return Some(i + 1),
+            b'\\' => i += 2,
+            _ => i += 1,
+        }
+    }
+}
+
+/// The end of the value starting at `i` (strict JSON, already validated).
+fn skip_value(b: &[u8], i: usize) -> Option<usize> {
+    match b.get(i)? {
+        b'"' => skip_string(b, i),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut j = i;
+            loop {
+                match b.get(j)? {
+                    b'"' => {
+                        j = skip_string(b, j)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(j + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+        }
+        _ => {
+            let mut j = i;
+            while !matches!(
+                b.get(j),
+                None | Some(b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r')
+            ) {
+                j += 1;
+            }
+            Some(j)
+        }
+    }
+}
+
+/// Index the value starting at `start`; returns it and its end.
+fn index_value(text: &str, start: usize, depth: usize) -> Option<(Node, usize)> {
+    let b = text.as_bytes();
+    let end = skip_value(b, start)?;
+    let open = *b.get(start)?;
+    if !matches!(open, b'{' | b'[') || end - start < INDEX_MIN_BYTES || depth >= INDEX_MAX_DEPTH {
+        let kids = Kids::Span;
+        return Some((Node { start, end, kids }, end));
+    }
+    let close = if open == b'{' { b'}' } else { b']' };
+    let mut items = Vec::new();
+    let mut members = Vec::new();
+    let mut i = skip_ws(b, start + 1);
+    if b.get(i) != Some(&close) {
+        loop {
+            if open == b'{' {
+                let key_end = skip_string(b, i)?;
+                let raw = text.get(i..key_end)?;
+                let key: Box<str> = if raw.contains('\\') {
+                    serde_json::from_str::<String>(raw).ok()?.into()
+                } else {
+                    raw.get(1..raw.len() - 1)?.into()
+                };
+                i = skip_ws(b, key_end);
+                if b.get(i) != Some(&b':') {
+                    return None;
+                }
+                i = skip_ws(b, i + 1);
+                let (node, after) = index_value(text, i, depth + 1)?;
+                members.push((key, node));
+                i = after;
+            } else {
+                let (node, after) = index_value(text, i, depth + 1)?;
+                items.push(node);
+                i = after;
+            }
+            i = skip_ws(b, i);
+            match b.get(i)? {
+                b',' => i = skip_ws(b, i + 1),
+                c if *c == close => break,
+                _ => return None,
+            }
+        }
+    }
+    let kids = if open == b'{' {
+        Kids::Object(members)
+    } else {
+        Kids::Array(items)
+    };
+    Some((Node { start, end, kids }, end))
 }
 
 /// 1-based line and character column of a byte offset.
@@ -273,6 +491,49 @@ mod tests {
             offset_of_pointer(text, "/a/7").map(|o| line_column(text, o)),
             Some((2, 8))
         );
+    }
+
+    /// The index answers exactly what the span-aware parse does, for present, absent and escaped pointers,
+    /// in containers large enough to be indexed and small ones parsed on demand.
+    #[test]
+    fn text_index_agrees_with_the_parse() {
+        let mut text = String::from("[\n");
+        for i in 0..200 {
+            if i > 0 {
+                text.push_str(",\n");
+            }
+            text.push_str(&format!(
+                "  {{\"name\": \"p{i}\", \"a/b~\": [1, {{\"x\": \"é\\\"\"}}], \"k\\u0041\": {i}, \"name\": 0}}"
+            ));
+        }
+        text.push_str("\n]\n");
+        let index = TextIndex::new(&text);
+        assert!(index.is_some(), "strict JSON is indexed");
+        let Some(index) = index else { return };
+        let pointers = [
+            "",
+            "/0",
+            "/7/name",
+            "/199/a~1b~0/1/x",
+            "/3/kA",
+            "/3/k\\u0041",
+            "/250",
+            "/5/missing/deeper",
+            "/5/a~1b~0/9",
+            "/x",
+        ];
+        for p in pointers {
+            let want = offset_of_pointer(&text, p);
+            assert_eq!(index.offset_of_pointer(&text, p), want, "pointer {p:?}");
+            if let Some(o) = want {
+                assert_eq!(
+                    index.line_column(&text, o),
+                    line_column(&text, o),
+                    "pointer {p:?}"
+                );
+            }
+        }
+        assert!(TextIndex::new("// a comment\n{}").is_none());
     }
 
     #[test]
