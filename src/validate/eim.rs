@@ -352,23 +352,70 @@ impl Eim {
 /// `LinkedPolicies`: names, ORNs (`orn:ows:idauth::{account}:policy/{path}{name}`) or objects with
 /// `PolicyName` / `Orn` / `PolicyOrn`, resolved to policy names.
 fn links(list: &[Value], at: &Loc, problems: &mut Vec<Problem>) -> Vec<(Box<str>, Loc)> {
+    const EXPECTED: &str =
+        "expected a policy name, a policy ORN, or an object with `PolicyName` or `Orn`";
     let mut out = Vec::new();
     for (i, v) in list.iter().enumerate() {
         let loc = at.index(i);
-        let text = match v {
-            Value::String(s) => Some(s.as_str()),
-            Value::Object(o) => ["PolicyName", "Orn", "PolicyOrn"]
-                .iter()
-                .find_map(|k| o.get(*k).and_then(Value::as_str)),
-            _ => None,
-        };
-        match text {
-            Some(t) if t.starts_with("orn:") => match t.split_once(":policy/") {
-                Some((_, path)) if !path.is_empty() => out.push((path.rsplit('/').next().unwrap_or(path).into(), loc)),
-                _ => problems.push(problem(&loc, format!("malformed policy ORN `{t}`; expected `orn:ows:idauth::{{account}}:policy/{{name}}`"))),
-            },
-            Some(t) if !t.is_empty() => out.push((t.into(), loc)),
-            _ => problems.push(problem(&loc, "expected a policy name, a policy ORN, or an object with `PolicyName` or `Orn`")),
+        // Every way the item names a policy; they must agree.
+        let mut names: Vec<(String, &str, Loc)> = Vec::new();
+        match v {
+            Value::String(s) => names.push((s.clone(), "", loc.clone())),
+            Value::Object(o) => {
+                for k in ["PolicyName", "Orn", "PolicyOrn"] {
+                    match o.get(k) {
+                        Some(Value::String(s)) => names.push((s.clone(), k, loc.key(k))),
+                        Some(other) => problems.push(problem(
+                            &loc.key(k),
+                            format!("`{k}` is {}; expected a string", kind_of(other)),
+                        )),
+                        None => {}
+                    }
+                }
+                if names.is_empty() {
+                    problems.push(problem(
+                        &loc,
+                        format!("found an object without `PolicyName` or `Orn`; {EXPECTED}"),
+                    ));
+                    continue;
+                }
+            }
+            other => {
+                problems.push(problem(
+                    &loc,
+                    format!("found {}; {EXPECTED}", kind_of(other)),
+                ));
+                continue;
+            }
+        }
+        let mut resolved: Vec<(String, &str)> = Vec::new();
+        for (text, key, at) in &names {
+            if text.starts_with("orn:") {
+                match text.split_once(":policy/") {
+                    Some((_, path)) if !path.is_empty() && !path.ends_with('/') => resolved.push((
+                        path.rsplit('/').next().unwrap_or(path).to_owned(),
+                        key,
+                    )),
+                    _ => problems.push(problem(at, format!("malformed policy ORN `{text}`; expected `orn:ows:idauth::{{account}}:policy/{{name}}`"))),
+                }
+            } else if text.is_empty() {
+                problems.push(problem(at, format!("the policy name is empty; {EXPECTED}")));
+            } else {
+                resolved.push((text.clone(), key));
+            }
+        }
+        match resolved.as_slice() {
+            [] => {}
+            [(first, first_key), rest @ ..] => {
+                if let Some((other, key)) = rest.iter().find(|(n, _)| n != first) {
+                    problems.push(problem(
+                        &loc,
+                        format!("`{first_key}` names policy `{first}` but `{key}` names `{other}`; expected one policy"),
+                    ));
+                } else if resolved.len() == names.len() {
+                    out.push((first.as_str().into(), loc));
+                }
+            }
         }
     }
     out
