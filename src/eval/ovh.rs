@@ -47,7 +47,7 @@ impl Engine {
             None
         };
         let unknown_group = id.kind == IdentityKind::User && group.is_none();
-        if let Some(t) = tr.as_deref_mut() {
+        if let Some(t) = tr.as_deref_mut().filter(|t| !t.brief) {
             if unknown_group {
                 t.note(format!(
                     "the group of user `{id}` is unknown (no --account file lists it): policies naming a group of account `{}` were considered for their denies only, as if the user were a member (the safe reading)",
@@ -82,7 +82,22 @@ impl Engine {
             }
             Some(pi) => {
                 let permission = matrix.permissions.get(pi);
-                if let Some(t) = tr.as_deref_mut() {
+                if let Some(t) = tr.as_deref_mut().filter(|t| t.brief) {
+                    t.entries.push(Entry {
+                        kind: Kind::Matrix,
+                        outcome: Outcome::Info,
+                        decisive: false,
+                        policy: None,
+                        file: None,
+                        line: None,
+                        pointer: None,
+                        statement: None,
+                        via: None,
+                        action: String::new(),
+                        role: None,
+                        checks: Vec::new(),
+                    });
+                } else if let Some(t) = tr.as_deref_mut() {
                     let carriers: Vec<&str> =
                         matrix.roles_carrying(pi).map(|r| &*r.action).collect();
                     t.entries.push(Entry {
@@ -115,12 +130,21 @@ impl Engine {
                 let (mut any_allow, mut any_deny) = (false, false);
                 for role in matrix.roles_carrying(pi) {
                     let start = tr.as_deref().map_or(0, |t| t.entries.len());
+                    let brief = tr.as_deref().is_some_and(|t| t.brief);
                     let row = tr.is_some().then(|| RoleRow {
                         role: role.action.to_string(),
                         permission: req.action.clone(),
                         service: permission.map_or_else(String::new, |p| p.service.clone()),
-                        row: matrix.row(role).into_iter().map(str::to_owned).collect(),
-                        matrix: matrix.origin.clone(),
+                        row: if brief {
+                            Vec::new()
+                        } else {
+                            matrix.row(role).into_iter().map(str::to_owned).collect()
+                        },
+                        matrix: if brief {
+                            String::new()
+                        } else {
+                            matrix.origin.clone()
+                        },
                     });
                     let e = self.ovh_action(
                         req,
@@ -152,7 +176,7 @@ impl Engine {
                 }
             }
         };
-        if let Some(t) = tr {
+        if let Some(t) = tr.filter(|t| !t.brief) {
             if t.entries.iter().all(|e| e.kind != Kind::Policy) {
                 let n = set.ovh_policies.len();
                 t.note(format!(
@@ -181,6 +205,9 @@ impl Engine {
     ) -> Effect {
         if tr.is_none() {
             return self.ovh_action_fast(req, id, group, unknown_group, action, missing);
+        }
+        if tr.as_deref().is_some_and(|t| t.brief) {
+            return self.ovh_action_brief(req, id, group, unknown_group, action, role, missing, tr);
         }
         let direct = self.ovh_candidates(&id.raw);
         let via_group = group.map_or(&[][..], |g| self.ovh_candidates(g));
@@ -290,6 +317,96 @@ impl Engine {
         t
     }
 
+    /// [`Self::ovh_action`] for [`Engine::explain_brief`]: every candidate that can allow or deny the action
+    /// (by the action index), in the order explain visits them, each recorded without its checks. The
+    /// candidates left out have no effect, so they are never decisive.
+    #[allow(clippy::too_many_arguments)]
+    fn ovh_action_brief(
+        &self,
+        req: &Prepared,
+        id: &IdentityUrn,
+        group: Option<&str>,
+        unknown_group: bool,
+        action: &str,
+        role: Option<RoleRow>,
+        missing: &mut Vec<String>,
+        mut tr: Option<&mut Tracer>,
+    ) -> Effect {
+        let keys = self.action_keys.of(action);
+        // (policy, 0 = direct, 1 = through the group): explain's merged order, direct first on a tie.
+        let mut order: Vec<(u32, u8)> = Vec::new();
+        if let Some(c) = self.ovh_index(&id.raw) {
+            for k in [&c.allow, &c.deny] {
+                k.visit(&keys, |i| {
+                    order.push((i, 0));
+                    false
+                });
+            }
+        }
+        let via_group = group.and_then(|g| self.ovh_index(g).map(|c| (g, c)));
+        if let Some((_, c)) = via_group {
+            for k in [&c.allow, &c.deny] {
+                k.visit(&keys, |i| {
+                    order.push((i, 1));
+                    false
+                });
+            }
+        }
+        order.sort_unstable();
+        order.dedup_by_key(|(i, _)| *i);
+        let mut maybe: Vec<u32> = Vec::new();
+        if unknown_group {
+            let direct = self.ovh_candidates(&id.raw);
+            if let Some(k) = self.ovh_group_deny_index(&id.region, &id.account) {
+                k.visit(&keys, |i| {
+                    if direct.binary_search(&i).is_err() {
+                        maybe.push(i);
+                    }
+                    false
+                });
+            }
+            maybe.sort_unstable();
+            maybe.dedup();
+        }
+        let g = group.unwrap_or("");
+        let visits = order
+            .iter()
+            .map(|&(i, via)| {
+                (
+                    i,
+                    if via == 0 {
+                        Reach::Direct
+                    } else {
+                        Reach::Group(g)
+                    },
+                )
+            })
+            .chain(maybe.iter().map(|&i| (i, Reach::MaybeGroup)));
+        let mut total = Effect::default();
+        for (idx, reach) in visits {
+            if let Some(p) = self.set.ovh_policies.get(idx as usize) {
+                let e = self.ovh_policy(
+                    req,
+                    id,
+                    idx as usize,
+                    p,
+                    reach,
+                    action,
+                    role.as_ref(),
+                    missing,
+                    tr.as_deref_mut(),
+                );
+                if reach == Reach::MaybeGroup {
+                    total.denies |= e.denies;
+                } else {
+                    total.allows |= e.allows;
+                    total.denies |= e.denies;
+                }
+            }
+        }
+        total
+    }
+
     /// What one policy does to one action.
     #[allow(clippy::too_many_arguments)]
     fn ovh_policy(
@@ -302,11 +419,11 @@ impl Engine {
         action: &str,
         role: Option<&RoleRow>,
         missing: &mut Vec<String>,
-        tr: Option<&mut Tracer>,
+        mut tr: Option<&mut Tracer>,
     ) -> Effect {
         let resource = req.resource.as_deref().unwrap_or("");
         let mut checks = Vec::new();
-        let on = tr.is_some();
+        let on = tr.as_deref().is_some_and(|t| !t.brief);
         let mut effect = Effect::default();
         'eval: {
             if on {
@@ -389,16 +506,21 @@ impl Engine {
             let mut excepted: Vec<(&Spec, Option<&str>)> = Vec::new();
             let mut allow = None;
             if grant_res.is_some() && reach != Reach::MaybeGroup {
-                allow = scope_allows(&p.permissions, sets, action, None, on, &mut excepted);
+                let record = tr.is_some();
+                allow = scope_allows(&p.permissions, sets, action, None, record, &mut excepted);
                 if allow.is_none() {
                     allow = p.groups.iter().find_map(|(gi, _)| {
                         self.set.permission_groups.get(*gi).and_then(|g| {
                             let sets = self.group_sets(*gi);
                             let name = Some(&*g.name);
-                            scope_allows(&g.permissions, sets, action, name, on, &mut excepted)
+                            scope_allows(&g.permissions, sets, action, name, record, &mut excepted)
                         })
                     });
                 }
+            }
+            if !on && tr.is_some() {
+                // Brief: the summary of an implicit deny names the excepts that removed the action.
+                checks.extend(excepted.iter().map(|(s, g)| except_check(s, *g, action)));
             }
             if on {
                 match allow {
@@ -409,11 +531,7 @@ impl Engine {
                     None => checks.push(Check::new(Part::Action, Status::Fail, None, format!("no allow pattern matches `{action}`"))),
                 }
                 for (s, g) in &excepted {
-                    let scope = g.map_or_else(
-                        || String::from("this policy's allow"),
-                        |g| format!("permission group `{g}`"),
-                    );
-                    checks.push(spec_check(Part::Except, s, Side::Restrict, format!("except `{}` removes `{action}` from {scope} (except acts only within its own policy or group)", s.raw())));
+                    checks.push(except_check(s, *g, action));
                 }
                 match deny {
                     Some((s, None)) => checks.push(spec_check(
@@ -475,7 +593,29 @@ impl Engine {
             effect.allows = allow.is_some() && truth == Truth::True;
             effect.denies = deny.is_some() && truth != Truth::False;
         }
-        if let Some(t) = tr {
+        if let Some(t) = tr.as_deref_mut().filter(|t| t.brief) {
+            let outcome = if effect.denies {
+                Outcome::Denies
+            } else if effect.allows {
+                Outcome::Allows
+            } else {
+                Outcome::NoEffect
+            };
+            t.entries.push(Entry {
+                kind: Kind::Policy,
+                outcome,
+                decisive: false,
+                policy: Some(p.name.to_string()),
+                file: None,
+                line: None,
+                pointer: None,
+                statement: None,
+                via: None,
+                action: String::new(),
+                role: role.cloned(),
+                checks,
+            });
+        } else if let Some(t) = tr {
             let (file, line, pointer) = self.locate(&p.loc);
             let outcome = if effect.denies {
                 Outcome::Denies
@@ -585,6 +725,15 @@ fn resource_check(r: &ResourceEntry, grant: bool, set: &crate::model::PolicySet)
             )
         }
     }
+}
+
+/// An except that removed the action from a scope's allow.
+fn except_check(s: &Spec, group: Option<&str>, action: &str) -> Check {
+    let scope = group.map_or_else(
+        || String::from("this policy's allow"),
+        |g| format!("permission group `{g}`"),
+    );
+    spec_check(Part::Except, s, Side::Restrict, format!("except `{}` removes `{action}` from {scope} (except acts only within its own policy or group)", s.raw()))
 }
 
 /// A check naming a spec, flagged inferred when an undocumented wildcard was read on the safe side.

@@ -1,0 +1,95 @@
+//! The fast path on the benches' generated workload (issue 8): `decide` agrees with the reference evaluator
+//! and with `explain`; `explain_brief` (what `check --requests` prints in text) names the same decisive
+//! policies as `explain`; and `decide` allocates nothing on the common path (a counting global allocator).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+#[path = "../benches/common/workload.rs"]
+mod workload;
+
+use std::alloc::System;
+use std::sync::Mutex;
+
+use policy_sim::eval::reference;
+use policy_sim::{report, Prepared};
+use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+/// The allocation count is process-wide: the tests take turns.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn workload(n: usize, count: usize) -> (policy_sim::Engine, Vec<Prepared>) {
+    let w = workload::ovh(n);
+    let engine = workload::ovh_engine(&w);
+    let prepared = workload::ovh_requests(&w, count, 42)
+        .iter()
+        .map(|r| engine.prepare(&r.to_request()).unwrap())
+        .collect();
+    (engine, prepared)
+}
+
+#[test]
+fn decide_explain_brief_and_reference_agree_on_the_generated_workload() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    for n in [10, 300] {
+        let (engine, prepared) = workload(n, 1500);
+        let mut seen = [0usize; 3];
+        for p in &prepared {
+            let fast = engine.decide(p);
+            let (oracle, missing) = reference::decide(&engine.set, p);
+            assert_eq!(fast, oracle, "decide vs reference, {n} policies: {p:?}");
+            let full = engine.explain(p);
+            assert_eq!(full.decision(), fast, "explain vs decide: {p:?}");
+            assert_eq!(full.missing_context, missing, "missing context: {p:?}");
+            let brief = engine.explain_brief(p);
+            assert_eq!(brief.decision(), fast, "explain_brief vs decide: {p:?}");
+            assert_eq!(
+                report::summary(&brief),
+                report::summary(&full),
+                "summary: {p:?}"
+            );
+            seen[fast.reason as usize] += 1;
+        }
+        // The workload exercises every reason.
+        assert!(seen.iter().all(|&c| c > 0), "{n} policies: {seen:?}");
+    }
+}
+
+/// The common path: a request that gives the context its conditions read. (A condition key the request
+/// lacks is recorded for `missing_context`, which allocates; `explain` reports it.)
+#[test]
+fn decide_does_not_allocate_on_the_common_path() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (engine, mut prepared) = workload(2_000, 2_000);
+    for p in &mut prepared {
+        p.context
+            .entry(String::from("request.IP"))
+            .or_insert_with(|| String::from("192.0.2.10"));
+    }
+    for p in &prepared {
+        engine.decide(p); // warm any lazily built state
+    }
+    let mut allocating = 0;
+    for p in &prepared {
+        let region = Region::new(GLOBAL);
+        let d = engine.decide(p);
+        let stats = region.change();
+        std::hint::black_box(d);
+        if stats.allocations + stats.reallocations > 0 {
+            allocating += 1;
+            eprintln!("allocated {stats:?}: {p:?}");
+        }
+    }
+    assert_eq!(
+        allocating,
+        0,
+        "{allocating} of {} decisions allocated",
+        prepared.len()
+    );
+}
