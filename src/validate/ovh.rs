@@ -361,7 +361,7 @@ fn condition(
     if depth > MAX_CONDITION_DEPTH {
         problems.push(problem(
             loc,
-            format!("condition tree deeper than {MAX_CONDITION_DEPTH} levels"),
+            format!("condition tree deeper than {MAX_CONDITION_DEPTH} levels; expected at most {MAX_CONDITION_DEPTH} (the Terraform provider allows 3)"),
         ));
         return None;
     }
@@ -387,7 +387,10 @@ fn condition(
                 return None;
             }
             let Some(values) = &raw.values else {
-                problems.push(problem(loc, "a `MATCH` condition needs `values`"));
+                problems.push(problem(
+                    loc,
+                    "a `MATCH` condition without `values`; expected `\"values\": {\"request.IP\": \"...\"}`",
+                ));
                 return None;
             };
             if values.0.is_empty() {
