@@ -250,6 +250,8 @@ pub fn check_resource_pattern(raw: &str) -> Result<(ResourceRef, bool), String> 
         1 => one_of(f, partial, &["v1"]),
         2 => one_of(f, partial, &REGIONS),
         3 => one_of(f, partial, &["resource", "resourceGroup"]),
+        // A resource type is a word; a resource group's id (field 4 too) is a UUID.
+        4 if fields.get(3) == Some(&"resourceGroup") => true,
         4 => f.bytes().all(|b| b.is_ascii_alphanumeric()),
         _ => true,
     };
@@ -337,6 +339,12 @@ mod tests {
         assert_eq!(
             check_resource_pattern("urn:v1:eu:resourceGroup:123").map(|r| r.0),
             Ok(ResourceRef::Group)
+        );
+        assert_eq!(
+            check_resource_pattern("urn:v1:eu:resourceGroup:3a1e5b2c-7d4f-4e8a-9b6c-0d1e2f3a4b5c")
+                .map(|r| r.0),
+            Ok(ResourceRef::Group),
+            "resource-group ids are UUIDs"
         );
         for bad in [
             "urn:v1:eu:resource:vps",
