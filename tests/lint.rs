@@ -518,3 +518,25 @@ fn the_shipped_expectations_pass() {
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert!(stdout(&o).contains(" 0 failed"), "{}", stdout(&o));
 }
+
+/// On a minified file whose one line is far longer than the snippet window, the carets still sit under
+/// the offending value (regression: the window offset was kept after the full line was swapped in).
+#[test]
+fn carets_sit_under_the_value_on_a_long_minified_line() {
+    let mut policies: Vec<serde_json::Value> = (0..60)
+        .map(|i| serde_json::json!({"name": format!("p{i}"), "identities": ["urn:v1:eu:identity:account:xx1111-ovh"], "resources": [{"urn": "urn:v1:eu:resource:vps:*"}], "permissions": {"allow": [{"action": "vps:apiovh:get"}]}}))
+        .collect();
+    policies[59]["identities"] = serde_json::json!(["urn:v1:eu:identity:user:xx1111-ovh"]);
+    let dir = std::env::temp_dir().join(format!("policy-sim-long-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("long.json");
+    std::fs::write(&file, serde_json::to_string(&policies).unwrap()).unwrap();
+    let out = stdout(&lint(&[file.to_str().unwrap()], &[]));
+    let lines: Vec<&str> = out.lines().collect();
+    let snippet = lines.iter().position(|l| l.starts_with("1 | ")).expect("a snippet line");
+    let (text, carets) = (lines[snippet], lines[snippet + 1]);
+    let start = carets.find('^').unwrap();
+    let len = carets.matches('^').count();
+    let underlined: String = text.chars().skip(start).take(len).collect();
+    assert_eq!(underlined, "\"urn:v1:eu:identity:user:xx1111-ovh\"", "{out}");
+}

@@ -53,6 +53,9 @@ pub struct Finding {
     /// The source line, for the snippet.
     #[serde(skip)]
     pub line_text: Option<String>,
+    /// How many characters of the line come before `line_text` (a long line is kept as a window).
+    #[serde(skip)]
+    pub line_text_start: usize,
 }
 
 /// What to lint with.
@@ -222,6 +225,7 @@ pub(crate) fn finding_at(
         outer_column: pos.inside.as_ref().and(outermost(&pos).column),
         help,
         line_text,
+        line_text_start: 0,
     }
 }
 
@@ -288,6 +292,7 @@ fn complete_span(f: &mut Finding, sources: &SourceMap) {
     }
     let (end_line, end_column) = crate::source::line_column(&text, end);
     f.line_text = text.lines().nth(line.saturating_sub(1)).map(str::to_owned);
+    f.line_text_start = 0;
     (f.line, f.column) = (Some(line), Some(column));
     (f.end_line, f.end_column) = (Some(end_line), Some(end_column));
 }
@@ -359,5 +364,6 @@ fn from_diagnostic(d: Diagnostic) -> Finding {
         outer_column: outer.1,
         help: d.help,
         line_text: d.line_text,
+        line_text_start: d.line_text_start,
     }
 }
