@@ -153,6 +153,9 @@ pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
     })
 }
 
+#[path = "batch.rs"]
+mod batch;
+
 /// `--requests`: one answer per line, in input order; a bad line gets an error object and the rest go on.
 fn batch(
     engine: &Engine,
@@ -167,74 +170,7 @@ fn batch(
             |e| Error::Usage(format!("cannot read `{path}`: {e}")),
         )?))
     };
-    let (mut evaluated, mut bad, mut allowed) = (0usize, 0usize, 0usize);
-    for (i, line) in reader.lines().enumerate() {
-        let n = i + 1;
-        let line = match line {
-            Ok(l) => l,
-            Err(e) => {
-                bad += 1;
-                emit_error(out, format, path, n, &format!("cannot read the line: {e}"))?;
-                continue;
-            }
-        };
-        if line.trim().is_empty() {
-            continue;
-        }
-        let req: Request = match serde_json::from_str(&line) {
-            Ok(r) => r,
-            Err(e) => {
-                bad += 1;
-                let msg = if e.is_data() && line.trim_start().starts_with(['[', '"']) {
-                    String::from("a request line is a JSON object")
-                } else {
-                    e.to_string()
-                };
-                emit_error(out, format, path, n, &msg)?;
-                continue;
-            }
-        };
-        match engine.check(&req) {
-            Ok(resp) => {
-                evaluated += 1;
-                if resp.decision == Verdict::Allow {
-                    allowed += 1;
-                }
-                match format {
-                    Format::Json => {
-                        let mut v = crate::report::json(&resp);
-                        if let Some(o) = v.as_object_mut() {
-                            o.insert(String::from("line"), n.into());
-                        }
-                        writeln!(out, "{}", serde_json::to_string(&v).unwrap_or_default())?;
-                    }
-                    Format::Text => {
-                        let r = &resp.request;
-                        writeln!(
-                            out,
-                            "{n}: {} ({}) {} {} {} — {}",
-                            if resp.decision == Verdict::Allow {
-                                "ALLOW"
-                            } else {
-                                "DENY"
-                            },
-                            resp.reason.as_str(),
-                            r.identity.as_deref().unwrap_or("(caller)"),
-                            r.action,
-                            r.resource.as_deref().unwrap_or(""),
-                            crate::report::summary(&resp)
-                        )?;
-                    }
-                }
-            }
-            Err(e) => {
-                bad += 1;
-                emit_error(out, format, path, n, &e.to_string())?;
-            }
-        }
-    }
-    eprintln!("{evaluated} requests evaluated ({allowed} allowed, {} denied), {bad} lines could not be evaluated", evaluated - allowed);
-    Ok(if bad == 0 { Exit::Ok } else { Exit::Bad })
+    batch::run(engine, reader, path, format, out)
 }
 
 /// A note when the requested action is in no catalogue: a typo or an invented name gets a plain deny from

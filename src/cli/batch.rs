@@ -1,0 +1,195 @@
+//! The `check --requests` engine: read JSON Lines, answer each line, write the answers in input order.
+//!
+//! Lines are read in chunks on the calling thread; a large chunk is split across the machine's cores
+//! (`std::thread::scope`: the compiled [`Engine`] is immutable and shared by reference) while the next chunk
+//! is read, and the parts' outputs are written in order. A small batch is answered on the calling thread.
+//! Each line is answered exactly as a one-line `check` would be: a bad line gets an error object
+//! (`{"line", "error", "file"}`) and the rest go on. In text, each answer's summary comes from
+//! [`Engine::explain_brief`] (the decisive entries without checks); in JSON, from the full
+//! [`Engine::explain`].
+
+use std::io::{BufRead, Write};
+use std::thread;
+
+use super::emit_error;
+use crate::cli::{Exit, Failure, Format};
+use crate::error::Error;
+use crate::model::request::Request;
+use crate::{Engine, Verdict};
+
+/// Lines read and answered per round.
+const CHUNK: usize = 32 * 1024;
+/// Below this many lines, threads cost more than they save.
+const PARALLEL_MIN: usize = 2 * 1024;
+
+/// One input line: its 1-based number and its text, or why it could not be read.
+type Line = (usize, Result<String, String>);
+
+/// What a run of lines produced: the output bytes, in order, and the counts.
+#[derive(Default)]
+struct Part {
+    out: Vec<u8>,
+    evaluated: usize,
+    allowed: usize,
+    bad: usize,
+}
+
+/// Answer every line of `reader`, writing to `out` in input order; a summary goes to stderr.
+pub(super) fn run(
+    engine: &Engine,
+    reader: Box<dyn BufRead>,
+    path: &str,
+    format: Format,
+    out: &mut impl Write,
+) -> Result<Exit, Failure> {
+    let threads = thread::available_parallelism().map_or(1, |n| n.get());
+    let mut lines = reader.lines().enumerate();
+    let mut read_chunk = || -> Vec<Line> {
+        lines
+            .by_ref()
+            .take(CHUNK)
+            .map(|(i, l)| (i + 1, l.map_err(|e| format!("cannot read the line: {e}"))))
+            .collect()
+    };
+    let mut total = Part::default();
+    let mut chunk = read_chunk();
+    while !chunk.is_empty() {
+        let (parts, next) = if threads < 2 || chunk.len() < PARALLEL_MIN {
+            (
+                vec![answer_all(engine, path, format, &chunk)?],
+                read_chunk(),
+            )
+        } else {
+            let per = chunk.len().div_ceil(threads);
+            thread::scope(|s| {
+                let workers: Vec<_> = chunk
+                    .chunks(per)
+                    .map(|lines| s.spawn(move || answer_all(engine, path, format, lines)))
+                    .collect();
+                // Read the next chunk while the workers answer this one.
+                let next = read_chunk();
+                let parts = workers
+                    .into_iter()
+                    .map(|w| {
+                        w.join().unwrap_or_else(|_| {
+                            Err(Failure::Error(Error::Usage(String::from(
+                                "internal error: a batch worker stopped",
+                            ))))
+                        })
+                    })
+                    .collect::<Result<Vec<Part>, Failure>>();
+                parts.map(|p| (p, next))
+            })?
+        };
+        for p in parts {
+            out.write_all(&p.out)?;
+            total.evaluated += p.evaluated;
+            total.allowed += p.allowed;
+            total.bad += p.bad;
+        }
+        chunk = next;
+    }
+    out.flush()?;
+    let Part {
+        evaluated,
+        allowed,
+        bad,
+        ..
+    } = total;
+    eprintln!("{evaluated} requests evaluated ({allowed} allowed, {} denied), {bad} lines could not be evaluated", evaluated - allowed);
+    Ok(if bad == 0 { Exit::Ok } else { Exit::Bad })
+}
+
+/// Answer a run of lines into one buffer.
+fn answer_all(
+    engine: &Engine,
+    path: &str,
+    format: Format,
+    lines: &[Line],
+) -> Result<Part, Failure> {
+    let mut part = Part {
+        out: Vec::with_capacity(lines.len() * 160),
+        ..Part::default()
+    };
+    for (n, line) in lines {
+        answer(engine, path, format, *n, line, &mut part)?;
+    }
+    Ok(part)
+}
+
+/// Answer one line.
+fn answer(
+    engine: &Engine,
+    path: &str,
+    format: Format,
+    n: usize,
+    line: &Result<String, String>,
+    part: &mut Part,
+) -> Result<(), Failure> {
+    let out = &mut part.out;
+    let line = match line {
+        Ok(l) => l,
+        Err(e) => {
+            part.bad += 1;
+            return emit_error(out, format, path, n, e);
+        }
+    };
+    if line.trim().is_empty() {
+        return Ok(());
+    }
+    let req: Request = match serde_json::from_str(line) {
+        Ok(r) => r,
+        Err(e) => {
+            part.bad += 1;
+            let msg = if e.is_data() && line.trim_start().starts_with(['[', '"']) {
+                String::from("a request line is a JSON object")
+            } else {
+                e.to_string()
+            };
+            return emit_error(out, format, path, n, &msg);
+        }
+    };
+    let answer = engine.prepare(&req).map(|p| match format {
+        Format::Json => engine.explain(&p),
+        Format::Text => engine.explain_brief(&p),
+    });
+    match answer {
+        Ok(resp) => {
+            part.evaluated += 1;
+            if resp.decision == Verdict::Allow {
+                part.allowed += 1;
+            }
+            match format {
+                Format::Json => {
+                    let mut v = crate::report::json(&resp);
+                    if let Some(o) = v.as_object_mut() {
+                        o.insert(String::from("line"), n.into());
+                    }
+                    writeln!(out, "{}", serde_json::to_string(&v).unwrap_or_default())?;
+                }
+                Format::Text => {
+                    let r = &resp.request;
+                    writeln!(
+                        out,
+                        "{n}: {} ({}) {} {} {} — {}",
+                        if resp.decision == Verdict::Allow {
+                            "ALLOW"
+                        } else {
+                            "DENY"
+                        },
+                        resp.reason.as_str(),
+                        r.identity.as_deref().unwrap_or("(caller)"),
+                        r.action,
+                        r.resource.as_deref().unwrap_or(""),
+                        crate::report::summary(&resp)
+                    )?;
+                }
+            }
+        }
+        Err(e) => {
+            part.bad += 1;
+            emit_error(out, format, path, n, &e.to_string())?;
+        }
+    }
+    Ok(())
+}
