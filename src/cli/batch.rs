@@ -137,15 +137,11 @@ fn answer(
     if line.trim().is_empty() {
         return Ok(());
     }
-    let req: Request = match serde_json::from_str(line) {
+    // The loader's request parser: duplicate keys and limits checked, only a JSON object accepted.
+    let req: Request = match crate::load::request_line(line, &crate::load::Limits::default()) {
         Ok(r) => r,
-        Err(e) => {
+        Err(msg) => {
             part.bad += 1;
-            let msg = if e.is_data() && line.trim_start().starts_with(['[', '"']) {
-                String::from("a request line is a JSON object")
-            } else {
-                e.to_string()
-            };
             return emit_error(out, format, path, n, &msg);
         }
     };
