@@ -37,9 +37,9 @@ fn workload(n: usize, count: usize) -> (policy_sim::Engine, Vec<Prepared>) {
 #[test]
 fn decide_explain_brief_and_reference_agree_on_the_generated_workload() {
     let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut seen = [0usize; 3];
     for n in [10, 300] {
         let (engine, prepared) = workload(n, 1500);
-        let mut seen = [0usize; 3];
         for p in &prepared {
             let fast = engine.decide(p);
             let (oracle, missing) = reference::decide(&engine.set, p);
@@ -56,9 +56,9 @@ fn decide_explain_brief_and_reference_agree_on_the_generated_workload() {
             );
             seen[fast.reason as usize] += 1;
         }
-        // The workload exercises every reason.
-        assert!(seen.iter().all(|&c| c > 0), "{n} policies: {seen:?}");
     }
+    // The workload exercises every reason.
+    assert!(seen.iter().all(|&c| c > 0), "{seen:?}");
 }
 
 /// The common path: a request that gives the context its conditions read. (A condition key the request

@@ -104,7 +104,7 @@ pub struct Ovh {
 
 fn sizes(n: usize) -> (usize, usize, usize, usize, usize) {
     let users = (n / 10).max(4);
-    let groups = (n / 200).max(2);
+    let groups = (n / 50).max(2);
     let creds = (n / 50).max(2);
     let vps = (n / 5).max(8);
     let projects = (n / 50).max(3);
@@ -181,10 +181,10 @@ pub fn ovh(n: usize) -> Ovh {
         let mut resources = Vec::new();
         let mut project_policy = false;
         for _ in 0..1 + rng.below(2) {
-            let r = match rng.below(20) {
-                0..=8 => vps(rng.below(nv)),
-                9..=11 => String::from("urn:v1:eu:resource:vps:*"),
-                12..=17 => {
+            let r = match rng.below(40) {
+                0..=23 => vps(rng.below(nv)),
+                24..=25 => String::from("urn:v1:eu:resource:vps:*"),
+                26..=37 => {
                     project_policy = true;
                     project(rng.below(np))
                 }

@@ -15,7 +15,8 @@ use std::collections::HashMap;
 
 use crate::model::eim::Via;
 use crate::model::ovh::Permissions;
-use crate::model::pattern::{FxHashMap, Matcher, Pattern, PatternSet};
+use crate::model::ovh::ResourceEntry;
+use crate::model::pattern::{FxHashMap, FxHasher, Matcher, Pattern, PatternSet};
 use crate::model::{PolicySet, Side, Spec};
 
 /// A pattern list longer than this is compiled into a [`PatternSet`]; shorter ones are scanned.
@@ -61,14 +62,14 @@ pub(crate) struct Candidates {
     pub deny: Keyed,
 }
 
-/// Policies by action key.
+/// Policies by action key, each with its resource filter (see [`resource_bit`]).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Keyed {
-    /// (action key, policy), ascending.
-    by_key: Vec<(u32, u32)>,
+    /// (action key, policy, resource filter), ascending.
+    by_key: Vec<(u32, u32, u32)>,
     /// Policies with a pattern that has no key (`*`, `*abc*`, an inner `*` on the deny side, a long
-    /// permission group): visited for every action.
-    always: Vec<u32>,
+    /// permission group), with their resource filter: visited for every action.
+    always: Vec<(u32, u32)>,
     /// Every policy listed here, ascending (visited when an action has too many keys).
     all: Vec<u32>,
 }
@@ -244,7 +245,9 @@ impl ActionKeys {
 impl Keyed {
     /// Visit the policies that may match an action with these keys, until `f` says stop. A policy may be
     /// visited more than once.
-    pub(crate) fn visit(&self, keys: &KeyBuf, mut f: impl FnMut(u32) -> bool) {
+    /// `resource` is the request resource's [`resource_bit`] (`u32::MAX`: no resource filtering): a policy
+    /// whose resources are all exact URNs, none with that bit, cannot match the resource and is skipped.
+    pub(crate) fn visit(&self, keys: &KeyBuf, resource: u32, mut f: impl FnMut(u32) -> bool) {
         if keys.overflow {
             for &p in &self.all {
                 if f(p) {
@@ -253,18 +256,18 @@ impl Keyed {
             }
             return;
         }
-        for &p in &self.always {
-            if f(p) {
+        for &(p, filter) in &self.always {
+            if filter & resource != 0 && f(p) {
                 return;
             }
         }
         for &k in keys.keys() {
-            let start = self.by_key.partition_point(|&(key, _)| key < k);
-            for &(key, p) in self.by_key.get(start..).unwrap_or(&[]) {
+            let start = self.by_key.partition_point(|&(key, _, _)| key < k);
+            for &(key, p, filter) in self.by_key.get(start..).unwrap_or(&[]) {
                 if key != k {
                     break;
                 }
-                if f(p) {
+                if filter & resource != 0 && f(p) {
                     return;
                 }
             }
@@ -272,14 +275,16 @@ impl Keyed {
     }
 
     /// List a policy under its keys (`None`: under none, always visit it). An empty key list lists nothing.
-    fn add(&mut self, policy: u32, keys: &Option<Vec<u32>>) {
+    fn add(&mut self, policy: u32, keys: &Option<Vec<u32>>, filter: u32) {
         if self.all.last() == Some(&policy) {
             return;
         }
         match keys {
-            None => self.always.push(policy),
+            None => self.always.push((policy, filter)),
             Some(keys) if keys.is_empty() => return,
-            Some(keys) => self.by_key.extend(keys.iter().map(|&k| (k, policy))),
+            Some(keys) => self
+                .by_key
+                .extend(keys.iter().map(|&k| (k, policy, filter))),
         }
         self.all.push(policy);
     }
@@ -291,6 +296,32 @@ impl Keyed {
         self.always.shrink_to_fit();
         self.all.shrink_to_fit();
     }
+}
+
+/// One of 32 bits for an exact resource URN. A policy's resource filter is the union of its resources'
+/// bits when all are exact URNs (an exact pattern matches only the identical URN, on both sides), else all
+/// bits: a request whose resource's bit is not in the filter cannot match any of the policy's resources.
+pub(crate) fn resource_bit(urn: &str) -> u32 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    let h = BuildHasherDefault::<FxHasher>::default().hash_one(urn);
+    1 << (h >> 59)
+}
+
+/// A policy's resource filter (see [`resource_bit`]).
+fn resource_filter(p: &crate::model::ovh::Policy) -> u32 {
+    let mut filter = 0;
+    for r in &p.resources {
+        match r {
+            ResourceEntry::Pattern(s) => match &s.pattern.matcher {
+                Matcher::Exact(e) if !s.pattern.fold_case && !s.literal_when_granting => {
+                    filter |= resource_bit(e);
+                }
+                _ => return u32::MAX,
+            },
+            ResourceEntry::Group { .. } => return u32::MAX,
+        }
+    }
+    filter
 }
 
 /// `urn:v1:{region}:identity:group:{account}/...` → (region, account).
@@ -358,12 +389,13 @@ impl Engine {
                 k.sort_unstable();
                 k.dedup();
             }
+            let filter = resource_filter(p);
             for (id, _) in &p.identities {
                 let c = ovh_by_identity.entry(id.clone()).or_default();
                 if c.policies.last() != Some(&i) {
                     c.policies.push(i);
-                    c.allow.add(i, &allow_keys);
-                    c.deny.add(i, &deny_keys);
+                    c.allow.add(i, &allow_keys, filter);
+                    c.deny.add(i, &deny_keys, filter);
                 }
                 if let Some((region, account)) = group_account(id) {
                     ovh_group_denies
@@ -371,7 +403,7 @@ impl Engine {
                         .or_default()
                         .entry(account.into())
                         .or_default()
-                        .add(i, &deny_keys);
+                        .add(i, &deny_keys, filter);
                 }
             }
         }

@@ -8,7 +8,7 @@
 //! allowed by the rule above (the trace names that role and its row).
 
 use super::{Check, Decision, Entry, Kind, Outcome, Part, Prepared, RoleRow, Status, Tracer};
-use crate::compile::{first_match, merge_sorted, Engine, PermissionSets};
+use crate::compile::{first_match, merge_sorted, resource_bit, Engine, PermissionSets};
 use crate::model::condition::{Env, Truth};
 use crate::model::ovh::{Permissions, Policy, ResourceEntry};
 use crate::model::urn::{IdentityKind, IdentityUrn};
@@ -273,6 +273,7 @@ impl Engine {
         missing: &mut Vec<String>,
     ) -> Effect {
         let keys = self.action_keys.of(action);
+        let res = req.resource.as_deref().map_or(u32::MAX, resource_bit);
         let direct = self.ovh_index(&id.raw);
         let via_group = group.and_then(|g| self.ovh_index(g).map(|c| (g, c)));
         let maybe = if unknown_group {
@@ -292,26 +293,26 @@ impl Engine {
         };
         if let Some(c) = direct {
             c.deny
-                .visit(&keys, |i| visit(&mut t, i, Reach::Direct, false));
+                .visit(&keys, res, |i| visit(&mut t, i, Reach::Direct, false));
         }
         if let Some((g, c)) = via_group {
             c.deny
-                .visit(&keys, |i| visit(&mut t, i, Reach::Group(g), false));
+                .visit(&keys, res, |i| visit(&mut t, i, Reach::Group(g), false));
         }
         if let Some(k) = maybe {
-            k.visit(&keys, |i| visit(&mut t, i, Reach::MaybeGroup, false));
+            k.visit(&keys, res, |i| visit(&mut t, i, Reach::MaybeGroup, false));
         }
         if t.denies || t.allows {
             return t;
         }
         if let Some(c) = direct {
             c.allow
-                .visit(&keys, |i| visit(&mut t, i, Reach::Direct, true));
+                .visit(&keys, res, |i| visit(&mut t, i, Reach::Direct, true));
         }
         if let Some((g, c)) = via_group {
             if !t.allows {
                 c.allow
-                    .visit(&keys, |i| visit(&mut t, i, Reach::Group(g), true));
+                    .visit(&keys, res, |i| visit(&mut t, i, Reach::Group(g), true));
             }
         }
         t
@@ -333,11 +334,12 @@ impl Engine {
         mut tr: Option<&mut Tracer>,
     ) -> Effect {
         let keys = self.action_keys.of(action);
+        let res = req.resource.as_deref().map_or(u32::MAX, resource_bit);
         // (policy, 0 = direct, 1 = through the group): explain's merged order, direct first on a tie.
         let mut order: Vec<(u32, u8)> = Vec::new();
         if let Some(c) = self.ovh_index(&id.raw) {
             for k in [&c.allow, &c.deny] {
-                k.visit(&keys, |i| {
+                k.visit(&keys, res, |i| {
                     order.push((i, 0));
                     false
                 });
@@ -346,7 +348,7 @@ impl Engine {
         let via_group = group.and_then(|g| self.ovh_index(g).map(|c| (g, c)));
         if let Some((_, c)) = via_group {
             for k in [&c.allow, &c.deny] {
-                k.visit(&keys, |i| {
+                k.visit(&keys, res, |i| {
                     order.push((i, 1));
                     false
                 });
@@ -358,7 +360,7 @@ impl Engine {
         if unknown_group {
             let direct = self.ovh_candidates(&id.raw);
             if let Some(k) = self.ovh_group_deny_index(&id.region, &id.account) {
-                k.visit(&keys, |i| {
+                k.visit(&keys, res, |i| {
                     if direct.binary_search(&i).is_err() {
                         maybe.push(i);
                     }
@@ -601,6 +603,10 @@ impl Engine {
             } else {
                 Outcome::NoEffect
             };
+            // Brief: an entry with no effect and no except is never named by a summary.
+            if outcome == Outcome::NoEffect && checks.is_empty() {
+                return effect;
+            }
             t.entries.push(Entry {
                 kind: Kind::Policy,
                 outcome,
