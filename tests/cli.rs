@@ -171,7 +171,14 @@ fn batch_answers_in_order_and_reports_bad_lines() {
     assert_eq!(lines.len(), 5);
     assert_eq!(lines[0]["decision"], "allow");
     assert!(lines[1]["error"].is_string() && lines[1]["line"] == 2);
-    assert!(lines[2]["error"].as_str().unwrap().starts_with("expected a request object"), "{}", lines[2]);
+    assert!(
+        lines[2]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("expected a request object"),
+        "{}",
+        lines[2]
+    );
     assert_eq!(lines[3]["decision"], "deny");
     assert!(lines[4]["error"]
         .as_str()

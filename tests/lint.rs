@@ -533,10 +533,16 @@ fn carets_sit_under_the_value_on_a_long_minified_line() {
     std::fs::write(&file, serde_json::to_string(&policies).unwrap()).unwrap();
     let out = stdout(&lint(&[file.to_str().unwrap()], &[]));
     let lines: Vec<&str> = out.lines().collect();
-    let snippet = lines.iter().position(|l| l.starts_with("1 | ")).expect("a snippet line");
+    let snippet = lines
+        .iter()
+        .position(|l| l.starts_with("1 | "))
+        .expect("a snippet line");
     let (text, carets) = (lines[snippet], lines[snippet + 1]);
     let start = carets.find('^').unwrap();
     let len = carets.matches('^').count();
     let underlined: String = text.chars().skip(start).take(len).collect();
-    assert_eq!(underlined, "\"urn:v1:eu:identity:user:xx1111-ovh\"", "{out}");
+    assert_eq!(
+        underlined, "\"urn:v1:eu:identity:user:xx1111-ovh\"",
+        "{out}"
+    );
 }

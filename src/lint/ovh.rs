@@ -284,9 +284,23 @@ fn covers(d: &Spec, a: &Spec) -> bool {
 fn dead_allows(ctx: &mut Ctx<'_>) {
     let set = ctx.set;
     let mut out = Vec::new();
+    // A killer deny names every identity of the allow's policy, so it names the first: index by identity
+    // instead of comparing every pair of policies.
+    let mut by_identity: HashMap<&str, Vec<&Policy>> = HashMap::new();
+    for q in &set.ovh_policies {
+        if !q.permissions.deny.is_empty() {
+            for (i, _) in &q.identities {
+                by_identity.entry(&**i).or_default().push(q);
+            }
+        }
+    }
     for p in &set.ovh_policies {
+        let Some((first, _)) = p.identities.first() else {
+            continue;
+        };
+        let candidates = by_identity.get(&**first).map_or(&[][..], Vec::as_slice);
         for a in &p.permissions.allow {
-            let killer = set.ovh_policies.iter().find(|q| {
+            let killer = candidates.iter().copied().find(|q| {
                 q.conditions.is_none()
                     && q.expired_at.is_none()
                     && p.identities

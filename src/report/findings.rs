@@ -30,7 +30,11 @@ pub fn human(findings: &[Finding], files: usize) -> String {
             let width = line.to_string().len();
             // `line_text` may be a window of a very long line starting `line_text_start` characters in.
             let skip = col.saturating_sub(80).max(f.line_text_start);
-            let mut shown: String = text.chars().skip(skip - f.line_text_start).take(160).collect();
+            let mut shown: String = text
+                .chars()
+                .skip(skip - f.line_text_start)
+                .take(160)
+                .collect();
             let mut caret_at = col.saturating_sub(1) - skip;
             if skip > 0 {
                 shown.insert(0, '…');
