@@ -3,11 +3,14 @@
 //! OUTSCALE EIM account file, and requests over both. Same size, same bytes, on every run (a fixed-seed
 //! SplitMix64, no `rand`).
 //!
-//! OVHcloud mix, per policy: 1–3 identities (users, groups, service accounts); 1–2 resources (an exact VPS,
-//! `urn:v1:eu:resource:vps:*`, a Public Cloud project, `urn:v1:eu:resource:*`); 1–4 allows drawn from exact
-//! catalogue actions, prefixes (`vps:apiovh:*`, `vps:apiovh:ips/*`), suffixes (`*get`), `*`, OpenStack role
-//! actions and the undocumented `publicCloudProject:openstack:*Operator`; an `except` in 30%, a `deny` in
-//! 12%, OVHcloud-managed permission groups in 6%, a condition in 5%, an expiry in 3%.
+//! OVHcloud, for `n` policies: n/10 local users (90% listed in the account file with their group, the rest
+//! of unknown group), n/50 groups, n/50 service accounts, n/5 VPS and n/50 Public Cloud projects. Per
+//! policy: 1–3 identities (50% users, 30% groups, 20% service accounts); 1–2 resources (60% an exact VPS,
+//! 30% a project, 5% `urn:v1:eu:resource:vps:*`, 5% `urn:v1:eu:resource:*`); 1–4 allows drawn from exact
+//! catalogue actions, prefixes (`vps:apiovh:*`, `vps:apiovh:ips/*`, ...), suffixes (`*get`, `*:vrack:attach`),
+//! `*`, and on projects mostly OpenStack role actions and the undocumented
+//! `publicCloudProject:openstack:*Operator`; an `except` in 30%, a `deny` in 12% (exact, `vps:*:terminate`,
+//! `*delete`, a role), OVHcloud-managed permission groups in 6%, a condition in 5%, an expiry in 3%.
 #![allow(dead_code)]
 
 use std::fmt::Write as _;

@@ -391,19 +391,29 @@ impl Engine {
             }
             let filter = resource_filter(p);
             for (id, _) in &p.identities {
-                let c = ovh_by_identity.entry(id.clone()).or_default();
+                if !ovh_by_identity.contains_key(id) {
+                    ovh_by_identity.insert(id.clone(), Candidates::default());
+                }
+                let Some(c) = ovh_by_identity.get_mut(id) else {
+                    continue;
+                };
                 if c.policies.last() != Some(&i) {
                     c.policies.push(i);
                     c.allow.add(i, &allow_keys, filter);
                     c.deny.add(i, &deny_keys, filter);
                 }
                 if let Some((region, account)) = group_account(id) {
-                    ovh_group_denies
-                        .entry(region.into())
-                        .or_default()
-                        .entry(account.into())
-                        .or_default()
-                        .add(i, &deny_keys, filter);
+                    if !ovh_group_denies.contains_key(region) {
+                        ovh_group_denies.insert(region.into(), FxHashMap::default());
+                    }
+                    if let Some(accounts) = ovh_group_denies.get_mut(region) {
+                        if !accounts.contains_key(account) {
+                            accounts.insert(account.into(), Keyed::default());
+                        }
+                        if let Some(k) = accounts.get_mut(account) {
+                            k.add(i, &deny_keys, filter);
+                        }
+                    }
                 }
             }
         }
