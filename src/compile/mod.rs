@@ -202,6 +202,12 @@ impl ActionKeys {
             Matcher::Exact(e) => Some(self.intern(KeyKind::Exact, e)),
             Matcher::Prefix(e) if !e.is_empty() => Some(self.intern(KeyKind::Prefix, e)),
             Matcher::Suffix(e) if !e.is_empty() => Some(self.intern(KeyKind::Suffix, e)),
+            // A glob anchored at an end is keyed by its literal there: every action it matches has that
+            // prefix (or suffix), so it is visited for those actions and maybe a few more, never fewer.
+            Matcher::Glob(g) => match g.literal_end()? {
+                (true, prefix) => Some(self.intern(KeyKind::Prefix, prefix)),
+                (false, suffix) => Some(self.intern(KeyKind::Suffix, suffix)),
+            },
             _ => None,
         }
     }

@@ -173,6 +173,37 @@ impl Glob {
         }
     }
 
+    /// A literal every match starts with (`(true, prefix)`: the first piece up to any `?`, when the glob is
+    /// anchored at its start) or ends with (`(false, suffix)`), the longer when both are known: for
+    /// indexing, the more selective.
+    pub fn literal_end(&self) -> Option<(bool, &str)> {
+        let wild = |b: &u8| self.question && *b == b'?';
+        let prefix = self
+            .pieces
+            .first()
+            .filter(|_| self.anchored_start)
+            .and_then(|first| {
+                let l = first.iter().position(wild).unwrap_or(first.len());
+                first.get(..l).and_then(|p| std::str::from_utf8(p).ok())
+            })
+            .filter(|p| !p.is_empty());
+        let suffix = self
+            .pieces
+            .last()
+            .filter(|_| self.anchored_end)
+            .and_then(|last| {
+                let l = last.iter().rposition(wild).map_or(0, |i| i + 1);
+                last.get(l..).and_then(|p| std::str::from_utf8(p).ok())
+            })
+            .filter(|p| !p.is_empty());
+        match (prefix, suffix) {
+            (Some(p), Some(s)) if s.len() > p.len() => Some((false, s)),
+            (Some(p), _) => Some((true, p)),
+            (None, Some(s)) => Some((false, s)),
+            (None, None) => None,
+        }
+    }
+
     fn matches(&self, s: &[u8], fold: bool) -> bool {
         let mut pieces: &[Box<[u8]>] = &self.pieces;
         let mut lo = 0usize;
@@ -479,6 +510,18 @@ mod tests {
             let set = PatternSet::new(&pats);
             let want = pats.iter().position(|p| p.matches(&s)).map(|i| i as u32);
             prop_assert_eq!(set.first_match(&s), want, "patterns {:?} on {:?}", ps, s);
+        }
+
+        #[test]
+        fn glob_literal_end_is_a_prefix_or_suffix_of_every_match(p in "[ab*?:]{0,8}", s in "[ab:?]{0,10}", q: bool) {
+            let pat = Pattern::wildcard(&p, Syntax { question: q, fold_case: false });
+            if let (Matcher::Glob(g), true) = (&pat.matcher, pat.matches(&s)) {
+                match g.literal_end() {
+                    Some((true, pre)) => prop_assert!(s.starts_with(pre), "{:?} {:?} {:?}", p, s, pre),
+                    Some((false, suf)) => prop_assert!(s.ends_with(suf), "{:?} {:?} {:?}", p, s, suf),
+                    None => {}
+                }
+            }
         }
 
         #[test]
