@@ -1,14 +1,16 @@
 //! The `check --requests` engine: read JSON Lines, answer each line, write the answers in input order.
 //!
-//! Lines are read in chunks on the calling thread; a large chunk is split across the machine's cores
-//! (`std::thread::scope`: the compiled [`Engine`] is immutable and shared by reference) while the next chunk
-//! is read, and the parts' outputs are written in order. A small batch is answered on the calling thread.
+//! Lines are read in chunks on the calling thread; a large chunk is answered by one scoped thread per core
+//! (`std::thread::scope`: the compiled [`Engine`] is immutable and shared by reference), each taking
+//! 1,024-line pieces in turn, the calling thread joining in once it has read the next chunk; the pieces'
+//! outputs are written in input order. A small batch is answered on the calling thread.
 //! Each line is answered exactly as a one-line `check` would be: a bad line gets an error object
 //! (`{"line", "error", "file"}`) and the rest go on. In text, each answer's summary comes from
 //! [`Engine::explain_brief`] (the decisive entries without checks); in JSON, from the full
 //! [`Engine::explain`].
 
 use std::io::{BufRead, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
 use super::emit_error;
@@ -19,6 +21,8 @@ use crate::{Engine, Verdict};
 
 /// Lines read and answered per round.
 const CHUNK: usize = 32 * 1024;
+/// Lines a worker takes at a time.
+const PIECE: usize = 1024;
 /// Below this many lines, threads cost more than they save.
 const PARALLEL_MIN: usize = 2 * 1024;
 
@@ -60,25 +64,34 @@ pub(super) fn run(
                 read_chunk(),
             )
         } else {
-            let per = chunk.len().div_ceil(threads);
+            // Small pieces taken in turn from a shared counter keep every core busy to the end of the
+            // chunk; the calling thread reads the next chunk, then joins in.
+            let pieces: Vec<&[Line]> = chunk.chunks(PIECE).collect();
+            let next_piece = AtomicUsize::new(0);
+            let work = || -> Result<Vec<(usize, Part)>, Failure> {
+                let mut done = Vec::new();
+                loop {
+                    let i = next_piece.fetch_add(1, Ordering::Relaxed);
+                    let Some(lines) = pieces.get(i) else {
+                        return Ok(done);
+                    };
+                    done.push((i, answer_all(engine, path, format, lines)?));
+                }
+            };
             thread::scope(|s| {
-                let workers: Vec<_> = chunk
-                    .chunks(per)
-                    .map(|lines| s.spawn(move || answer_all(engine, path, format, lines)))
-                    .collect();
-                // Read the next chunk while the workers answer this one.
+                let workers: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
                 let next = read_chunk();
-                let parts = workers
-                    .into_iter()
-                    .map(|w| {
-                        w.join().unwrap_or_else(|_| {
-                            Err(Failure::Error(Error::Usage(String::from(
-                                "internal error: a batch worker stopped",
-                            ))))
-                        })
-                    })
-                    .collect::<Result<Vec<Part>, Failure>>();
-                parts.map(|p| (p, next))
+                let mut parts: Vec<(usize, Part)> = work()?;
+                for w in workers {
+                    let done = w.join().unwrap_or_else(|_| {
+                        Err(Failure::Error(Error::Usage(String::from(
+                            "internal error: a batch worker stopped",
+                        ))))
+                    })?;
+                    parts.extend(done);
+                }
+                parts.sort_unstable_by_key(|(i, _)| *i);
+                Ok::<_, Failure>((parts.into_iter().map(|(_, p)| p).collect(), next))
             })?
         };
         for p in parts {
