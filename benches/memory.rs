@@ -1,6 +1,7 @@
 //! Peak memory, measured honestly: the generated OVHcloud workload is written to files, then a fresh child
 //! process (this binary again) loads them from disk as `check` does, compiles, answers 10,000 requests with
-//! `decide` and 100 with `explain`, and reports its own peak resident set (`VmHWM` in /proc/self/status).
+//! `decide` and 100 with `explain`, and reports its own peak resident set (`VmHWM` in /proc/self/status)
+//! after each stage (load: bytes → raw shapes; validate: → model; compile: → index).
 //! The parent's memory (the generator) is not counted.
 //!
 //! It also leaves the files for the end-to-end batch measurement in `target/policy-sim-bench/`:
@@ -20,12 +21,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use stats_alloc::{StatsAlloc, INSTRUMENTED_SYSTEM};
-
-/// Counts live heap bytes per stage (the peak itself is the kernel's VmHWM).
-#[global_allocator]
-static GLOBAL: &StatsAlloc<std::alloc::System> = &INSTRUMENTED_SYSTEM;
-
 fn status(key: &str) -> String {
     let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     s.lines()
@@ -36,23 +31,19 @@ fn status(key: &str) -> String {
 
 fn child(policies: &str, account: &str, requests: &str) {
     let start = Instant::now();
-    let live = || {
-        let s = GLOBAL.stats();
-        (s.bytes_allocated as f64 - s.bytes_deallocated as f64 + s.bytes_reallocated as f64) / 1e6
-    };
     let mut loaded = policy_sim::Loaded::new();
     loaded.add_path(policies, policy_sim::Role::Policies);
     loaded.add_path(account, policy_sim::Role::Account);
-    let (hwm_load, live_load) = (status("VmHWM:"), live());
+    let hwm_load = status("VmHWM:");
     let matrix = policy_sim::validate::builtin_matrix().unwrap();
     let set = policy_sim::validate::validate(loaded, std::sync::Arc::new(matrix)).unwrap();
-    let (hwm_validate, live_validate) = (status("VmHWM:"), live());
+    let hwm_validate = status("VmHWM:");
     let engine = policy_sim::Engine::compile(set);
     let built = start.elapsed();
     let after_build = status("VmHWM:");
     println!(
-        "  stages: loaded {live_load:.0} MB live (peak RSS {hwm_load}); validated {live_validate:.0} MB live (peak RSS {hwm_validate}); compiled {:.0} MB live",
-        live()
+        "  peak RSS by stage: after load {hwm_load}, after validate {hwm_validate}, after compile {}",
+        status("VmHWM:")
     );
     let text = std::fs::read_to_string(requests).unwrap();
     let mut allowed = 0usize;

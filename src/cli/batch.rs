@@ -1,9 +1,10 @@
 //! The `check --requests` engine: read JSON Lines, answer each line, write the answers in input order.
 //!
-//! Lines are read in chunks on the calling thread; a large chunk is answered by one scoped thread per core
+//! Lines are read in rounds on the calling thread; a round is answered by one scoped thread per core
 //! (`std::thread::scope`: the compiled [`Engine`] is immutable and shared by reference), each taking
-//! 1,024-line pieces in turn, the calling thread joining in once it has read the next chunk; the pieces'
-//! outputs are written in input order. A small batch is answered on the calling thread.
+//! pieces in turn, the calling thread joining in once it has read the next round; the pieces' outputs are
+//! written in input order. A round too small to split is answered on the calling thread, each answer
+//! written at once. Rounds are sized by format so that the answers held in memory stay small.
 //! Each line is answered exactly as a one-line `check` would be: a bad line gets an error object
 //! (`{"line", "error", "file"}`) and the rest go on. In text, each answer's summary comes from
 //! [`Engine::explain_brief`] (the decisive entries without checks); in JSON, from the full
@@ -19,12 +20,12 @@ use crate::error::Error;
 use crate::model::request::Request;
 use crate::{Engine, Verdict};
 
-/// Lines read and answered per round.
-const CHUNK: usize = 32 * 1024;
-/// Lines a worker takes at a time.
-const PIECE: usize = 1024;
-/// Below this many lines, threads cost more than they save.
-const PARALLEL_MIN: usize = 2 * 1024;
+/// Lines read and answered per round, and taken by a worker at a time, in text. A round's answers are
+/// held until it is written: about 200 bytes each in text.
+const TEXT_ROUND: (usize, usize) = (32 * 1024, 1024);
+/// The same in JSON, whose answers carry the whole trace (hundreds of kB for a permission asked of an
+/// identity with many policies), so that a round holds tens of MB, not GB.
+const JSON_ROUND: (usize, usize) = (64, 4);
 
 /// One input line: its 1-based number and its text, or why it could not be read.
 type Line = (usize, Result<String, String>);
@@ -47,26 +48,34 @@ pub(super) fn run(
     out: &mut impl Write,
 ) -> Result<Exit, Failure> {
     let threads = thread::available_parallelism().map_or(1, |n| n.get());
+    let (round, piece) = match format {
+        Format::Text => TEXT_ROUND,
+        Format::Json => JSON_ROUND,
+    };
     let mut lines = reader.lines().enumerate();
     let mut read_chunk = || -> Vec<Line> {
         lines
             .by_ref()
-            .take(CHUNK)
+            .take(round)
             .map(|(i, l)| (i + 1, l.map_err(|e| format!("cannot read the line: {e}"))))
             .collect()
     };
     let mut total = Part::default();
     let mut chunk = read_chunk();
     while !chunk.is_empty() {
-        let (parts, next) = if threads < 2 || chunk.len() < PARALLEL_MIN {
-            (
-                vec![answer_all(engine, path, format, &chunk)?],
-                read_chunk(),
-            )
+        let (parts, next) = if threads < 2 || chunk.len() < 2 * piece {
+            // Few lines: answer them here, writing each answer at once.
+            let mut part = Part::default();
+            for (n, line) in &chunk {
+                answer(engine, path, format, *n, line, &mut part)?;
+                out.write_all(&part.out)?;
+                part.out.clear();
+            }
+            (vec![part], read_chunk())
         } else {
             // Small pieces taken in turn from a shared counter keep every core busy to the end of the
             // chunk; the calling thread reads the next chunk, then joins in.
-            let pieces: Vec<&[Line]> = chunk.chunks(PIECE).collect();
+            let pieces: Vec<&[Line]> = chunk.chunks(piece).collect();
             let next_piece = AtomicUsize::new(0);
             let work = || -> Result<Vec<(usize, Part)>, Failure> {
                 let mut done = Vec::new();
