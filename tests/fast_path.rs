@@ -93,3 +93,48 @@ fn decide_does_not_allocate_on_the_common_path() {
         prepared.len()
     );
 }
+
+/// An action with more index keys than the fast path holds (one per matching prefix here) falls back to
+/// visiting every candidate, and still agrees with the reference evaluator.
+#[test]
+fn an_action_with_very_many_keys_still_decides_right() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let user = "urn:v1:eu:identity:user:xx1111-ovh/u";
+    let policies: Vec<serde_json::Value> = (1..=40)
+        .map(|l| {
+            let (effect, action) = if l == 37 {
+                ("deny", format!("{}*", "a".repeat(l)))
+            } else {
+                ("allow", format!("{}*", "a".repeat(l)))
+            };
+            serde_json::json!({
+                "name": format!("p{l}"),
+                "identities": [user],
+                "resources": [{"urn": "urn:v1:eu:resource:vps:*"}],
+                "permissions": {effect: [{"action": action}]},
+            })
+        })
+        .collect();
+    let mut loaded = policy_sim::Loaded::new();
+    loaded.add_text(
+        "many.json",
+        serde_json::to_string(&policies).unwrap(),
+        policy_sim::Role::Policies,
+    );
+    let account =
+        r#"{"account": "xx1111-ovh", "region": "eu", "users": [{"login": "u", "group": "g"}]}"#;
+    loaded.add_text("account.json", account.into(), policy_sim::Role::Account);
+    let engine = policy_sim::build(loaded, None).unwrap();
+    for len in [1, 36, 37, 50] {
+        let req = policy_sim::Request::new(
+            Some(user),
+            &"a".repeat(len),
+            Some("urn:v1:eu:resource:vps:vps-1.vps.ovh.net"),
+        );
+        let p = engine.prepare(&req).unwrap();
+        let want = reference::decide(&engine.set, &p).0;
+        assert_eq!(engine.decide(&p), want, "{len}");
+        assert_eq!(engine.explain_brief(&p).decision(), want, "{len}");
+        assert_eq!(want.allowed(), len < 37, "{len}");
+    }
+}
