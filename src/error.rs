@@ -199,10 +199,7 @@ pub fn resolve_all(problems: Vec<Problem>, sources: &SourceMap) -> Vec<Diagnosti
     let mut wanted: HashMap<SourceId, Vec<String>> = HashMap::new();
     for p in &problems {
         if let At::Loc(loc) = &p.at {
-            wanted
-                .entry(loc.source)
-                .or_default()
-                .push(loc.pointer.clone());
+            wanted.entry(loc.source).or_default().push(loc.pointer());
         }
     }
     resolver.prepare(wanted);
@@ -236,8 +233,8 @@ impl<'s> Resolver<'s> {
         while let Some(id) = pending.pop() {
             if let Some(parent) = self.sources.get(id).and_then(|s| s.parent.as_ref()) {
                 let list = wanted.entry(parent.source).or_default();
-                if !list.contains(&parent.pointer) {
-                    list.push(parent.pointer.clone());
+                if !list.contains(&parent.pointer()) {
+                    list.push(parent.pointer());
                     pending.push(parent.source);
                 }
             }
@@ -272,16 +269,16 @@ impl<'s> Resolver<'s> {
     fn line_column(&mut self, loc: &Loc) -> Option<(usize, usize)> {
         let sources = self.sources;
         let cached = self.cached(loc.source)?;
-        if let Some(found) = cached.at.get(&loc.pointer) {
+        if let Some(found) = cached.at.get(&loc.pointer()) {
             return *found;
         }
         let text = &sources.get(loc.source)?.text;
-        let found = scan::offsets(text, &[&loc.pointer])
+        let found = scan::offsets(text, &[&loc.pointer()])
             .first()
             .copied()
             .flatten()
             .map(|o| cached.lines.line_column(text, o));
-        cached.at.insert(loc.pointer.clone(), found);
+        cached.at.insert(loc.pointer(), found);
         found
     }
 
@@ -292,13 +289,13 @@ impl<'s> Resolver<'s> {
             file: self.sources.file_name(loc.source),
             line,
             column,
-            pointer: loc.pointer.clone(),
+            pointer: loc.pointer(),
             inside: self.outer(loc.source),
         }
     }
 
     fn outer(&mut self, id: SourceId) -> Option<Box<Position>> {
-        let parent = self.sources.get(id)?.parent.clone()?;
+        let parent = self.sources.get(id)?.parent?;
         Some(Box::new(self.position(&parent)))
     }
 
@@ -309,7 +306,7 @@ impl<'s> Resolver<'s> {
                 file: self.sources.file_name(loc.source),
                 line: Some(*line),
                 column: Some(*column),
-                pointer: loc.pointer.clone(),
+                pointer: loc.pointer(),
                 inside: self.outer(loc.source),
             }),
             At::File(name) => Some(Position {

@@ -17,49 +17,343 @@ pub struct SourceId(pub u32);
 pub struct Source {
     /// Display name: the path as the user gave it, or `<inline>`.
     pub name: String,
-    pub text: Arc<str>,
+    /// `Arc<String>`, not `Arc<str>`: a file read into a `String` is shared without being copied.
+    pub text: Arc<String>,
     pub parent: Option<Loc>,
 }
 
 /// A location: a source and a JSON pointer (RFC 6901) into it. The empty pointer is the whole document.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+///
+/// Every checked value keeps its location, so a location is small and `Copy`: up to [`INLINE`] pointer
+/// components are stored inline (an array index as itself, an object key as the id of the key interned
+/// once in a process-wide table, [`keys`]); a deeper pointer is interned whole and stored as its id. The
+/// pointer text is only built when a message is rendered ([`Loc::pointer`]).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Loc {
     pub source: SourceId,
-    pub pointer: String,
+    path: Path,
 }
 
-impl Loc {
-    pub fn new(source: SourceId, pointer: impl Into<String>) -> Self {
-        Loc {
-            source,
-            pointer: pointer.into(),
+/// Pointer components stored inline in a [`Loc`].
+pub const INLINE: usize = 6;
+/// A component with this bit set is an interned key; without it, an array index.
+const KEY_BIT: u32 = 1 << 31;
+/// `Path::len` of a pointer interned whole; `segs[0]` is its id in [`keys::long`].
+const LONG: u8 = u8::MAX;
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Path {
+    len: u8,
+    /// Unused components are 0, so that equal pointers are equal paths.
+    segs: [u32; INLINE],
+}
+
+impl Path {
+    const ROOT: Path = Path {
+        len: 0,
+        segs: [0; INLINE],
+    };
+
+    fn from_components(components: &[u32]) -> Path {
+        match components.len() {
+            n if n <= INLINE => {
+                let mut segs = [0; INLINE];
+                for (slot, c) in segs.iter_mut().zip(components) {
+                    *slot = *c;
+                }
+                Path { len: n as u8, segs }
+            }
+            _ => {
+                let mut segs = [0; INLINE];
+                segs[0] = keys::long(components);
+                Path { len: LONG, segs }
+            }
         }
     }
 
-    /// The location of a member of this value: `key` is escaped per RFC 6901.
-    pub fn key(&self, key: &str) -> Loc {
-        let mut pointer = String::with_capacity(self.pointer.len() + key.len() + 1);
-        pointer.push_str(&self.pointer);
-        pointer.push('/');
-        for c in key.chars() {
-            match c {
-                '~' => pointer.push_str("~0"),
-                '/' => pointer.push_str("~1"),
-                c => pointer.push(c),
+    fn with(&self, component: u32) -> Path {
+        let len = usize::from(self.len);
+        if self.len != LONG && len < INLINE {
+            let mut p = *self;
+            if let Some(slot) = p.segs.get_mut(len) {
+                *slot = component;
+            }
+            p.len += 1;
+            return p;
+        }
+        let mut all = self.components();
+        all.push(component);
+        Path::from_components(&all)
+    }
+
+    fn components(&self) -> Vec<u32> {
+        if self.len == LONG {
+            keys::long_path(self.segs[0])
+        } else {
+            self.segs
+                .get(..usize::from(self.len))
+                .unwrap_or_default()
+                .to_vec()
+        }
+    }
+}
+
+impl Loc {
+    /// A location from a pointer's text (as serde_path_to_error or a scan gives it).
+    pub fn new(source: SourceId, pointer: impl AsRef<str>) -> Self {
+        let pointer = pointer.as_ref();
+        let mut components = Vec::new();
+        if let Some(rest) = pointer.strip_prefix('/') {
+            for raw in rest.split('/') {
+                let token = if raw.contains('~') {
+                    std::borrow::Cow::Owned(raw.replace("~1", "/").replace("~0", "~"))
+                } else {
+                    std::borrow::Cow::Borrowed(raw)
+                };
+                components.push(component_of_token(&token));
             }
         }
         Loc {
+            source,
+            path: Path::from_components(&components),
+        }
+    }
+
+    /// The whole document of a source.
+    pub fn root(source: SourceId) -> Self {
+        Loc {
+            source,
+            path: Path::ROOT,
+        }
+    }
+
+    /// The location of a member of this value.
+    pub fn key(&self, key: &str) -> Loc {
+        // A key written like an index is stored as one: the pointer text, hence the location, is the same.
+        let component = if key.starts_with(|c: char| c.is_ascii_digit()) {
+            component_of_token(key)
+        } else {
+            KEY_BIT | keys::intern(key)
+        };
+        Loc {
             source: self.source,
-            pointer,
+            path: self.path.with(component),
         }
     }
 
     /// The location of an array element of this value.
     pub fn index(&self, index: usize) -> Loc {
-        Loc {
-            source: self.source,
-            pointer: format!("{}/{}", self.pointer, index),
+        match u32::try_from(index) {
+            Ok(i) if i < KEY_BIT => Loc {
+                source: self.source,
+                path: self.path.with(i),
+            },
+            // Not an index a file can have (its text is limited far below): keep it as a key.
+            _ => self.key(&index.to_string()),
         }
+    }
+
+    /// Whether this is the whole document.
+    pub fn is_root(&self) -> bool {
+        self.path.len == 0
+    }
+
+    /// The JSON pointer's text (RFC 6901 escaped).
+    pub fn pointer(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        for c in self.path.components() {
+            out.push('/');
+            if c & KEY_BIT == 0 {
+                let _ = write!(out, "{c}");
+            } else {
+                keys::with(c & !KEY_BIT, |key| {
+                    for ch in key.chars() {
+                        match ch {
+                            '~' => out.push_str("~0"),
+                            '/' => out.push_str("~1"),
+                            ch => out.push(ch),
+                        }
+                    }
+                });
+            }
+        }
+        out
+    }
+}
+
+/// A pointer token: an array index when it is one as JSON pointers write them (digits, no leading zero),
+/// else a key. (Which one it is only matters for the text, which is the same either way.)
+fn component_of_token(token: &str) -> u32 {
+    let is_index = !token.is_empty()
+        && token.bytes().all(|b| b.is_ascii_digit())
+        && (token == "0" || !token.starts_with('0'));
+    match token.parse::<u32>() {
+        Ok(i) if is_index && i < KEY_BIT => i,
+        _ => KEY_BIT | keys::intern(token),
+    }
+}
+
+impl fmt::Debug for Loc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Loc({}, {:?})", self.source.0, self.pointer())
+    }
+}
+
+/// The process-wide tables behind [`Loc`]: object keys, and pointers too deep to store inline. Both only
+/// grow, with the distinct keys and deep pointers of the inputs (the schemas' field names, condition keys,
+/// and the keys of mistakes being reported), which stay few.
+pub mod keys {
+    use std::collections::HashMap;
+    use std::sync::{OnceLock, RwLock};
+
+    /// The schemas' own field names get fixed ids (their position here), found without taking the lock:
+    /// the `match` compiles to comparisons of lengths and bytes, no hashing.
+    macro_rules! known_keys {
+        ($($k:literal,)*) => {
+            const KNOWN: &[&str] = &[$($k,)*];
+            fn known(key: &str) -> Option<u32> {
+                let mut _i = 0u32;
+                $(
+                    if key == $k {
+                        return Some(_i);
+                    }
+                    _i += 1;
+                )*
+                None
+            }
+        };
+    }
+    known_keys! {
+        "identities",
+        "resources",
+        "permissions",
+        "allow",
+        "except",
+        "deny",
+        "action",
+        "urn",
+        "permissionsGroups",
+        "conditions",
+        "values",
+        "operator",
+        "expiredAt",
+        "createdAt",
+        "updatedAt",
+        "name",
+        "id",
+        "owner",
+        "description",
+        "readOnly",
+        "users",
+        "login",
+        "group",
+        "account",
+        "region",
+        "Statement",
+        "Effect",
+        "Action",
+        "NotAction",
+        "Resource",
+        "NotResource",
+        "Condition",
+        "Sid",
+        "Version",
+        "Users",
+        "UserGroups",
+        "Policies",
+        "UserName",
+        "UserGroupName",
+        "PolicyName",
+        "PolicyDocument",
+        "PolicyVersion",
+        "PolicyVersions",
+        "Body",
+        "Document",
+        "VersionId",
+    }
+
+    #[derive(Default)]
+    struct Tables {
+        keys: Vec<Box<str>>,
+        ids: HashMap<Box<str>, u32>,
+        long: Vec<Box<[u32]>>,
+        long_ids: HashMap<Box<[u32]>, u32>,
+    }
+
+    fn tables() -> &'static RwLock<Tables> {
+        static TABLES: OnceLock<RwLock<Tables>> = OnceLock::new();
+        TABLES.get_or_init(|| {
+            let mut t = Tables::default();
+            for (i, k) in KNOWN.iter().enumerate() {
+                t.keys.push((*k).into());
+                t.ids.insert((*k).into(), i as u32);
+            }
+            RwLock::new(t)
+        })
+    }
+
+    /// The id of a key (at most 2^31 - 1 distinct keys).
+    pub fn intern(key: &str) -> u32 {
+        if let Some(id) = known(key) {
+            return id;
+        }
+        let lock = tables();
+        if let Some(&id) = lock.read().unwrap_or_else(|e| e.into_inner()).ids.get(key) {
+            return id;
+        }
+        let mut t = lock.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(&id) = t.ids.get(key) {
+            return id;
+        }
+        let id = u32::try_from(t.keys.len())
+            .unwrap_or(super::KEY_BIT - 1)
+            .min(super::KEY_BIT - 1);
+        t.keys.push(key.into());
+        t.ids.insert(key.into(), id);
+        id
+    }
+
+    /// Call `f` with the key of an id (`""` for an id never given out).
+    pub fn with<R>(id: u32, f: impl FnOnce(&str) -> R) -> R {
+        let t = tables().read().unwrap_or_else(|e| e.into_inner());
+        f(t.keys.get(id as usize).map_or("", |k| k))
+    }
+
+    /// The id of a whole pointer (its components).
+    pub(super) fn long(components: &[u32]) -> u32 {
+        let lock = tables();
+        if let Some(&id) = lock
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .long_ids
+            .get(components)
+        {
+            return id;
+        }
+        let mut t = lock.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(&id) = t.long_ids.get(components) {
+            return id;
+        }
+        let id = u32::try_from(t.long.len()).unwrap_or(u32::MAX);
+        t.long.push(components.into());
+        t.long_ids.insert(components.into(), id);
+        id
+    }
+
+    pub(super) fn long_path(id: u32) -> Vec<u32> {
+        let t = tables().read().unwrap_or_else(|e| e.into_inner());
+        t.long
+            .get(id as usize)
+            .map_or_else(Vec::new, |p| p.to_vec())
+    }
+
+    #[cfg(test)]
+    pub(super) fn known_table_agrees() -> bool {
+        KNOWN
+            .iter()
+            .enumerate()
+            .all(|(i, k)| known(k) == Some(i as u32) && intern(k) == i as u32)
     }
 }
 
@@ -124,13 +418,13 @@ impl SourceMap {
     pub fn add(
         &mut self,
         name: impl Into<String>,
-        text: impl Into<Arc<str>>,
+        text: impl Into<String>,
         parent: Option<Loc>,
     ) -> SourceId {
         let id = SourceId(u32::try_from(self.sources.len()).unwrap_or(u32::MAX));
         self.sources.push(Source {
             name: name.into(),
-            text: text.into(),
+            text: Arc::new(text.into()),
             parent,
         });
         self.indexes.push(OnceLock::new());
@@ -162,7 +456,7 @@ impl SourceMap {
                 file: String::from("<unknown>"),
                 line: None,
                 column: None,
-                pointer: loc.pointer.clone(),
+                pointer: loc.pointer(),
                 inside: None,
             };
         };
@@ -171,14 +465,14 @@ impl SourceMap {
             .get(loc.source.0 as usize)
             .and_then(|cell| cell.get_or_init(|| TextIndex::new(&source.text)).as_ref());
         let (line, column) = match index {
-            Some(index) => match index.offset_of_pointer(&source.text, &loc.pointer) {
+            Some(index) => match index.offset_of_pointer(&source.text, &loc.pointer()) {
                 Some(offset) => {
                     let (l, c) = index.line_column(&source.text, offset);
                     (Some(l), Some(c))
                 }
                 None => (None, None),
             },
-            None => match offset_of_pointer(&source.text, &loc.pointer) {
+            None => match offset_of_pointer(&source.text, &loc.pointer()) {
                 Some(offset) => {
                     let (l, c) = line_column(&source.text, offset);
                     (Some(l), Some(c))
@@ -190,7 +484,7 @@ impl SourceMap {
             file: self.file_name(loc.source),
             line,
             column,
-            pointer: loc.pointer.clone(),
+            pointer: loc.pointer(),
             inside: source.parent.as_ref().map(|p| Box::new(self.position(p))),
         }
     }
@@ -482,6 +776,41 @@ mod tests {
     use super::*;
 
     #[test]
+    fn locations_keep_their_pointer_text() {
+        let id = SourceId(3);
+        for pointer in [
+            "",
+            "/0",
+            "/12/permissions/allow/2/action",
+            "/a~1b/c~0d/",
+            "/007/x",
+            "/conditions/conditions/0/conditions/1/conditions/0/values/request.IP",
+            "/Policies/3/PolicyVersions/0/Body",
+            "/4294967296/x",
+        ] {
+            let loc = Loc::new(id, pointer);
+            assert_eq!(loc.pointer(), pointer);
+            assert_eq!(loc.is_root(), pointer.is_empty());
+            assert_eq!(loc, Loc::new(id, pointer), "{pointer}");
+        }
+        // Built by components, the same location as parsed from the text.
+        let mut built = Loc::root(id);
+        for _ in 0..5 {
+            built = built.key("conditions").index(1);
+        }
+        let built = built.key("values").key("request.IP");
+        let text = "/conditions/1".repeat(5) + "/values/request.IP";
+        assert_eq!(built.pointer(), text);
+        assert_eq!(built, Loc::new(id, &text));
+        assert_ne!(built, Loc::new(SourceId(4), &text));
+        assert_eq!(Loc::root(id).key("a/b~").pointer(), "/a~1b~0");
+        assert_eq!(Loc::root(id).index(7).pointer(), "/7");
+        assert_eq!(Loc::root(id).key("7"), Loc::root(id).index(7));
+        assert_eq!(Loc::root(id).key("07").pointer(), "/07");
+        assert!(keys::known_table_agrees());
+    }
+
+    #[test]
     fn pointer_resolves_to_the_value_start() {
         let text = "{\n  \"a\": [1,\n    {\"b~/c\": true}]\n}";
         let offset = offset_of_pointer(text, "/a/1/b~0~1c");
@@ -539,6 +868,6 @@ mod tests {
     #[test]
     fn loc_escapes_keys() {
         let loc = Loc::new(SourceId(0), "").key("a/b~").index(3);
-        assert_eq!(loc.pointer, "/a~1b~0/3");
+        assert_eq!(loc.pointer(), "/a~1b~0/3");
     }
 }

@@ -695,7 +695,11 @@ proptest! {
 /// The raw shapes of a loaded set, written back as files.
 fn serialised(loaded: &Loaded) -> Vec<(String, String, Role)> {
     let mut out = Vec::new();
-    let ovh: Vec<&policy_sim::load::raw::OvhObject> = loaded.ovh.iter().map(|(o, _)| o).collect();
+    let ovh: Vec<policy_sim::load::raw::OvhObject> = loaded
+        .ovh
+        .iter()
+        .map(|item| policy_sim::load::read_ovh_item(&loaded.sources, item).unwrap())
+        .collect();
     out.push((
         String::from("ovh.json"),
         serde_json::to_string(&ovh).unwrap(),

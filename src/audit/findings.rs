@@ -123,7 +123,7 @@ pub fn findings(engine: &Engine, u: &Universe, at: jiff::Timestamp) -> Vec<Findi
         .checked_add(jiff::SignedDuration::from_hours(24 * 30))
         .unwrap_or(at);
     for p in &set.ovh_policies {
-        if let Some((t, _)) = &p.expired_at {
+        if let Some((t, _)) = p.expired_at.as_deref() {
             if *t >= at && *t <= soon {
                 out.push(Finding {
                     kind: "expires-soon",

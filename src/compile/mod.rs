@@ -33,7 +33,7 @@ const MAX_KEYS: usize = 32;
 pub struct Engine {
     pub set: PolicySet,
     /// Identity URN → the OVHcloud policies naming it, with their action index.
-    pub(crate) ovh_by_identity: FxHashMap<Box<str>, Candidates>,
+    pub(crate) ovh_by_identity: FxHashMap<std::sync::Arc<str>, Candidates>,
     /// Region → account → the policies naming some group of that account, with an action index over their
     /// deny patterns only: a user whose group is unknown gets their denies (the safe reading).
     pub(crate) ovh_group_denies: FxHashMap<Box<str>, FxHashMap<Box<str>, Keyed>>,
@@ -105,7 +105,7 @@ fn effective(s: &Spec, side: Side) -> Pattern {
     if s.literal_when_granting && side == Side::Grant {
         Pattern::literal(&s.pattern.raw)
     } else {
-        s.pattern.clone()
+        Pattern::clone(&s.pattern)
     }
 }
 
@@ -362,7 +362,7 @@ impl Engine {
             };
             group_keys.push((keys(&p.allow, Side::Grant), keys(&p.deny, Side::Restrict)));
         }
-        let mut ovh_by_identity: FxHashMap<Box<str>, Candidates> = FxHashMap::default();
+        let mut ovh_by_identity: FxHashMap<std::sync::Arc<str>, Candidates> = FxHashMap::default();
         let mut ovh_group_denies: FxHashMap<Box<str>, FxHashMap<Box<str>, Keyed>> =
             FxHashMap::default();
         let mut ovh_sets = Vec::with_capacity(set.ovh_policies.len());

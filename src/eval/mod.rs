@@ -276,6 +276,6 @@ impl Engine {
     ) -> (Option<String>, Option<usize>, Option<String>) {
         let pos = self.set.sources.position(loc);
         let line = pos.inside.as_ref().and_then(|o| o.line).or(pos.line);
-        (Some(pos.file), line, Some(loc.pointer.clone()))
+        (Some(pos.file), line, Some(loc.pointer()))
     }
 }

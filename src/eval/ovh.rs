@@ -435,7 +435,7 @@ impl Engine {
                     Reach::MaybeGroup => Check::new(Part::Identity, Status::Unknown, None, format!("names a group of account `{}`; the user's group is unknown, so only this policy's denies count", id.account)).inferred(),
                 });
             }
-            if let Some((until, _)) = &p.expired_at {
+            if let Some((until, _)) = p.expired_at.as_deref() {
                 if req.at > *until {
                     if on {
                         checks.push(Check::new(Part::Expiry, Status::Fail, None, format!("expired at {until} (evaluation time {}): an expired policy neither allows nor denies", req.at)));
@@ -558,7 +558,7 @@ impl Engine {
                 break 'eval;
             }
             // The condition is read only when it matters.
-            let truth = match &p.conditions {
+            let truth = match p.conditions.as_deref() {
                 None => Truth::True,
                 Some((c, _)) => {
                     let env = Env {

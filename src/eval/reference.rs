@@ -107,7 +107,7 @@ fn policy_effect(
     deny_only: bool,
     missing: &mut Vec<String>,
 ) -> (bool, bool) {
-    if let Some((until, _)) = &p.expired_at {
+    if let Some((until, _)) = p.expired_at.as_deref() {
         if req.at > *until {
             return (false, false);
         }
@@ -149,7 +149,7 @@ fn policy_effect(
     if !would_allow && !would_deny {
         return (false, false);
     }
-    let truth = match &p.conditions {
+    let truth = match p.conditions.as_deref() {
         None => Truth::True,
         Some((c, _)) => c.eval(
             &Env {

@@ -141,10 +141,10 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
 fn raw_value(ctx: &Ctx<'_>, loc: &crate::source::Loc) -> Option<serde_json::Value> {
     let text = &ctx.set.sources.get(loc.source)?.text;
     let v: serde_json::Value = serde_json::from_str(text).ok()?;
-    if loc.pointer.is_empty() {
+    if loc.is_root() {
         Some(v)
     } else {
-        v.pointer(&loc.pointer).cloned()
+        v.pointer(&loc.pointer()).cloned()
     }
 }
 
@@ -201,7 +201,7 @@ fn dead_allows(ctx: &mut Ctx<'_>) {
                     .iter()
                     .any(|(l, _): &(crate::source::Loc, String)| *l == st.loc)
             {
-                found.push((st.loc.clone(), format!("this Allow never applies for {who}: a Deny reaching the same identity overrides every action it names")));
+                found.push((st.loc, format!("this Allow never applies for {who}: a Deny reaching the same identity overrides every action it names")));
             }
         }
     }
@@ -247,7 +247,7 @@ fn escalation(ctx: &mut Ctx<'_>) {
             if let Some(st) = granting {
                 let m = format!("{who} may call `{action}`: it could write a policy bypassing its permissions and attach it to itself");
                 if !found.iter().any(|(l, _)| *l == st.loc) {
-                    found.push((st.loc.clone(), m));
+                    found.push((st.loc, m));
                 }
             }
         }

@@ -202,7 +202,7 @@ pub(crate) fn finding_at(
     let pos = sources.position(loc);
     let (end_line, end_column) = sources
         .get(loc.source)
-        .and_then(|s| span_end(&s.text, &loc.pointer))
+        .and_then(|s| span_end(&s.text, &loc.pointer()))
         .map_or((None, None), |(l, c)| (Some(l), Some(c)));
     let line_text = pos.line.and_then(|l| {
         sources

@@ -33,7 +33,7 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
 
 fn policy(ctx: &mut Ctx<'_>, p: &Policy) {
     let name = &p.name;
-    if let Some((until, loc)) = &p.expired_at {
+    if let Some((until, loc)) = p.expired_at.as_deref() {
         if *until < ctx.opts.at {
             ctx.emit(
                 "PS115",
@@ -324,7 +324,7 @@ fn dead_allows(ctx: &mut Ctx<'_>) {
                     .iter()
                     .find(|d| covers(d, a))
                     .map_or("", |d| d.raw());
-                out.push((a.loc.clone(), format!("allow `{}` in policy `{}` never applies: deny `{d}` in policy `{}` overrides it for the same identities and resources", a.raw(), p.name, q.name)));
+                out.push((a.loc, format!("allow `{}` in policy `{}` never applies: deny `{d}` in policy `{}` overrides it for the same identities and resources", a.raw(), p.name, q.name)));
             }
         }
     }
@@ -390,7 +390,7 @@ fn role_traps(ctx: &mut Ctx<'_>) {
                         .map(|(_, x)| x.name.as_str())
                         .collect();
                     out.push((
-                        d.loc.clone(),
+                        d.loc,
                         format!("{kind} of role `{}` leaves {} granted through role `{}` (allowed by policy `{}`)", denied.action, kept.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "), other.action, q.name),
                     ));
                     break;

@@ -3,6 +3,10 @@
 //! API response wrapping one). No semantics here: a problem is recorded with its location and loading goes
 //! on, so every bad file is reported, not just the first.
 //!
+//! OVHcloud objects, which come by the ten thousand in one `GET /v2/iam/policy` dump, are not all turned
+//! into raw shapes at once: the scan records where each one starts ([`OvhItem`]) and `validate` reads them
+//! one at a time ([`read_ovh_item`]), so only one raw object is alive at a time next to the checked model.
+//!
 //! Files are untrusted: only regular files are read, never more than [`Limits::max_file_bytes`]; every text
 //! (and every JSON document embedded in a string) is first walked by [`scan::check`], which refuses
 //! duplicate keys at any level, nesting deeper than [`Limits::max_depth`] and strings longer than
@@ -61,7 +65,8 @@ impl Limits {
 #[derive(Debug, Default)]
 pub struct Loaded {
     pub sources: SourceMap,
-    pub ovh: Vec<(raw::OvhObject, Loc)>,
+    /// OVHcloud objects (policies, permission groups, resource groups), still unread: see [`OvhItem`].
+    pub ovh: Vec<OvhItem>,
     /// EIM documents passed as policies: linked to no one, evaluated as the caller's own.
     pub eim_documents: Vec<(raw::EimDocument, Loc, String)>,
     pub ovh_accounts: Vec<(raw::OvhAccount, Loc)>,
@@ -70,6 +75,47 @@ pub struct Loaded {
     /// Files read.
     pub files: Vec<String>,
     pub limits: Limits,
+}
+
+/// One OVHcloud object of a file, scanned (no duplicate key, nothing too deep or too long) but not yet
+/// read: [`read_ovh_item`] reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct OvhItem {
+    /// Where the object is: its source and pointer (`/3` in an array, the root for a single object).
+    pub loc: Loc,
+    /// The byte offset where its text starts in the source.
+    pub start: usize,
+}
+
+/// Read one OVHcloud object into its raw shape; a problem (a shape error at its path, a syntax error at
+/// its line and column) when it is not one.
+pub fn read_ovh_item<'s>(
+    sources: &'s SourceMap,
+    item: &OvhItem,
+) -> Result<raw::OvhObject<'s>, Problem> {
+    let Some(source) = sources.get(item.loc.source) else {
+        return Err(Problem::at(item.loc, "internal error: unknown source"));
+    };
+    let text: &str = &source.text;
+    let rest = text.get(item.start..).unwrap_or_default();
+    // The fast read first; only a failed one is read again, with the path tracked, to say where.
+    let mut de = serde_json::Deserializer::from_str(rest);
+    if let Ok(obj) = serde::Deserialize::deserialize(&mut de) {
+        return Ok(obj);
+    }
+    let mut de = serde_json::Deserializer::from_str(rest);
+    match serde_path_to_error::deserialize::<_, raw::OvhObject>(&mut de) {
+        Ok(obj) => Ok(obj),
+        Err(e) => {
+            let pointer = format!("{}{}", item.loc.pointer(), pointer_of_path(e.path()));
+            Err(json_problem_at(
+                Loc::new(item.loc.source, pointer),
+                &e.into_inner(),
+                text,
+                item.start,
+            ))
+        }
+    }
 }
 
 /// What a file is passed as.
@@ -299,9 +345,13 @@ impl Loaded {
             return;
         }
         let first = text.bytes().find(|b| !b.is_ascii_whitespace());
-        if first.is_some() && !self.scan(&text, &root) {
-            return;
-        }
+        let items = match first {
+            Some(_) => match self.scan(&text, &root) {
+                Some(items) => items,
+                None => return,
+            },
+            None => Vec::new(),
+        };
         match (first, role) {
             (None, _) => self.problems.push(Problem {
                 message: String::from(if text.is_empty() {
@@ -313,10 +363,11 @@ impl Loaded {
                 help: None,
             }),
             (Some(b'['), Role::Policies | Role::Any) => {
-                if let Some(items) = self.parse::<Vec<raw::OvhObject>>(&text, &root) {
-                    for (i, item) in items.into_iter().enumerate() {
-                        self.ovh.push((item, root.index(i)));
-                    }
+                for (i, start) in items.into_iter().enumerate() {
+                    self.ovh.push(OvhItem {
+                        loc: root.index(i),
+                        start,
+                    });
                 }
             }
             (Some(b'{'), _) => self.add_object(name, &text, root, role),
@@ -399,11 +450,10 @@ impl Loaded {
                     }
                 }
             }
-            Role::Policies | Role::Any => {
-                if let Some(obj) = self.parse::<raw::OvhObject>(text, &root) {
-                    self.ovh.push((obj, root));
-                }
-            }
+            Role::Policies | Role::Any => self.ovh.push(OvhItem {
+                loc: root,
+                start: 0,
+            }),
         }
     }
 
@@ -418,7 +468,7 @@ impl Loaded {
                 let id = self.sources.add(
                     format!("{} (embedded)", self.sources.file_name(at.source)),
                     s,
-                    Some(at.clone()),
+                    Some(at),
                 );
                 let root = Loc::new(id, "");
                 let text = self.sources.get(id)?.text.clone();
@@ -426,9 +476,7 @@ impl Loaded {
                     self.problems.push(Problem::at(at, "the policy document string is empty; expected a JSON document `{\"Statement\": [...]}`"));
                     return None;
                 }
-                if !self.scan(&text, &root) {
-                    return None;
-                }
+                self.scan(&text, &root)?;
                 self.parse::<raw::EimDocument>(&text, &root)
                     .map(|d| (d, root))
             }
@@ -436,7 +484,7 @@ impl Loaded {
                 match serde_path_to_error::deserialize::<_, raw::EimDocument>(value) {
                     Ok(doc) => Some((doc, at)),
                     Err(e) => {
-                        let pointer = format!("{}{}", at.pointer, pointer_of_path(e.path()));
+                        let pointer = format!("{}{}", at.pointer(), pointer_of_path(e.path()));
                         self.problems.push(shape_problem(
                             Loc::new(at.source, pointer),
                             &e.into_inner().to_string(),
@@ -458,12 +506,13 @@ impl Loaded {
         }
     }
 
-    /// Walk a text before parsing it ([`scan::check`]); `false` (with every problem recorded) when it has
-    /// duplicate keys, nesting over the limit or an overlong string.
-    fn scan(&mut self, text: &str, root: &Loc) -> bool {
+    /// Walk a text before parsing it ([`scan::check`]): where the elements of a top-level array start, or
+    /// `None` (with every problem recorded) when it has duplicate keys, nesting over the limit or an
+    /// overlong string.
+    fn scan(&mut self, text: &str, root: &Loc) -> Option<Vec<usize>> {
         let found = scan::check(text, self.limits.scan());
         if found.issues.is_empty() {
-            return true;
+            return Some(found.items);
         }
         let lines = scan::LineIndex::new(text);
         for issue in found.issues {
@@ -474,11 +523,11 @@ impl Loaded {
             // The walk stopped early: at the depth limit (said), or at a syntax error serde_json words.
             if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
                 if !e.is_data() && !e.to_string().contains("recursion limit") {
-                    self.problems.push(json_problem(root.clone(), &e, text));
+                    self.problems.push(json_problem(*root, &e, text));
                 }
             }
         }
-        false
+        None
     }
 
     /// Parse a text typed; on failure record a located problem and return None.
@@ -489,12 +538,12 @@ impl Loaded {
             Ok(v) => match de.end() {
                 Ok(()) => Some(v),
                 Err(e) => {
-                    self.problems.push(json_problem(root.clone(), &e, text));
+                    self.problems.push(json_problem(*root, &e, text));
                     None
                 }
             },
             Err(e) => {
-                let pointer = format!("{}{}", root.pointer, pointer_of_path(e.path()));
+                let pointer = format!("{}{}", root.pointer(), pointer_of_path(e.path()));
                 let inner = e.into_inner();
                 self.problems
                     .push(json_problem(Loc::new(root.source, pointer), &inner, text));
@@ -671,12 +720,20 @@ fn scan_problem(
 
 /// A serde_json error as a problem: syntax errors at their line and column, shape errors at their path.
 fn json_problem(loc: Loc, e: &serde_json::Error, text: &str) -> Problem {
+    json_problem_at(loc, e, text, 0)
+}
+
+/// [`json_problem`] for an error of a parse of `text` from byte `base` on (serde_json's line and column
+/// count from there).
+fn json_problem_at(loc: Loc, e: &serde_json::Error, text: &str, base: usize) -> Problem {
     use serde_json::error::Category;
     let message = strip_position(&e.to_string());
     match e.classify() {
         Category::Syntax | Category::Eof | Category::Io => {
             let lines = scan::LineIndex::new(text);
-            let mut offset = lines.offset_of_byte_column(text, e.line(), e.column());
+            let rest = text.get(base..).unwrap_or_default();
+            let mut offset =
+                base + scan::LineIndex::new(rest).offset_of_byte_column(rest, e.line(), e.column());
             if message.starts_with("control character") {
                 // serde_json points just before the character here.
                 if let Some(i) = text
@@ -705,10 +762,12 @@ fn json_problem(loc: Loc, e: &serde_json::Error, text: &str) -> Problem {
             }
         }
         Category::Data => {
-            let mut p = shape_problem(loc.clone(), &message);
-            if e.line() > 0 && loc.pointer.is_empty() {
+            let mut p = shape_problem(loc, &message);
+            if e.line() > 0 && loc.is_root() {
                 let lines = scan::LineIndex::new(text);
-                let offset = lines.offset_of_byte_column(text, e.line(), e.column());
+                let rest = text.get(base..).unwrap_or_default();
+                let offset = base
+                    + scan::LineIndex::new(rest).offset_of_byte_column(rest, e.line(), e.column());
                 let (line, column) = lines.line_column(text, offset);
                 p.at = At::LineColumn(loc, line, column);
             }

@@ -13,47 +13,49 @@ use serde_json::Value;
 // ---------------------------------------------------------------- OVHcloud
 
 /// Any object `GET /v2/iam/policy`, `GET /v2/iam/permissionsGroup` or `GET /v2/iam/resourceGroup` returns.
-/// Which one it is follows from its `urn` (policies have none).
+/// Which one it is follows from its `urn` (policies have none). Its strings borrow from the file's text
+/// ([`Text`]): reading ten thousand policies allocates little more than their lists.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(remote = "Self")]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct OvhObject {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub urn: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+pub struct OvhObject<'a> {
+    #[serde(borrow, skip_serializing_if = "Option::is_none")]
+    pub id: Option<Text<'a>>,
+    #[serde(borrow, skip_serializing_if = "Option::is_none")]
+    pub urn: Option<Text<'a>>,
+    #[serde(borrow, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Text<'a>>,
+    #[serde(borrow, skip_serializing_if = "Option::is_none")]
+    pub name: Option<Text<'a>>,
+    #[serde(borrow, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Text<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub identities: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub resources: Option<Vec<OvhResource>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub permissions: Option<OvhPermissions>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub permissions_groups: Option<Vec<OvhUrnRef>>,
+    #[serde(borrow, skip_serializing_if = "Option::is_none")]
+    pub identities: Option<Vec<Text<'a>>>,
+    #[serde(borrow, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Vec<OvhResource<'a>>>,
+    #[serde(borrow, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<OvhPermissions<'a>>,
+    #[serde(borrow, skip_serializing_if = "Option::is_none")]
+    pub permissions_groups: Option<Vec<OvhUrnRef<'a>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub conditions: Option<OvhCondition>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expired_at: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
+    #[serde(borrow, skip_serializing_if = "Option::is_none")]
+    pub expired_at: Option<Text<'a>>,
+    #[serde(borrow, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<Text<'a>>,
+    #[serde(borrow, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<Text<'a>>,
 }
 
 /// `resources[]`; `group` and `resource` come with `?details=true`.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(remote = "Self")]
 #[serde(deny_unknown_fields)]
-pub struct OvhResource {
-    pub urn: String,
+pub struct OvhResource<'a> {
+    #[serde(borrow)]
+    pub urn: Text<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -63,27 +65,80 @@ pub struct OvhResource {
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(remote = "Self")]
 #[serde(deny_unknown_fields)]
-pub struct OvhUrnRef {
-    pub urn: String,
+pub struct OvhUrnRef<'a> {
+    #[serde(borrow)]
+    pub urn: Text<'a>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(remote = "Self")]
 #[serde(deny_unknown_fields)]
-pub struct OvhPermissions {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allow: Option<Vec<OvhAction>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub except: Option<Vec<OvhAction>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub deny: Option<Vec<OvhAction>>,
+pub struct OvhPermissions<'a> {
+    #[serde(borrow, skip_serializing_if = "Option::is_none")]
+    pub allow: Option<Vec<OvhAction<'a>>>,
+    #[serde(borrow, skip_serializing_if = "Option::is_none")]
+    pub except: Option<Vec<OvhAction<'a>>>,
+    #[serde(borrow, skip_serializing_if = "Option::is_none")]
+    pub deny: Option<Vec<OvhAction<'a>>>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(remote = "Self")]
 #[serde(deny_unknown_fields)]
-pub struct OvhAction {
-    pub action: String,
+pub struct OvhAction<'a> {
+    #[serde(borrow)]
+    pub action: Text<'a>,
+}
+
+/// A JSON string of a raw shape: borrowed from the text when it has no escape, else unescaped into its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text<'a>(pub std::borrow::Cow<'a, str>);
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Text<'_> {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Text<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Text(std::borrow::Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Text(std::borrow::Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+impl Serialize for Text<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -396,12 +451,42 @@ macro_rules! objects_only {
     )*};
 }
 
-objects_only! {
+/// [`objects_only!`] for the shapes that borrow from the text.
+macro_rules! borrowed_objects_only {
+    ($($t:ident: $what:literal,)*) => {$(
+        impl<'de: 'a, 'a> Deserialize<'de> for $t<'a> {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V<'a>(std::marker::PhantomData<&'a ()>);
+                impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+                    type Value = $t<'a>;
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        f.write_str($what)
+                    }
+                    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<$t<'a>, A::Error> {
+                        $t::deserialize(de::value::MapAccessDeserializer::new(map))
+                    }
+                }
+                d.deserialize_map(V(std::marker::PhantomData))
+            }
+        }
+
+        impl Serialize for $t<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                $t::serialize(self, s)
+            }
+        }
+    )*};
+}
+
+borrowed_objects_only! {
     OvhObject: "an OVHcloud policy, permission group or resource group object",
     OvhResource: "a resource object `{\"urn\": ...}`",
     OvhUrnRef: "an object `{\"urn\": ...}`",
     OvhPermissions: "an object `{\"allow\"?, \"except\"?, \"deny\"?}`",
     OvhAction: "an action object `{\"action\": ...}`",
+}
+
+objects_only! {
     OvhCondition: "a condition object `{\"operator\", \"values\" | \"conditions\"}`",
     OvhAccount: "an OVHcloud account object `{\"account\", \"region\"?, \"users\"}`",
     OvhUser: "a user object `{\"login\", \"group\"?}`",

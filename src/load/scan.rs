@@ -60,6 +60,9 @@ pub struct Scan {
     pub issues: Vec<Issue>,
     /// The walk reached the end of the text without meeting a syntax error or the depth limit.
     pub complete: bool,
+    /// When the text is an array: where each of its elements starts (so that they can be read one at a
+    /// time, each from its own offset).
+    pub items: Vec<usize>,
 }
 
 /// Check `text` for duplicate keys, excessive nesting and overlong strings.
@@ -67,11 +70,13 @@ pub fn check(text: &str, limits: ScanLimits) -> Scan {
     let mut hook = Checker {
         limits,
         issues: Vec::new(),
+        items: Vec::new(),
     };
     let complete = walk(text, &mut hook);
     Scan {
         issues: hook.issues,
         complete,
+        items: hook.items,
     }
 }
 
@@ -230,10 +235,14 @@ trait Hook<'a> {
 struct Checker {
     limits: ScanLimits,
     issues: Vec<Issue>,
+    items: Vec<usize>,
 }
 
 impl<'a> Hook<'a> for Checker {
-    fn value(&mut self, _: &[Frame<'a>], _: usize) -> bool {
+    fn value(&mut self, frames: &[Frame<'a>], offset: usize) -> bool {
+        if let [Frame::Array { .. }] = frames {
+            self.items.push(offset);
+        }
         true
     }
 
@@ -333,14 +342,18 @@ fn walk<'a, H: Hook<'a>>(text: &'a str, hook: &mut H) -> bool {
     };
 
     // Parse a string starting at `pos` (on its opening quote); returns the end (past the closing quote).
+    // `memchr2` jumps to the next quote or backslash; a control character before it ends the walk (it is
+    // a syntax error, which serde_json then words).
     let string_end = |start: usize| -> Option<usize> {
         let mut i = start + 1;
         loop {
-            match bytes.get(i)? {
-                b'"' => return Some(i + 1),
-                b'\\' => i += 2,
-                b if *b < 0x20 => return None,
-                _ => i += 1,
+            let next = i + memchr::memchr2(b'"', b'\\', bytes.get(i..)?)?;
+            if bytes.get(i..next)?.iter().any(|&b| b < 0x20) {
+                return None;
+            }
+            match bytes.get(next)? {
+                b'"' => return Some(next + 1),
+                _ => i = next + 2,
             }
         }
     };

@@ -15,8 +15,9 @@ pub use pattern::{Pattern, Reading};
 /// A pattern from a policy, how its wildcards are read, and where it was written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Spec {
-    /// The pattern with its wildcards read as wildcards.
-    pub pattern: Pattern,
+    /// The pattern with its wildcards read as wildcards; shared by every spec of the same text (an
+    /// account repeats the same actions and URNs across thousands of policies).
+    pub pattern: std::sync::Arc<Pattern>,
     pub reading: Reading,
     /// An undocumented wildcard (DOMAIN.md §1.3): on the granting side it is read literally, on the
     /// restricting side (except, deny) as a wildcard.

@@ -36,15 +36,16 @@ pub struct Policy {
     pub loc: Loc,
     pub read_only: bool,
     /// The account that owns the policy (server-set `owner`), when the dump has it.
-    pub owner: Option<Box<str>>,
-    /// Exact identity URNs (identities take no wildcards).
-    pub identities: Vec<(Box<str>, Loc)>,
+    pub owner: Option<std::sync::Arc<str>>,
+    /// Exact identity URNs (identities take no wildcards), shared between the policies naming them.
+    pub identities: Vec<(std::sync::Arc<str>, Loc)>,
     pub resources: Vec<ResourceEntry>,
     pub permissions: Permissions,
     /// `permissionsGroups`: indices into the set's permission groups.
     pub groups: Vec<(usize, Loc)>,
-    pub conditions: Option<(Condition, Loc)>,
-    pub expired_at: Option<(jiff::Timestamp, Loc)>,
+    /// Boxed, as few policies have one: a policy stays small.
+    pub conditions: Option<Box<(Condition, Loc)>>,
+    pub expired_at: Option<Box<(jiff::Timestamp, Loc)>>,
 }
 
 /// A permission group: OVHcloud-managed (shipped) or the account's own.

@@ -137,7 +137,7 @@ impl Eim {
                                 .entry(n.as_str().into())
                                 .or_insert_with(|| User {
                                     name: n.as_str().into(),
-                                    loc: mat.clone(),
+                                    loc: mat,
                                     groups: Vec::new(),
                                     linked: Vec::new(),
                                     inline: Vec::new(),
@@ -181,7 +181,7 @@ impl Eim {
                 .entry(u.user_name.as_str().into())
                 .or_insert_with(|| User {
                     name: u.user_name.as_str().into(),
-                    loc: at.clone(),
+                    loc: at,
                     groups: Vec::new(),
                     linked: Vec::new(),
                     inline: Vec::new(),
@@ -193,7 +193,7 @@ impl Eim {
                 ));
                 continue;
             }
-            user.loc = at.clone();
+            user.loc = at;
             user.linked = linked;
             user.inline = inline;
             for (j, g) in u.user_groups.iter().flatten().enumerate() {
@@ -344,7 +344,7 @@ impl Eim {
             orn: p.orn.map(Into::into),
             default_version: version.into(),
             document,
-            loc: at.clone(),
+            loc: *at,
         })
     }
 }
@@ -360,7 +360,7 @@ fn links(list: &[Value], at: &Loc, problems: &mut Vec<Problem>) -> Vec<(Box<str>
         // Every way the item names a policy; they must agree.
         let mut names: Vec<(String, &str, Loc)> = Vec::new();
         match v {
-            Value::String(s) => names.push((s.clone(), "", loc.clone())),
+            Value::String(s) => names.push((s.clone(), "", loc)),
             Value::Object(o) => {
                 for k in ["PolicyName", "Orn", "PolicyOrn"] {
                     match o.get(k) {
@@ -637,7 +637,7 @@ fn clause(
             Reading::Documented
         };
         patterns.push(Spec {
-            pattern: Pattern::wildcard(raw, syntax),
+            pattern: std::sync::Arc::new(Pattern::wildcard(raw, syntax)),
             reading,
             literal_when_granting: false,
             loc: ploc,

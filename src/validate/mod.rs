@@ -44,7 +44,13 @@ pub fn validate(mut loaded: Loaded, matrix: Arc<Matrix>) -> Result<PolicySet, Er
     ovh_objects.append(&mut loaded.ovh);
 
     let mut problems = std::mem::take(&mut loaded.problems);
-    let ovh = ovh::Ovh::validate(ovh_objects, &loaded.ovh_accounts, &matrix, &mut problems);
+    let ovh = ovh::Ovh::validate(
+        ovh_objects,
+        &loaded.sources,
+        &loaded.ovh_accounts,
+        &matrix,
+        &mut problems,
+    );
     let eim_docs = std::mem::take(&mut loaded.eim_documents);
     let eim_accounts = std::mem::take(&mut loaded.eim_accounts);
     let eim = eim::Eim::validate(&mut loaded, eim_docs, eim_accounts, &mut problems);
@@ -92,5 +98,5 @@ pub fn validate(mut loaded: Loaded, matrix: Arc<Matrix>) -> Result<PolicySet, Er
 
 /// A problem at a location with a help line.
 fn problem(loc: &Loc, message: impl Into<String>) -> Problem {
-    Problem::at(loc.clone(), message)
+    Problem::at(*loc, message)
 }

@@ -1,19 +1,24 @@
 //! OVHcloud raw objects → policies, permission groups, resource groups and memberships.
 
+use std::collections::HashSet;
+use std::hash::BuildHasherDefault;
+use std::sync::Arc;
+
 use indexmap::IndexMap;
 
 use super::problem;
 use crate::error::Problem;
 use crate::load::raw;
+use crate::load::{read_ovh_item, OvhItem};
 use crate::model::condition::{Condition, Test};
 use crate::model::matrix::Matrix;
 use crate::model::ovh::{
     Membership, Permissions, PermissionsGroup, Policy, ResourceEntry, ResourceGroup,
 };
-use crate::model::pattern::{Pattern, Syntax};
+use crate::model::pattern::{FxHashMap, FxHasher, Pattern, Syntax};
 use crate::model::urn::{check_resource_pattern, IdentityKind, IdentityUrn, ResourceRef, REGIONS};
 use crate::model::{Reading, Spec};
-use crate::source::Loc;
+use crate::source::{Loc, SourceMap};
 
 pub struct Ovh {
     pub policies: Vec<Policy>,
@@ -22,9 +27,32 @@ pub struct Ovh {
     pub membership: Membership,
 }
 
+/// A reference from a policy to a group, resolved once every object is read (a policy may name a group
+/// defined after it, or in another file).
+struct Ref {
+    /// The policy's index in `Ovh::policies`, when it was kept.
+    policy: Option<usize>,
+    kind: RefKind,
+    /// Its position in the policy's `resources` or `groups`.
+    slot: usize,
+    urn: Box<str>,
+    loc: Loc,
+    /// `problems.len()` when the reference was read: a problem about it goes there, in reading order.
+    problem_at: usize,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RefKind {
+    ResourceGroup,
+    PermissionsGroup,
+}
+
 impl Ovh {
+    /// Read and check the objects one at a time (only one raw object is alive at a time), then resolve the
+    /// policies' references to groups.
     pub fn validate(
-        objects: Vec<(raw::OvhObject, Loc)>,
+        items: Vec<OvhItem>,
+        sources: &SourceMap,
         accounts: &[(raw::OvhAccount, Loc)],
         matrix: &Matrix,
         problems: &mut Vec<Problem>,
@@ -35,12 +63,20 @@ impl Ovh {
             resource_groups: Vec::new(),
             membership: Membership::default(),
         };
-        // Groups first, so that a policy may name a group defined in any file.
-        let mut policies = Vec::new();
-        for (obj, loc) in objects {
+        let mut refs = Vec::new();
+        let mut shared = Shared::default();
+        for item in &items {
+            let obj = match read_ovh_item(sources, item) {
+                Ok(obj) => obj,
+                Err(p) => {
+                    problems.push(p);
+                    continue;
+                }
+            };
+            let loc = item.loc;
             match obj.urn.as_deref().map(str::trim) {
                 Some(urn) if urn.contains(":permissionsGroup:") => {
-                    if let Some(g) = permission_group(&obj, urn, &loc, problems) {
+                    if let Some(g) = permission_group(&obj, urn, &loc, &mut shared, problems) {
                         if out.permission_groups.iter().any(|x| x.urn == g.urn) {
                             problems.push(problem(&loc.key("urn"), format!("permission group `{urn}` is defined twice")));
                         } else {
@@ -56,14 +92,19 @@ impl Ovh {
                 Some(urn) => problems.push(
                     problem(&loc.key("urn"), format!("unexpected `urn` `{urn}`: a policy has no `urn`, a permission group's contains `:permissionsGroup:`, a resource group's `:resourceGroup:`")),
                 ),
-                None => policies.push((obj, loc)),
+                None => {
+                    let first = refs.len();
+                    let kept = policy(obj, &loc, matrix, &mut shared, &mut refs, problems);
+                    if let Some(p) = kept {
+                        for r in refs.get_mut(first..).unwrap_or_default() {
+                            r.policy = Some(out.policies.len());
+                        }
+                        out.policies.push(p);
+                    }
+                }
             }
         }
-        for (obj, loc) in policies {
-            if let Some(p) = policy(obj, &loc, &out, matrix, problems) {
-                out.policies.push(p);
-            }
-        }
+        resolve(&mut out, refs, problems);
         for (account, loc) in accounts {
             membership(account, loc, &mut out.membership, problems);
         }
@@ -71,11 +112,55 @@ impl Ovh {
     }
 }
 
+/// Point each reference at its group, or say it is unknown where it was read.
+fn resolve(out: &mut Ovh, refs: Vec<Ref>, problems: &mut Vec<Problem>) {
+    let mut unknown = Vec::new();
+    for r in refs {
+        let found = match r.kind {
+            RefKind::ResourceGroup => out.resource_groups.iter().position(|g| *g.urn == *r.urn),
+            RefKind::PermissionsGroup => out
+                .permission_groups
+                .iter()
+                .position(|g| *g.urn == *r.urn.trim()),
+        };
+        match (found, r.policy.and_then(|i| out.policies.get_mut(i))) {
+            (Some(index), Some(p)) => match r.kind {
+                RefKind::ResourceGroup => {
+                    if let Some(ResourceEntry::Group { group, .. }) = p.resources.get_mut(r.slot) {
+                        *group = index;
+                    }
+                }
+                RefKind::PermissionsGroup => {
+                    if let Some((group, _)) = p.groups.get_mut(r.slot) {
+                        *group = index;
+                    }
+                }
+            },
+            (Some(_), None) => {}
+            (None, _) => {
+                let p = match r.kind {
+                    RefKind::ResourceGroup => problem(&r.loc, format!("unknown resource group `{}`", r.urn))
+                        .help("pass its definition (`GET /v2/iam/resourceGroup?details=true`) with --policies; without its members the policy cannot be evaluated"),
+                    RefKind::PermissionsGroup => problem(&r.loc, format!("unknown permission group `{}`", r.urn)).help(
+                        "the shipped OVHcloud-managed groups are `urn:v1:eu:permissionsGroup:ovh:{globalAdmin, globalReadWrite, globalReadOnly, ...}` (see `policies/ovh-permission-groups.json`); pass your account's own groups (`GET /v2/iam/permissionsGroup`) with --policies",
+                    ),
+                };
+                unknown.push((r.problem_at, p));
+            }
+        }
+    }
+    // Latest first, so that earlier positions stay valid and problems at one position keep their order.
+    for (at, p) in unknown.into_iter().rev() {
+        problems.insert(at.min(problems.len()), p);
+    }
+}
+
 fn policy(
     obj: raw::OvhObject,
     loc: &Loc,
-    set: &Ovh,
     _matrix: &Matrix,
+    shared: &mut Shared,
+    refs: &mut Vec<Ref>,
     problems: &mut Vec<Problem>,
 ) -> Option<Policy> {
     let start = problems.len();
@@ -105,10 +190,20 @@ fn policy(
             format!("policy `{name}` has an empty `identities` list: it applies to no one"),
         )),
         Some(list) => {
+            let at = loc.key("identities");
+            identities.reserve_exact(list.len());
             for (i, raw) in list.iter().enumerate() {
-                let at = loc.key("identities").index(i);
+                let at = at.index(i);
+                if let Some(known) = shared.identities.get(raw.as_str()) {
+                    identities.push((known.clone(), at));
+                    continue;
+                }
                 match IdentityUrn::parse(raw) {
-                    Ok(_) => identities.push((raw.as_str().into(), at)),
+                    Ok(_) => {
+                        let urn = shared.str(raw);
+                        shared.identities.insert(urn.clone());
+                        identities.push((urn, at));
+                    }
                     Err(e) => problems.push(problem(&at, e)),
                 }
             }
@@ -122,17 +217,42 @@ fn policy(
             format!("policy `{name}` has an empty `resources` list: it applies to nothing"),
         )),
         Some(list) => {
+            let at = loc.key("resources");
+            resources.reserve_exact(list.len());
             for (i, r) in list.iter().enumerate() {
-                let at = loc.key("resources").index(i).key("urn");
+                let at = at.index(i).key("urn");
+                if let Some((pattern, literal)) = shared.resources.get(r.urn.as_str()) {
+                    resources.push(ResourceEntry::Pattern(Spec {
+                        pattern: pattern.clone(),
+                        reading: Reading::Documented,
+                        literal_when_granting: *literal,
+                        loc: at,
+                    }));
+                    continue;
+                }
                 match check_resource_pattern(&r.urn) {
-                    Ok((ResourceRef::Group, _)) => match set.resource_groups.iter().position(|g| *g.urn == *r.urn) {
-                        Some(group) => resources.push(ResourceEntry::Group { urn: r.urn.as_str().into(), loc: at, group }),
-                        None => problems.push(
-                            problem(&at, format!("unknown resource group `{}`", r.urn))
-                                .help("pass its definition (`GET /v2/iam/resourceGroup?details=true`) with --policies; without its members the policy cannot be evaluated"),
-                        ),
-                    },
-                    Ok((ResourceRef::Pattern, unsupported)) => resources.push(ResourceEntry::Pattern(spec(&r.urn, unsupported, at))),
+                    Ok((ResourceRef::Group, _)) => {
+                        refs.push(Ref {
+                            policy: None,
+                            kind: RefKind::ResourceGroup,
+                            slot: resources.len(),
+                            urn: r.urn.as_str().into(),
+                            loc: at,
+                            problem_at: problems.len(),
+                        });
+                        resources.push(ResourceEntry::Group {
+                            urn: r.urn.as_str().into(),
+                            loc: at,
+                            group: usize::MAX,
+                        });
+                    }
+                    Ok((ResourceRef::Pattern, unsupported)) => {
+                        let spec = spec(shared, &r.urn, unsupported, at);
+                        shared
+                            .resources
+                            .insert(r.urn.as_str().into(), (spec.pattern.clone(), unsupported));
+                        resources.push(ResourceEntry::Pattern(spec));
+                    }
                     Err(e) => problems.push(problem(&at, e)),
                 }
             }
@@ -146,17 +266,21 @@ fn policy(
             );
             Permissions::default()
         }
-        Some(p) => permissions(p, &loc.key("permissions"), problems),
+        Some(p) => permissions(p, &loc.key("permissions"), shared, problems),
     };
     let mut groups = Vec::new();
+    let groups_at = loc.key("permissionsGroups");
     for (i, g) in obj.permissions_groups.iter().flatten().enumerate() {
-        let at = loc.key("permissionsGroups").index(i).key("urn");
-        match set.permission_groups.iter().position(|x| *x.urn == *g.urn.trim()) {
-            Some(index) => groups.push((index, at)),
-            None => problems.push(problem(&at, format!("unknown permission group `{}`", g.urn)).help(
-                "the shipped OVHcloud-managed groups are `urn:v1:eu:permissionsGroup:ovh:{globalAdmin, globalReadWrite, globalReadOnly, ...}` (see `policies/ovh-permission-groups.json`); pass your account's own groups (`GET /v2/iam/permissionsGroup`) with --policies",
-            )),
-        }
+        let at = groups_at.index(i).key("urn");
+        refs.push(Ref {
+            policy: None,
+            kind: RefKind::PermissionsGroup,
+            slot: groups.len(),
+            urn: g.urn.as_str().into(),
+            loc: at,
+            problem_at: problems.len(),
+        });
+        groups.push((usize::MAX, at));
     }
     let conditions = obj.conditions.as_ref().and_then(|c| {
         let at = loc.key("conditions");
@@ -196,23 +320,67 @@ fn policy(
     }
     Some(Policy {
         name: name.into(),
-        id: obj.id.map(Into::into),
-        loc: loc.clone(),
+        id: obj.id.as_deref().map(Into::into),
+        loc: *loc,
         read_only: obj.read_only.unwrap_or(false),
-        owner: obj.owner.as_deref().map(Into::into),
+        owner: obj.owner.as_deref().map(|o| shared.str(o)),
         identities,
         resources,
         permissions,
-        groups,
-        conditions,
-        expired_at,
+        groups: shrunk(groups),
+        conditions: conditions.map(Box::new),
+        expired_at: expired_at.map(Box::new),
     })
 }
 
+/// Equal strings and patterns, shared: an account names the same identities, actions and resources in
+/// thousands of policies, and each is then held once.
+///
+/// It also remembers what was found valid: a string checked once (an identity URN, an action, a resource
+/// pattern) is the same string the next time, so its checks are not run again.
+#[derive(Default)]
+struct Shared {
+    /// Patterns read with the OVHcloud syntax, by their text.
+    patterns: FxHashMap<Box<str>, Arc<Pattern>>,
+    strs: HashSet<Arc<str>, BuildHasherDefault<FxHasher>>,
+    /// Identity URNs found well formed.
+    identities: HashSet<Arc<str>, BuildHasherDefault<FxHasher>>,
+    /// Actions found well formed: their pattern, and whether it is literal when granting.
+    actions: FxHashMap<Box<str>, (Arc<Pattern>, bool)>,
+    /// Resource patterns (not groups) found well formed: the same.
+    resources: FxHashMap<Box<str>, (Arc<Pattern>, bool)>,
+}
+
+impl Shared {
+    fn pattern(&mut self, raw: &str) -> Arc<Pattern> {
+        if let Some(p) = self.patterns.get(raw) {
+            return p.clone();
+        }
+        let p = Arc::new(Pattern::wildcard(raw, Syntax::default()));
+        self.patterns.insert(raw.into(), p.clone());
+        p
+    }
+
+    fn str(&mut self, s: &str) -> Arc<str> {
+        if let Some(x) = self.strs.get(s) {
+            return x.clone();
+        }
+        let x: Arc<str> = s.into();
+        self.strs.insert(x.clone());
+        x
+    }
+}
+
+/// A list without spare capacity: the model of 100k policies is held for the whole run.
+fn shrunk<T>(mut v: Vec<T>) -> Vec<T> {
+    v.shrink_to_fit();
+    v
+}
+
 /// A resource pattern's spec: an unsupported `*` is literal on the granting side, a wildcard on the other.
-fn spec(raw: &str, unsupported: bool, loc: Loc) -> Spec {
+fn spec(shared: &mut Shared, raw: &str, unsupported: bool, loc: Loc) -> Spec {
     Spec {
-        pattern: Pattern::wildcard(raw, Syntax::default()),
+        pattern: shared.pattern(raw),
         reading: Reading::Documented,
         literal_when_granting: unsupported,
         loc,
@@ -221,7 +389,15 @@ fn spec(raw: &str, unsupported: bool, loc: Loc) -> Spec {
 
 /// Check an action pattern's shape: `{resourceType}:{namespace}:{operation}` with `*` at the start and/or end
 /// (documented), or anywhere (undocumented: accepted, read on the safe side, linted).
-fn action(raw: &str, loc: Loc, problems: &mut Vec<Problem>) -> Option<Spec> {
+fn action(shared: &mut Shared, raw: &str, loc: Loc, problems: &mut Vec<Problem>) -> Option<Spec> {
+    if let Some((pattern, literal)) = shared.actions.get(raw) {
+        return Some(Spec {
+            pattern: pattern.clone(),
+            reading: Reading::Documented,
+            literal_when_granting: *literal,
+            loc,
+        });
+    }
     let why = if raw.is_empty() {
         Some(String::from("it is empty"))
     } else if let Some(c) = raw.chars().find(|c| c.is_whitespace() || c.is_control()) {
@@ -248,17 +424,32 @@ fn action(raw: &str, loc: Loc, problems: &mut Vec<Problem>) -> Option<Spec> {
     }
     let inner = raw.strip_prefix('*').unwrap_or(raw);
     let inner = inner.strip_suffix('*').unwrap_or(inner);
-    Some(spec(raw, inner.contains('*'), loc))
+    let spec = spec(shared, raw, inner.contains('*'), loc);
+    shared.actions.insert(
+        raw.into(),
+        (spec.pattern.clone(), spec.literal_when_granting),
+    );
+    Some(spec)
 }
 
-fn permissions(raw: &raw::OvhPermissions, loc: &Loc, problems: &mut Vec<Problem>) -> Permissions {
+fn permissions(
+    raw: &raw::OvhPermissions,
+    loc: &Loc,
+    shared: &mut Shared,
+    problems: &mut Vec<Problem>,
+) -> Permissions {
     let mut list = |items: &Option<Vec<raw::OvhAction>>, key: &str| -> Vec<Spec> {
-        items
-            .iter()
-            .flatten()
-            .enumerate()
-            .filter_map(|(i, a)| action(&a.action, loc.key(key).index(i).key("action"), problems))
-            .collect()
+        let Some(items) = items else {
+            return Vec::new();
+        };
+        let at = loc.key(key);
+        let mut out = Vec::with_capacity(items.len());
+        for (i, a) in items.iter().enumerate() {
+            if let Some(s) = action(shared, &a.action, at.index(i).key("action"), problems) {
+                out.push(s);
+            }
+        }
+        out
     };
     Permissions {
         allow: list(&raw.allow, "allow"),
@@ -271,6 +462,7 @@ fn permission_group(
     obj: &raw::OvhObject,
     urn: &str,
     loc: &Loc,
+    shared: &mut Shared,
     problems: &mut Vec<Problem>,
 ) -> Option<PermissionsGroup> {
     let start = problems.len();
@@ -297,7 +489,7 @@ fn permission_group(
         }
     }
     let permissions = match &obj.permissions {
-        Some(p) => permissions(p, &loc.key("permissions"), problems),
+        Some(p) => permissions(p, &loc.key("permissions"), shared, problems),
         None => {
             problems.push(problem(
                 loc,
@@ -310,10 +502,10 @@ fn permission_group(
         urn: urn.into(),
         name: obj
             .name
-            .clone()
-            .unwrap_or_else(|| parts.last().map_or_else(String::new, |s| (*s).to_owned()))
+            .as_deref()
+            .unwrap_or_else(|| parts.last().copied().unwrap_or_default())
             .into(),
-        loc: loc.clone(),
+        loc: *loc,
         permissions,
     })
 }
@@ -343,8 +535,8 @@ fn resource_group(
     }
     (problems.len() == start).then(|| ResourceGroup {
         urn: urn.into(),
-        name: obj.name.clone().unwrap_or_default().into(),
-        loc: loc.clone(),
+        name: obj.name.as_deref().unwrap_or_default().into(),
+        loc: *loc,
         members,
     })
 }
