@@ -24,76 +24,135 @@ pub struct Source {
 
 /// A location: a source and a JSON pointer (RFC 6901) into it. The empty pointer is the whole document.
 ///
-/// Every checked value keeps its location, so a location is small and `Copy`: up to [`INLINE`] pointer
-/// components are stored inline (an array index as itself, an object key as the id of the key interned
-/// once in a process-wide table, [`keys`]); a deeper pointer is interned whole and stored as its id. The
-/// pointer text is only built when a message is rendered ([`Loc::pointer`]).
+/// Every checked value keeps its location, so a location is small and `Copy` (16 bytes, no heap). A
+/// pointer is a list of components, each an array index or an object key interned once in a process-wide
+/// table ([`keys`]). The first component is stored in full; up to [`TAIL`] more are packed in a word when
+/// each is below [`TAIL_LIMIT`] (`/1234/permissions/allow/2/action`, `/Policies/3/PolicyVersions/0/Body`);
+/// any other pointer is interned whole and stored as its id. The pointer text is only built when a
+/// message is rendered ([`Loc::pointer`]).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Loc {
     pub source: SourceId,
     path: Path,
 }
 
-/// Pointer components stored inline in a [`Loc`].
-pub const INLINE: usize = 6;
 /// A component with this bit set is an interned key; without it, an array index.
 const KEY_BIT: u32 = 1 << 31;
-/// `Path::len` of a pointer interned whole; `segs[0]` is its id in [`keys::long`].
-const LONG: u8 = u8::MAX;
+/// Components packed after the first.
+pub const TAIL: usize = 5;
+/// Bits of one packed component: a key flag and the index or key id.
+const TAIL_BITS: u32 = 12;
+/// Indices and key ids below this are packed.
+pub const TAIL_LIMIT: u32 = 1 << (TAIL_BITS - 1);
+/// The low bits of `Path::tail` hold the kind of path: this many tail components (0..=TAIL), or
+const COUNT_BITS: u32 = 3;
+/// the root (no component at all), or
+const ROOT: u64 = 6;
+/// a pointer interned whole, `first` being its id.
+const LONG: u64 = 7;
 
+/// A pointer's components, packed. Only one packing is produced for a pointer (packed when it fits,
+/// interned otherwise), so equal pointers are equal paths.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 struct Path {
-    len: u8,
-    /// Unused components are 0, so that equal pointers are equal paths.
-    segs: [u32; INLINE],
+    first: u32,
+    /// The packed word, as two halves so that a `Loc` is 16 bytes (4-byte aligned).
+    tail: [u32; 2],
 }
 
 impl Path {
-    const ROOT: Path = Path {
-        len: 0,
-        segs: [0; INLINE],
-    };
+    const ROOT: Path = Path::new(0, ROOT);
 
-    fn from_components(components: &[u32]) -> Path {
-        match components.len() {
-            n if n <= INLINE => {
-                let mut segs = [0; INLINE];
-                for (slot, c) in segs.iter_mut().zip(components) {
-                    *slot = *c;
-                }
-                Path { len: n as u8, segs }
-            }
-            _ => {
-                let mut segs = [0; INLINE];
-                segs[0] = keys::long(components);
-                Path { len: LONG, segs }
-            }
+    const fn new(first: u32, tail: u64) -> Path {
+        Path {
+            first,
+            tail: [tail as u32, (tail >> 32) as u32],
         }
     }
 
-    fn with(&self, component: u32) -> Path {
-        let len = usize::from(self.len);
-        if self.len != LONG && len < INLINE {
-            let mut p = *self;
-            if let Some(slot) = p.segs.get_mut(len) {
-                *slot = component;
-            }
-            p.len += 1;
-            return p;
+    fn tail(&self) -> u64 {
+        u64::from(self.tail[0]) | u64::from(self.tail[1]) << 32
+    }
+
+    /// A component in its packed form, when it has one.
+    fn packed(component: u32) -> Option<u64> {
+        let value = component & !KEY_BIT;
+        (value < TAIL_LIMIT).then(|| {
+            u64::from(value)
+                | if component & KEY_BIT != 0 {
+                    u64::from(TAIL_LIMIT)
+                } else {
+                    0
+                }
+        })
+    }
+
+    fn unpacked(bits: u64) -> u32 {
+        let value = (bits & u64::from(TAIL_LIMIT - 1)) as u32;
+        if bits & u64::from(TAIL_LIMIT) != 0 {
+            value | KEY_BIT
+        } else {
+            value
         }
+    }
+
+    fn count(&self) -> u64 {
+        self.tail() & ((1 << COUNT_BITS) - 1)
+    }
+
+    fn from_components(components: &[u32]) -> Path {
+        let Some((&first, rest)) = components.split_first() else {
+            return Path::ROOT;
+        };
+        if rest.len() <= TAIL {
+            let mut tail = rest.len() as u64;
+            let mut fits = true;
+            for (i, &c) in rest.iter().enumerate() {
+                match Path::packed(c) {
+                    Some(bits) => tail |= bits << (COUNT_BITS + TAIL_BITS * i as u32),
+                    None => fits = false,
+                }
+            }
+            if fits {
+                return Path::new(first, tail);
+            }
+        }
+        Path::new(keys::long(components), LONG)
+    }
+
+    fn with(&self, component: u32) -> Path {
+        match self.count() {
+            ROOT => Path::new(component, 0),
+            n if n < TAIL as u64 => match Path::packed(component) {
+                Some(bits) => Path::new(
+                    self.first,
+                    (self.tail() + 1) | bits << (u64::from(COUNT_BITS) + u64::from(TAIL_BITS) * n),
+                ),
+                None => self.extended(component),
+            },
+            _ => self.extended(component),
+        }
+    }
+
+    fn extended(&self, component: u32) -> Path {
         let mut all = self.components();
         all.push(component);
         Path::from_components(&all)
     }
 
     fn components(&self) -> Vec<u32> {
-        if self.len == LONG {
-            keys::long_path(self.segs[0])
-        } else {
-            self.segs
-                .get(..usize::from(self.len))
-                .unwrap_or_default()
-                .to_vec()
+        match self.count() {
+            ROOT => Vec::new(),
+            LONG => keys::long_path(self.first),
+            n => {
+                let mut out = Vec::with_capacity(n as usize + 1);
+                out.push(self.first);
+                for i in 0..n {
+                    let bits = self.tail() >> (u64::from(COUNT_BITS) + u64::from(TAIL_BITS) * i);
+                    out.push(Path::unpacked(bits));
+                }
+                out
+            }
         }
     }
 }
@@ -155,7 +214,7 @@ impl Loc {
 
     /// Whether this is the whole document.
     pub fn is_root(&self) -> bool {
-        self.path.len == 0
+        self.path.count() == ROOT
     }
 
     /// The JSON pointer's text (RFC 6901 escaped).
@@ -517,7 +576,8 @@ const INDEX_MAX_DEPTH: usize = 64;
 /// containers (one policy of a 100k-policy array is one node), not to every value of the file.
 #[derive(Debug, Clone)]
 struct TextIndex {
-    line_starts: Vec<usize>,
+    /// `u32`: a 100 MB file has millions of lines (texts of 4 GiB or more are not indexed).
+    line_starts: Vec<u32>,
     root: Node,
 }
 
@@ -540,6 +600,7 @@ enum Kids {
 impl TextIndex {
     /// `None` when the text is not strict JSON.
     fn new(text: &str) -> Option<TextIndex> {
+        u32::try_from(text.len()).ok()?;
         serde_json::from_str::<serde::de::IgnoredAny>(text).ok()?;
         let bytes = text.as_bytes();
         let start = skip_ws(bytes, 0);
@@ -550,7 +611,7 @@ impl TextIndex {
                 .iter()
                 .enumerate()
                 .filter(|&(_, &b)| b == b'\n')
-                .map(|(i, _)| i + 1),
+                .map(|(i, _)| (i + 1) as u32),
         );
         Some(TextIndex { line_starts, root })
     }
@@ -587,8 +648,11 @@ impl TextIndex {
     /// What [`line_column`] answers, by binary search over the line starts.
     fn line_column(&self, text: &str, offset: usize) -> (usize, usize) {
         let offset = offset.min(text.len());
-        let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
-        let line_start = self.line_starts.get(line - 1).copied().unwrap_or(0);
+        let line = self
+            .line_starts
+            .partition_point(|&s| s as usize <= offset)
+            .max(1);
+        let line_start = self.line_starts.get(line - 1).map_or(0, |&s| s as usize);
         let column = text
             .get(line_start..offset)
             .map_or(0, |s| s.chars().count())
@@ -787,6 +851,11 @@ mod tests {
             "/conditions/conditions/0/conditions/1/conditions/0/values/request.IP",
             "/Policies/3/PolicyVersions/0/Body",
             "/4294967296/x",
+            "/0/permissions/allow/5000/action",
+            "/123456/permissions/allow/2047/action",
+            "/123456/permissions/allow/2048/action",
+            "/1/2/3/4/5/6",
+            "/1/2/3/4/5/6/7",
         ] {
             let loc = Loc::new(id, pointer);
             assert_eq!(loc.pointer(), pointer);
@@ -808,6 +877,24 @@ mod tests {
         assert_eq!(Loc::root(id).key("7"), Loc::root(id).index(7));
         assert_eq!(Loc::root(id).key("07").pointer(), "/07");
         assert!(keys::known_table_agrees());
+        // Built one component at a time, across the packed/interned boundary, equal to the parsed form.
+        for pointer in [
+            "/0/permissions/allow/5000/action",
+            "/123456/permissions/allow/2048/action",
+            "/1/2/3/4/5/6/7/8",
+            "/x/y/z",
+        ] {
+            let mut loc = Loc::root(id);
+            for token in pointer.split('/').skip(1) {
+                loc = match token.parse::<usize>() {
+                    Ok(i) => loc.index(i),
+                    Err(_) => loc.key(token),
+                };
+            }
+            assert_eq!(loc, Loc::new(id, pointer), "{pointer}");
+            assert_eq!(loc.pointer(), pointer);
+        }
+        assert_eq!(std::mem::size_of::<Loc>(), 16);
     }
 
     #[test]

@@ -799,3 +799,62 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------- 6. large files: every problem, in order
+
+/// A file large enough to be checked on several threads (validate splits 4,096 objects and more) reports
+/// the same problems, in the same order, as the objects read one by one: each bad object's problems at its
+/// own pointer, in file order, and a group a policy names before its definition is still found.
+#[test]
+fn large_files_report_every_problem_in_file_order() {
+    let n = 9_000;
+    let bad: [usize; 6] = [3, 2_000, 4_499, 4_500, 6_001, 8_999];
+    let mut items = Vec::new();
+    for i in 0..n {
+        let mut p = json!({
+            "name": format!("p{i}"),
+            "identities": [format!("urn:v1:eu:identity:user:xx1-ovh/u{}", i % 97)],
+            "resources": [{"urn": format!("urn:v1:eu:resource:vps:v{}", i % 31)}],
+            "permissions": {"allow": [{"action": "vps:apiovh:get"}]},
+            "permissionsGroups": [{"urn": "urn:v1:eu:permissionsGroup:xx1-ovh:late"}],
+        });
+        match bad.iter().position(|&b| b == i) {
+            Some(0) | Some(3) => p["permissions"]["allow"][0]["action"] = json!("vps::get"),
+            Some(1) | Some(4) => {
+                p["permissionsGroups"][0]["urn"] = json!("urn:v1:eu:permissionsGroup:xx1-ovh:nope")
+            }
+            Some(_) => p["resources"] = json!("not a list"),
+            None => {}
+        }
+        items.push(p);
+    }
+    // The group every policy names is defined last.
+    items.push(json!({
+        "urn": "urn:v1:eu:permissionsGroup:xx1-ovh:late",
+        "name": "late",
+        "permissions": {"allow": [{"action": "vps:apiovh:reboot"}]},
+    }));
+    let mut loaded = Loaded::new();
+    loaded.add_text("big.json", Value::Array(items).to_string(), Role::Policies);
+    let Err(policy_sim::Error::Load { diagnostics, .. }) = policy_sim::build(loaded, None) else {
+        panic!("the bad objects were not reported");
+    };
+    let at: Vec<usize> = diagnostics
+        .iter()
+        .map(|d| {
+            let pointer = &d.position.as_ref().unwrap().pointer;
+            pointer.split('/').nth(1).unwrap().parse().unwrap()
+        })
+        .collect();
+    assert_eq!(at, bad, "{diagnostics:#?}");
+    assert!(
+        diagnostics[1].message.contains("unknown permission group"),
+        "{}",
+        diagnostics[1].message
+    );
+    assert!(
+        diagnostics[2].message.contains("invalid type"),
+        "{}",
+        diagnostics[2].message
+    );
+}

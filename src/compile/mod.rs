@@ -397,12 +397,8 @@ impl Engine {
             }
             let filter = resource_filter(p);
             for (id, _) in &p.identities {
-                if !ovh_by_identity.contains_key(id) {
-                    ovh_by_identity.insert(id.clone(), Candidates::default());
-                }
-                let Some(c) = ovh_by_identity.get_mut(id) else {
-                    continue;
-                };
+                // One hash per identity: the key is shared (`Arc`), so the entry costs no copy.
+                let c = ovh_by_identity.entry(id.clone()).or_default();
                 if c.policies.last() != Some(&i) {
                     c.policies.push(i);
                     c.allow.add(i, &allow_keys, filter);

@@ -319,6 +319,12 @@ impl<'a> Hook<'a> for Resolver {
     }
 }
 
+/// The bytes that end a run of plain string content: a quote, a backslash, a control character.
+#[inline]
+fn stop(b: u8) -> bool {
+    b == b'"' || b == b'\\' || b < 0x20
+}
+
 /// Objects with more keys than this get a hash index for the duplicate check.
 const LINEAR_KEYS: usize = 16;
 
@@ -341,19 +347,24 @@ fn walk<'a, H: Hook<'a>>(text: &'a str, hook: &mut H) -> bool {
         }
     };
 
-    // Parse a string starting at `pos` (on its opening quote); returns the end (past the closing quote).
-    // `memchr2` jumps to the next quote or backslash; a control character before it ends the walk (it is
-    // a syntax error, which serde_json then words).
-    let string_end = |start: usize| -> Option<usize> {
+    // Parse a string starting at `pos` (on its opening quote); returns the end (past the closing quote) and
+    // whether the string has an escape. A plain loop over the bytes: the strings of
+    // policies are short, where a vectorised search costs more to set up than it saves. A control
+    // character ends the walk (it is a syntax error, which serde_json then words).
+    let string_end = |start: usize| -> Option<(usize, bool)> {
         let mut i = start + 1;
+        let mut escaped = false;
         loop {
-            let next = i + memchr::memchr2(b'"', b'\\', bytes.get(i..)?)?;
-            if bytes.get(i..next)?.iter().any(|&b| b < 0x20) {
-                return None;
+            while !stop(*bytes.get(i)?) {
+                i += 1;
             }
-            match bytes.get(next)? {
-                b'"' => return Some(next + 1),
-                _ => i = next + 2,
+            match bytes.get(i)? {
+                b'"' => return Some((i + 1, escaped)),
+                b'\\' => {
+                    escaped = true;
+                    i += 2;
+                }
+                _ => return None,
             }
         }
     };
@@ -397,7 +408,7 @@ fn walk<'a, H: Hook<'a>>(text: &'a str, hook: &mut H) -> bool {
                 }
             }
             Some(b'"') => {
-                let Some(end) = string_end(pos) else {
+                let Some((end, _)) = string_end(pos) else {
                     return false;
                 };
                 hook.string(&frames, pos, end - pos - 2, false);
@@ -467,16 +478,16 @@ fn read_key<'a, H: Hook<'a>>(
     frames: &mut [Frame<'a>],
     keys: &mut Vec<(Cow<'a, str>, usize)>,
     hook: &mut H,
-    string_end: &impl Fn(usize) -> Option<usize>,
+    string_end: &impl Fn(usize) -> Option<(usize, bool)>,
 ) -> Option<()> {
     let bytes = text.as_bytes();
     if bytes.get(*pos) != Some(&b'"') {
         return None;
     }
     let start = *pos;
-    let end = string_end(start)?;
+    let (end, escaped) = string_end(start)?;
     let raw = text.get(start + 1..end - 1)?;
-    let key: Cow<'a, str> = if raw.contains('\\') {
+    let key: Cow<'a, str> = if escaped {
         Cow::Owned(serde_json::from_str::<String>(text.get(start..end)?).ok()?)
     } else {
         Cow::Borrowed(raw)

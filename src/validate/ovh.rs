@@ -47,9 +47,29 @@ enum RefKind {
     PermissionsGroup,
 }
 
+/// One object, checked on its own: what it is, the problems found in it, its references to groups (their
+/// `problem_at` counts within `problems`). A policy itself goes to the object's slot.
+struct Checked {
+    what: Option<Object>,
+    problems: Vec<Problem>,
+    refs: Vec<Ref>,
+}
+
+enum Object {
+    /// A policy, in its slot.
+    Policy,
+    PermissionsGroup(Box<PermissionsGroup>),
+    ResourceGroup(Box<ResourceGroup>),
+}
+
+/// Fewer objects than this are checked on the calling thread alone.
+const PARALLEL_MIN: usize = 4096;
+
 impl Ovh {
-    /// Read and check the objects one at a time (only one raw object is alive at a time), then resolve the
-    /// policies' references to groups.
+    /// Read and check the objects one at a time (only one raw object is alive at a time per thread), on
+    /// every core for a large set, then take them in input order: groups (a group defined twice), policies,
+    /// and every problem in the order a one-by-one reading would have met it; last, resolve the policies'
+    /// references to groups.
     pub fn validate(
         items: Vec<OvhItem>,
         sources: &SourceMap,
@@ -57,6 +77,41 @@ impl Ovh {
         matrix: &Matrix,
         problems: &mut Vec<Problem>,
     ) -> Ovh {
+        // One slot per object, allocated once: each thread fills the slots of its own objects, and the
+        // policies are then taken out in place (`Option<Policy>` is the size of a `Policy`, so the collect
+        // below reuses this allocation): the model is never copied.
+        let mut slots: Vec<Option<Policy>> = Vec::new();
+        slots.resize_with(items.len(), || None);
+        let check_all = |items: &[OvhItem], slots: &mut [Option<Policy>]| -> Vec<Checked> {
+            let mut shared = Shared::default();
+            items
+                .iter()
+                .zip(slots)
+                .map(|(item, slot)| check(sources, item, matrix, &mut shared, slot))
+                .collect()
+        };
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let checked: Vec<Vec<Checked>> = if threads < 2 || items.len() < PARALLEL_MIN {
+            vec![check_all(&items, &mut slots)]
+        } else {
+            let per = items.len().div_ceil(threads);
+            let mut pieces = items.chunks(per).zip(slots.chunks_mut(per));
+            let (first, first_slots) = pieces.next().unwrap_or_default();
+            std::thread::scope(|s| {
+                let handles: Vec<_> = pieces
+                    .map(|(piece, slots)| s.spawn(move || check_all(piece, slots)))
+                    .collect();
+                let mut all = vec![check_all(first, first_slots)];
+                for h in handles {
+                    // A panic in a worker is a bug: re-raise it here rather than lose its objects.
+                    match h.join() {
+                        Ok(part) => all.push(part),
+                        Err(e) => std::panic::resume_unwind(e),
+                    }
+                }
+                all
+            })
+        };
         let mut out = Ovh {
             policies: Vec::new(),
             permission_groups: Vec::new(),
@@ -64,51 +119,93 @@ impl Ovh {
             membership: Membership::default(),
         };
         let mut refs = Vec::new();
-        let mut shared = Shared::default();
-        for item in &items {
-            let obj = match read_ovh_item(sources, item) {
-                Ok(obj) => obj,
-                Err(p) => {
-                    problems.push(p);
-                    continue;
+        let mut policies = 0;
+        for (item, c) in items.iter().zip(checked.into_iter().flatten()) {
+            let base = problems.len();
+            problems.extend(c.problems);
+            let policy = match c.what {
+                Some(Object::PermissionsGroup(g)) => {
+                    if out.permission_groups.iter().any(|x| x.urn == g.urn) {
+                        problems.push(problem(
+                            &item.loc.key("urn"),
+                            format!("permission group `{}` is defined twice", g.urn),
+                        ));
+                    } else {
+                        out.permission_groups.push(*g);
+                    }
+                    None
                 }
+                Some(Object::ResourceGroup(g)) => {
+                    out.resource_groups.push(*g);
+                    None
+                }
+                Some(Object::Policy) => {
+                    policies += 1;
+                    Some(policies - 1)
+                }
+                None => None,
             };
-            let loc = item.loc;
-            match obj.urn.as_deref().map(str::trim) {
-                Some(urn) if urn.contains(":permissionsGroup:") => {
-                    if let Some(g) = permission_group(&obj, urn, &loc, &mut shared, problems) {
-                        if out.permission_groups.iter().any(|x| x.urn == g.urn) {
-                            problems.push(problem(&loc.key("urn"), format!("permission group `{urn}` is defined twice")));
-                        } else {
-                            out.permission_groups.push(g);
-                        }
-                    }
-                }
-                Some(urn) if urn.contains(":resourceGroup:") => {
-                    if let Some(g) = resource_group(&obj, urn, &loc, problems) {
-                        out.resource_groups.push(g);
-                    }
-                }
-                Some(urn) => problems.push(
-                    problem(&loc.key("urn"), format!("unexpected `urn` `{urn}`: a policy has no `urn`, a permission group's contains `:permissionsGroup:`, a resource group's `:resourceGroup:`")),
-                ),
-                None => {
-                    let first = refs.len();
-                    let kept = policy(obj, &loc, matrix, &mut shared, &mut refs, problems);
-                    if let Some(p) = kept {
-                        for r in refs.get_mut(first..).unwrap_or_default() {
-                            r.policy = Some(out.policies.len());
-                        }
-                        out.policies.push(p);
-                    }
-                }
-            }
+            refs.extend(c.refs.into_iter().map(|mut r| {
+                r.policy = policy;
+                r.problem_at += base;
+                r
+            }));
         }
+        // `filter_map`, not `flatten`: only the former collects in place.
+        #[allow(clippy::filter_map_identity)]
+        let kept = slots.into_iter().filter_map(|p| p).collect();
+        out.policies = kept;
         resolve(&mut out, refs, problems);
         for (account, loc) in accounts {
             membership(account, loc, &mut out.membership, problems);
         }
         out
+    }
+}
+
+/// Read one object and check it on its own; a policy goes to `policies`.
+fn check(
+    sources: &SourceMap,
+    item: &OvhItem,
+    matrix: &Matrix,
+    shared: &mut Shared,
+    slot: &mut Option<Policy>,
+) -> Checked {
+    let mut problems = Vec::new();
+    let mut refs = Vec::new();
+    let obj = match read_ovh_item(sources, item) {
+        Ok(obj) => obj,
+        Err(p) => {
+            return Checked {
+                what: None,
+                problems: vec![p],
+                refs,
+            }
+        }
+    };
+    let loc = item.loc;
+    let what = match obj.urn.as_deref().map(str::trim) {
+        Some(urn) if urn.contains(":permissionsGroup:") => {
+            permission_group(&obj, urn, &loc, shared, &mut problems)
+                .map(|g| Object::PermissionsGroup(Box::new(g)))
+        }
+        Some(urn) if urn.contains(":resourceGroup:") => {
+            resource_group(&obj, urn, &loc, &mut problems)
+                .map(|g| Object::ResourceGroup(Box::new(g)))
+        }
+        Some(urn) => {
+            problems.push(problem(&loc.key("urn"), format!("unexpected `urn` `{urn}`: a policy has no `urn`, a permission group's contains `:permissionsGroup:`, a resource group's `:resourceGroup:`")));
+            None
+        }
+        None => policy(obj, &loc, matrix, shared, &mut refs, &mut problems).map(|p| {
+            *slot = Some(p);
+            Object::Policy
+        }),
+    };
+    Checked {
+        what,
+        problems,
+        refs,
     }
 }
 
