@@ -565,6 +565,9 @@ impl SourceMap {
     }
 }
 
+/// A [`TextIndex`] marks the start of every this many lines.
+const LINE_STEP: usize = 64;
+
 /// Containers smaller than this are not indexed member by member: a pointer into one is resolved by parsing
 /// just that value's text.
 const INDEX_MIN_BYTES: usize = 2048;
@@ -576,8 +579,10 @@ const INDEX_MAX_DEPTH: usize = 64;
 /// containers (one policy of a 100k-policy array is one node), not to every value of the file.
 #[derive(Debug, Clone)]
 struct TextIndex {
-    /// `u32`: a 100 MB file has millions of lines (texts of 4 GiB or more are not indexed).
-    line_starts: Vec<u32>,
+    /// The start of every [`LINE_STEP`]th line (a 100 MB file has millions of lines): a line number is
+    /// found from the nearest mark by counting the line breaks after it. `u32`: texts of 4 GiB or more
+    /// are not indexed.
+    line_marks: Vec<u32>,
     root: Node,
 }
 
@@ -605,15 +610,14 @@ impl TextIndex {
         let bytes = text.as_bytes();
         let start = skip_ws(bytes, 0);
         let (root, _) = index_value(text, start, 0)?;
-        let mut line_starts = vec![0];
-        line_starts.extend(
-            bytes
-                .iter()
-                .enumerate()
-                .filter(|&(_, &b)| b == b'\n')
-                .map(|(i, _)| (i + 1) as u32),
+        let mut line_marks = vec![0];
+        line_marks.extend(
+            memchr::memchr_iter(b'\n', bytes)
+                .skip(LINE_STEP - 1)
+                .step_by(LINE_STEP)
+                .map(|i| (i + 1) as u32),
         );
-        Some(TextIndex { line_starts, root })
+        Some(TextIndex { line_marks, root })
     }
 
     /// What [`offset_of_pointer`] answers, without parsing the whole text.
@@ -648,11 +652,15 @@ impl TextIndex {
     /// What [`line_column`] answers, by binary search over the line starts.
     fn line_column(&self, text: &str, offset: usize) -> (usize, usize) {
         let offset = offset.min(text.len());
-        let line = self
-            .line_starts
+        let mark = self
+            .line_marks
             .partition_point(|&s| s as usize <= offset)
-            .max(1);
-        let line_start = self.line_starts.get(line - 1).map_or(0, |&s| s as usize);
+            .max(1)
+            - 1;
+        let from = self.line_marks.get(mark).map_or(0, |&s| s as usize);
+        let between = text.as_bytes().get(from..offset).unwrap_or_default();
+        let line = mark * LINE_STEP + 1 + memchr::memchr_iter(b'\n', between).count();
+        let line_start = memchr::memrchr(b'\n', between).map_or(from, |i| from + i + 1);
         let column = text
             .get(line_start..offset)
             .map_or(0, |s| s.chars().count())
@@ -838,6 +846,27 @@ pub fn pointer_of_path(path: &serde_path_to_error::Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn the_line_index_agrees_with_counting_lines() {
+        // 500 policies of several lines each, large enough to be indexed member by member.
+        let items: Vec<String> = (0..500)
+            .map(|i| format!("{{\n  \"name\": \"p{i}\",\n  \"tags\": [\n    \"é{i}\"\n  ]\n}}"))
+            .collect();
+        let text = format!("[\n{}\n]\n", items.join(",\n"));
+        let index = TextIndex::new(&text).unwrap();
+        for offset in (0..text.len()).step_by(7).chain([text.len()]) {
+            if !text.is_char_boundary(offset) {
+                continue;
+            }
+            assert_eq!(
+                index.line_column(&text, offset),
+                line_column(&text, offset),
+                "{offset}"
+            );
+        }
+    }
 
     #[test]
     fn locations_keep_their_pointer_text() {

@@ -259,7 +259,9 @@ impl Loaded {
         // Read at most one byte over the limit: the file may have grown since `metadata`.
         let read = std::fs::File::open(path).and_then(|f| {
             use std::io::Read;
-            let mut bytes = Vec::new();
+            // Sized to the file (and one byte more, to see it end): no doubling, no spare capacity.
+            let mut bytes =
+                Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
             f.take(self.limits.max_file_bytes.saturating_add(1))
                 .read_to_end(&mut bytes)
                 .map(|_| bytes)

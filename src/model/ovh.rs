@@ -7,12 +7,13 @@ use super::Spec;
 use crate::source::Loc;
 
 /// `permissions` (of a policy or of a permission group): `allow` minus `except` is granted within this
-/// scope only; `deny` wins everywhere.
+/// scope only; `deny` wins everywhere. The lists of a policy are boxed slices (no spare capacity, one
+/// word less than a `Vec`): a model of 100k policies is held for the whole run.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Permissions {
-    pub allow: Vec<Spec>,
-    pub except: Vec<Spec>,
-    pub deny: Vec<Spec>,
+    pub allow: Box<[Spec]>,
+    pub except: Box<[Spec]>,
+    pub deny: Box<[Spec]>,
 }
 
 /// A `resources[]` entry.
@@ -38,11 +39,11 @@ pub struct Policy {
     /// The account that owns the policy (server-set `owner`), when the dump has it.
     pub owner: Option<std::sync::Arc<str>>,
     /// Exact identity URNs (identities take no wildcards), shared between the policies naming them.
-    pub identities: Vec<(std::sync::Arc<str>, Loc)>,
-    pub resources: Vec<ResourceEntry>,
+    pub identities: Box<[(std::sync::Arc<str>, Loc)]>,
+    pub resources: Box<[ResourceEntry]>,
     pub permissions: Permissions,
     /// `permissionsGroups`: indices into the set's permission groups.
-    pub groups: Vec<(usize, Loc)>,
+    pub groups: Box<[(usize, Loc)]>,
     /// Boxed, as few policies have one: a policy stays small.
     pub conditions: Option<Box<(Condition, Loc)>>,
     pub expired_at: Option<Box<(jiff::Timestamp, Loc)>>,

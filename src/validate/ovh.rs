@@ -49,10 +49,17 @@ enum RefKind {
 
 /// One object, checked on its own: what it is, the problems found in it, its references to groups (their
 /// `problem_at` counts within `problems`). A policy itself goes to the object's slot.
+/// Most objects have neither, so both are boxed together: 100k checked objects wait for their turn.
 struct Checked {
     what: Option<Object>,
-    problems: Vec<Problem>,
-    refs: Vec<Ref>,
+    notes: Option<Box<(Vec<Problem>, Vec<Ref>)>>,
+}
+
+impl Checked {
+    fn new(what: Option<Object>, problems: Vec<Problem>, refs: Vec<Ref>) -> Self {
+        let notes = (!problems.is_empty() || !refs.is_empty()).then(|| Box::new((problems, refs)));
+        Checked { what, notes }
+    }
 }
 
 enum Object {
@@ -122,7 +129,8 @@ impl Ovh {
         let mut policies = 0;
         for (item, c) in items.iter().zip(checked.into_iter().flatten()) {
             let base = problems.len();
-            problems.extend(c.problems);
+            let (own_problems, own_refs) = c.notes.map(|n| *n).unwrap_or_default();
+            problems.extend(own_problems);
             let policy = match c.what {
                 Some(Object::PermissionsGroup(g)) => {
                     if out.permission_groups.iter().any(|x| x.urn == g.urn) {
@@ -145,7 +153,7 @@ impl Ovh {
                 }
                 None => None,
             };
-            refs.extend(c.refs.into_iter().map(|mut r| {
+            refs.extend(own_refs.into_iter().map(|mut r| {
                 r.policy = policy;
                 r.problem_at += base;
                 r
@@ -176,11 +184,7 @@ fn check(
     let obj = match read_ovh_item(sources, item) {
         Ok(obj) => obj,
         Err(p) => {
-            return Checked {
-                what: None,
-                problems: vec![p],
-                refs,
-            }
+            return Checked::new(None, vec![p], refs);
         }
     };
     let loc = item.loc;
@@ -202,11 +206,7 @@ fn check(
             Object::Policy
         }),
     };
-    Checked {
-        what,
-        problems,
-        refs,
-    }
+    Checked::new(what, problems, refs)
 }
 
 /// Point each reference at its group, or say it is unknown where it was read.
@@ -421,10 +421,10 @@ fn policy(
         loc: *loc,
         read_only: obj.read_only.unwrap_or(false),
         owner: obj.owner.as_deref().map(|o| shared.str(o)),
-        identities,
-        resources,
+        identities: identities.into(),
+        resources: resources.into(),
         permissions,
-        groups: shrunk(groups),
+        groups: groups.into(),
         conditions: conditions.map(Box::new),
         expired_at: expired_at.map(Box::new),
     })
@@ -466,12 +466,6 @@ impl Shared {
         self.strs.insert(x.clone());
         x
     }
-}
-
-/// A list without spare capacity: the model of 100k policies is held for the whole run.
-fn shrunk<T>(mut v: Vec<T>) -> Vec<T> {
-    v.shrink_to_fit();
-    v
 }
 
 /// A resource pattern's spec: an unsupported `*` is literal on the granting side, a wildcard on the other.
@@ -549,9 +543,9 @@ fn permissions(
         out
     };
     Permissions {
-        allow: list(&raw.allow, "allow"),
-        except: list(&raw.except, "except"),
-        deny: list(&raw.deny, "deny"),
+        allow: list(&raw.allow, "allow").into(),
+        except: list(&raw.except, "except").into(),
+        deny: list(&raw.deny, "deny").into(),
     }
 }
 
