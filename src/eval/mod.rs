@@ -12,7 +12,7 @@ use indexmap::IndexMap;
 
 use crate::compile::Engine;
 use crate::error::Error;
-use crate::model::request::Request;
+use crate::model::request::{Request, RequestRef};
 use crate::model::urn::{IdentityUrn, ResourceUrn};
 pub use trace::{
     Check, Decision, Echo, Entry, Kind, Outcome, Part, Reason, Response, RoleRow, Status, Verdict,
@@ -51,22 +51,34 @@ impl Prepared {
         }
     }
 
-    fn echo(&self) -> Echo {
-        let identity = match &self.principal {
-            Principal::Ovh(u) => Some(u.raw.to_string()),
-            Principal::EimUser(u) => Some(u.to_string()),
-            Principal::EimRoot => Some(String::from("root")),
+    /// The identity as a response echoes it: the URN, the EIM user's name, `root`, or none for the caller.
+    pub fn identity_echo(&self) -> Option<&str> {
+        match &self.principal {
+            Principal::Ovh(u) => Some(&*u.raw),
+            Principal::EimUser(u) => Some(&**u),
+            Principal::EimRoot => Some("root"),
             Principal::Caller => None,
-        };
+        }
+    }
+
+    fn echo(&self) -> Echo {
         Echo {
             cloud: self.cloud(),
-            identity,
+            identity: self.identity_echo().map(str::to_owned),
             action: self.action.clone(),
             resource: self.resource.clone(),
             context: self.context.clone(),
             at: self.at.to_string(),
         }
     }
+}
+
+/// What [`Engine::brief`] answers: the decision, and the entries and missing context a summary names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Brief {
+    pub decision: Decision,
+    pub missing_context: Vec<String>,
+    pub trace: Vec<Entry>,
 }
 
 /// Records the trace when explaining; does nothing when deciding.
@@ -90,6 +102,11 @@ impl Engine {
     /// Check a request against what is loaded: which cloud it is for, whether its identity and resource
     /// are well-formed and known. Errors are usage errors (exit 2).
     pub fn prepare(&self, req: &Request) -> Result<Prepared, Error> {
+        self.prepare_ref(&RequestRef::from(req))
+    }
+
+    /// [`Engine::prepare`] of a borrowed request (a `--requests` line read in place).
+    pub fn prepare_ref(&self, req: &RequestRef<'_>) -> Result<Prepared, Error> {
         let bad = |m: String| Err(Error::Usage(m));
         if req.action.is_empty()
             || req
@@ -105,7 +122,7 @@ impl Engine {
         if req.action.contains('*') {
             return bad(format!("the action `{}` contains `*`; a request names one concrete action (use `policy-sim audit` for patterns)", req.action));
         }
-        let at = match &req.at {
+        let at = match req.at {
             Some(s) => s.parse::<jiff::Timestamp>().map_err(|_| {
                 Error::Usage(format!(
                     "`{s}` is not an RFC 3339 date-time; write it like `2026-06-01T12:00:00Z`"
@@ -113,13 +130,13 @@ impl Engine {
             })?,
             None => self.default_at,
         };
-        for (k, v) in &req.context {
+        for &(k, v) in &req.context {
             if k.starts_with("request.IP") && v.parse::<std::net::IpAddr>().is_err() {
                 return bad(format!("context `{k}={v}`: `{v}` is not an IP address"));
             }
         }
         let set = &self.set;
-        let principal = match req.identity.as_deref() {
+        let principal = match req.identity {
             Some(id) if id.starts_with("urn:") => {
                 Principal::Ovh(IdentityUrn::parse(id).map_err(Error::Usage)?)
             }
@@ -152,11 +169,11 @@ impl Engine {
                 }
             }
         };
-        let (resource, resource_type) = match (&principal, req.resource.as_deref()) {
+        let (resource, resource_type) = match (&principal, req.resource) {
             (Principal::Ovh(_), None) => return bad(String::from("--resource is required for OVHcloud policies (a URN such as `urn:v1:eu:resource:vps:vps-1.vps.ovh.net`)")),
             (Principal::Ovh(_), Some(r)) => {
                 let urn = ResourceUrn::parse(r).map_err(Error::Usage)?;
-                (Some(r.to_owned()), Some(urn.resource_type.to_string()))
+                (Some(r.to_owned()), Some(urn.resource_type.into_string()))
             }
             (_, r) => {
                 if !req.action.contains(':') {
@@ -167,10 +184,14 @@ impl Engine {
         };
         Ok(Prepared {
             principal,
-            action: req.action.clone(),
+            action: req.action.to_owned(),
             resource,
             resource_type,
-            context: req.context.clone(),
+            context: req
+                .context
+                .iter()
+                .map(|&(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
             at,
         })
     }
@@ -245,6 +266,27 @@ impl Engine {
     /// than [`Engine::explain`] on large sets. Its decision and decisive entries are explain's; its trace is
     /// not explain's trace and is not meant to be printed.
     pub fn explain_brief(&self, req: &Prepared) -> Response {
+        if !matches!(req.principal, Principal::Ovh(_)) {
+            return self.explain(req);
+        }
+        let Brief {
+            decision,
+            missing_context,
+            trace,
+        } = self.brief(req);
+        Response {
+            decision: decision.decision,
+            reason: decision.reason,
+            request: req.echo(),
+            missing_context,
+            trace,
+            notes: Vec::new(),
+        }
+    }
+
+    /// [`Engine::explain_brief`] without the echo of the request: what `check --requests` needs to write
+    /// a line with [`crate::report::write_summary`].
+    pub fn brief(&self, req: &Prepared) -> Brief {
         let mut tracer = Tracer {
             entries: Vec::new(),
             notes: Vec::new(),
@@ -252,15 +294,19 @@ impl Engine {
         };
         let (decision, missing_context) = match &req.principal {
             Principal::Ovh(id) => self.ovh_decide(req, id, Some(&mut tracer)),
-            _ => return self.explain(req),
+            _ => {
+                let r = self.explain(req);
+                return Brief {
+                    decision: r.decision(),
+                    missing_context: r.missing_context,
+                    trace: r.trace,
+                };
+            }
         };
-        Response {
-            decision: decision.decision,
-            reason: decision.reason,
-            request: req.echo(),
+        Brief {
+            decision,
             missing_context,
             trace: tracer.entries,
-            notes: Vec::new(),
         }
     }
 
