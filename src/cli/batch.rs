@@ -26,6 +26,7 @@ use std::thread;
 use super::emit_error;
 use crate::cli::{Exit, Failure, Format};
 use crate::error::Error;
+use crate::eval::PrepareCache;
 use crate::load::{Limits, MAX_DEPTH_CEILING};
 use crate::model::request::RequestRef;
 use crate::{Engine, Verdict};
@@ -194,12 +195,18 @@ pub(super) fn run(
         Format::Json => JSON,
     };
     let mut input = Input::new(reader, sizes.block);
+    // One per thread, kept from round to round.
+    let mut caches: Vec<PrepareCache> = (0..threads.max(1))
+        .map(|_| PrepareCache::default())
+        .collect();
     let mut total = Part::default();
     let mut round = input.round(sizes.round);
     while !round.lines.is_empty() {
         let (parts, next) = if threads < 2 || round.lines.len() < 2 * sizes.piece {
             // Few lines: answer them here, writing each answer at once.
             let mut part = Part::default();
+            let mut spare = PrepareCache::default();
+            let cache = caches.first_mut().unwrap_or(&mut spare);
             for (i, line) in round.lines.iter().enumerate() {
                 answer(
                     engine,
@@ -208,6 +215,7 @@ pub(super) fn run(
                     round.first + i,
                     round.line(line),
                     &mut part,
+                    cache,
                 )?;
                 out.write_all(part.out.as_bytes())?;
                 part.out.clear();
@@ -223,20 +231,26 @@ pub(super) fn run(
                 .map(|(i, lines)| (round.first + i * sizes.piece, lines))
                 .collect();
             let next_piece = AtomicUsize::new(0);
-            let work = || -> Result<Vec<(usize, Part)>, Failure> {
+            let work = |cache: &mut PrepareCache| -> Result<Vec<(usize, Part)>, Failure> {
                 let mut done = Vec::new();
                 loop {
                     let i = next_piece.fetch_add(1, Ordering::Relaxed);
                     let Some(&(first, lines)) = pieces.get(i) else {
                         return Ok(done);
                     };
-                    done.push((i, answer_all(engine, path, format, &round, first, lines)?));
+                    let part = answer_all(engine, path, format, &round, first, lines, cache)?;
+                    done.push((i, part));
                 }
             };
+            let mut spare = PrepareCache::default();
+            let (mine, others) = match caches.split_first_mut() {
+                Some((mine, others)) => (mine, others),
+                None => (&mut spare, &mut [][..]),
+            };
             thread::scope(|s| {
-                let workers: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
+                let workers: Vec<_> = others.iter_mut().map(|c| s.spawn(|| work(c))).collect();
                 let next = input.round(sizes.round);
-                let mut parts: Vec<(usize, Part)> = work()?;
+                let mut parts: Vec<(usize, Part)> = work(mine)?;
                 for w in workers {
                     let done = w.join().unwrap_or_else(|_| {
                         Err(Failure::Error(Error::Usage(String::from(
@@ -276,13 +290,22 @@ fn answer_all(
     round: &Round,
     first: usize,
     lines: &[Line],
+    cache: &mut PrepareCache,
 ) -> Result<Part, Failure> {
     let mut part = Part {
         out: String::with_capacity(lines.len() * 200),
         ..Part::default()
     };
     for (i, line) in lines.iter().enumerate() {
-        answer(engine, path, format, first + i, round.line(line), &mut part)?;
+        answer(
+            engine,
+            path,
+            format,
+            first + i,
+            round.line(line),
+            &mut part,
+            cache,
+        )?;
     }
     Ok(part)
 }
@@ -304,6 +327,7 @@ fn answer(
     n: usize,
     line: Result<&str, String>,
     part: &mut Part,
+    cache: &mut PrepareCache,
 ) -> Result<(), Failure> {
     let line = match line {
         Ok(l) => l,
@@ -327,7 +351,7 @@ fn answer(
             Err(msg) => return bad(part, format, path, n, &msg),
         },
     };
-    let prepared = match engine.prepare_ref(&req) {
+    let prepared = match engine.prepare_cached(&req, cache) {
         Ok(p) => p,
         Err(e) => return bad(part, format, path, n, &e.to_string()),
     };

@@ -163,12 +163,11 @@ impl<'a> Plain<'a> {
     fn string(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
         let start = self.i;
-        loop {
-            match *self.s.get(self.i)? {
-                b'"' => break,
-                b'\\' | 0..=0x1f => return None,
-                _ => self.i += 1,
-            }
+        let len = memchr::memchr2(b'"', b'\\', self.s.get(start..)?)?;
+        self.i = start + len;
+        let bytes = self.s.get(start..self.i)?;
+        if self.s.get(self.i) != Some(&b'"') || bytes.iter().any(|&b| b < 0x20) {
+            return None;
         }
         let s = self.text.get(start..self.i)?;
         self.i += 1;
