@@ -1,39 +1,182 @@
 //! The `check --requests` engine: read JSON Lines, answer each line, write the answers in input order.
 //!
-//! Lines are read in rounds on the calling thread; a round is answered by one scoped thread per core
-//! (`std::thread::scope`: the compiled [`Engine`] is immutable and shared by reference), each taking
-//! pieces in turn, the calling thread joining in once it has read the next round; the pieces' outputs are
-//! written in input order. A round too small to split is answered on the calling thread, each answer
-//! written at once. Rounds are sized by format so that the answers held in memory stay small.
+//! The input is read as bytes, in rounds of whole lines (split with `memchr`, no `String` per line); a
+//! round is answered by one scoped thread per core (`std::thread::scope`: the compiled [`Engine`] is
+//! immutable and shared by reference), each taking pieces of lines in turn, the calling thread joining in
+//! once it has read the next round; the pieces' outputs are written in input order. A round too small to
+//! split is answered on the calling thread, each answer written at once. Rounds are sized by format so
+//! that the answers held in memory stay small.
+//!
 //! Each line is answered exactly as a one-line `check` would be: a bad line gets an error object
-//! (`{"line", "error", "file"}`) and the rest go on. In text, each answer's summary comes from
-//! [`Engine::explain_brief`] (the decisive entries without checks); in JSON, from the full
-//! [`Engine::explain`].
+//! (`{"line", "error", "file"}`) and the rest go on. A line in the plain form is read in place
+//! ([`RequestRef::parse_plain`]); any other goes through the loader's careful [`load::request_line`],
+//! whose words every error keeps. In text, each answer's summary is written in place by
+//! [`report::write_summary`] from [`Engine::brief`] (the decisive entries without checks); in JSON, it
+//! comes from the full [`Engine::explain`].
+//!
+//! [`load::request_line`]: crate::load::request_line
+//! [`report::write_summary`]: crate::report::write_summary
 
+use std::fmt::Write as _;
 use std::io::{BufRead, Write};
+use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
 use super::emit_error;
 use crate::cli::{Exit, Failure, Format};
 use crate::error::Error;
-use crate::model::request::Request;
+use crate::eval::PrepareCache;
+use crate::load::{Limits, MAX_DEPTH_CEILING};
+use crate::model::request::RequestRef;
 use crate::{Engine, Verdict};
 
-/// Lines read and answered per round, and taken by a worker at a time, in text. A round's answers are
-/// held until it is written: about 200 bytes each in text.
-const TEXT_ROUND: (usize, usize) = (32 * 1024, 1024);
-/// The same in JSON, whose answers carry the whole trace (hundreds of kB for a permission asked of an
-/// identity with many policies), so that a round holds tens of MB, not GB.
-const JSON_ROUND: (usize, usize) = (64, 4);
+/// How a format cuts the work.
+struct Sizes {
+    /// Lines read and answered per round: a round's answers are held until it is written.
+    round: usize,
+    /// Lines taken by a worker at a time.
+    piece: usize,
+    /// Bytes asked of the reader at a time.
+    block: usize,
+}
 
-/// One input line: its 1-based number and its text, or why it could not be read.
-type Line = (usize, Result<String, String>);
+/// Text answers are about 200 bytes each. A piece is a few milliseconds of work: the last one to finish
+/// keeps the other threads waiting at the end of the round.
+const TEXT: Sizes = Sizes {
+    round: 32 * 1024,
+    piece: 256,
+    block: 1 << 20,
+};
 
-/// What a run of lines produced: the output bytes, in order, and the counts.
+/// JSON answers carry the whole trace (hundreds of kB for a permission asked of an identity with many
+/// policies), so that a round holds tens of MB, not GB.
+const JSON: Sizes = Sizes {
+    round: 64,
+    piece: 4,
+    block: 64 << 10,
+};
+
+/// One input line: where its text is in the round (without its line end), or why it could not be read.
+type Line = Result<Range<usize>, String>;
+
+/// Lines read together: their text, the number of the first, and each line.
+struct Round {
+    text: Vec<u8>,
+    first: usize,
+    lines: Vec<Line>,
+}
+
+impl Round {
+    fn line(&self, line: &Line) -> Result<&str, String> {
+        let range = line.as_ref().map_err(Clone::clone)?;
+        let bytes = self.text.get(range.clone()).unwrap_or_default();
+        std::str::from_utf8(bytes)
+            .map_err(|_| String::from("cannot read the line: stream did not contain valid UTF-8"))
+    }
+}
+
+/// The input, read in blocks and cut into rounds of whole lines.
+struct Input {
+    reader: Box<dyn BufRead>,
+    block: usize,
+    /// Read and not yet handed out.
+    buf: Vec<u8>,
+    /// The number of the next line.
+    next: usize,
+    /// The end of the input, or a read error, was met.
+    done: bool,
+    /// The read error met, reported as the line after the last one read.
+    error: Option<String>,
+    /// Buffers of rounds already answered, to read into again.
+    spare: Vec<Vec<u8>>,
+}
+
+impl Input {
+    fn new(reader: Box<dyn BufRead>, block: usize) -> Self {
+        Input {
+            reader,
+            block,
+            buf: Vec::new(),
+            next: 1,
+            done: false,
+            error: None,
+            spare: Vec::new(),
+        }
+    }
+
+    /// Read more into `buf`, or mark the input done.
+    fn fill(&mut self) {
+        let len = self.buf.len();
+        self.buf.resize(len + self.block, 0);
+        loop {
+            match self
+                .reader
+                .read(self.buf.get_mut(len..).unwrap_or_default())
+            {
+                Ok(0) => {
+                    self.done = true;
+                    self.buf.truncate(len);
+                }
+                Ok(n) => self.buf.truncate(len + n),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.done = true;
+                    self.error = Some(format!("cannot read the line: {e}"));
+                    self.buf.truncate(len);
+                }
+            }
+            return;
+        }
+    }
+
+    /// The next `max` lines, fewer at the end of the input; none once it is all read.
+    fn round(&mut self, max: usize) -> Round {
+        let mut lines: Vec<Line> = Vec::new();
+        // The start of the next line, and how far the buffer was searched for its end.
+        let (mut from, mut searched) = (0, 0);
+        while lines.len() < max {
+            match memchr::memchr(b'\n', self.buf.get(searched..).unwrap_or_default()) {
+                Some(i) => {
+                    let end = searched + i;
+                    // `BufRead::lines`: a `\r` before the `\n` is part of the line end.
+                    let cr = end > from && self.buf.get(end - 1) == Some(&b'\r');
+                    lines.push(Ok(from..end - usize::from(cr)));
+                    from = end + 1;
+                    searched = from;
+                }
+                None if self.done => break,
+                None => {
+                    searched = self.buf.len();
+                    self.fill();
+                }
+            }
+        }
+        if self.done && lines.len() < max {
+            if from < self.buf.len() {
+                // The last line, without a line end.
+                lines.push(Ok(from..self.buf.len()));
+                from = self.buf.len();
+            }
+            if let Some(e) = self.error.take().filter(|_| lines.len() < max) {
+                lines.push(Err(e));
+            }
+        }
+        let mut rest = self.spare.pop().unwrap_or_default();
+        rest.clear();
+        rest.extend_from_slice(self.buf.get(from..).unwrap_or_default());
+        self.buf.truncate(from);
+        let text = std::mem::replace(&mut self.buf, rest);
+        let first = self.next;
+        self.next += lines.len();
+        Round { text, first, lines }
+    }
+}
+
+/// What a run of lines produced: the output text, in order, and the counts.
 #[derive(Default)]
 struct Part {
-    out: Vec<u8>,
+    out: String,
     evaluated: usize,
     allowed: usize,
     bad: usize,
@@ -48,49 +191,67 @@ pub(super) fn run(
     out: &mut impl Write,
 ) -> Result<Exit, Failure> {
     let threads = thread::available_parallelism().map_or(1, |n| n.get());
-    let (round, piece) = match format {
-        Format::Text => TEXT_ROUND,
-        Format::Json => JSON_ROUND,
+    let sizes = match format {
+        Format::Text => TEXT,
+        Format::Json => JSON,
     };
-    let mut lines = reader.lines().enumerate();
-    let mut read_chunk = || -> Vec<Line> {
-        lines
-            .by_ref()
-            .take(round)
-            .map(|(i, l)| (i + 1, l.map_err(|e| format!("cannot read the line: {e}"))))
-            .collect()
-    };
+    let mut input = Input::new(reader, sizes.block);
+    // One per thread, kept from round to round.
+    let mut caches: Vec<PrepareCache> = (0..threads.max(1))
+        .map(|_| PrepareCache::default())
+        .collect();
     let mut total = Part::default();
-    let mut chunk = read_chunk();
-    while !chunk.is_empty() {
-        let (parts, next) = if threads < 2 || chunk.len() < 2 * piece {
+    let mut round = input.round(sizes.round);
+    while !round.lines.is_empty() {
+        let (parts, next) = if threads < 2 || round.lines.len() < 2 * sizes.piece {
             // Few lines: answer them here, writing each answer at once.
             let mut part = Part::default();
-            for (n, line) in &chunk {
-                answer(engine, path, format, *n, line, &mut part)?;
-                out.write_all(&part.out)?;
+            let mut spare = PrepareCache::default();
+            let cache = caches.first_mut().unwrap_or(&mut spare);
+            for (i, line) in round.lines.iter().enumerate() {
+                answer(
+                    engine,
+                    path,
+                    format,
+                    round.first + i,
+                    round.line(line),
+                    &mut part,
+                    cache,
+                )?;
+                out.write_all(part.out.as_bytes())?;
                 part.out.clear();
             }
-            (vec![part], read_chunk())
+            (vec![part], input.round(sizes.round))
         } else {
             // Small pieces taken in turn from a shared counter keep every core busy to the end of the
-            // chunk; the calling thread reads the next chunk, then joins in.
-            let pieces: Vec<&[Line]> = chunk.chunks(piece).collect();
+            // round; the calling thread reads the next round, then joins in.
+            let pieces: Vec<(usize, &[Line])> = round
+                .lines
+                .chunks(sizes.piece)
+                .enumerate()
+                .map(|(i, lines)| (round.first + i * sizes.piece, lines))
+                .collect();
             let next_piece = AtomicUsize::new(0);
-            let work = || -> Result<Vec<(usize, Part)>, Failure> {
+            let work = |cache: &mut PrepareCache| -> Result<Vec<(usize, Part)>, Failure> {
                 let mut done = Vec::new();
                 loop {
                     let i = next_piece.fetch_add(1, Ordering::Relaxed);
-                    let Some(lines) = pieces.get(i) else {
+                    let Some(&(first, lines)) = pieces.get(i) else {
                         return Ok(done);
                     };
-                    done.push((i, answer_all(engine, path, format, lines)?));
+                    let part = answer_all(engine, path, format, &round, first, lines, cache)?;
+                    done.push((i, part));
                 }
             };
+            let mut spare = PrepareCache::default();
+            let (mine, others) = match caches.split_first_mut() {
+                Some((mine, others)) => (mine, others),
+                None => (&mut spare, &mut [][..]),
+            };
             thread::scope(|s| {
-                let workers: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
-                let next = read_chunk();
-                let mut parts: Vec<(usize, Part)> = work()?;
+                let workers: Vec<_> = others.iter_mut().map(|c| s.spawn(|| work(c))).collect();
+                let next = input.round(sizes.round);
+                let mut parts: Vec<(usize, Part)> = work(mine)?;
                 for w in workers {
                     let done = w.join().unwrap_or_else(|_| {
                         Err(Failure::Error(Error::Usage(String::from(
@@ -104,12 +265,12 @@ pub(super) fn run(
             })?
         };
         for p in parts {
-            out.write_all(&p.out)?;
+            out.write_all(p.out.as_bytes())?;
             total.evaluated += p.evaluated;
             total.allowed += p.allowed;
             total.bad += p.bad;
         }
-        chunk = next;
+        input.spare.push(std::mem::replace(&mut round, next).text);
     }
     out.flush()?;
     let Part {
@@ -122,91 +283,124 @@ pub(super) fn run(
     Ok(if bad == 0 { Exit::Ok } else { Exit::Bad })
 }
 
-/// Answer a run of lines into one buffer.
+/// Answer a run of lines, numbered from `first`, into one buffer.
 fn answer_all(
     engine: &Engine,
     path: &str,
     format: Format,
+    round: &Round,
+    first: usize,
     lines: &[Line],
+    cache: &mut PrepareCache,
 ) -> Result<Part, Failure> {
     let mut part = Part {
-        out: Vec::with_capacity(lines.len() * 160),
+        out: String::with_capacity(lines.len() * 200),
         ..Part::default()
     };
-    for (n, line) in lines {
-        answer(engine, path, format, *n, line, &mut part)?;
+    for (i, line) in lines.iter().enumerate() {
+        answer(
+            engine,
+            path,
+            format,
+            first + i,
+            round.line(line),
+            &mut part,
+            cache,
+        )?;
     }
     Ok(part)
 }
 
-/// Answer one line.
+/// Report line `n` as bad.
+fn bad(part: &mut Part, format: Format, path: &str, n: usize, msg: &str) -> Result<(), Failure> {
+    part.bad += 1;
+    let mut text = Vec::new();
+    emit_error(&mut text, format, path, n, msg)?;
+    part.out.push_str(&String::from_utf8_lossy(&text));
+    Ok(())
+}
+
+/// Answer line `n`.
 fn answer(
     engine: &Engine,
     path: &str,
     format: Format,
     n: usize,
-    line: &Result<String, String>,
+    line: Result<&str, String>,
     part: &mut Part,
+    cache: &mut PrepareCache,
 ) -> Result<(), Failure> {
-    let out = &mut part.out;
     let line = match line {
         Ok(l) => l,
-        Err(e) => {
-            part.bad += 1;
-            return emit_error(out, format, path, n, e);
-        }
+        Err(e) => return bad(part, format, path, n, &e),
     };
     if line.trim().is_empty() {
         return Ok(());
     }
-    // The loader's request parser: duplicate keys and limits checked, only a JSON object accepted.
-    let req: Request = match crate::load::request_line(line, &crate::load::Limits::default()) {
-        Ok(r) => r,
-        Err(msg) => {
-            part.bad += 1;
-            return emit_error(out, format, path, n, &msg);
-        }
+    // The plain form is read in place; anything else by the loader's request parser (duplicate keys and
+    // limits checked, only a JSON object accepted), which words the errors.
+    let limits = Limits::default();
+    let depth = limits.max_depth.min(MAX_DEPTH_CEILING);
+    let owned;
+    let req = match RequestRef::parse_plain(line, limits.max_string_bytes, depth) {
+        Some(r) => r,
+        None => match crate::load::request_line(line, &limits) {
+            Ok(r) => {
+                owned = r;
+                RequestRef::from(&owned)
+            }
+            Err(msg) => return bad(part, format, path, n, &msg),
+        },
     };
-    let answer = engine.prepare(&req).map(|p| match format {
-        Format::Json => engine.explain(&p),
-        Format::Text => engine.explain_brief(&p),
-    });
-    match answer {
-        Ok(resp) => {
-            part.evaluated += 1;
+    let prepared = match engine.prepare_cached(&req, cache) {
+        Ok(p) => p,
+        Err(e) => return bad(part, format, path, n, &e.to_string()),
+    };
+    part.evaluated += 1;
+    match format {
+        Format::Json => {
+            let resp = engine.explain(&prepared);
             if resp.decision == Verdict::Allow {
                 part.allowed += 1;
             }
-            match format {
-                Format::Json => {
-                    let mut v = crate::report::json(&resp);
-                    if let Some(o) = v.as_object_mut() {
-                        o.insert(String::from("line"), n.into());
-                    }
-                    writeln!(out, "{}", serde_json::to_string(&v).unwrap_or_default())?;
-                }
-                Format::Text => {
-                    let r = &resp.request;
-                    writeln!(
-                        out,
-                        "{n}: {} ({}) {} {} {} — {}",
-                        if resp.decision == Verdict::Allow {
-                            "ALLOW"
-                        } else {
-                            "DENY"
-                        },
-                        resp.reason.as_str(),
-                        r.identity.as_deref().unwrap_or("(caller)"),
-                        r.action,
-                        r.resource.as_deref().unwrap_or(""),
-                        crate::report::summary(&resp)
-                    )?;
-                }
+            let mut v = crate::report::json(&resp);
+            if let Some(o) = v.as_object_mut() {
+                o.insert(String::from("line"), n.into());
             }
+            part.out
+                .push_str(&serde_json::to_string(&v).unwrap_or_default());
+            part.out.push('\n');
         }
-        Err(e) => {
-            part.bad += 1;
-            emit_error(out, format, path, n, &e.to_string())?;
+        Format::Text => {
+            let brief = engine.brief(&prepared);
+            let allowed = brief.decision.decision == Verdict::Allow;
+            if allowed {
+                part.allowed += 1;
+            }
+            let out = &mut part.out;
+            let _ = write!(out, "{n}");
+            for piece in [
+                ": ",
+                if allowed { "ALLOW" } else { "DENY" },
+                " (",
+                brief.decision.reason.as_str(),
+                ") ",
+                prepared.identity_echo().unwrap_or("(caller)"),
+                " ",
+                &prepared.action,
+                " ",
+                prepared.resource.as_deref().unwrap_or(""),
+                " — ",
+            ] {
+                out.push_str(piece);
+            }
+            crate::report::write_summary(
+                out,
+                brief.decision.reason,
+                &brief.trace,
+                !brief.missing_context.is_empty(),
+            );
+            out.push('\n');
         }
     }
     Ok(())

@@ -8,11 +8,14 @@ mod ovh;
 pub mod reference;
 pub mod trace;
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use indexmap::IndexMap;
 
 use crate::compile::Engine;
 use crate::error::Error;
-use crate::model::request::Request;
+use crate::model::request::{Request, RequestRef};
 use crate::model::urn::{IdentityUrn, ResourceUrn};
 pub use trace::{
     Check, Decision, Echo, Entry, Kind, Outcome, Part, Reason, Response, RoleRow, Status, Verdict,
@@ -21,8 +24,8 @@ pub use trace::{
 /// Who is asking.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
-    /// An OVHcloud identity.
-    Ovh(IdentityUrn),
+    /// An OVHcloud identity (shared: a [`PrepareCache`] hands out the same one to every request naming it).
+    Ovh(Arc<IdentityUrn>),
     /// An EIM user of the account file.
     EimUser(Box<str>),
     /// The OUTSCALE account's root user: never restricted.
@@ -51,22 +54,75 @@ impl Prepared {
         }
     }
 
-    fn echo(&self) -> Echo {
-        let identity = match &self.principal {
-            Principal::Ovh(u) => Some(u.raw.to_string()),
-            Principal::EimUser(u) => Some(u.to_string()),
-            Principal::EimRoot => Some(String::from("root")),
+    /// The identity as a response echoes it: the URN, the EIM user's name, `root`, or none for the caller.
+    pub fn identity_echo(&self) -> Option<&str> {
+        match &self.principal {
+            Principal::Ovh(u) => Some(&*u.raw),
+            Principal::EimUser(u) => Some(&**u),
+            Principal::EimRoot => Some("root"),
             Principal::Caller => None,
-        };
+        }
+    }
+
+    fn echo(&self) -> Echo {
         Echo {
             cloud: self.cloud(),
-            identity,
+            identity: self.identity_echo().map(str::to_owned),
             action: self.action.clone(),
             resource: self.resource.clone(),
             context: self.context.clone(),
             at: self.at.to_string(),
         }
     }
+}
+
+/// What [`Engine::prepare_cached`] remembers: a batch names the same identities, resources and time
+/// again and again, and a URN parsed once need not be parsed again. What is remembered is what parsing
+/// gave, errors included; each map is emptied when it reaches [`PrepareCache::MAX`] entries.
+#[derive(Debug, Default)]
+pub struct PrepareCache {
+    identities: HashMap<Box<str>, Result<Arc<IdentityUrn>, String>>,
+    /// A resource URN's type, or why the URN is malformed.
+    resources: HashMap<Box<str>, Result<Box<str>, String>>,
+    /// The last `at` read, and its time.
+    at: Option<(Box<str>, jiff::Timestamp)>,
+}
+
+impl PrepareCache {
+    pub const MAX: usize = 1 << 16;
+
+    fn identity(&mut self, raw: &str) -> Result<Arc<IdentityUrn>, String> {
+        if let Some(known) = self.identities.get(raw) {
+            return known.clone();
+        }
+        let parsed = IdentityUrn::parse(raw).map(Arc::new);
+        if self.identities.len() >= Self::MAX {
+            self.identities.clear();
+        }
+        self.identities.insert(raw.into(), parsed.clone());
+        parsed
+    }
+
+    fn resource_type(&mut self, raw: &str) -> Result<String, String> {
+        if let Some(known) = self.resources.get(raw) {
+            return known.as_deref().map(str::to_owned).map_err(Clone::clone);
+        }
+        let parsed = ResourceUrn::parse(raw).map(|u| u.resource_type);
+        if self.resources.len() >= Self::MAX {
+            self.resources.clear();
+        }
+        let answer = parsed.as_deref().map(str::to_owned).map_err(Clone::clone);
+        self.resources.insert(raw.into(), parsed);
+        answer
+    }
+}
+
+/// What [`Engine::brief`] answers: the decision, and the entries and missing context a summary names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Brief {
+    pub decision: Decision,
+    pub missing_context: Vec<String>,
+    pub trace: Vec<Entry>,
 }
 
 /// Records the trace when explaining; does nothing when deciding.
@@ -90,6 +146,28 @@ impl Engine {
     /// Check a request against what is loaded: which cloud it is for, whether its identity and resource
     /// are well-formed and known. Errors are usage errors (exit 2).
     pub fn prepare(&self, req: &Request) -> Result<Prepared, Error> {
+        self.prepare_ref(&RequestRef::from(req))
+    }
+
+    /// [`Engine::prepare`] of a borrowed request (a `--requests` line read in place).
+    pub fn prepare_ref(&self, req: &RequestRef<'_>) -> Result<Prepared, Error> {
+        self.prepare_with(req, None)
+    }
+
+    /// [`Engine::prepare_ref`], remembering in `cache` the URNs and time parsed for the next requests.
+    pub fn prepare_cached(
+        &self,
+        req: &RequestRef<'_>,
+        cache: &mut PrepareCache,
+    ) -> Result<Prepared, Error> {
+        self.prepare_with(req, Some(cache))
+    }
+
+    fn prepare_with(
+        &self,
+        req: &RequestRef<'_>,
+        mut cache: Option<&mut PrepareCache>,
+    ) -> Result<Prepared, Error> {
         let bad = |m: String| Err(Error::Usage(m));
         if req.action.is_empty()
             || req
@@ -105,24 +183,41 @@ impl Engine {
         if req.action.contains('*') {
             return bad(format!("the action `{}` contains `*`; a request names one concrete action (use `policy-sim audit` for patterns)", req.action));
         }
-        let at = match &req.at {
-            Some(s) => s.parse::<jiff::Timestamp>().map_err(|_| {
-                Error::Usage(format!(
-                    "`{s}` is not an RFC 3339 date-time; write it like `2026-06-01T12:00:00Z`"
-                ))
-            })?,
-            None => self.default_at,
+        let at = match (req.at, cache.as_deref_mut()) {
+            (
+                Some(s),
+                Some(PrepareCache {
+                    at: Some((last, t)),
+                    ..
+                }),
+            ) if **last == *s => *t,
+            (Some(s), c) => {
+                let t = s.parse::<jiff::Timestamp>().map_err(|_| {
+                    Error::Usage(format!(
+                        "`{s}` is not an RFC 3339 date-time; write it like `2026-06-01T12:00:00Z`"
+                    ))
+                })?;
+                if let Some(c) = c {
+                    c.at = Some((s.into(), t));
+                }
+                t
+            }
+            (None, _) => self.default_at,
         };
-        for (k, v) in &req.context {
+        for &(k, v) in &req.context {
             if k.starts_with("request.IP") && v.parse::<std::net::IpAddr>().is_err() {
                 return bad(format!("context `{k}={v}`: `{v}` is not an IP address"));
             }
         }
         let set = &self.set;
-        let principal = match req.identity.as_deref() {
-            Some(id) if id.starts_with("urn:") => {
-                Principal::Ovh(IdentityUrn::parse(id).map_err(Error::Usage)?)
-            }
+        let principal = match req.identity {
+            Some(id) if id.starts_with("urn:") => Principal::Ovh(
+                match cache.as_deref_mut() {
+                    Some(c) => c.identity(id),
+                    None => IdentityUrn::parse(id).map(Arc::new),
+                }
+                .map_err(Error::Usage)?,
+            ),
             Some(id) if id.starts_with("orn:") => self.eim_identity_from_orn(id)?,
             Some(id) => {
                 if set.eim_account.users.contains_key(id) {
@@ -152,11 +247,15 @@ impl Engine {
                 }
             }
         };
-        let (resource, resource_type) = match (&principal, req.resource.as_deref()) {
+        let (resource, resource_type) = match (&principal, req.resource) {
             (Principal::Ovh(_), None) => return bad(String::from("--resource is required for OVHcloud policies (a URN such as `urn:v1:eu:resource:vps:vps-1.vps.ovh.net`)")),
             (Principal::Ovh(_), Some(r)) => {
-                let urn = ResourceUrn::parse(r).map_err(Error::Usage)?;
-                (Some(r.to_owned()), Some(urn.resource_type.to_string()))
+                let resource_type = match cache {
+                    Some(c) => c.resource_type(r),
+                    None => ResourceUrn::parse(r).map(|u| u.resource_type.into_string()),
+                }
+                .map_err(Error::Usage)?;
+                (Some(r.to_owned()), Some(resource_type))
             }
             (_, r) => {
                 if !req.action.contains(':') {
@@ -167,10 +266,14 @@ impl Engine {
         };
         Ok(Prepared {
             principal,
-            action: req.action.clone(),
+            action: req.action.to_owned(),
             resource,
             resource_type,
-            context: req.context.clone(),
+            context: req
+                .context
+                .iter()
+                .map(|&(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
             at,
         })
     }
@@ -245,6 +348,27 @@ impl Engine {
     /// than [`Engine::explain`] on large sets. Its decision and decisive entries are explain's; its trace is
     /// not explain's trace and is not meant to be printed.
     pub fn explain_brief(&self, req: &Prepared) -> Response {
+        if !matches!(req.principal, Principal::Ovh(_)) {
+            return self.explain(req);
+        }
+        let Brief {
+            decision,
+            missing_context,
+            trace,
+        } = self.brief(req);
+        Response {
+            decision: decision.decision,
+            reason: decision.reason,
+            request: req.echo(),
+            missing_context,
+            trace,
+            notes: Vec::new(),
+        }
+    }
+
+    /// [`Engine::explain_brief`] without the echo of the request: what `check --requests` needs to write
+    /// a line with [`crate::report::write_summary`].
+    pub fn brief(&self, req: &Prepared) -> Brief {
         let mut tracer = Tracer {
             entries: Vec::new(),
             notes: Vec::new(),
@@ -252,15 +376,19 @@ impl Engine {
         };
         let (decision, missing_context) = match &req.principal {
             Principal::Ovh(id) => self.ovh_decide(req, id, Some(&mut tracer)),
-            _ => return self.explain(req),
+            _ => {
+                let r = self.explain(req);
+                return Brief {
+                    decision: r.decision(),
+                    missing_context: r.missing_context,
+                    trace: r.trace,
+                };
+            }
         };
-        Response {
-            decision: decision.decision,
-            reason: decision.reason,
-            request: req.echo(),
+        Brief {
+            decision,
             missing_context,
             trace: tracer.entries,
-            notes: Vec::new(),
         }
     }
 

@@ -560,6 +560,14 @@ impl Loaded {
 /// or an overlong string is refused, and only a JSON object is a request (serde's derive would also read
 /// `["identity", "action", "resource"]` as one, field by field).
 pub fn request_line(line: &str, limits: &Limits) -> Result<crate::model::request::Request, String> {
+    // The plain form, within the limits, needs none of the checks below.
+    let (max_string, max_depth) = (
+        limits.max_string_bytes,
+        limits.max_depth.min(MAX_DEPTH_CEILING),
+    );
+    if let Some(r) = crate::model::request::RequestRef::parse_plain(line, max_string, max_depth) {
+        return Ok(r.to_owned());
+    }
     let at_column = |offset: usize| {
         let (_, column) = scan::LineIndex::new(line).line_column(line, offset);
         format!(" (column {column})")

@@ -14,68 +14,113 @@ pub fn json(resp: &Response) -> serde_json::Value {
 
 /// One line saying why.
 pub fn summary(resp: &Response) -> String {
-    let decisive: Vec<&Entry> = resp.trace.iter().filter(|e| e.decisive).collect();
-    let name = |e: &Entry| -> String {
-        let what = match (e.kind, &e.policy, &e.statement) {
-            (Kind::Statement, Some(p), Some(s)) => format!("statement {s} of policy `{p}`"),
-            (_, Some(p), _) => format!("policy `{p}`"),
-            _ => String::from("a built-in rule"),
-        };
-        let role = e
-            .role
-            .as_ref()
-            .map(|r| {
-                format!(
-                    " through role `{}`, whose matrix row carries `{}`",
-                    r.role, r.permission
-                )
-            })
-            .unwrap_or_default();
-        format!("{what}{role}")
-    };
-    let names = || {
-        let mut v: Vec<String> = decisive.iter().map(|e| name(e)).collect();
-        v.dedup();
-        v.join("; ")
-    };
-    let openstack = resp.trace.iter().any(|e| e.kind == Kind::Matrix);
-    match resp.reason {
-        Reason::ExplicitAllow => format!("allowed by {}", names()),
-        Reason::ExplicitDeny => format!(
-            "denied by {} (an explicit deny wins over every allow)",
-            names()
-        ),
+    let mut s = String::new();
+    write_summary(
+        &mut s,
+        resp.reason,
+        &resp.trace,
+        !resp.missing_context.is_empty(),
+    );
+    s
+}
+
+/// [`summary`] from a decision's parts, appended to `out`: its reason, its trace (only the decisive
+/// entries, the excepts and the matrix entry are read: [`crate::Engine::brief`]'s trace is enough) and
+/// whether some context was missing. `check --requests` writes it in place, line after line.
+pub fn write_summary(out: &mut String, reason: Reason, trace: &[Entry], missing_context: bool) {
+    match reason {
+        Reason::ExplicitAllow => {
+            out.push_str("allowed by ");
+            write_names(out, trace);
+        }
+        Reason::ExplicitDeny => {
+            out.push_str("denied by ");
+            write_names(out, trace);
+            out.push_str(" (an explicit deny wins over every allow)");
+        }
         Reason::ImplicitDeny => {
-            let excepted: Vec<String> = resp
-                .trace
-                .iter()
-                .filter_map(|e| {
-                    let c = e
-                        .checks
-                        .iter()
-                        .find(|c| c.part == Part::Except && c.status == Status::Pass)?;
-                    Some(format!(
-                        "`{}` in policy `{}`",
-                        c.pattern.as_deref().unwrap_or(""),
-                        e.policy.as_deref().unwrap_or("")
-                    ))
-                })
-                .collect();
-            let mut s = if excepted.is_empty() {
-                String::from("nothing allows it: denied by default")
+            let start = out.len();
+            out.push_str("excepted by ");
+            let mut excepted = false;
+            for e in trace {
+                let Some(c) = e
+                    .checks
+                    .iter()
+                    .find(|c| c.part == Part::Except && c.status == Status::Pass)
+                else {
+                    continue;
+                };
+                if excepted {
+                    out.push_str(", ");
+                }
+                excepted = true;
+                for piece in [
+                    "`",
+                    c.pattern.as_deref().unwrap_or(""),
+                    "` in policy `",
+                    e.policy.as_deref().unwrap_or(""),
+                    "`",
+                ] {
+                    out.push_str(piece);
+                }
+            }
+            if excepted {
+                out.push_str(" and allowed nowhere else: denied by default");
             } else {
-                format!(
-                    "excepted by {} and allowed nowhere else: denied by default",
-                    excepted.join(", ")
-                )
-            };
-            if !resp.missing_context.is_empty() {
-                s.push_str(" (some policies could not be checked without the missing context)");
+                out.truncate(start);
+                out.push_str("nothing allows it: denied by default");
             }
-            if openstack {
-                s.push_str("; OpenStack answers `Forbidden (HTTP 403)`");
+            if missing_context {
+                out.push_str(" (some policies could not be checked without the missing context)");
             }
-            s
+            if trace.iter().any(|e| e.kind == Kind::Matrix) {
+                out.push_str("; OpenStack answers `Forbidden (HTTP 403)`");
+            }
+        }
+    }
+}
+
+/// The names of the decisive entries, in order, `; `-separated, a name equal to the one before it left out.
+fn write_names(out: &mut String, trace: &[Entry]) {
+    // Where the last name written is, to compare the next one with.
+    let mut last: Option<std::ops::Range<usize>> = None;
+    for e in trace.iter().filter(|e| e.decisive) {
+        let start = out.len();
+        if last.is_some() {
+            out.push_str("; ");
+        }
+        let name = out.len();
+        match (e.kind, &e.policy, &e.statement) {
+            (Kind::Statement, Some(p), Some(s)) => {
+                for piece in ["statement ", s, " of policy `", p, "`"] {
+                    out.push_str(piece);
+                }
+            }
+            (_, Some(p), _) => {
+                for piece in ["policy `", p, "`"] {
+                    out.push_str(piece);
+                }
+            }
+            _ => out.push_str("a built-in rule"),
+        }
+        if let Some(r) = &e.role {
+            for piece in [
+                " through role `",
+                &r.role,
+                "`, whose matrix row carries `",
+                &r.permission,
+                "`",
+            ] {
+                out.push_str(piece);
+            }
+        }
+        let repeated = last
+            .as_ref()
+            .is_some_and(|l| out.get(l.clone()) == out.get(name..));
+        if repeated {
+            out.truncate(start);
+        } else {
+            last = Some(name..out.len());
         }
     }
 }

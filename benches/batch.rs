@@ -1,0 +1,108 @@
+//! `check --requests` per line, stage by stage, on one core, over the generated OVHcloud workload at 10k
+//! policies (issue 8: 1M lines in under 2 s on two cores). Each stage is timed cumulatively over the same
+//! lines, streaming as the batch does (parse, then prepare, then the brief decision, then the text), so
+//! the differences are each stage's cost; the loader's careful parser is timed too, for comparison.
+//! The engine and the lines are built outside the timed loops; the answers are checked against `decide`
+//! before timing. `cargo bench --bench batch` runs 200,000 lines over 10k policies; without `--bench`
+//! (`cargo test --benches`), a small run only checks that it works.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+#[path = "common/workload.rs"]
+mod workload;
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use policy_sim::eval::PrepareCache;
+use policy_sim::load::{request_line, Limits};
+use policy_sim::model::request::RequestRef;
+
+fn parse(l: &str) -> RequestRef<'_> {
+    RequestRef::parse_plain(l, 1 << 20, 64).unwrap()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let (n, count) = if args.iter().any(|a| a == "--bench") {
+        (10_000, 200_000)
+    } else {
+        (100, 1_000)
+    };
+    let w = workload::ovh(n);
+    let engine = workload::ovh_engine(&w);
+    let lines: Vec<String> = workload::ovh_requests(&w, count, 1)
+        .iter()
+        .map(workload::Req::to_json_line)
+        .collect();
+    let mut cache = PrepareCache::default();
+    for l in &lines {
+        let p = engine.prepare_cached(&parse(l), &mut cache).unwrap();
+        assert_eq!(
+            p,
+            engine
+                .prepare(&request_line(l, &Limits::default()).unwrap())
+                .unwrap()
+        );
+        assert_eq!(engine.brief(&p).decision, engine.decide(&p), "{l}");
+    }
+    println!("check --requests, one core, {count} lines over {n} policies (cumulative):");
+    let per = |name: &str, t: Instant| {
+        println!(
+            "  {name:<40} {:>6.0} ns/line",
+            t.elapsed().as_nanos() as f64 / count as f64
+        )
+    };
+    let t = Instant::now();
+    for l in &lines {
+        black_box(request_line(black_box(l), &Limits::default()).unwrap());
+    }
+    per("load::request_line (owned)", t);
+    let t = Instant::now();
+    for l in &lines {
+        black_box(parse(black_box(l)));
+    }
+    per("RequestRef::parse_plain", t);
+    let t = Instant::now();
+    for l in &lines {
+        black_box(engine.prepare_ref(&parse(l)).unwrap());
+    }
+    per("+ prepare_ref (no cache)", t);
+    let mut cache = PrepareCache::default();
+    let t = Instant::now();
+    for l in &lines {
+        black_box(engine.prepare_cached(&parse(l), &mut cache).unwrap());
+    }
+    per("+ prepare_cached", t);
+    let t = Instant::now();
+    for l in &lines {
+        let p = engine.prepare_cached(&parse(l), &mut cache).unwrap();
+        black_box(engine.decide(&p));
+    }
+    per("+ decide (for comparison)", t);
+    let t = Instant::now();
+    for l in &lines {
+        let p = engine.prepare_cached(&parse(l), &mut cache).unwrap();
+        black_box(engine.brief(&p));
+    }
+    per("+ brief", t);
+    let t = Instant::now();
+    let mut out = String::new();
+    for l in &lines {
+        let p = engine.prepare_cached(&parse(l), &mut cache).unwrap();
+        let b = engine.brief(&p);
+        out.clear();
+        policy_sim::report::write_summary(
+            &mut out,
+            b.decision.reason,
+            &b.trace,
+            !b.missing_context.is_empty(),
+        );
+        black_box(&out);
+    }
+    per("+ brief + write_summary", t);
+}
