@@ -1,7 +1,8 @@
 //! Peak memory, measured honestly: the generated OVHcloud workload is written to files, then a fresh child
 //! process (this binary again) loads them from disk as `check` does, compiles, answers 10,000 requests with
-//! `decide` and 100 with `explain`, and reports its own peak resident set (`VmHWM` in /proc/self/status)
-//! after each stage (load: bytes → raw shapes; validate: → model; compile: → index).
+//! `decide`, then 100 of them with `explain`, and reports its own peak resident set (`VmHWM` in
+//! /proc/self/status) after each stage (load: bytes → scanned text; validate: → model; compile: → index;
+//! decide; explain, whose traces can hold tens of thousands of entries).
 //! The parent's memory (the generator) is not counted.
 //!
 //! It also leaves the files for the end-to-end batch measurement in `target/policy-sim-bench/`:
@@ -46,21 +47,27 @@ fn child(policies: &str, account: &str, requests: &str) {
         status("VmHWM:")
     );
     let text = std::fs::read_to_string(requests).unwrap();
-    let mut allowed = 0usize;
-    let mut explained = 0usize;
-    for (i, line) in text.lines().take(10_000).enumerate() {
+    let prepare = |line: &str| {
         let req: policy_sim::Request = serde_json::from_str(line).unwrap();
-        let p = engine.prepare(&req).unwrap();
-        let d = engine.decide(&p);
-        allowed += usize::from(d.allowed());
-        if i < 100 {
-            let r = engine.explain(&p);
-            assert_eq!(r.decision(), d);
-            explained += r.trace.len();
-        }
+        engine.prepare(&req).unwrap()
+    };
+    // As `check` answers: one request at a time.
+    let mut allowed = 0usize;
+    for line in text.lines().take(10_000) {
+        allowed += usize::from(engine.decide(&prepare(line)).allowed());
+    }
+    let after_decide = status("VmHWM:");
+    let mut explained = 0usize;
+    let mut largest = 0usize;
+    for line in text.lines().take(100) {
+        let p = prepare(line);
+        let r = engine.explain(&p);
+        assert_eq!(r.decision(), engine.decide(&p));
+        explained += r.trace.len();
+        largest = largest.max(r.trace.len());
     }
     println!(
-        "  {} policies: load + compile {:.2} s; peak RSS after compile {after_build}, after 10,000 decide + 100 explain ({allowed} allowed, {explained} trace entries) {} (VmRSS now {})",
+        "  {} policies: load + compile {:.2} s; peak RSS after compile {after_build}, after 10,000 decide ({allowed} allowed) {after_decide}, after 100 explain ({explained} trace entries, the largest {largest}) {} (VmRSS now {})",
         engine.set.ovh_policies.len(),
         built.as_secs_f64(),
         status("VmHWM:"),

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::BuildHasherDefault;
+use std::sync::Arc;
 
 /// How a pattern's wildcards are read. Where the cloud's behaviour is unknown, an allow reads the pattern
 /// narrowly (literally) and a deny reads it broadly (as a wildcard): never "allow" on a guess.
@@ -19,18 +20,19 @@ pub enum Reading {
     WildcardUnsupported,
 }
 
-/// A compiled matcher.
+/// A compiled matcher. Its strings are `Arc`s so that an exact pattern (most resource URNs) shares its text
+/// with [`Pattern::raw`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Matcher {
     /// `*`
     Any,
-    Exact(Box<str>),
+    Exact(Arc<str>),
     /// `abc*`
-    Prefix(Box<str>),
+    Prefix(Arc<str>),
     /// `*abc`
-    Suffix(Box<str>),
+    Suffix(Arc<str>),
     /// `*abc*`
-    Contains(Box<str>),
+    Contains(Arc<str>),
     /// Anything else with `*` (and `?` when enabled).
     Glob(Glob),
 }
@@ -58,7 +60,7 @@ pub struct Syntax {
 /// A pattern as written plus its matcher.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pattern {
-    pub raw: Box<str>,
+    pub raw: Arc<str>,
     pub matcher: Matcher,
     pub fold_case: bool,
 }
@@ -72,9 +74,10 @@ impl fmt::Display for Pattern {
 impl Pattern {
     /// The pattern read literally: only the identical string matches.
     pub fn literal(raw: &str) -> Self {
+        let raw: Arc<str> = raw.into();
         Pattern {
-            raw: raw.into(),
-            matcher: Matcher::Exact(raw.into()),
+            matcher: Matcher::Exact(raw.clone()),
+            raw,
             fold_case: false,
         }
     }
@@ -89,8 +92,11 @@ impl Pattern {
         };
         let has_q = syntax.question && norm.contains('?');
         let stars = norm.bytes().filter(|&b| b == b'*').count();
+        let shared: Arc<str> = raw.into();
         let matcher = if norm == "*" {
             Matcher::Any
+        } else if stars == 0 && !has_q && !fold {
+            Matcher::Exact(shared.clone())
         } else if stars == 0 && !has_q {
             Matcher::Exact(norm.into())
         } else if has_q {
@@ -111,7 +117,7 @@ impl Pattern {
             }
         };
         Pattern {
-            raw: raw.into(),
+            raw: shared,
             matcher,
             fold_case: fold,
         }
