@@ -565,9 +565,6 @@ impl SourceMap {
     }
 }
 
-/// A [`TextIndex`] marks the start of every this many lines.
-const LINE_STEP: usize = 64;
-
 /// Containers smaller than this are not indexed member by member: a pointer into one is resolved by parsing
 /// just that value's text.
 const INDEX_MIN_BYTES: usize = 2048;
@@ -579,10 +576,9 @@ const INDEX_MAX_DEPTH: usize = 64;
 /// containers (one policy of a 100k-policy array is one node), not to every value of the file.
 #[derive(Debug, Clone)]
 struct TextIndex {
-    /// The start of every [`LINE_STEP`]th line (a 100 MB file has millions of lines): a line number is
-    /// found from the nearest mark by counting the line breaks after it. `u32`: texts of 4 GiB or more
-    /// are not indexed.
-    line_marks: Vec<u32>,
+    /// Where each line starts; `u32` (a 100 MB file has millions of lines): texts of 4 GiB or more are
+    /// not indexed. Built on the first position asked in a source, i.e. only when explaining.
+    line_starts: Vec<u32>,
     root: Node,
 }
 
@@ -610,14 +606,9 @@ impl TextIndex {
         let bytes = text.as_bytes();
         let start = skip_ws(bytes, 0);
         let (root, _) = index_value(text, start, 0)?;
-        let mut line_marks = vec![0];
-        line_marks.extend(
-            memchr::memchr_iter(b'\n', bytes)
-                .skip(LINE_STEP - 1)
-                .step_by(LINE_STEP)
-                .map(|i| (i + 1) as u32),
-        );
-        Some(TextIndex { line_marks, root })
+        let mut line_starts = vec![0];
+        line_starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| (i + 1) as u32));
+        Some(TextIndex { line_starts, root })
     }
 
     /// What [`offset_of_pointer`] answers, without parsing the whole text.
@@ -652,15 +643,11 @@ impl TextIndex {
     /// What [`line_column`] answers, by binary search over the line starts.
     fn line_column(&self, text: &str, offset: usize) -> (usize, usize) {
         let offset = offset.min(text.len());
-        let mark = self
-            .line_marks
+        let line = self
+            .line_starts
             .partition_point(|&s| s as usize <= offset)
-            .max(1)
-            - 1;
-        let from = self.line_marks.get(mark).map_or(0, |&s| s as usize);
-        let between = text.as_bytes().get(from..offset).unwrap_or_default();
-        let line = mark * LINE_STEP + 1 + memchr::memchr_iter(b'\n', between).count();
-        let line_start = memchr::memrchr(b'\n', between).map_or(from, |i| from + i + 1);
+            .max(1);
+        let line_start = self.line_starts.get(line - 1).map_or(0, |&s| s as usize);
         let column = text
             .get(line_start..offset)
             .map_or(0, |s| s.chars().count())

@@ -8,13 +8,13 @@ mod ovh;
 pub mod reference;
 pub mod trace;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
 
 use crate::compile::Engine;
 use crate::error::Error;
+use crate::model::pattern::FxHashMap;
 use crate::model::request::{Request, RequestRef};
 use crate::model::urn::{IdentityUrn, ResourceUrn};
 pub use trace::{
@@ -81,9 +81,9 @@ impl Prepared {
 /// gave, errors included; each map is emptied when it reaches [`PrepareCache::MAX`] entries.
 #[derive(Debug, Default)]
 pub struct PrepareCache {
-    identities: HashMap<Box<str>, Result<Arc<IdentityUrn>, String>>,
+    identities: FxHashMap<Box<str>, Result<Arc<IdentityUrn>, String>>,
     /// A resource URN's type, or why the URN is malformed.
-    resources: HashMap<Box<str>, Result<Box<str>, String>>,
+    resources: FxHashMap<Box<str>, Result<Box<str>, String>>,
     /// The last `at` read, and its time.
     at: Option<(Box<str>, jiff::Timestamp)>,
 }

@@ -1,8 +1,11 @@
 //! OVHcloud IAM (DOMAIN.md §1): policies, permission groups, resource groups, local-user group membership.
 
+use std::hash::BuildHasherDefault;
+
 use indexmap::IndexMap;
 
 use super::condition::Condition;
+use super::pattern::FxHasher;
 use super::Spec;
 use crate::source::Loc;
 
@@ -72,5 +75,6 @@ pub struct ResourceGroup {
 /// Local users' groups, from an account file: user URN → group URN.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Membership {
-    pub user_group: IndexMap<Box<str>, (Box<str>, Loc)>,
+    /// Fx-hashed: looked up for every request of a user.
+    pub user_group: IndexMap<Box<str>, (Box<str>, Loc), BuildHasherDefault<FxHasher>>,
 }
