@@ -5,7 +5,8 @@
 //!
 //! The data flows one way, and the modules show it:
 //!
-//! 1. [`load`]: bytes → raw serde shapes that mirror the clouds' JSON (files, directories, globs).
+//! 1. [`load`]: bytes → raw serde shapes that mirror the clouds' JSON (files, directories, globs); the
+//!    OVHcloud objects of a dump are only located, and read one at a time by `validate`.
 //! 2. [`validate`]: raw shapes → the checked [`model`], collecting every problem with its location.
 //! 3. [`compile`]: the model → an immutable, shareable index ([`Engine`]).
 //! 4. [`eval`]: [`Engine::decide`] (fast) and [`Engine::explain`] (with a trace), plus a plain
