@@ -513,9 +513,12 @@ impl Loaded {
     /// overlong string.
     fn scan(&mut self, text: &str, root: &Loc) -> Option<Vec<usize>> {
         let found = scan::check(text, self.limits.scan());
-        if found.issues.is_empty() {
+        if found.issues.is_empty() && found.complete {
             return Some(found.items);
         }
+        // A walk that stopped early has not seen every item (`[{...} {...}]`, trailing text): the text
+        // is refused whole, never read in part.
+        let before = self.problems.len();
         let lines = scan::LineIndex::new(text);
         for issue in found.issues {
             self.problems
@@ -527,6 +530,13 @@ impl Loaded {
                 if !e.is_data() && !e.to_string().contains("recursion limit") {
                     self.problems.push(json_problem(*root, &e, text));
                 }
+            }
+            if self.problems.len() == before {
+                // Nothing said yet (serde_json read it): still never read a text in part.
+                self.problems.push(Problem::at(
+                    *root,
+                    "the text could not be read to its end; expected one JSON value",
+                ));
             }
         }
         None
