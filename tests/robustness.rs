@@ -177,8 +177,10 @@ fn mutated() -> impl Strategy<Value = Vec<u8>> {
 const COMPANION: &str = r#"{"name": "companion", "identities": ["urn:v1:eu:identity:group:xx1111-ovh/ops"],
   "resources": [{"urn": "urn:v1:eu:resource:vps:*"}], "permissions": {"allow": [{"action": "vps:apiovh:*"}]}}"#;
 
-/// Load bytes in every role; whatever happens, it must be a value, and an error must render.
+/// Load bytes in every role; whatever happens, it must be a value, and an error must render. Bytes that
+/// are not one JSON text are refused in every role: nothing is read from a text in part.
 fn load_everywhere(bytes: &[u8]) {
+    let is_json = serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok();
     for role in [Role::Policies, Role::Account, Role::Any] {
         let mut loaded = Loaded::new();
         if role == Role::Account {
@@ -194,6 +196,11 @@ fn load_everywhere(bytes: &[u8]) {
                 }
             }
             Ok(engine) => {
+                assert!(
+                    is_json,
+                    "not JSON, yet loaded as {role:?}: {}",
+                    String::from_utf8_lossy(bytes)
+                );
                 for req in [
                     Request::new(
                         Some("urn:v1:eu:identity:user:xx1111-ovh/u0"),
@@ -857,4 +864,38 @@ fn large_files_report_every_problem_in_file_order() {
         "{}",
         diagnostics[2].message
     );
+}
+
+/// Every one-character deletion from a valid three-policy dump that leaves something other than JSON is
+/// refused: a text the scan cannot walk to its end is never read in part (a lost `,` between two objects
+/// once hid the deny after it).
+#[test]
+fn a_text_broken_anywhere_is_refused_whole() {
+    let p = |name: &str, perms: &str| {
+        format!(
+            r#"{{"name":"{name}","identities":["urn:v1:eu:identity:user:xx1-ovh/a"],"resources":[{{"urn":"urn:v1:eu:resource:vps:v"}}],"permissions":{perms}}}"#
+        )
+    };
+    let text = format!(
+        "[{},{},{}]",
+        p("a", r#"{"allow":[{"action":"vps:apiovh:reboot"}]}"#),
+        p("b", r#"{"allow":[{"action":"vps:apiovh:get"}]}"#),
+        p("d", r#"{"deny":[{"action":"*"}]}"#)
+    );
+    let mut refused = 0;
+    for (i, _) in text.char_indices() {
+        let mut broken = text.clone();
+        broken.remove(i);
+        if serde_json::from_str::<serde::de::IgnoredAny>(&broken).is_ok() {
+            continue;
+        }
+        let mut loaded = Loaded::new();
+        loaded.add_text("dump.json", broken.clone(), Role::Policies);
+        assert!(
+            policy_sim::build(loaded, None).is_err(),
+            "read in part: {broken}"
+        );
+        refused += 1;
+    }
+    assert!(refused > 100, "{refused}");
 }
