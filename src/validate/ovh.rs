@@ -319,12 +319,7 @@ fn policy(
             for (i, r) in list.iter().enumerate() {
                 let at = at.index(i).key("urn");
                 if let Some((pattern, literal)) = shared.resources.get(r.urn.as_str()) {
-                    resources.push(ResourceEntry::Pattern(Spec {
-                        pattern: pattern.clone(),
-                        reading: Reading::Documented,
-                        literal_when_granting: *literal,
-                        loc: at,
-                    }));
+                    resources.push(ResourceEntry::Pattern(spec(pattern.clone(), *literal, at)));
                     continue;
                 }
                 match check_resource_pattern(&r.urn) {
@@ -344,7 +339,7 @@ fn policy(
                         });
                     }
                     Ok((ResourceRef::Pattern, unsupported)) => {
-                        let spec = spec(shared, &r.urn, unsupported, at);
+                        let spec = spec(shared.pattern(&r.urn), unsupported, at);
                         shared
                             .resources
                             .insert(r.urn.as_str().into(), (spec.pattern.clone(), unsupported));
@@ -469,9 +464,9 @@ impl Shared {
 }
 
 /// A resource pattern's spec: an unsupported `*` is literal on the granting side, a wildcard on the other.
-fn spec(shared: &mut Shared, raw: &str, unsupported: bool, loc: Loc) -> Spec {
+fn spec(pattern: Arc<Pattern>, unsupported: bool, loc: Loc) -> Spec {
     Spec {
-        pattern: shared.pattern(raw),
+        pattern,
         reading: Reading::Documented,
         literal_when_granting: unsupported,
         loc,
@@ -482,12 +477,7 @@ fn spec(shared: &mut Shared, raw: &str, unsupported: bool, loc: Loc) -> Spec {
 /// (documented), or anywhere (undocumented: accepted, read on the safe side, linted).
 fn action(shared: &mut Shared, raw: &str, loc: Loc, problems: &mut Vec<Problem>) -> Option<Spec> {
     if let Some((pattern, literal)) = shared.actions.get(raw) {
-        return Some(Spec {
-            pattern: pattern.clone(),
-            reading: Reading::Documented,
-            literal_when_granting: *literal,
-            loc,
-        });
+        return Some(spec(pattern.clone(), *literal, loc));
     }
     let why = if raw.is_empty() {
         Some(String::from("it is empty"))
@@ -515,7 +505,7 @@ fn action(shared: &mut Shared, raw: &str, loc: Loc, problems: &mut Vec<Problem>)
     }
     let inner = raw.strip_prefix('*').unwrap_or(raw);
     let inner = inner.strip_suffix('*').unwrap_or(inner);
-    let spec = spec(shared, raw, inner.contains('*'), loc);
+    let spec = spec(shared.pattern(raw), inner.contains('*'), loc);
     shared.actions.insert(
         raw.into(),
         (spec.pattern.clone(), spec.literal_when_granting),
