@@ -72,16 +72,8 @@ fn per_request_median(name: &str, engine: &Engine, prepared: &[Prepared], want: 
     );
 }
 
-/// The OVHcloud set sizes: 10, 1k, 10k and 100k, or those listed in `POLICY_SIM_BENCH_SIZES` (`10000,100000`).
-fn sizes() -> Vec<usize> {
-    match std::env::var("POLICY_SIM_BENCH_SIZES") {
-        Ok(v) => v.split(',').filter_map(|n| n.trim().parse().ok()).collect(),
-        Err(_) => vec![10, 1_000, 10_000, 100_000],
-    }
-}
-
 fn ovh(c: &mut Criterion) {
-    for n in sizes() {
+    for n in workload::bench_sizes() {
         let w = workload::ovh(n);
         let engine = workload::ovh_engine(&w);
         let prepared = prepare(&engine, &workload::ovh_requests(&w, REQUESTS, 7));

@@ -37,15 +37,8 @@ fn median(mut f: impl FnMut() -> Duration, runs: usize) -> Duration {
     t[t.len() / 2]
 }
 
-fn sizes() -> Vec<usize> {
-    match std::env::var("POLICY_SIM_BENCH_SIZES") {
-        Ok(v) => v.split(',').filter_map(|n| n.trim().parse().ok()).collect(),
-        Err(_) => vec![10, 1_000, 10_000, 100_000],
-    }
-}
-
 fn load(c: &mut Criterion) {
-    for n in sizes() {
+    for n in workload::bench_sizes() {
         let w = workload::ovh(n);
         let bytes = w.policies_json.len() + w.account_json.len();
         let engine = load_and_compile(w.policies_json.clone(), w.account_json.clone());

@@ -520,3 +520,12 @@ pub fn eim_engine(w: &Eim) -> policy_sim::Engine {
     policy_sim::build(loaded, None)
         .unwrap_or_else(|e| panic!("the generated EIM workload does not load: {e}"))
 }
+
+/// The OVHcloud set sizes the benches run: 10, 1k, 10k and 100k, or those listed in
+/// `POLICY_SIM_BENCH_SIZES` (`10000,100000`).
+pub fn bench_sizes() -> Vec<usize> {
+    match std::env::var("POLICY_SIM_BENCH_SIZES") {
+        Ok(v) => v.split(',').filter_map(|n| n.trim().parse().ok()).collect(),
+        Err(_) => vec![10, 1_000, 10_000, 100_000],
+    }
+}
