@@ -226,12 +226,25 @@ fn tmp(name: &str) -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join(name)
 }
 
-/// Thousands of generated requests (enough for both threads) with odd lines among them: each answer is
-/// the explaining path's, in input order.
+/// Thousands of generated requests (enough for both threads, answered grouped by identity) with odd lines
+/// among them, one of them not UTF-8: each answer is the explaining path's, in input order.
 #[test]
 fn batch_answers_are_the_explaining_answers_in_order() {
+    batch_against_explain("with-bytes", true);
+}
+
+/// The same when the whole input is UTF-8 (read as one text, each line a slice of it).
+#[test]
+fn utf8_batch_answers_are_the_explaining_answers_in_order() {
+    batch_against_explain("utf8", false);
+}
+
+fn batch_against_explain(name: &str, invalid_utf8: bool) {
     let w = workload::ovh(300);
-    let (policies, account) = (tmp("batch-policies.json"), tmp("batch-account.json"));
+    let (policies, account) = (
+        tmp(&format!("batch-{name}-policies.json")),
+        tmp(&format!("batch-{name}-account.json")),
+    );
     std::fs::write(&policies, &w.policies_json).unwrap();
     std::fs::write(&account, &w.account_json).unwrap();
     let reqs = workload::ovh_requests(&w, 5000, 11);
@@ -244,7 +257,11 @@ fn batch_answers_are_the_explaining_answers_in_order() {
         format!("{{\"identity\":\"{user}\",\"action\":\"vps:apiovh:reboot\",\"resource\":\"{vps}\",\"at\":\"2026-06-01T12:00:00Z\"}}\r").into_bytes(),
         b"   ".to_vec(),
         Vec::new(),
-        b"{\"action\": \"caf\xe9\"}".to_vec(),
+        if invalid_utf8 {
+            b"{\"action\": \"caf\xe9\"}".to_vec()
+        } else {
+            "{\"action\": \"café\"}".as_bytes().to_vec()
+        },
         br#"{"action": "a", "action": "b"}"#.to_vec(),
         format!(r#"{{"identity": "{user}", "action": "vps:apiovh:reboot", "resource": "urn:v1:eu:resource:vps:*"}}"#).into_bytes(),
         br#"{"identity": "urn:v1:eu:identity:user:xx1111-ovh/u1", "action": "a", "resource": "r", "at": "yesterday"}"#.to_vec(),
@@ -263,7 +280,8 @@ fn batch_answers_are_the_explaining_answers_in_order() {
     text.push(b'\n');
     text.extend_from_slice(format!(r#"{{"identity": "{user}", "action": "vps:apiovh:reboot", "resource": "{vps}", "at": "2026-06-01T12:00:00Z"}}"#).as_bytes());
     lines.push(text.rsplit(|b| *b == b'\n').next().unwrap().to_vec());
-    let requests = tmp("batch-requests.jsonl");
+    assert_eq!(std::str::from_utf8(&text).is_ok(), !invalid_utf8);
+    let requests = tmp(&format!("batch-{name}-requests.jsonl"));
     std::fs::write(&requests, &text).unwrap();
 
     let mut loaded = Loaded::new();

@@ -1,11 +1,13 @@
 //! The `check --requests` engine: read JSON Lines, answer each line, write the answers in input order.
 //!
-//! The input is read as bytes, in rounds of whole lines (split with `memchr`, no `String` per line); a
-//! round is answered by one scoped thread per core (`std::thread::scope`: the compiled [`Engine`] is
-//! immutable and shared by reference), each taking pieces of lines in turn, the calling thread joining in
-//! once it has read the next round; the pieces' outputs are written in input order. A round too small to
-//! split is answered on the calling thread, each answer written at once. Rounds are sized by format so
-//! that the answers held in memory stay small.
+//! The input is read as bytes, in rounds of whole lines (split with `memchr`, no `String` per line, the
+//! round checked as UTF-8 at once). A round's lines are answered grouped by identity, so that each
+//! identity's policies are fetched into the processor's caches once per round rather than once per line
+//! ([`answer_order`]). A round is answered by one scoped thread per core (`std::thread::scope`: the compiled
+//! [`Engine`] is immutable and shared by reference), each taking pieces of that order in turn, the calling
+//! thread joining in once it has read the next round; the answers are then gathered in input order and
+//! written at once. A round too small to split is answered on the calling thread in input order, each
+//! answer written at once. Rounds are sized by format so that the answers held in memory stay small.
 //!
 //! Each line is answered exactly as a one-line `check` would be: a bad line gets an error object
 //! (`{"line", "error", "file"}`) and the rest go on. A line in the plain form is read in place
@@ -60,19 +62,46 @@ const JSON: Sizes = Sizes {
 /// One input line: where its text is in the round (without its line end), or why it could not be read.
 type Line = Result<Range<usize>, String>;
 
-/// Lines read together: their text, the number of the first, and each line.
+/// Lines read together: their text, the number of the first, each line, and the order to answer them in.
 struct Round {
-    text: Vec<u8>,
+    text: Text,
     first: usize,
     lines: Vec<Line>,
+    /// Indices into `lines`, those of one identity together (see [`answer_order`]).
+    order: Vec<u32>,
+}
+
+/// A round's text: checked as UTF-8 at once when it all is (the usual case), so that a line is a slice
+/// of it; else each line is checked on its own.
+enum Text {
+    Utf8(String),
+    Bytes(Vec<u8>),
+}
+
+impl Text {
+    fn new(bytes: Vec<u8>) -> Self {
+        String::from_utf8(bytes).map_or_else(|e| Text::Bytes(e.into_bytes()), Text::Utf8)
+    }
+
+    fn into_bytes(self) -> Vec<u8> {
+        match self {
+            Text::Utf8(s) => s.into_bytes(),
+            Text::Bytes(b) => b,
+        }
+    }
 }
 
 impl Round {
     fn line(&self, line: &Line) -> Result<&str, String> {
         let range = line.as_ref().map_err(Clone::clone)?;
-        let bytes = self.text.get(range.clone()).unwrap_or_default();
-        std::str::from_utf8(bytes)
-            .map_err(|_| String::from("cannot read the line: stream did not contain valid UTF-8"))
+        let invalid = || String::from("cannot read the line: stream did not contain valid UTF-8");
+        match &self.text {
+            // A line starts after a `\n` and ends before one (or a `\r`): always on a character boundary.
+            Text::Utf8(s) => Ok(s.get(range.clone()).unwrap_or_default()),
+            Text::Bytes(b) => {
+                std::str::from_utf8(b.get(range.clone()).unwrap_or_default()).map_err(|_| invalid())
+            }
+        }
     }
 }
 
@@ -90,6 +119,8 @@ struct Input {
     error: Option<String>,
     /// Buffers of rounds already answered, to read into again.
     spare: Vec<Vec<u8>>,
+    /// Finds the identity in a line, for [`answer_order`].
+    identity: memchr::memmem::Finder<'static>,
 }
 
 impl Input {
@@ -102,6 +133,7 @@ impl Input {
             done: false,
             error: None,
             spare: Vec::new(),
+            identity: memchr::memmem::Finder::new(b"\"identity\""),
         }
     }
 
@@ -169,14 +201,54 @@ impl Input {
         let text = std::mem::replace(&mut self.buf, rest);
         let first = self.next;
         self.next += lines.len();
-        Round { text, first, lines }
+        let order = answer_order(&text, &lines, &self.identity);
+        let text = Text::new(text);
+        Round {
+            text,
+            first,
+            lines,
+            order,
+        }
     }
 }
 
-/// What a run of lines produced: the output text, in order, and the counts.
+/// The order to answer a round's lines in: those naming the same identity together, so that its candidate
+/// policies are read from memory once and stay in the processor's caches while its requests are answered,
+/// instead of being fetched again for every line (three times faster over 10k policies whose working set is
+/// larger than the caches). Lines are grouped by a hash of the text after the first `"identity"` key; a
+/// line where that is not found goes first. The order changes only speed: each line is answered on its own,
+/// and the answers are written in input order.
+fn answer_order(text: &[u8], lines: &[Line], finder: &memchr::memmem::Finder<'_>) -> Vec<u32> {
+    use std::hash::BuildHasher;
+    let hasher = std::hash::BuildHasherDefault::<crate::model::pattern::FxHasher>::default();
+    let mut keyed: Vec<(u64, u32)> = lines
+        .iter()
+        .zip(0u32..)
+        .map(|(line, i)| {
+            let key = line
+                .as_ref()
+                .ok()
+                .and_then(|r| text.get(r.clone()))
+                .and_then(|l| {
+                    let after = l.get(finder.find(l)? + finder.needle().len()..)?;
+                    let start = memchr::memchr(b'"', after)? + 1;
+                    let value = after.get(start..)?;
+                    value.get(..memchr::memchr(b'"', value)?)
+                })
+                .map_or(0, |id| hasher.hash_one(id));
+            (key, i)
+        })
+        .collect();
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, i)| i).collect()
+}
+
+/// What a run of lines produced: the output text, where each line's answer ends in it, and the counts.
 #[derive(Default)]
 struct Part {
     out: String,
+    /// (index of the line in its round, end of its answer in `out`), in the order answered.
+    ends: Vec<(u32, usize)>,
     evaluated: usize,
     allowed: usize,
     bad: usize,
@@ -201,10 +273,12 @@ pub(super) fn run(
         .map(|_| PrepareCache::default())
         .collect();
     let mut total = Part::default();
+    // The answers of a round in input order, written at once.
+    let mut ordered: Vec<u8> = Vec::new();
     let mut round = input.round(sizes.round);
     while !round.lines.is_empty() {
-        let (parts, next) = if threads < 2 || round.lines.len() < 2 * sizes.piece {
-            // Few lines: answer them here, writing each answer at once.
+        let (parts, next) = if round.lines.len() < 2 * sizes.piece {
+            // Few lines: answer them here, in input order, writing each answer at once.
             let mut part = Part::default();
             let mut spare = PrepareCache::default();
             let cache = caches.first_mut().unwrap_or(&mut spare);
@@ -223,24 +297,18 @@ pub(super) fn run(
             }
             (vec![part], input.round(sizes.round))
         } else {
-            // Small pieces taken in turn from a shared counter keep every core busy to the end of the
-            // round; the calling thread reads the next round, then joins in.
-            let pieces: Vec<(usize, &[Line])> = round
-                .lines
-                .chunks(sizes.piece)
-                .enumerate()
-                .map(|(i, lines)| (round.first + i * sizes.piece, lines))
-                .collect();
+            // Pieces of the answering order, taken in turn from a shared counter, keep every core busy to
+            // the end of the round; the calling thread reads the next round, then joins in.
+            let pieces: Vec<&[u32]> = round.order.chunks(sizes.piece).collect();
             let next_piece = AtomicUsize::new(0);
-            let work = |cache: &mut PrepareCache| -> Result<Vec<(usize, Part)>, Failure> {
+            let work = |cache: &mut PrepareCache| -> Result<Vec<Part>, Failure> {
                 let mut done = Vec::new();
                 loop {
                     let i = next_piece.fetch_add(1, Ordering::Relaxed);
-                    let Some(&(first, lines)) = pieces.get(i) else {
+                    let Some(&lines) = pieces.get(i) else {
                         return Ok(done);
                     };
-                    let part = answer_all(engine, path, format, &round, first, lines, cache)?;
-                    done.push((i, part));
+                    done.push(answer_all(engine, path, format, &round, lines, cache)?);
                 }
             };
             let mut spare = PrepareCache::default();
@@ -248,10 +316,10 @@ pub(super) fn run(
                 Some((mine, others)) => (mine, others),
                 None => (&mut spare, &mut [][..]),
             };
-            thread::scope(|s| {
+            let (parts, next) = thread::scope(|s| {
                 let workers: Vec<_> = others.iter_mut().map(|c| s.spawn(|| work(c))).collect();
                 let next = input.round(sizes.round);
-                let mut parts: Vec<(usize, Part)> = work(mine)?;
+                let mut parts: Vec<Part> = work(mine)?;
                 for w in workers {
                     let done = w.join().unwrap_or_else(|_| {
                         Err(Failure::Error(Error::Usage(String::from(
@@ -260,17 +328,20 @@ pub(super) fn run(
                     })?;
                     parts.extend(done);
                 }
-                parts.sort_unstable_by_key(|(i, _)| *i);
-                Ok::<_, Failure>((parts.into_iter().map(|(_, p)| p).collect(), next))
-            })?
+                Ok::<_, Failure>((parts, next))
+            })?;
+            in_input_order(round.lines.len(), &parts, &mut ordered);
+            out.write_all(&ordered)?;
+            (parts, next)
         };
         for p in parts {
-            out.write_all(p.out.as_bytes())?;
             total.evaluated += p.evaluated;
             total.allowed += p.allowed;
             total.bad += p.bad;
         }
-        input.spare.push(std::mem::replace(&mut round, next).text);
+        input
+            .spare
+            .push(std::mem::replace(&mut round, next).text.into_bytes());
     }
     out.flush()?;
     let Part {
@@ -283,32 +354,57 @@ pub(super) fn run(
     Ok(if bad == 0 { Exit::Ok } else { Exit::Bad })
 }
 
-/// Answer a run of lines, numbered from `first`, into one buffer.
+/// Answer some lines of a round (indices into its `lines`) into one buffer, noting where each answer ends.
 fn answer_all(
     engine: &Engine,
     path: &str,
     format: Format,
     round: &Round,
-    first: usize,
-    lines: &[Line],
+    lines: &[u32],
     cache: &mut PrepareCache,
 ) -> Result<Part, Failure> {
     let mut part = Part {
         out: String::with_capacity(lines.len() * 200),
+        ends: Vec::with_capacity(lines.len()),
         ..Part::default()
     };
-    for (i, line) in lines.iter().enumerate() {
+    for &i in lines {
+        let line = round
+            .lines
+            .get(i as usize)
+            .map_or_else(|| Err(String::new()), |l| round.line(l));
         answer(
             engine,
             path,
             format,
-            first + i,
-            round.line(line),
+            round.first + i as usize,
+            line,
             &mut part,
             cache,
         )?;
+        part.ends.push((i, part.out.len()));
     }
     Ok(part)
+}
+
+/// The answers of a round's `n` lines, gathered from the parts that answered them, in input order.
+fn in_input_order(n: usize, parts: &[Part], out: &mut Vec<u8>) {
+    // Line → (part, start, end) of its answer.
+    let mut at: Vec<(usize, usize, usize)> = vec![(0, 0, 0); n];
+    for (p, part) in parts.iter().enumerate() {
+        let mut start = 0;
+        for &(i, end) in &part.ends {
+            if let Some(slot) = at.get_mut(i as usize) {
+                *slot = (p, start, end);
+            }
+            start = end;
+        }
+    }
+    out.clear();
+    for (p, start, end) in at {
+        let answer = parts.get(p).and_then(|part| part.out.get(start..end));
+        out.extend_from_slice(answer.unwrap_or_default().as_bytes());
+    }
 }
 
 /// Report line `n` as bad.
