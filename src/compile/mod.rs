@@ -137,12 +137,34 @@ enum KeyKind {
 /// Interned action keys: exact strings, prefixes and suffixes, each with an id.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ActionKeys {
-    exact: FxHashMap<Box<str>, u32>,
-    prefix: FxHashMap<Box<str>, u32>,
+    /// By [`key_hash`] of the text.
+    exact: FxHashMap<u64, u32>,
+    /// By [`key_hash`] of the prefix.
+    prefix: FxHashMap<u64, u32>,
     prefix_lens: Vec<usize>,
-    suffix: FxHashMap<Box<str>, u32>,
+    /// By [`key_hash_back`] of the suffix.
+    suffix: FxHashMap<u64, u32>,
     suffix_lens: Vec<usize>,
     next: u32,
+}
+
+/// One byte into a key hash. Keys are hashed a byte at a time so that one pass over an action gives the
+/// hash of each of its prefixes and of the whole, and one pass back from its end the hash of each suffix.
+/// Texts are not compared: two texts with the same hash share a key, so a policy may be visited for an
+/// action that only collides with one of its keys, which is exact (a visit checks the patterns themselves),
+/// only slower — and with 64 bits, not seen in practice.
+fn key_step(h: u64, b: u8) -> u64 {
+    (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95)
+}
+
+/// The hash of an exact or prefix key, reading forwards.
+fn key_hash(text: &[u8]) -> u64 {
+    text.iter().fold(0, |h, &b| key_step(h, b))
+}
+
+/// The hash of a suffix key, reading backwards from its end.
+fn key_hash_back(text: &[u8]) -> u64 {
+    text.iter().rev().fold(0, |h, &b| key_step(h, b))
 }
 
 /// The keys of one action, on the stack. `overflow`: too many to hold, visit everything.
@@ -166,6 +188,14 @@ impl KeyBuf {
     fn keys(&self) -> &[u32] {
         self.keys.get(..self.len).unwrap_or(&[])
     }
+
+    /// Drop the first key (kept in place for one not known yet).
+    fn remove_first(&mut self) {
+        if let Some(keys) = self.keys.get_mut(..self.len) {
+            keys.rotate_left(1);
+        }
+        self.len = self.len.saturating_sub(1);
+    }
 }
 
 impl ActionKeys {
@@ -175,12 +205,16 @@ impl ActionKeys {
             KeyKind::Prefix => (&mut self.prefix, Some(&mut self.prefix_lens)),
             KeyKind::Suffix => (&mut self.suffix, Some(&mut self.suffix_lens)),
         };
-        if let Some(&id) = map.get(text) {
+        let hash = match kind {
+            KeyKind::Suffix => key_hash_back(text.as_bytes()),
+            KeyKind::Exact | KeyKind::Prefix => key_hash(text.as_bytes()),
+        };
+        if let Some(&id) = map.get(&hash) {
             return id;
         }
         let id = self.next;
         self.next += 1;
-        map.insert(text.into(), id);
+        map.insert(hash, id);
         if let Some(lens) = lens {
             if !lens.contains(&text.len()) {
                 lens.push(text.len());
@@ -212,36 +246,55 @@ impl ActionKeys {
         }
     }
 
-    /// Every key an action has: its exact string, and each keyed prefix and suffix of it.
+    /// Every key an action has: its exact string, and each keyed prefix and suffix of it (in that order).
     pub(crate) fn of(&self, action: &str) -> KeyBuf {
         let mut buf = KeyBuf {
             keys: [0; MAX_KEYS],
             len: 0,
             overflow: false,
         };
-        if let Some(&k) = self.exact.get(action) {
-            buf.push(k);
-        }
+        let bytes = action.as_bytes();
+        // One pass forwards: each prefix's hash continues the one before it, and the whole's continues the
+        // longest prefix's. The exact key is put first once known.
+        buf.push(0);
+        let (mut h, mut done) = (0, 0);
         for &l in &self.prefix_lens {
-            match action.get(..l) {
-                Some(head) => {
-                    if let Some(&k) = self.prefix.get(head) {
-                        buf.push(k);
-                    }
-                }
-                None if l > action.len() => break,
-                None => {}
+            let Some(more) = bytes.get(done..l) else {
+                break;
+            };
+            h = more.iter().fold(h, |h, &b| key_step(h, b));
+            done = l;
+            if let Some(&k) = self.prefix.get(&h) {
+                buf.push(k);
             }
         }
-        for &l in &self.suffix_lens {
-            match action.len().checked_sub(l).and_then(|at| action.get(at..)) {
-                Some(tail) => {
-                    if let Some(&k) = self.suffix.get(tail) {
-                        buf.push(k);
-                    }
+        let h = bytes
+            .get(done..)
+            .unwrap_or_default()
+            .iter()
+            .fold(h, |h, &b| key_step(h, b));
+        match self.exact.get(&h) {
+            Some(&k) => {
+                if let Some(first) = buf.keys.first_mut() {
+                    *first = k;
                 }
-                None if l > action.len() => break,
-                None => {}
+            }
+            None => buf.remove_first(),
+        }
+        // One pass backwards for the suffixes.
+        let (mut h, mut done) = (0, 0);
+        for &l in &self.suffix_lens {
+            let Some(more) = bytes
+                .len()
+                .checked_sub(l)
+                .and_then(|at| bytes.get(at..bytes.len() - done))
+            else {
+                break;
+            };
+            h = more.iter().rev().fold(h, |h, &b| key_step(h, b));
+            done = l;
+            if let Some(&k) = self.suffix.get(&h) {
+                buf.push(k);
             }
         }
         buf
