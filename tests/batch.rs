@@ -397,3 +397,55 @@ fn brief_summaries_are_the_trace_summaries_on_every_fixture_case() {
     }
     assert!(checked > 50, "only {checked} fixture cases checked");
 }
+
+/// More lines than one round holds (32,768): every round is answered grouped by identity and written while
+/// the next one is answered, and the answers still come out in input order, each the explaining path's
+/// (checked on every 97th line, the rest by number).
+#[test]
+fn answers_of_many_rounds_come_out_in_input_order() {
+    let w = workload::ovh(200);
+    let (policies, account) = (tmp("rounds-policies.json"), tmp("rounds-account.json"));
+    std::fs::write(&policies, &w.policies_json).unwrap();
+    std::fs::write(&account, &w.account_json).unwrap();
+    let lines: Vec<String> = workload::ovh_requests(&w, 70_000, 5)
+        .iter()
+        .map(workload::Req::to_json_line)
+        .collect();
+    let requests = tmp("rounds-requests.jsonl");
+    std::fs::write(&requests, lines.join("\n")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_policy-sim"))
+        .args(["check", "--policies"])
+        .arg(&policies)
+        .arg("--account")
+        .arg(&account)
+        .arg("--requests")
+        .arg(&requests)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = String::from_utf8(out.stdout).unwrap();
+    let got: Vec<&str> = got.lines().collect();
+    assert_eq!(got.len(), lines.len());
+
+    let mut loaded = Loaded::new();
+    loaded.add_path(&policies.display().to_string(), Role::Policies);
+    loaded.add_path(&account.display().to_string(), Role::Account);
+    let engine = policy_sim::build(loaded, None).unwrap();
+    let path = requests.display().to_string();
+    for (i, (g, l)) in got.iter().zip(&lines).enumerate() {
+        let n = i + 1;
+        assert!(g.starts_with(&format!("{n}: ")), "line {n}: {g}");
+        if i % 97 == 0 {
+            assert_eq!(
+                Some(g.to_string()),
+                expected(&engine, &path, n, Some(l)),
+                "line {n}"
+            );
+        }
+    }
+}

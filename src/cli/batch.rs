@@ -138,28 +138,19 @@ impl Input {
         }
     }
 
-    /// Read more into `buf`, or mark the input done.
+    /// Read more into `buf` (up to a block, appended without zeroing the buffer first), or mark the input
+    /// done.
     fn fill(&mut self) {
-        let len = self.buf.len();
-        self.buf.resize(len + self.block, 0);
-        loop {
-            match self
-                .reader
-                .read(self.buf.get_mut(len..).unwrap_or_default())
-            {
-                Ok(0) => {
-                    self.done = true;
-                    self.buf.truncate(len);
-                }
-                Ok(n) => self.buf.truncate(len + n),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.done = true;
-                    self.error = Some(format!("cannot read the line: {e}"));
-                    self.buf.truncate(len);
-                }
+        use std::io::Read;
+        let block = u64::try_from(self.block).unwrap_or(u64::MAX);
+        match self.reader.by_ref().take(block).read_to_end(&mut self.buf) {
+            Ok(0) => self.done = true,
+            Ok(_) => {}
+            Err(e) => {
+                // What was read before the error is kept.
+                self.done = true;
+                self.error = Some(format!("cannot read the line: {e}"));
             }
-            return;
         }
     }
 
@@ -212,21 +203,44 @@ impl Input {
             };
         }
         // The lines copied in the answering order, so that those answered one after the other are next to
-        // each other in memory too.
+        // each other in memory too. Each line's place is found first; the copy then reads the lines in
+        // input order (its writes are the scattered ones, and writes do not wait).
         let index = answer_order(&text, &lines, &self.identity);
+        let len = |i: u32| {
+            lines
+                .get(i as usize)
+                .and_then(|l| l.as_ref().ok())
+                .map_or(0, ExactSizeIterator::len)
+        };
+        let mut place = vec![0; lines.len()];
+        let mut end = 0;
+        for &i in &index {
+            if let Some(p) = place.get_mut(i as usize) {
+                *p = end;
+            }
+            end += len(i);
+        }
         let mut sorted = self.spare.pop().unwrap_or_default();
-        sorted.clear();
-        sorted.reserve(text.len());
+        // Every byte up to `end` is written below: only a longer buffer than before is zeroed first.
+        sorted.truncate(end);
+        sorted.resize(end, 0);
+        for (line, &at) in lines.iter().zip(&place) {
+            if let Ok(r) = line {
+                if let (Some(from), Some(to)) =
+                    (text.get(r.clone()), sorted.get_mut(at..at + r.len()))
+                {
+                    to.copy_from_slice(from);
+                }
+            }
+        }
         let sorted_lines = index
             .iter()
             .map(|&i| match lines.get(i as usize) {
-                Some(Ok(r)) => {
-                    let start = sorted.len();
-                    sorted.extend_from_slice(text.get(r.clone()).unwrap_or_default());
-                    Ok(start..sorted.len())
-                }
                 Some(Err(e)) => Err(e.clone()),
-                None => Ok(0..0),
+                _ => {
+                    let at = place.get(i as usize).copied().unwrap_or(0);
+                    Ok(at..at + len(i))
+                }
             })
             .collect();
         self.spare.push(text);
@@ -281,6 +295,15 @@ struct Part {
     bad: usize,
 }
 
+impl Part {
+    /// Count another part's answers in this one's.
+    fn add(&mut self, other: &Part) {
+        self.evaluated += other.evaluated;
+        self.allowed += other.allowed;
+        self.bad += other.bad;
+    }
+}
+
 /// Answer every line of `reader`, writing to `out` in input order; a summary goes to stderr.
 pub(super) fn run(
     engine: &Engine,
@@ -302,11 +325,18 @@ pub(super) fn run(
     let mut total = Part::default();
     // The answers of a round in input order, written at once.
     let mut ordered: Vec<u8> = Vec::new();
+    // A round answered in pieces and not written yet: its number of lines, and the pieces. It is written
+    // while the next round is answered.
+    let mut pending: Option<(usize, Vec<Part>)> = None;
     let group = 2 * sizes.piece;
     let mut round = input.round(sizes.round, group);
     while !round.lines.is_empty() {
         let (parts, next) = if round.lines.len() < group {
             // Few lines: answer them here, in input order, writing each answer at once.
+            if let Some((n, parts)) = pending.take() {
+                in_input_order(n, &parts, &mut ordered);
+                out.write_all(&ordered)?;
+            }
             let mut part = Part::default();
             let mut spare = PrepareCache::default();
             let cache = caches.first_mut().unwrap_or(&mut spare);
@@ -323,10 +353,12 @@ pub(super) fn run(
                 out.write_all(part.out.as_bytes())?;
                 part.out.clear();
             }
-            (vec![part], input.round(sizes.round, group))
+            total.add(&part);
+            (None, input.round(sizes.round, group))
         } else {
             // Pieces of the answering order, taken in turn from a shared counter, keep every core busy to
-            // the end of the round; the calling thread reads the next round, then joins in.
+            // the end of the round; the calling thread writes the round before, reads the next one, then
+            // joins in.
             let pieces: Vec<(&[Line], &[u32])> = round
                 .lines
                 .chunks(sizes.piece)
@@ -352,6 +384,10 @@ pub(super) fn run(
             };
             let (parts, next) = thread::scope(|s| {
                 let workers: Vec<_> = others.iter_mut().map(|c| s.spawn(|| work(c))).collect();
+                if let Some((n, parts)) = pending.take() {
+                    in_input_order(n, &parts, &mut ordered);
+                    out.write_all(&ordered)?;
+                }
                 let next = input.round(sizes.round, group);
                 let mut parts: Vec<Part> = work(mine)?;
                 for w in workers {
@@ -364,18 +400,21 @@ pub(super) fn run(
                 }
                 Ok::<_, Failure>((parts, next))
             })?;
-            in_input_order(round.lines.len(), &parts, &mut ordered);
-            out.write_all(&ordered)?;
-            (parts, next)
+            for p in &parts {
+                total.add(p);
+            }
+            (Some((round.lines.len(), parts)), next)
         };
-        for p in parts {
-            total.evaluated += p.evaluated;
-            total.allowed += p.allowed;
-            total.bad += p.bad;
+        if parts.is_some() {
+            pending = parts;
         }
         input
             .spare
             .push(std::mem::replace(&mut round, next).text.into_bytes());
+    }
+    if let Some((n, parts)) = pending.take() {
+        in_input_order(n, &parts, &mut ordered);
+        out.write_all(&ordered)?;
     }
     out.flush()?;
     let Part {
