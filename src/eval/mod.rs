@@ -40,13 +40,22 @@ pub struct Prepared {
     pub principal: Principal,
     pub action: String,
     pub resource: Option<String>,
-    /// OVHcloud: the resource type from the URN (for `resource.Type` conditions).
-    pub resource_type: Option<String>,
     pub context: IndexMap<String, String>,
     pub at: jiff::Timestamp,
 }
 
 impl Prepared {
+    /// OVHcloud: the resource type from the URN (for `resource.Type` conditions).
+    pub fn resource_type(&self) -> Option<&str> {
+        match self.principal {
+            Principal::Ovh(_) => self
+                .resource
+                .as_deref()
+                .and_then(|r| ResourceUrn::type_of(r).ok()),
+            _ => None,
+        }
+    }
+
     pub fn cloud(&self) -> &'static str {
         match self.principal {
             Principal::Ovh(_) => "ovhcloud",
@@ -76,14 +85,13 @@ impl Prepared {
     }
 }
 
-/// What [`Engine::prepare_cached`] remembers: a batch names the same identities, resources and time
-/// again and again, and a URN parsed once need not be parsed again. What is remembered is what parsing
-/// gave, errors included; each map is emptied when it reaches [`PrepareCache::MAX`] entries.
+/// What [`Engine::prepare_cached`] remembers: a batch names the same identities and time again and again,
+/// and an identity URN parsed once need not be parsed again. What is remembered is what parsing gave,
+/// errors included; the map is emptied when it reaches [`PrepareCache::MAX`] entries. (A resource URN is
+/// only checked, without building anything: that costs less than looking it up.)
 #[derive(Debug, Default)]
 pub struct PrepareCache {
     identities: FxHashMap<Box<str>, Result<Arc<IdentityUrn>, String>>,
-    /// A resource URN's type, or why the URN is malformed.
-    resources: FxHashMap<Box<str>, Result<Box<str>, String>>,
     /// The last `at` read, and its time.
     at: Option<(Box<str>, jiff::Timestamp)>,
 }
@@ -103,18 +111,6 @@ impl PrepareCache {
         parsed
     }
 
-    fn resource_type(&mut self, raw: &str) -> Result<String, String> {
-        if let Some(known) = self.resources.get(raw) {
-            return known.as_deref().map(str::to_owned).map_err(Clone::clone);
-        }
-        let parsed = ResourceUrn::parse(raw).map(|u| u.resource_type);
-        if self.resources.len() >= Self::MAX {
-            self.resources.clear();
-        }
-        let answer = parsed.as_deref().map(str::to_owned).map_err(Clone::clone);
-        self.resources.insert(raw.into(), parsed);
-        answer
-    }
 }
 
 /// What [`Engine::brief`] answers: the decision, and the entries and missing context a summary names.
@@ -247,28 +243,23 @@ impl Engine {
                 }
             }
         };
-        let (resource, resource_type) = match (&principal, req.resource) {
+        let resource = match (&principal, req.resource) {
             (Principal::Ovh(_), None) => return bad(String::from("--resource is required for OVHcloud policies (a URN such as `urn:v1:eu:resource:vps:vps-1.vps.ovh.net`)")),
             (Principal::Ovh(_), Some(r)) => {
-                let resource_type = match cache {
-                    Some(c) => c.resource_type(r),
-                    None => ResourceUrn::parse(r).map(|u| u.resource_type.into_string()),
-                }
-                .map_err(Error::Usage)?;
-                (Some(r.to_owned()), Some(resource_type))
+                ResourceUrn::type_of(r).map_err(Error::Usage)?;
+                Some(r.to_owned())
             }
             (_, r) => {
                 if !req.action.contains(':') {
                     return bad(format!("the action `{}` is not `service:Operation` (EIM actions look like `api:ReadVms`)", req.action));
                 }
-                (r.map(str::to_owned), None)
+                r.map(str::to_owned)
             }
         };
         Ok(Prepared {
             principal,
             action: req.action.to_owned(),
             resource,
-            resource_type,
             context: req
                 .context
                 .iter()

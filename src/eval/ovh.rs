@@ -564,7 +564,7 @@ impl Engine {
                     let env = Env {
                         context: &req.context,
                         at: req.at,
-                        resource_type: req.resource_type.as_deref(),
+                        resource_type: req.resource_type(),
                     };
                     let mut keys = Vec::new();
                     let t = c.eval(&env, &mut keys);

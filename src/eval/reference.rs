@@ -155,7 +155,7 @@ fn policy_effect(
             &Env {
                 context: &req.context,
                 at: req.at,
-                resource_type: req.resource_type.as_deref(),
+                resource_type: req.resource_type(),
             },
             missing,
         ),

@@ -68,6 +68,10 @@ fn check_chars(s: &str) -> Result<(), String> {
     if s.is_empty() {
         return Err(String::from("it is empty"));
     }
+    // Printable ASCII, without a space: what nearly every URN is, checked without branches.
+    if s.bytes().fold(true, |ok, b| ok & b.is_ascii_graphic()) {
+        return Ok(());
+    }
     for (i, c) in s.char_indices() {
         if c.is_whitespace() || c.is_control() {
             return Err(format!(
@@ -179,6 +183,19 @@ impl IdentityUrn {
 
 impl ResourceUrn {
     pub fn parse(raw: &str) -> Result<Self, String> {
+        let resource_type = Self::type_of(raw)?;
+        let (region, rest) = head(raw, "resource")?;
+        let id = rest.split_once(':').map_or("", |(_, id)| id);
+        Ok(ResourceUrn {
+            raw: raw.into(),
+            region: region.into(),
+            resource_type: resource_type.into(),
+            id: id.into(),
+        })
+    }
+
+    /// Check a request's resource URN as [`ResourceUrn::parse`] does, without building it: its type.
+    pub fn type_of(raw: &str) -> Result<&str, String> {
         let fail = |why: String| {
             format!("malformed resource URN `{raw}`: {why}; expected {RESOURCE_FORM}")
         };
@@ -188,7 +205,7 @@ impl ResourceUrn {
                 "a request names one concrete resource, without `*`",
             )));
         }
-        let (region, rest) = head(raw, "resource").map_err(fail)?;
+        let (_, rest) = head(raw, "resource").map_err(fail)?;
         let (rtype, id) = rest.split_once(':').ok_or_else(|| {
             fail(String::from(
                 "it has no `{resourceType}:{id}` after `resource:`",
@@ -202,12 +219,7 @@ impl ResourceUrn {
         if id.is_empty() {
             return Err(fail(String::from("the resource id is empty")));
         }
-        Ok(ResourceUrn {
-            raw: raw.into(),
-            region: region.into(),
-            resource_type: rtype.into(),
-            id: id.into(),
-        })
+        Ok(rtype)
     }
 }
 
