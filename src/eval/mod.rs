@@ -208,7 +208,7 @@ impl Engine {
         let set = &self.set;
         let principal = match req.identity {
             Some(id) if id.starts_with("urn:") => Principal::Ovh(
-                match cache.as_deref_mut() {
+                match cache {
                     Some(c) => c.identity(id),
                     None => IdentityUrn::parse(id).map(Arc::new),
                 }
