@@ -451,14 +451,23 @@ impl Engine {
                     ));
                 }
             }
-            let grant_res = p
+            // A resource pattern that matches when granting also matches when restricting (read literally,
+            // a pattern still matches its own text), so the first match when granting is at or after the
+            // first when restricting — the same one unless that one reads differently when granting.
+            let restrict_at = p
                 .resources
                 .iter()
-                .find(|r| self.resource_matches(r, resource, Side::Grant));
-            let restrict_res = p
-                .resources
-                .iter()
-                .find(|r| self.resource_matches(r, resource, Side::Restrict));
+                .position(|r| self.resource_matches(r, resource, Side::Restrict));
+            let restrict_res = restrict_at.and_then(|i| p.resources.get(i));
+            let grant_res = restrict_at.and_then(|i| {
+                let rest = p.resources.get(i..).unwrap_or_default();
+                match rest.first() {
+                    Some(first) if !literal_when_granting(first) => Some(first),
+                    _ => rest
+                        .iter()
+                        .find(|r| self.resource_matches(r, resource, Side::Grant)),
+                }
+            });
             let Some(restrict_res) = restrict_res else {
                 if on {
                     let pats: Vec<&str> = p.resources.iter().map(resource_text).collect();
@@ -664,6 +673,14 @@ impl Engine {
                 .get(*group)
                 .is_some_and(|g| g.members.iter().any(|m| **m == *resource)),
         }
+    }
+}
+
+/// Whether a resource entry reads differently when granting (an unsupported wildcard, read literally).
+fn literal_when_granting(r: &ResourceEntry) -> bool {
+    match r {
+        ResourceEntry::Pattern(s) => s.literal_when_granting,
+        ResourceEntry::Group { .. } => false,
     }
 }
 
