@@ -1,7 +1,9 @@
 //! `check --requests` per line, stage by stage, on one core, over the generated OVHcloud workload at 10k
 //! policies (issue 8: 1M lines in under 2 s on two cores). Each stage is timed cumulatively over the same
-//! lines, streaming as the batch does (parse, then prepare, then the brief decision, then the text), so
-//! the differences are each stage's cost; the loader's careful parser is timed too, for comparison.
+//! lines in input order (parse, then prepare, then the brief decision, then the text), so the differences
+//! are each stage's cost; the loader's careful parser is timed too, for comparison. The whole line is then
+//! timed again with each 32,768 lines answered grouped by identity, as `check --requests` answers a round:
+//! the difference is what the processor's caches save when an identity's policies are read once a round.
 //! The engine and the lines are built outside the timed loops; the answers are checked against `decide`
 //! before timing. `cargo bench --bench batch` runs 200,000 lines over 10k policies; without `--bench`
 //! (`cargo test --benches`), a small run only checks that it works.
@@ -105,4 +107,25 @@ fn main() {
         black_box(&out);
     }
     per("+ brief + write_summary", t);
+    // The same lines, each round of 32,768 grouped by identity (the batch groups by a hash of it).
+    let mut grouped: Vec<&String> = Vec::with_capacity(lines.len());
+    for round in lines.chunks(32 * 1024) {
+        let mut round: Vec<&String> = round.iter().collect();
+        round.sort_by_key(|l| parse(l).identity.unwrap_or_default().to_owned());
+        grouped.extend(round);
+    }
+    let t = Instant::now();
+    for l in &grouped {
+        let p = engine.prepare_cached(&parse(l), &mut cache).unwrap();
+        let b = engine.brief(&p);
+        out.clear();
+        policy_sim::report::write_summary(
+            &mut out,
+            b.decision.reason,
+            &b.trace,
+            !b.missing_context.is_empty(),
+        );
+        black_box(&out);
+    }
+    per("the same, rounds grouped by identity", t);
 }
