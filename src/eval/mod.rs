@@ -110,7 +110,6 @@ impl PrepareCache {
         self.identities.insert(raw.into(), parsed.clone());
         parsed
     }
-
 }
 
 /// What [`Engine::brief`] answers: the decision, and the entries and missing context a summary names.
