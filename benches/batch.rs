@@ -92,20 +92,24 @@ fn main() {
         black_box(engine.brief(&p));
     }
     per("+ brief", t);
-    let t = Instant::now();
+    // A whole line: parse, prepare, the brief decision and its summary.
     let mut out = String::new();
-    for l in &lines {
-        let p = engine.prepare_cached(&parse(l), &mut cache).unwrap();
-        let b = engine.brief(&p);
-        out.clear();
-        policy_sim::report::write_summary(
-            &mut out,
-            b.decision.reason,
-            &b.trace,
-            !b.missing_context.is_empty(),
-        );
-        black_box(&out);
-    }
+    let mut whole_lines = |lines: &mut dyn Iterator<Item = &String>| {
+        for l in lines {
+            let p = engine.prepare_cached(&parse(l), &mut cache).unwrap();
+            let b = engine.brief(&p);
+            out.clear();
+            policy_sim::report::write_summary(
+                &mut out,
+                b.decision.reason,
+                &b.trace,
+                !b.missing_context.is_empty(),
+            );
+            black_box(&out);
+        }
+    };
+    let t = Instant::now();
+    whole_lines(&mut lines.iter());
     per("+ brief + write_summary", t);
     // The same lines, each round of 32,768 grouped by identity (the batch groups by a hash of it).
     let mut grouped: Vec<&String> = Vec::with_capacity(lines.len());
@@ -115,17 +119,6 @@ fn main() {
         grouped.extend(round);
     }
     let t = Instant::now();
-    for l in &grouped {
-        let p = engine.prepare_cached(&parse(l), &mut cache).unwrap();
-        let b = engine.brief(&p);
-        out.clear();
-        policy_sim::report::write_summary(
-            &mut out,
-            b.decision.reason,
-            &b.trace,
-            !b.missing_context.is_empty(),
-        );
-        black_box(&out);
-    }
+    whole_lines(&mut grouped.iter().copied());
     per("the same, rounds grouped by identity", t);
 }
