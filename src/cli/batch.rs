@@ -5,8 +5,8 @@
 //! identity's policies are fetched into the processor's caches once per round rather than once per line
 //! ([`answer_order`]). A round is answered by one scoped thread per core (`std::thread::scope`: the compiled
 //! [`Engine`] is immutable and shared by reference), each taking pieces of that order in turn, the calling
-//! thread joining in once it has read the next round; the answers are then gathered in input order and
-//! written at once. A round too small to split is answered on the calling thread in input order, each
+//! thread joining in once it has written the round before (its answers gathered in input order) and read
+//! the next one. A round too small to split is answered on the calling thread in input order, each
 //! answer written at once. Rounds are sized by format so that the answers held in memory stay small.
 //!
 //! Each line is answered exactly as a one-line `check` would be: a bad line gets an error object
@@ -253,10 +253,11 @@ impl Input {
     }
 }
 
-/// The order to answer a round's lines in, as indices into `lines`: those naming the same identity together, so that its candidate
-/// policies are read from memory once and stay in the processor's caches while its requests are answered,
-/// instead of being fetched again for every line (three times faster over 10k policies whose working set is
-/// larger than the caches). Lines are grouped by a hash of the text after the first `"identity"` key; a
+/// The order to answer a round's lines in, as indices into `lines`: those naming the same identity
+/// together, so that its candidate policies are read from memory once and stay in the processor's caches
+/// while its requests are answered, instead of being fetched again for every line (over 10k policies, whose
+/// working set is larger than the caches, a line costs 3.3 µs instead of 5.0 µs: `cargo bench --bench
+/// batch`). Lines are grouped by a hash of the text after the first `"identity"` key; a
 /// line where that is not found goes first. The order changes only speed: each line is answered on its own,
 /// and the answers are written in input order.
 fn answer_order(text: &[u8], lines: &[Line], finder: &memchr::memmem::Finder<'_>) -> Vec<u32> {
