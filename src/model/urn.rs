@@ -183,9 +183,7 @@ impl IdentityUrn {
 
 impl ResourceUrn {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let resource_type = Self::type_of(raw)?;
-        let (region, rest) = head(raw, "resource")?;
-        let id = rest.split_once(':').map_or("", |(_, id)| id);
+        let (region, resource_type, id) = Self::parts(raw)?;
         Ok(ResourceUrn {
             raw: raw.into(),
             region: region.into(),
@@ -196,6 +194,11 @@ impl ResourceUrn {
 
     /// Check a request's resource URN as [`ResourceUrn::parse`] does, without building it: its type.
     pub fn type_of(raw: &str) -> Result<&str, String> {
+        Self::parts(raw).map(|(_, resource_type, _)| resource_type)
+    }
+
+    /// A resource URN's region, type and id, checked.
+    fn parts(raw: &str) -> Result<(&str, &str, &str), String> {
         let fail = |why: String| {
             format!("malformed resource URN `{raw}`: {why}; expected {RESOURCE_FORM}")
         };
@@ -205,7 +208,7 @@ impl ResourceUrn {
                 "a request names one concrete resource, without `*`",
             )));
         }
-        let (_, rest) = head(raw, "resource").map_err(fail)?;
+        let (region, rest) = head(raw, "resource").map_err(fail)?;
         let (rtype, id) = rest.split_once(':').ok_or_else(|| {
             fail(String::from(
                 "it has no `{resourceType}:{id}` after `resource:`",
@@ -219,7 +222,7 @@ impl ResourceUrn {
         if id.is_empty() {
             return Err(fail(String::from("the resource id is empty")));
         }
-        Ok(rtype)
+        Ok((region, rtype, id))
     }
 }
 
