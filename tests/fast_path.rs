@@ -1,6 +1,6 @@
 //! The fast path on the benches' generated workload (issue 8): `decide` agrees with the reference evaluator
 //! and with `explain`; `explain_brief` (what `check --requests` prints in text) names the same decisive
-//! policies as `explain`; and `decide` allocates nothing on the common path (a counting global allocator).
+//! policies as `explain`, with buffers reused from request to request or not; and `decide` allocates nothing on the common path (a counting global allocator).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -40,7 +40,12 @@ fn decide_explain_brief_and_reference_agree_on_the_generated_workload() {
     let mut seen = [0usize; 3];
     for n in [10, 300] {
         let (engine, prepared) = workload(n, 1500);
+        // As `check --requests` answers: one set of buffers, given back after each line.
+        let mut buffers = policy_sim::eval::BriefBuffers::default();
         for p in &prepared {
+            let reused = engine.brief_with(p, &mut buffers);
+            assert_eq!(reused, engine.brief(p), "brief with reused buffers: {p:?}");
+            buffers.recycle(reused);
             let fast = engine.decide(p);
             let (oracle, missing) = reference::decide(&engine.set, p);
             assert_eq!(fast, oracle, "decide vs reference, {n} policies: {p:?}");

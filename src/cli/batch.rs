@@ -28,7 +28,7 @@ use std::thread;
 use super::emit_error;
 use crate::cli::{Exit, Failure, Format};
 use crate::error::Error;
-use crate::eval::PrepareCache;
+use crate::eval::{BriefBuffers, PrepareCache};
 use crate::load::{Limits, MAX_DEPTH_CEILING};
 use crate::model::request::RequestRef;
 use crate::{Engine, Verdict};
@@ -320,9 +320,7 @@ pub(super) fn run(
     };
     let mut input = Input::new(reader, sizes.block);
     // One per thread, kept from round to round.
-    let mut caches: Vec<PrepareCache> = (0..threads.max(1))
-        .map(|_| PrepareCache::default())
-        .collect();
+    let mut caches: Vec<Worker> = (0..threads.max(1)).map(|_| Worker::default()).collect();
     let mut total = Part::default();
     // The answers of a round in input order, written at once.
     let mut ordered: Vec<u8> = Vec::new();
@@ -339,7 +337,7 @@ pub(super) fn run(
                 out.write_all(&ordered)?;
             }
             let mut part = Part::default();
-            let mut spare = PrepareCache::default();
+            let mut spare = Worker::default();
             let cache = caches.first_mut().unwrap_or(&mut spare);
             for (line, &i) in round.lines.iter().zip(&round.index) {
                 answer(
@@ -366,7 +364,7 @@ pub(super) fn run(
                 .zip(round.index.chunks(sizes.piece))
                 .collect();
             let next_piece = AtomicUsize::new(0);
-            let work = |cache: &mut PrepareCache| -> Result<Vec<Part>, Failure> {
+            let work = |cache: &mut Worker| -> Result<Vec<Part>, Failure> {
                 let mut done = Vec::new();
                 loop {
                     let i = next_piece.fetch_add(1, Ordering::Relaxed);
@@ -378,7 +376,7 @@ pub(super) fn run(
                     )?);
                 }
             };
-            let mut spare = PrepareCache::default();
+            let mut spare = Worker::default();
             let (mine, others) = match caches.split_first_mut() {
                 Some((mine, others)) => (mine, others),
                 None => (&mut spare, &mut [][..]),
@@ -437,7 +435,7 @@ fn answer_all(
     round: &Round,
     lines: &[Line],
     index: &[u32],
-    cache: &mut PrepareCache,
+    cache: &mut Worker,
 ) -> Result<Part, Failure> {
     let mut part = Part {
         out: String::with_capacity(lines.len() * 200),
@@ -480,6 +478,13 @@ fn in_input_order(n: usize, parts: &[Part], out: &mut Vec<u8>) {
     }
 }
 
+/// What a thread keeps from one line to the next: parsed identities and times, the brief's buffers.
+#[derive(Default)]
+struct Worker {
+    prepared: PrepareCache,
+    brief: BriefBuffers,
+}
+
 /// Report line `n` as bad.
 fn bad(part: &mut Part, format: Format, path: &str, n: usize, msg: &str) -> Result<(), Failure> {
     part.bad += 1;
@@ -497,7 +502,7 @@ fn answer(
     n: usize,
     line: Result<&str, String>,
     part: &mut Part,
-    cache: &mut PrepareCache,
+    cache: &mut Worker,
 ) -> Result<(), Failure> {
     let line = match line {
         Ok(l) => l,
@@ -521,7 +526,7 @@ fn answer(
             Err(msg) => return bad(part, format, path, n, &msg),
         },
     };
-    let prepared = match engine.prepare_cached(&req, cache) {
+    let prepared = match engine.prepare_cached(&req, &mut cache.prepared) {
         Ok(p) => p,
         Err(e) => return bad(part, format, path, n, &e.to_string()),
     };
@@ -541,7 +546,7 @@ fn answer(
             part.out.push('\n');
         }
         Format::Text => {
-            let brief = engine.brief(&prepared);
+            let brief = engine.brief_with(&prepared, &mut cache.brief);
             let allowed = brief.decision.decision == Verdict::Allow;
             if allowed {
                 part.allowed += 1;
@@ -570,6 +575,7 @@ fn answer(
                 !brief.missing_context.is_empty(),
             );
             out.push('\n');
+            cache.brief.recycle(brief);
         }
     }
     Ok(())

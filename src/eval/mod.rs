@@ -126,6 +126,36 @@ pub(crate) struct Tracer {
     pub notes: Vec<String>,
     /// Record only what a one-line summary needs (see [`Engine::explain_brief`]).
     pub brief: bool,
+    /// Brief: the buffers of the candidates' visiting order, kept from one action to the next.
+    pub scratch: Scratch,
+}
+
+/// Buffers the brief evaluation of one action fills and empties again.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    /// (policy, 0 = direct or 1 = through the group).
+    pub order: Vec<(u32, u8)>,
+    /// Policies naming a group of the account, when the user's group is unknown.
+    pub maybe: Vec<u32>,
+}
+
+/// What [`Engine::brief_with`] keeps from one request to the next, so that a batch answering line after line
+/// does not allocate its buffers again: give each [`Brief`] back with [`BriefBuffers::recycle`].
+#[derive(Debug, Default)]
+pub struct BriefBuffers {
+    entries: Vec<Entry>,
+    scratch: Scratch,
+}
+
+impl BriefBuffers {
+    /// Keep a brief's buffers for the next request (its entries are dropped).
+    pub fn recycle(&mut self, brief: Brief) {
+        let mut entries = brief.trace;
+        entries.clear();
+        if entries.capacity() > self.entries.capacity() {
+            self.entries = entries;
+        }
+    }
 }
 
 impl Tracer {
@@ -164,11 +194,17 @@ impl Engine {
         mut cache: Option<&mut PrepareCache>,
     ) -> Result<Prepared, Error> {
         let bad = |m: String| Err(Error::Usage(m));
+        // Printable ASCII without a space (nearly every action) is checked without decoding characters.
+        let printable = req
+            .action
+            .bytes()
+            .fold(true, |ok, b| ok & b.is_ascii_graphic());
         if req.action.is_empty()
-            || req
-                .action
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control())
+            || (!printable
+                && req
+                    .action
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control()))
         {
             return bad(format!(
                 "the action `{}` is empty or contains white space",
@@ -318,6 +354,7 @@ impl Engine {
             entries: Vec::new(),
             notes: Vec::new(),
             brief: false,
+            scratch: Scratch::default(),
         };
         let (decision, missing_context) = match &req.principal {
             Principal::Ovh(id) => self.ovh_decide(req, id, Some(&mut tracer)),
@@ -359,22 +396,27 @@ impl Engine {
     /// [`Engine::explain_brief`] without the echo of the request: what `check --requests` needs to write
     /// a line with [`crate::report::write_summary`].
     pub fn brief(&self, req: &Prepared) -> Brief {
+        self.brief_with(req, &mut BriefBuffers::default())
+    }
+
+    /// [`Engine::brief`] with buffers kept from the requests before (see [`BriefBuffers`]).
+    pub fn brief_with(&self, req: &Prepared, buffers: &mut BriefBuffers) -> Brief {
+        let Principal::Ovh(id) = &req.principal else {
+            let r = self.explain(req);
+            return Brief {
+                decision: r.decision(),
+                missing_context: r.missing_context,
+                trace: r.trace,
+            };
+        };
         let mut tracer = Tracer {
-            entries: Vec::new(),
+            entries: std::mem::take(&mut buffers.entries),
             notes: Vec::new(),
             brief: true,
+            scratch: std::mem::take(&mut buffers.scratch),
         };
-        let (decision, missing_context) = match &req.principal {
-            Principal::Ovh(id) => self.ovh_decide(req, id, Some(&mut tracer)),
-            _ => {
-                let r = self.explain(req);
-                return Brief {
-                    decision: r.decision(),
-                    missing_context: r.missing_context,
-                    trace: r.trace,
-                };
-            }
-        };
+        let (decision, missing_context) = self.ovh_decide(req, id, Some(&mut tracer));
+        buffers.scratch = tracer.scratch;
         Brief {
             decision,
             missing_context,

@@ -10,6 +10,7 @@
 use super::{Check, Decision, Entry, Kind, Outcome, Part, Prepared, RoleRow, Status, Tracer};
 use crate::compile::{first_match, merge_sorted, resource_bit, Engine, PermissionSets};
 use crate::model::condition::{Env, Truth};
+use crate::model::matrix::{Matrix, Role};
 use crate::model::ovh::{Permissions, Policy, ResourceEntry};
 use crate::model::urn::{IdentityKind, IdentityUrn};
 use crate::model::{Reading, Side, Spec};
@@ -23,6 +24,45 @@ enum Reach<'a> {
     /// The user's group is unknown and the policy names a group of the same account: only its denies are
     /// considered, as if they applied (the safe reading).
     MaybeGroup,
+}
+
+/// The matrix row a role action is evaluated for, when the request names a permission: made into a
+/// [`RoleRow`] only for the entries that name it (most candidates of most roles record none).
+#[derive(Clone, Copy)]
+struct RowOf<'a> {
+    matrix: &'a Matrix,
+    role: &'a Role,
+    permission: &'a str,
+    /// With the whole row and the matrix's origin (explain), or without (brief).
+    full: bool,
+}
+
+impl RowOf<'_> {
+    fn to_row(self) -> RoleRow {
+        let service = self
+            .matrix
+            .permission_index(self.permission)
+            .and_then(|i| self.matrix.permissions.get(i));
+        RoleRow {
+            role: String::from(&*self.role.action),
+            permission: String::from(self.permission),
+            service: service.map_or_else(String::new, |p| p.service.clone()),
+            row: if self.full {
+                self.matrix
+                    .row(self.role)
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            matrix: if self.full {
+                self.matrix.origin.clone()
+            } else {
+                String::new()
+            },
+        }
+    }
 }
 
 /// What one policy does to one action.
@@ -131,20 +171,11 @@ impl Engine {
                 for role in matrix.roles_carrying(pi) {
                     let start = tr.as_deref().map_or(0, |t| t.entries.len());
                     let brief = tr.as_deref().is_some_and(|t| t.brief);
-                    let row = tr.is_some().then(|| RoleRow {
-                        role: role.action.to_string(),
-                        permission: req.action.clone(),
-                        service: permission.map_or_else(String::new, |p| p.service.clone()),
-                        row: if brief {
-                            Vec::new()
-                        } else {
-                            matrix.row(role).into_iter().map(str::to_owned).collect()
-                        },
-                        matrix: if brief {
-                            String::new()
-                        } else {
-                            matrix.origin.clone()
-                        },
+                    let row = tr.is_some().then_some(RowOf {
+                        matrix,
+                        role,
+                        permission: &req.action,
+                        full: !brief,
                     });
                     let e = self.ovh_action(
                         req,
@@ -199,7 +230,7 @@ impl Engine {
         group: Option<&str>,
         unknown_group: bool,
         action: &str,
-        role: Option<RoleRow>,
+        role: Option<RowOf<'_>>,
         missing: &mut Vec<String>,
         mut tr: Option<&mut Tracer>,
     ) -> Effect {
@@ -226,7 +257,7 @@ impl Engine {
                     p,
                     reach,
                     action,
-                    role.as_ref(),
+                    role,
                     missing,
                     tr.as_deref_mut(),
                 );
@@ -249,7 +280,7 @@ impl Engine {
                         p,
                         Reach::MaybeGroup,
                         action,
-                        role.as_ref(),
+                        role,
                         missing,
                         tr.as_deref_mut(),
                     );
@@ -329,14 +360,20 @@ impl Engine {
         group: Option<&str>,
         unknown_group: bool,
         action: &str,
-        role: Option<RoleRow>,
+        role: Option<RowOf<'_>>,
         missing: &mut Vec<String>,
         mut tr: Option<&mut Tracer>,
     ) -> Effect {
         let keys = self.action_keys.of(action);
         let res = req.resource.as_deref().map_or(u32::MAX, resource_bit);
         // (policy, 0 = direct, 1 = through the group): explain's merged order, direct first on a tie.
-        let mut order: Vec<(u32, u8)> = Vec::new();
+        // The buffers are the tracer's, given back at the end.
+        let mut scratch = tr
+            .as_deref_mut()
+            .map(|t| std::mem::take(&mut t.scratch))
+            .unwrap_or_default();
+        let order = &mut scratch.order;
+        order.clear();
         if let Some(c) = self.ovh_index(&id.raw) {
             for k in [&c.allow, &c.deny] {
                 k.visit(&keys, res, |i| {
@@ -356,7 +393,8 @@ impl Engine {
         }
         order.sort_unstable();
         order.dedup_by_key(|(i, _)| *i);
-        let mut maybe: Vec<u32> = Vec::new();
+        let maybe = &mut scratch.maybe;
+        maybe.clear();
         if unknown_group {
             let direct = self.ovh_candidates(&id.raw);
             if let Some(k) = self.ovh_group_deny_index(&id.region, &id.account) {
@@ -394,7 +432,7 @@ impl Engine {
                     p,
                     reach,
                     action,
-                    role.as_ref(),
+                    role,
                     missing,
                     tr.as_deref_mut(),
                 );
@@ -405,6 +443,9 @@ impl Engine {
                     total.denies |= e.denies;
                 }
             }
+        }
+        if let Some(t) = tr {
+            t.scratch = scratch;
         }
         total
     }
@@ -419,7 +460,7 @@ impl Engine {
         p: &Policy,
         reach: Reach<'_>,
         action: &str,
-        role: Option<&RoleRow>,
+        role: Option<RowOf<'_>>,
         missing: &mut Vec<String>,
         mut tr: Option<&mut Tracer>,
     ) -> Effect {
@@ -620,14 +661,14 @@ impl Engine {
                 kind: Kind::Policy,
                 outcome,
                 decisive: false,
-                policy: Some(p.name.to_string()),
+                policy: Some(String::from(&*p.name)),
                 file: None,
                 line: None,
                 pointer: None,
                 statement: None,
                 via: None,
                 action: String::new(),
-                role: role.cloned(),
+                role: role.map(|r| r.to_row()),
                 checks,
             });
         } else if let Some(t) = tr {
@@ -650,14 +691,14 @@ impl Engine {
                 kind: Kind::Policy,
                 outcome,
                 decisive: false,
-                policy: Some(p.name.to_string()),
+                policy: Some(String::from(&*p.name)),
                 file,
                 line,
                 pointer,
                 statement: None,
                 via,
                 action: action.to_owned(),
-                role: role.cloned(),
+                role: role.map(|r| r.to_row()),
                 checks,
             });
         }

@@ -100,6 +100,16 @@ fn region_ok(region: &str) -> Result<(), String> {
 
 /// Check `urn:v1:{region}:{category}:` and return the region and what follows.
 fn head<'a>(raw: &'a str, category: &str) -> Result<(&'a str, &'a str), String> {
+    // A well-formed head, matched in place (a request's resource URN is checked on every line of a batch);
+    // anything else goes through the splitting below, which words the error.
+    let well_formed = raw.strip_prefix("urn:v1:").and_then(|r| {
+        let region = r.get(..2).filter(|g| REGIONS.contains(g))?;
+        let rest = r.get(2..)?.strip_prefix(':')?.strip_prefix(category)?;
+        Some((region, rest.strip_prefix(':')?))
+    });
+    if let Some(found) = well_formed {
+        return Ok(found);
+    }
     let mut parts = raw.splitn(5, ':');
     let (Some("urn"), Some(version), Some(region), Some(cat), Some(rest)) = (
         parts.next(),
