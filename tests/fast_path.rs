@@ -143,3 +143,24 @@ fn an_action_with_very_many_keys_still_decides_right() {
         assert_eq!(want.allowed(), len < 37, "{len}");
     }
 }
+
+/// At 5,000 policies (4.8 MB) the pre-scan is split in two and the identity index is built in parts, one
+/// per core (on a machine with two): decisions and summaries still agree with the reference evaluator and
+/// with `explain`.
+#[test]
+fn a_large_set_scanned_and_indexed_on_two_cores_agrees_with_the_reference() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (engine, prepared) = workload(5000, 300);
+    assert_eq!(engine.set.ovh_policies.len(), 5000);
+    for p in &prepared {
+        let fast = engine.decide(p);
+        assert_eq!(fast, reference::decide(&engine.set, p).0, "{p:?}");
+        let full = engine.explain(p);
+        assert_eq!(full.decision(), fast, "{p:?}");
+        assert_eq!(
+            report::summary(&engine.explain_brief(p)),
+            report::summary(&full),
+            "{p:?}"
+        );
+    }
+}

@@ -380,6 +380,17 @@ impl Keyed {
     }
 }
 
+/// Policy sets smaller than this are indexed on the calling thread alone.
+const PARALLEL_MIN: usize = 4096;
+
+/// Which of `parts` parts an identity is indexed in.
+fn part_of(identity: &str, parts: usize) -> usize {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    let h = BuildHasherDefault::<FxHasher>::default().hash_one(identity);
+    // The high bits: FxHash mixes them best.
+    usize::try_from(h >> 32).unwrap_or(0) % parts.max(1)
+}
+
 /// One of 32 bits for an exact resource URN. A policy's resource filter is the union of its resources'
 /// bits when all are exact URNs (an exact pattern matches only the identical URN, on both sides), else all
 /// bits: a request whose resource's bit is not in the filter cannot match any of the policy's resources.
@@ -438,14 +449,13 @@ impl Engine {
             };
             group_keys.push((keys(&p.allow, Side::Grant), keys(&p.deny, Side::Restrict)));
         }
-        let mut ovh_by_identity: FxHashMap<std::sync::Arc<str>, Candidates> = FxHashMap::default();
-        let mut ovh_group_denies: FxHashMap<Box<str>, FxHashMap<Box<str>, Keyed>> =
-            FxHashMap::default();
+        // Per policy: its compiled long lists, the keys of what can make it allow and deny (an except only
+        // removes), and its resource filter. Interning the keys is sequential.
         let mut ovh_sets = Vec::with_capacity(set.ovh_policies.len());
-        for (i, p) in set.ovh_policies.iter().enumerate() {
-            let i = u32::try_from(i).unwrap_or(u32::MAX);
+        let mut policy_keys: Vec<(PolicyKeys, PolicyKeys, u32)> =
+            Vec::with_capacity(set.ovh_policies.len());
+        for p in &set.ovh_policies {
             ovh_sets.push(PermissionSets::new(&p.permissions));
-            // The keys of what can make this policy allow, and deny (an except only removes).
             let mut allow_keys: Option<Vec<u32>> = p
                 .permissions
                 .allow
@@ -471,38 +481,89 @@ impl Engine {
                 k.sort_unstable();
                 k.dedup();
             }
-            let filter = resource_filter(p);
-            for (id, _) in &p.identities {
-                // One hash per identity: the key is shared (`Arc`), so the entry costs no copy.
-                let c = ovh_by_identity.entry(id.clone()).or_default();
-                if c.policies.last() != Some(&i) {
-                    c.policies.push(i);
-                    c.allow.add(i, &allow_keys, filter);
-                    c.deny.add(i, &deny_keys, filter);
-                }
-                if let Some((region, account)) = group_account(id) {
-                    if !ovh_group_denies.contains_key(region) {
-                        ovh_group_denies.insert(region.into(), FxHashMap::default());
+            policy_keys.push((allow_keys, deny_keys, resource_filter(p)));
+        }
+        // Identity → candidates, and the group denies per account: built in parts by identity (hash), one
+        // part per core for a large set, then put together (no identity is in two parts).
+        let parts = if set.ovh_policies.len() >= PARALLEL_MIN {
+            std::thread::available_parallelism().map_or(1, |n| n.get().min(2))
+        } else {
+            1
+        };
+        let build = |part: usize| -> FxHashMap<std::sync::Arc<str>, Candidates> {
+            let mut map: FxHashMap<std::sync::Arc<str>, Candidates> = FxHashMap::default();
+            for (i, (p, (allow_keys, deny_keys, filter))) in
+                set.ovh_policies.iter().zip(&policy_keys).enumerate()
+            {
+                let i = u32::try_from(i).unwrap_or(u32::MAX);
+                for (id, _) in &p.identities {
+                    if parts > 1 && part_of(id, parts) != part {
+                        continue;
                     }
-                    if let Some(accounts) = ovh_group_denies.get_mut(region) {
+                    // One hash per identity: the key is shared (`Arc`), so the entry costs no copy.
+                    let c = map.entry(id.clone()).or_default();
+                    if c.policies.last() != Some(&i) {
+                        c.policies.push(i);
+                        c.allow.add(i, allow_keys, *filter);
+                        c.deny.add(i, deny_keys, *filter);
+                    }
+                }
+            }
+            for c in map.values_mut() {
+                c.policies.shrink_to_fit();
+                c.allow.finish();
+                c.deny.finish();
+            }
+            map
+        };
+        let group_denies = || {
+            let mut denies: FxHashMap<Box<str>, FxHashMap<Box<str>, Keyed>> = FxHashMap::default();
+            for (i, (p, (_, deny_keys, filter))) in
+                set.ovh_policies.iter().zip(&policy_keys).enumerate()
+            {
+                let i = u32::try_from(i).unwrap_or(u32::MAX);
+                for (region, account) in p.identities.iter().filter_map(|(id, _)| group_account(id))
+                {
+                    if !denies.contains_key(region) {
+                        denies.insert(region.into(), FxHashMap::default());
+                    }
+                    if let Some(accounts) = denies.get_mut(region) {
                         if !accounts.contains_key(account) {
                             accounts.insert(account.into(), Keyed::default());
                         }
                         if let Some(k) = accounts.get_mut(account) {
-                            k.add(i, &deny_keys, filter);
+                            k.add(i, deny_keys, *filter);
                         }
                     }
                 }
             }
-        }
-        for c in ovh_by_identity.values_mut() {
-            c.policies.shrink_to_fit();
-            c.allow.finish();
-            c.deny.finish();
-        }
-        for c in ovh_group_denies.values_mut().flat_map(|m| m.values_mut()) {
-            c.finish();
-        }
+            for c in denies.values_mut().flat_map(|m| m.values_mut()) {
+                c.finish();
+            }
+            denies
+        };
+        let (ovh_by_identity, ovh_group_denies) = if parts > 1 {
+            std::thread::scope(|s| {
+                let others: Vec<_> = (1..parts)
+                    .map(|part| s.spawn(move || build(part)))
+                    .collect();
+                let denies = s.spawn(group_denies);
+                let mut map = build(0);
+                for o in others {
+                    // A panic in a part is a bug: re-raise it here.
+                    match o.join() {
+                        Ok(m) => map.extend(m),
+                        Err(e) => std::panic::resume_unwind(e),
+                    }
+                }
+                match denies.join() {
+                    Ok(d) => (map, d),
+                    Err(e) => std::panic::resume_unwind(e),
+                }
+            })
+        } else {
+            (build(0), group_denies())
+        };
         let account = &set.eim_account;
         let mut eim_user_docs = HashMap::new();
         for user in account.users.values() {

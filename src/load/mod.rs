@@ -15,6 +15,7 @@
 pub mod catalogue;
 pub mod raw;
 pub mod scan;
+mod split;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -512,6 +513,11 @@ impl Loaded {
     /// `None` (with every problem recorded) when it has duplicate keys, nesting over the limit or an
     /// overlong string.
     fn scan(&mut self, text: &str, root: &Loc) -> Option<Vec<usize>> {
+        // A large clean array is walked on two cores; anything else (or a split that cannot prove itself)
+        // by the one walk that words the problems.
+        if let Some(items) = split::check_items(text, self.limits.scan()) {
+            return Some(items);
+        }
         let found = scan::check(text, self.limits.scan());
         if found.issues.is_empty() && found.complete {
             return Some(found.items);
