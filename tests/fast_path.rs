@@ -164,3 +164,32 @@ fn a_large_set_scanned_and_indexed_on_two_cores_agrees_with_the_reference() {
         );
     }
 }
+
+/// `prepare_cached_into` (what `check --requests` uses, one `Prepared` refilled line after line) gives
+/// what `prepare` gives, whatever the request before it had: a context or none, another identity.
+#[test]
+fn a_refilled_request_equals_a_fresh_one() {
+    let w = workload::ovh(300);
+    let engine = workload::ovh_engine(&w);
+    let mut cache = policy_sim::eval::PrepareCache::default();
+    let mut slot = Prepared::default();
+    let (mut with_context, mut without) = (0, 0);
+    for r in workload::ovh_requests(&w, 2000, 7) {
+        let req = r.to_request();
+        let fresh = engine.prepare(&req).unwrap();
+        engine
+            .prepare_cached_into(
+                &policy_sim::model::request::RequestRef::from(&req),
+                &mut cache,
+                &mut slot,
+            )
+            .unwrap();
+        assert_eq!(slot, fresh);
+        if fresh.context.is_empty() {
+            without += 1;
+        } else {
+            with_context += 1;
+        }
+    }
+    assert!(with_context > 0 && without > 0, "{with_context} {without}");
+}

@@ -28,7 +28,7 @@ use std::thread;
 use super::emit_error;
 use crate::cli::{Exit, Failure, Format};
 use crate::error::Error;
-use crate::eval::{BriefBuffers, PrepareCache};
+use crate::eval::{BriefBuffers, PrepareCache, Prepared};
 use crate::load::{Limits, MAX_DEPTH_CEILING};
 use crate::model::request::RequestRef;
 use crate::{Engine, Verdict};
@@ -483,6 +483,8 @@ fn in_input_order(n: usize, parts: &[Part], out: &mut Vec<u8>) {
 struct Worker {
     prepared: PrepareCache,
     brief: BriefBuffers,
+    /// The line being answered, its buffers kept.
+    request: Prepared,
 }
 
 /// Report line `n` as bad.
@@ -526,14 +528,14 @@ fn answer(
             Err(msg) => return bad(part, format, path, n, &msg),
         },
     };
-    let prepared = match engine.prepare_cached(&req, &mut cache.prepared) {
-        Ok(p) => p,
-        Err(e) => return bad(part, format, path, n, &e.to_string()),
-    };
+    if let Err(e) = engine.prepare_cached_into(&req, &mut cache.prepared, &mut cache.request) {
+        return bad(part, format, path, n, &e.to_string());
+    }
+    let prepared = &cache.request;
     part.evaluated += 1;
     match format {
         Format::Json => {
-            let resp = engine.explain(&prepared);
+            let resp = engine.explain(prepared);
             if resp.decision == Verdict::Allow {
                 part.allowed += 1;
             }
@@ -546,7 +548,7 @@ fn answer(
             part.out.push('\n');
         }
         Format::Text => {
-            let brief = engine.brief_with(&prepared, &mut cache.brief);
+            let brief = engine.brief_with(prepared, &mut cache.brief);
             let allowed = brief.decision.decision == Verdict::Allow;
             if allowed {
                 part.allowed += 1;

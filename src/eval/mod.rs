@@ -34,7 +34,8 @@ pub enum Principal {
     Caller,
 }
 
-/// A checked request, ready to evaluate (any number of times).
+/// A checked request, ready to evaluate (any number of times). The default is an empty request of the
+/// caller, only meant to be filled by [`Engine::prepare_cached_into`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prepared {
     pub principal: Principal,
@@ -42,6 +43,18 @@ pub struct Prepared {
     pub resource: Option<String>,
     pub context: IndexMap<String, String>,
     pub at: jiff::Timestamp,
+}
+
+impl Default for Prepared {
+    fn default() -> Self {
+        Prepared {
+            principal: Principal::Caller,
+            action: String::new(),
+            resource: None,
+            context: IndexMap::new(),
+            at: jiff::Timestamp::UNIX_EPOCH,
+        }
+    }
 }
 
 impl Prepared {
@@ -188,11 +201,60 @@ impl Engine {
         self.prepare_with(req, Some(cache))
     }
 
+    /// [`Engine::prepare_cached`] into `out`, whose strings and map keep their buffers from one request to
+    /// the next (`check --requests` answers line after line). On an error, `out` is left as it was.
+    pub fn prepare_cached_into(
+        &self,
+        req: &RequestRef<'_>,
+        cache: &mut PrepareCache,
+        out: &mut Prepared,
+    ) -> Result<(), Error> {
+        let (principal, at) = self.check_request(req, Some(cache))?;
+        out.principal = principal;
+        out.action.clear();
+        out.action.push_str(req.action);
+        match (req.resource, &mut out.resource) {
+            (Some(r), Some(kept)) => {
+                kept.clear();
+                kept.push_str(r);
+            }
+            (r, kept) => *kept = r.map(str::to_owned),
+        }
+        out.context.clear();
+        out.context.extend(
+            req.context
+                .iter()
+                .map(|&(k, v)| (k.to_owned(), v.to_owned())),
+        );
+        out.at = at;
+        Ok(())
+    }
+
     fn prepare_with(
         &self,
         req: &RequestRef<'_>,
-        mut cache: Option<&mut PrepareCache>,
+        cache: Option<&mut PrepareCache>,
     ) -> Result<Prepared, Error> {
+        let (principal, at) = self.check_request(req, cache)?;
+        Ok(Prepared {
+            principal,
+            action: req.action.to_owned(),
+            resource: req.resource.map(str::to_owned),
+            context: req
+                .context
+                .iter()
+                .map(|&(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            at,
+        })
+    }
+
+    /// Everything [`Engine::prepare`] checks: who asks, and when.
+    fn check_request(
+        &self,
+        req: &RequestRef<'_>,
+        mut cache: Option<&mut PrepareCache>,
+    ) -> Result<(Principal, jiff::Timestamp), Error> {
         let bad = |m: String| Err(Error::Usage(m));
         // Printable ASCII without a space (nearly every action) is checked without decoding characters.
         let printable = req
@@ -278,30 +340,18 @@ impl Engine {
                 }
             }
         };
-        let resource = match (&principal, req.resource) {
+        match (&principal, req.resource) {
             (Principal::Ovh(_), None) => return bad(String::from("--resource is required for OVHcloud policies (a URN such as `urn:v1:eu:resource:vps:vps-1.vps.ovh.net`)")),
             (Principal::Ovh(_), Some(r)) => {
                 ResourceUrn::type_of(r).map_err(Error::Usage)?;
-                Some(r.to_owned())
             }
-            (_, r) => {
+            (_, _) => {
                 if !req.action.contains(':') {
                     return bad(format!("the action `{}` is not `service:Operation` (EIM actions look like `api:ReadVms`)", req.action));
                 }
-                r.map(str::to_owned)
             }
-        };
-        Ok(Prepared {
-            principal,
-            action: req.action.to_owned(),
-            resource,
-            context: req
-                .context
-                .iter()
-                .map(|&(k, v)| (k.to_owned(), v.to_owned()))
-                .collect(),
-            at,
-        })
+        }
+        Ok((principal, at))
     }
 
     fn eim_identity_from_orn(&self, orn: &str) -> Result<Principal, Error> {
