@@ -325,6 +325,73 @@ fn stop(b: u8) -> bool {
     b == b'"' || b == b'\\' || b < 0x20
 }
 
+/// `0x01` in every byte of a word.
+const ONES: u64 = 0x0101_0101_0101_0101;
+/// `0x80` in every byte of a word.
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `w` (8 bytes of text, little-endian) that [`stop`]s a string: a quote, a
+/// backslash or a control character. Exact for the *lowest* flagged byte only (a borrow can flag bytes
+/// above it), which is the only one read.
+///
+/// `b ^ 0x02 < 0x21` holds exactly for the control characters (`0x00..=0x1f` stay in that range) and the
+/// quote (`0x22 ^ 0x02 == 0x20`); `b ^ 0x5c == 0` for the backslash. Both are the classic
+/// "has a byte less than n" test, `(x - n * ONES) & !x & HIGHS`.
+#[inline]
+fn stops_in(w: u64) -> u64 {
+    let quote_or_control = w ^ (ONES * 0x02);
+    let backslash = w ^ (ONES * u64::from(b'\\'));
+    ((quote_or_control.wrapping_sub(ONES * 0x21) & !quote_or_control)
+        | (backslash.wrapping_sub(ONES) & !backslash))
+        & HIGHS
+}
+
+/// Parse a string starting at `start` (on its opening quote); returns the end (past the closing quote) and
+/// whether the string has an escape. A control character ends the walk (it is a syntax error, which
+/// serde_json then words), and so does the end of the text.
+///
+/// Eight bytes at a time ([`stops_in`]) while eight remain, then byte by byte. Measured on the strings of
+/// a 9.6 MB pretty-printed OVHcloud policy file (322,186 strings, 19 bytes on average, keys included) in
+/// isolation: 59M instructions for the plain byte loop, 49M for `memchr2(b'"', b'\\')` plus a
+/// vectorised minimum over the span for control characters (the call costs more than short strings
+/// save), 107M for a 16-byte mask that LLVM did not vectorise, 31M for this loop.
+#[inline]
+fn string_end(bytes: &[u8], start: usize) -> Option<(usize, bool)> {
+    let mut i = start + 1;
+    let mut escaped = false;
+    loop {
+        let b = match bytes.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+            Some(chunk) => {
+                let w = u64::from_le_bytes(*chunk);
+                let m = stops_in(w);
+                if m == 0 {
+                    i += 8;
+                    continue;
+                }
+                // The high bit of the first stop byte, minus 7: the bit where that byte starts.
+                let bit = m.trailing_zeros() - 7;
+                i += (bit / 8) as usize;
+                (w >> bit) as u8
+            }
+            None => {
+                while !stop(*bytes.get(i)?) {
+                    i += 1;
+                }
+                *bytes.get(i)?
+            }
+        };
+        match b {
+            b'"' => return Some((i + 1, escaped)),
+            b'\\' => {
+                // The escaped byte is skipped whatever it is (serde_json judges the escape).
+                escaped = true;
+                i += 2;
+            }
+            _ => return None,
+        }
+    }
+}
+
 /// Objects with more keys than this get a hash index for the duplicate check.
 const LINEAR_KEYS: usize = 16;
 
@@ -344,28 +411,6 @@ fn walk<'a, H: Hook<'a>>(text: &'a str, hook: &mut H) -> bool {
     let skip_ws = |pos: &mut usize| {
         while bytes.get(*pos).is_some_and(|&b| is_ws(b)) {
             *pos += 1;
-        }
-    };
-
-    // Parse a string starting at `pos` (on its opening quote); returns the end (past the closing quote) and
-    // whether the string has an escape. A plain loop over the bytes: the strings of
-    // policies are short, where a vectorised search costs more to set up than it saves. A control
-    // character ends the walk (it is a syntax error, which serde_json then words).
-    let string_end = |start: usize| -> Option<(usize, bool)> {
-        let mut i = start + 1;
-        let mut escaped = false;
-        loop {
-            while !stop(*bytes.get(i)?) {
-                i += 1;
-            }
-            match bytes.get(i)? {
-                b'"' => return Some((i + 1, escaped)),
-                b'\\' => {
-                    escaped = true;
-                    i += 2;
-                }
-                _ => return None,
-            }
         }
     };
 
@@ -391,7 +436,7 @@ fn walk<'a, H: Hook<'a>>(text: &'a str, hook: &mut H) -> bool {
                     });
                     if bytes.get(pos) != Some(&b'}') {
                         // The first key.
-                        match read_key(text, &mut pos, &mut frames, &mut keys, hook, &string_end) {
+                        match read_key(text, &mut pos, &mut frames, &mut keys, hook) {
                             Some(()) => continue 'value,
                             None => return false,
                         }
@@ -408,7 +453,7 @@ fn walk<'a, H: Hook<'a>>(text: &'a str, hook: &mut H) -> bool {
                 }
             }
             Some(b'"') => {
-                let Some((end, _)) = string_end(pos) else {
+                let Some((end, _)) = string_end(bytes, pos) else {
                     return false;
                 };
                 hook.string(&frames, pos, end - pos - 2, false);
@@ -448,7 +493,7 @@ fn walk<'a, H: Hook<'a>>(text: &'a str, hook: &mut H) -> bool {
                     Some(b',') => {
                         pos += 1;
                         skip_ws(&mut pos);
-                        match read_key(text, &mut pos, &mut frames, &mut keys, hook, &string_end) {
+                        match read_key(text, &mut pos, &mut frames, &mut keys, hook) {
                             Some(()) => continue 'value,
                             None => return false,
                         }
@@ -478,14 +523,13 @@ fn read_key<'a, H: Hook<'a>>(
     frames: &mut [Frame<'a>],
     keys: &mut Vec<(Cow<'a, str>, usize)>,
     hook: &mut H,
-    string_end: &impl Fn(usize) -> Option<(usize, bool)>,
 ) -> Option<()> {
     let bytes = text.as_bytes();
     if bytes.get(*pos) != Some(&b'"') {
         return None;
     }
     let start = *pos;
-    let (end, escaped) = string_end(start)?;
+    let (end, escaped) = string_end(bytes, start)?;
     let raw = text.get(start + 1..end - 1)?;
     let key: Cow<'a, str> = if escaped {
         Cow::Owned(serde_json::from_str::<String>(text.get(start..end)?).ok()?)
@@ -537,6 +581,7 @@ fn read_key<'a, H: Hook<'a>>(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
     use super::*;
+    use proptest::prelude::*;
 
     const LIMITS: ScanLimits = ScanLimits {
         max_depth: 4,
@@ -639,5 +684,141 @@ mod tests {
         assert_eq!(idx.line(text, 4), None);
         assert_eq!(idx.line_column(text, 7), (2, 3));
         assert_eq!(idx.offset_of_byte_column(text, 2, 2), 5);
+    }
+
+    /// The byte loop [`string_end`] replaced, as the reference for its fast path.
+    fn string_end_plain(bytes: &[u8], start: usize) -> Option<(usize, bool)> {
+        let mut i = start + 1;
+        let mut escaped = false;
+        loop {
+            while !stop(*bytes.get(i)?) {
+                i += 1;
+            }
+            match bytes.get(i)? {
+                b'"' => return Some((i + 1, escaped)),
+                b'\\' => {
+                    escaped = true;
+                    i += 2;
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// `string_end` at every start of `bytes`, checked against the byte loop.
+    fn same_string_ends(bytes: &[u8]) {
+        for start in 0..=bytes.len() {
+            assert_eq!(
+                string_end(bytes, start),
+                string_end_plain(bytes, start),
+                "{:?} from {start}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+    }
+
+    #[test]
+    fn string_ends_at_every_length_and_boundary() {
+        for n in 0..=17 {
+            let body = "a".repeat(n);
+            // The closing quote at the very end of the text, then followed by more text.
+            let text = format!("\"{body}\"");
+            assert_eq!(
+                string_end(text.as_bytes(), 0),
+                Some((n + 2, false)),
+                "{text}"
+            );
+            same_string_ends(text.as_bytes());
+            let text = format!("\"{body}\", \"x\"  ]");
+            assert_eq!(
+                string_end(text.as_bytes(), 0),
+                Some((n + 2, false)),
+                "{text}"
+            );
+            same_string_ends(text.as_bytes());
+            // No closing quote.
+            let text = format!("\"{body}");
+            assert_eq!(string_end(text.as_bytes(), 0), None, "{text}");
+            same_string_ends(text.as_bytes());
+            // A backslash as the last byte, and an escape cut after its backslash.
+            let text = format!("\"{body}\\");
+            assert_eq!(string_end(text.as_bytes(), 0), None, "{text}");
+            let text = format!("\"{body}\\\"");
+            assert_eq!(string_end(text.as_bytes(), 0), None, "{text}");
+            same_string_ends(text.as_bytes());
+            // An escaped quote (its backslash, its quote) at every position, then more content.
+            for m in 0..=9 {
+                let text = format!("\"{body}\\\"{}\"  ", "b".repeat(m));
+                assert_eq!(
+                    string_end(text.as_bytes(), 0),
+                    Some((n + m + 4, true)),
+                    "{text}"
+                );
+                same_string_ends(text.as_bytes());
+                let text = format!("\"{body}\\\\\"{}\"", "b".repeat(m));
+                assert_eq!(
+                    string_end(text.as_bytes(), 0),
+                    Some((n + 4, true)),
+                    "{text}"
+                );
+            }
+            // A control byte at every position (it ends the walk), and an escaped one (it does not).
+            for c in [0u8, b'\n', b'\t', 0x1f] {
+                let mut text = format!("\"{body}").into_bytes();
+                text.push(c);
+                text.extend_from_slice(b"bbbbbbbbb\"");
+                assert_eq!(string_end(&text, 0), None, "{text:?}");
+                same_string_ends(&text);
+                text.insert(n + 1, b'\\');
+                assert_eq!(string_end(&text, 0), Some((text.len(), true)), "{text:?}");
+                same_string_ends(&text);
+            }
+        }
+    }
+
+    #[test]
+    fn string_end_neighbours_of_the_stop_bytes_are_content() {
+        // Bytes next to `"`, `\` and 0x20 (and those with the high bit set) in the SWAR test: not stops.
+        let mut text = vec![b'"'];
+        text.extend([
+            0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f, 0xa2, 0xdc, 0xa0, 0xff, 0x80, 0xe0,
+        ]);
+        text.extend("é€💡".as_bytes());
+        text.push(b'"');
+        assert_eq!(string_end(&text, 0), Some((text.len(), false)));
+        same_string_ends(&text);
+        // Each of them alone before a quote at every offset in a word.
+        for b in 0x20..=0xffu8 {
+            for n in 0..=9 {
+                let mut text = vec![b'"'];
+                text.extend(std::iter::repeat_n(b, n));
+                text.extend(b"\"abcdefgh");
+                same_string_ends(&text);
+            }
+        }
+    }
+
+    /// Bytes that exercise the string and whitespace helpers: stops, their neighbours, whitespace, text.
+    fn interesting_bytes() -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(
+            prop_oneof![
+                4 => Just(b'a'),
+                2 => Just(b' '),
+                2 => Just(b'"'),
+                2 => Just(b'\\'),
+                1 => prop::sample::select(&b"\n\r\t\x00\x1f\x20\x21\x23\x5b\x5c\x5d\x7f\xa0\xa2\xdc\xff"[..]),
+                1 => any::<u8>(),
+            ],
+            0..80,
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn string_end_is_the_byte_loop(bytes in interesting_bytes()) {
+            for start in 0..=bytes.len() {
+                prop_assert_eq!(string_end(&bytes, start), string_end_plain(&bytes, start));
+            }
+        }
     }
 }
