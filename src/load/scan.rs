@@ -399,6 +399,37 @@ fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
+/// The first byte at or after `pos` that is not JSON whitespace (or the end of the text).
+///
+/// Most calls meet no whitespace or one space (around `:` and `,`), so a byte above the space returns at
+/// once. The spaces after a line break are indentation, a run skipped eight bytes at a time
+/// ([`skip_spaces`]); pretty-printed policy files are 30% indentation.
+#[inline]
+fn skip_ws(bytes: &[u8], mut pos: usize) -> usize {
+    loop {
+        match bytes.get(pos) {
+            Some(&b) if b > b' ' => return pos,
+            Some(b' ' | b'\t' | b'\r') => pos += 1,
+            Some(b'\n') => pos = skip_spaces(bytes, pos + 1),
+            _ => return pos,
+        }
+    }
+}
+
+/// The first byte at or after `pos` that is not a space, or a position from which fewer than eight bytes
+/// remain: eight bytes at a time, a word XOR eight spaces being zero up to the first other byte.
+#[inline]
+fn skip_spaces(bytes: &[u8], mut pos: usize) -> usize {
+    while let Some(chunk) = bytes.get(pos..).and_then(<[u8]>::first_chunk::<8>) {
+        let others = u64::from_le_bytes(*chunk) ^ (ONES * u64::from(b' '));
+        if others != 0 {
+            return pos + (others.trailing_zeros() / 8) as usize;
+        }
+        pos += 8;
+    }
+    pos
+}
+
 /// Walk the text; `true` when it reached the end without a syntax error and without being stopped.
 fn walk<'a, H: Hook<'a>>(text: &'a str, hook: &mut H) -> bool {
     let bytes = text.as_bytes();
@@ -408,14 +439,8 @@ fn walk<'a, H: Hook<'a>>(text: &'a str, hook: &mut H) -> bool {
     // Keys of every open object, in one list: (key, offset).
     let mut keys: Vec<(Cow<'a, str>, usize)> = Vec::new();
 
-    let skip_ws = |pos: &mut usize| {
-        while bytes.get(*pos).is_some_and(|&b| is_ws(b)) {
-            *pos += 1;
-        }
-    };
-
     'value: loop {
-        skip_ws(&mut pos);
+        pos = skip_ws(bytes, pos);
         if !hook.value(&frames, pos) {
             return false;
         }
@@ -427,7 +452,7 @@ fn walk<'a, H: Hook<'a>>(text: &'a str, hook: &mut H) -> bool {
                 }
                 let is_object = bytes.get(pos) == Some(&b'{');
                 pos += 1;
-                skip_ws(&mut pos);
+                pos = skip_ws(bytes, pos);
                 if is_object {
                     frames.push(Frame::Object {
                         key: None,
@@ -474,7 +499,7 @@ fn walk<'a, H: Hook<'a>>(text: &'a str, hook: &mut H) -> bool {
         }
         // After a value: a separator, a closing bracket, or the end of the text.
         loop {
-            skip_ws(&mut pos);
+            pos = skip_ws(bytes, pos);
             match frames.last_mut() {
                 None => return pos == len,
                 Some(Frame::Array { index }) => match bytes.get(pos) {
@@ -492,7 +517,7 @@ fn walk<'a, H: Hook<'a>>(text: &'a str, hook: &mut H) -> bool {
                 Some(Frame::Object { .. }) => match bytes.get(pos) {
                     Some(b',') => {
                         pos += 1;
-                        skip_ws(&mut pos);
+                        pos = skip_ws(bytes, pos);
                         match read_key(text, &mut pos, &mut frames, &mut keys, hook) {
                             Some(()) => continue 'value,
                             None => return false,
@@ -536,10 +561,7 @@ fn read_key<'a, H: Hook<'a>>(
     } else {
         Cow::Borrowed(raw)
     };
-    *pos = end;
-    while bytes.get(*pos).is_some_and(|&b| is_ws(b)) {
-        *pos += 1;
-    }
+    *pos = skip_ws(bytes, end);
     if bytes.get(*pos) != Some(&b':') {
         return None;
     }
@@ -798,6 +820,42 @@ mod tests {
         }
     }
 
+    /// The byte loop [`skip_ws`] replaced, as the reference for its fast path.
+    fn skip_ws_plain(bytes: &[u8], mut pos: usize) -> usize {
+        while bytes.get(pos).is_some_and(|&b| is_ws(b)) {
+            pos += 1;
+        }
+        pos
+    }
+
+    #[test]
+    fn whitespace_runs_of_every_length() {
+        for n in 0..=17 {
+            let spaces = " ".repeat(n);
+            for (text, end) in [
+                // A run up to the end of the text, then before a value, then inside a line break.
+                (spaces.clone(), n),
+                (format!("{spaces}\"k\""), n),
+                (format!("{spaces}x{spaces}"), n),
+                (format!("\n{spaces}}}"), n + 1),
+                (format!("\r\n{spaces}\t{spaces}\n]"), 2 * n + 4),
+                (format!("{spaces}\t \r \n{spaces}  1"), 2 * n + 7),
+                (format!("{spaces}\u{a0}"), n),
+                (format!("{spaces}\x0b"), n),
+                (format!("{spaces}\x00"), n),
+            ] {
+                assert_eq!(skip_ws(text.as_bytes(), 0), end, "{text:?}");
+                for start in 0..=text.len() + 1 {
+                    assert_eq!(
+                        skip_ws(text.as_bytes(), start),
+                        skip_ws_plain(text.as_bytes(), start),
+                        "{text:?} from {start}"
+                    );
+                }
+            }
+        }
+    }
+
     /// Bytes that exercise the string and whitespace helpers: stops, their neighbours, whitespace, text.
     fn interesting_bytes() -> impl Strategy<Value = Vec<u8>> {
         proptest::collection::vec(
@@ -818,6 +876,13 @@ mod tests {
         fn string_end_is_the_byte_loop(bytes in interesting_bytes()) {
             for start in 0..=bytes.len() {
                 prop_assert_eq!(string_end(&bytes, start), string_end_plain(&bytes, start));
+            }
+        }
+
+        #[test]
+        fn skip_ws_is_the_byte_loop(bytes in interesting_bytes()) {
+            for start in 0..=bytes.len() + 1 {
+                prop_assert_eq!(skip_ws(&bytes, start), skip_ws_plain(&bytes, start));
             }
         }
     }
