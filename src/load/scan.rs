@@ -238,7 +238,38 @@ struct Checker {
     items: Vec<usize>,
 }
 
+impl Checker {
+    /// The issue for an array or object opened too deep: out of line, the walk's loop stays small.
+    #[cold]
+    #[inline(never)]
+    fn too_deep(&mut self, frames: &[Frame<'_>], offset: usize) {
+        let mut pointer = String::new();
+        pointer_of(frames, &mut pointer);
+        self.issues.push(Issue::TooDeep {
+            pointer,
+            offset,
+            limit: self.limits.max_depth,
+        });
+    }
+
+    /// The issue for an overlong string: out of line, like [`Checker::too_deep`].
+    #[cold]
+    #[inline(never)]
+    fn long_string(&mut self, frames: &[Frame<'_>], offset: usize, len: usize, is_key: bool) {
+        let mut pointer = String::new();
+        pointer_of(frames, &mut pointer);
+        self.issues.push(Issue::LongString {
+            pointer,
+            offset,
+            len,
+            limit: self.limits.max_string_bytes,
+            is_key,
+        });
+    }
+}
+
 impl<'a> Hook<'a> for Checker {
+    #[inline]
     fn value(&mut self, frames: &[Frame<'a>], offset: usize) -> bool {
         if let [Frame::Array { .. }] = frames {
             self.items.push(offset);
@@ -246,31 +277,19 @@ impl<'a> Hook<'a> for Checker {
         true
     }
 
+    #[inline]
     fn open(&mut self, frames: &[Frame<'a>], offset: usize, depth: usize) -> bool {
         if depth > self.limits.max_depth {
-            let mut pointer = String::new();
-            pointer_of(frames, &mut pointer);
-            self.issues.push(Issue::TooDeep {
-                pointer,
-                offset,
-                limit: self.limits.max_depth,
-            });
+            self.too_deep(frames, offset);
             return false;
         }
         true
     }
 
+    #[inline]
     fn string(&mut self, frames: &[Frame<'a>], offset: usize, len: usize, is_key: bool) {
         if len > self.limits.max_string_bytes {
-            let mut pointer = String::new();
-            pointer_of(frames, &mut pointer);
-            self.issues.push(Issue::LongString {
-                pointer,
-                offset,
-                len,
-                limit: self.limits.max_string_bytes,
-                is_key,
-            });
+            self.long_string(frames, offset, len, is_key);
         }
     }
 
