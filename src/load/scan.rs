@@ -67,17 +67,29 @@ pub struct Scan {
 
 /// Check `text` for duplicate keys, excessive nesting and overlong strings.
 pub fn check(text: &str, limits: ScanLimits) -> Scan {
-    let mut hook = Checker {
-        limits,
-        issues: Vec::new(),
-        items: Vec::new(),
-    };
-    let complete = walk(text, &mut hook);
-    Scan {
-        issues: hook.issues,
-        complete,
-        items: hook.items,
-    }
+    let mut hook = Checker::new(limits, None);
+    let complete = walk_from(text, &mut hook, 0, Vec::new());
+    hook.into_scan(complete)
+}
+
+/// [`check`] of `text` up to `to`, where an item of the top-level array starts: `Some` (with the items
+/// before it and the issues met) when the walk reached `to` as exactly that, `None` when it did not (`to`
+/// is inside an item or a string, the text is not an array, or the walk stopped before).
+pub fn check_until_item(text: &str, to: usize, limits: ScanLimits) -> Option<Scan> {
+    let mut hook = Checker::new(limits, Some(to));
+    walk_from(text, &mut hook, 0, Vec::new());
+    hook.reached.then(|| hook.into_scan(false))
+}
+
+/// [`check`] of the rest of a top-level array, from `from`, where one of its items starts (the text before
+/// it is not read): the walk starts in the state a walk of the whole text is in when it reaches that item,
+/// and `complete` says that the array then closed and the text ended. Together with a
+/// [`check_until_item`] that reached `from`, it is exactly a [`check`] of the whole text (only the array
+/// index in the pointers of its issues counts from `from`).
+pub fn check_from_item(text: &str, from: usize, limits: ScanLimits) -> Scan {
+    let mut hook = Checker::new(limits, None);
+    let complete = walk_from(text, &mut hook, from, vec![Frame::Array { index: 0 }]);
+    hook.into_scan(complete)
 }
 
 /// The byte offset where the value at each pointer starts or, when it does not exist, where its nearest
@@ -236,9 +248,31 @@ struct Checker {
     limits: ScanLimits,
     issues: Vec<Issue>,
     items: Vec<usize>,
+    /// Stop at the item of the top-level array that starts here ([`check_until_item`]).
+    stop_at: Option<usize>,
+    /// The walk stopped there.
+    reached: bool,
 }
 
 impl Checker {
+    fn new(limits: ScanLimits, stop_at: Option<usize>) -> Self {
+        Checker {
+            limits,
+            issues: Vec::new(),
+            items: Vec::new(),
+            stop_at,
+            reached: false,
+        }
+    }
+
+    fn into_scan(self, complete: bool) -> Scan {
+        Scan {
+            issues: self.issues,
+            complete,
+            items: self.items,
+        }
+    }
+
     /// The issue for an array or object opened too deep: out of line, the walk's loop stays small.
     #[cold]
     #[inline(never)]
@@ -272,6 +306,10 @@ impl<'a> Hook<'a> for Checker {
     #[inline]
     fn value(&mut self, frames: &[Frame<'a>], offset: usize) -> bool {
         if let [Frame::Array { .. }] = frames {
+            if self.stop_at == Some(offset) {
+                self.reached = true;
+                return false;
+            }
             self.items.push(offset);
         }
         true
@@ -460,10 +498,18 @@ fn skip_spaces(bytes: &[u8], mut pos: usize) -> usize {
 
 /// Walk the text; `true` when it reached the end without a syntax error and without being stopped.
 fn walk<'a, H: Hook<'a>>(text: &'a str, hook: &mut H) -> bool {
+    walk_from(text, hook, 0, Vec::new())
+}
+
+/// [`walk`] from `pos`, with `frames` open there (no object among them: their keys are not known).
+fn walk_from<'a, H: Hook<'a>>(
+    text: &'a str,
+    hook: &mut H,
+    mut pos: usize,
+    mut frames: Vec<Frame<'a>>,
+) -> bool {
     let bytes = text.as_bytes();
     let len = bytes.len();
-    let mut pos = 0usize;
-    let mut frames: Vec<Frame<'a>> = Vec::new();
     // Keys of every open object, in one list (tag, key, offset).
     let mut keys: Vec<Seen<'a>> = Vec::new();
 

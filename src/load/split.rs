@@ -1,27 +1,26 @@
 //! The pre-scan of a large top-level array on two cores ([`check_items`]).
 //!
-//! [`scan::check`] is one linear walk, and on a file of 10k policies it is a fifth of load + compile, on one
-//! core while the other waits. A walk cannot start in the middle of a text (it would not know whether it
-//! is in a string, nor how deep), so the text is cut where the *next item* very likely starts, and the cut
-//! is then proved, not trusted:
+//! [`scan::check`] is one linear walk, on one core while the other waits. A walk cannot start in the middle
+//! of a text (it would not know whether it is in a string, nor how deep), so the text is cut where the
+//! *next item* very likely starts, and the cut is then proved, not trusted:
 //!
 //! - the cut is a `,` followed by exactly the text that opens the first item (its indentation, `{`, and its
-//!   first key: `,\n  {\n    "id"` in an API dump), looked for from the middle of the text;
-//! - the first half is walked as `text[..cut] + "]"`, the second as `"[" + text[cut + 1..]`, each on its
-//!   own core. Both walks must come out clean and complete. The first one can only complete if the cut
-//!   closes exactly one open array with nothing else open (not inside a string, an object or a nested
-//!   array), that is, if the `,` separates two items of the top-level array; the second then reads the
-//!   rest of that array to the end of the text.
+//!   first key: `,\n  {\n    "id"` in an API dump), looked for from the middle of the text; the item starts
+//!   at its `{`;
+//! - one thread walks the text from its start and stops there ([`scan::check_until_item`]): it says whether
+//!   it reached that offset as an item of the top-level array, that is, with nothing else open;
+//! - the other walks from that item to the end ([`scan::check_from_item`]), starting in the state the first
+//!   walk is in when it gets there.
 //!
-//! Duplicate keys are looked for within one object, which never spans the cut; depth and string lengths are
-//! the same in the halves as in the whole. So a clean, complete pair of halves is exactly a clean, complete
-//! whole, and the items are those of the two halves. In any other case (no cut found, a half with an issue
-//! or incomplete) the answer is `None` and the caller walks the whole text as before, which words the
-//! problems: the split only ever saves time, it never decides anything.
+//! When the first walk reached the item, the two walks together are exactly the walk of the whole text:
+//! same issues, same items, same completeness. When both are clean and complete, their items are the
+//! text's; in any other case (no cut found, the item not reached, an issue, an incomplete walk) the answer is
+//! `None` and the caller walks the whole text as before, which words the problems: the split only ever saves
+//! time, it never decides anything. Nothing is copied.
 
 use super::scan::{self, ScanLimits};
 
-/// Texts shorter than this are walked on one core: two threads and two copies cost more than they save.
+/// Texts shorter than this are walked on one core: a second thread costs more than it saves.
 pub const PARALLEL_MIN_BYTES: usize = 1 << 20;
 
 /// The item starts of a clean top-level array, found on two cores; `None` when the text is small, not an
@@ -32,21 +31,19 @@ pub fn check_items(text: &str, limits: ScanLimits) -> Option<Vec<usize>> {
     {
         return None;
     }
-    let cut = find_cut(text)?;
-    let first = format!("{}]", text.get(..cut)?);
-    let second = format!("[{}", text.get(cut + 1..)?);
-    let (a, b) = std::thread::scope(|s| {
-        let a = s.spawn(|| scan::check(&first, limits));
-        let b = scan::check(&second, limits);
-        (a.join(), b)
+    let item = find_cut(text)? + 1;
+    let item = item + text.get(item..)?.find('{')?;
+    let (first, second) = std::thread::scope(|s| {
+        let first = s.spawn(|| scan::check_until_item(text, item, limits));
+        let second = scan::check_from_item(text, item, limits);
+        (first.join(), second)
     });
-    let a = a.ok()?;
-    if !(a.complete && b.complete && a.issues.is_empty() && b.issues.is_empty()) {
+    let first = first.ok()??;
+    if !(second.complete && first.issues.is_empty() && second.issues.is_empty()) {
         return None;
     }
-    // The second half's offsets count its `[`, which stands for the `,` at `cut`.
-    let mut items = a.items;
-    items.extend(b.items.iter().map(|&i| i + cut));
+    let mut items = first.items;
+    items.extend(second.items);
     Some(items)
 }
 
@@ -114,7 +111,39 @@ mod tests {
     }
 
     #[test]
-    fn the_halves_find_the_same_items_as_one_walk() {
+    fn a_walk_stopped_at_any_item_and_one_from_it_are_the_whole_walk() {
+        let text = r#" [ {"a": 1, "b": [{"c": 2}, {"c": 3}]}, {"a": "x,{\"a\"", "a": 2}, [1, {"d": {}}], "s", {"e": 5} ] "#;
+        let whole = scan::check(text, LIMITS);
+        assert!(whole.complete);
+        assert_eq!(whole.items.len(), 5);
+        assert_eq!(
+            whole.issues.len(),
+            1,
+            "the duplicate `a` of the second item"
+        );
+        for (k, &at) in whole.items.iter().enumerate() {
+            let first = scan::check_until_item(text, at, LIMITS).unwrap();
+            let second = scan::check_from_item(text, at, LIMITS);
+            assert_eq!(first.items, whole.items[..k]);
+            assert_eq!(second.items, whole.items[k..]);
+            assert!(second.complete);
+            assert_eq!(first.issues.len() + second.issues.len(), 1, "{k}");
+        }
+        // Not an item start of the top-level array: inside an item, a string, a nested array, or no value.
+        for needle in ["{\"c\": 3}", "{\"d\"", ",{", "1, {", "\"x,"] {
+            let at = text.find(needle).unwrap() + usize::from(needle.starts_with(','));
+            assert!(
+                scan::check_until_item(text, at, LIMITS).is_none(),
+                "{needle}"
+            );
+        }
+        // A rest that does not end the array where the text ends is incomplete.
+        let cut = &text[..text.len() - 3];
+        assert!(!scan::check_from_item(cut, whole.items[4], LIMITS).complete);
+    }
+
+    #[test]
+    fn the_two_walks_find_the_same_items_as_one() {
         for pretty in [true, false] {
             let text = policies(12_000, pretty);
             assert!(text.len() >= PARALLEL_MIN_BYTES, "{}", text.len());
@@ -142,7 +171,7 @@ mod tests {
             find_cut(&nested).is_none(),
             "the first item is an array, not an object"
         );
-        // A cut that looks right but is inside the second item: its first half cannot complete.
+        // A cut that looks right but is inside the second item: the first walk never reaches it as an item.
         let compact = policies(12_000, false);
         let wrapped = format!("[{{\"id\": 1}},{{\"x\": {compact}}}]");
         assert!(scan::check(&wrapped, LIMITS).complete);
