@@ -92,12 +92,17 @@ fn main() {
         black_box(engine.brief(&p));
     }
     per("+ brief", t);
-    // A whole line: parse, prepare, the brief decision and its summary.
+    // A whole line as the batch answers it: parse, prepare into the thread's request, the brief decision
+    // with the thread's buffers, and its summary.
     let mut out = String::new();
+    let mut request = policy_sim::Prepared::default();
+    let mut buffers = policy_sim::eval::BriefBuffers::default();
     let mut whole_lines = |lines: &mut dyn Iterator<Item = &String>| {
         for l in lines {
-            let p = engine.prepare_cached(&parse(l), &mut cache).unwrap();
-            let b = engine.brief(&p);
+            engine
+                .prepare_cached_into(&parse(l), &mut cache, &mut request)
+                .unwrap();
+            let b = engine.brief_with(&request, &mut buffers);
             out.clear();
             policy_sim::report::write_summary(
                 &mut out,
@@ -106,6 +111,7 @@ fn main() {
                 !b.missing_context.is_empty(),
             );
             black_box(&out);
+            buffers.recycle(b);
         }
     };
     let t = Instant::now();
