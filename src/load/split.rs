@@ -31,6 +31,11 @@ pub fn check_items(text: &str, limits: ScanLimits) -> Option<Vec<usize>> {
     {
         return None;
     }
+    two_walks(text, limits)
+}
+
+/// [`check_items`] whatever the size of the text.
+fn two_walks(text: &str, limits: ScanLimits) -> Option<Vec<usize>> {
     let item = find_cut(text)? + 1;
     let item = item + text.get(item..)?.find('{')?;
     let (first, second) = std::thread::scope(|s| {
@@ -85,6 +90,7 @@ fn find_cut(text: &str) -> Option<usize> {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
+    use proptest::prelude::*;
 
     const LIMITS: ScanLimits = ScanLimits {
         max_depth: 64,
@@ -189,5 +195,89 @@ mod tests {
         assert_eq!(check_items(&dup, LIMITS), None);
         // Trailing text after the array.
         assert_eq!(check_items(&format!("{text} 1"), LIMITS), None);
+    }
+
+    /// The `i`th member of an object: `"id"` first, then `"k1"`, `"k2"`...; or, rarely, the key before it
+    /// again (a duplicate).
+    fn field(i: usize, dup: bool, value: &str) -> String {
+        let key = match (i, dup) {
+            (0, _) | (1, true) => String::from("id"),
+            (i, true) => format!("k{}", i - 1),
+            (i, false) => format!("k{i}"),
+        };
+        format!("\"{key}\": {value}")
+    }
+
+    /// A small JSON-like text: an array of objects whose keys repeat (duplicates), with nested values and
+    /// strings that hold the cut's bytes (`,{"id"`), written compact or indented.
+    fn text_strategy() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            Just(String::from("1")),
+            Just(String::from("\"v\"")),
+            Just(String::from("\",{\\\"id\\\"\"")),
+            Just(String::from("\"\\\\\"")),
+            Just(String::from("[]")),
+        ];
+        let value = leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4)
+                    .prop_map(|v| format!("[{}]", v.join(","))),
+                proptest::collection::vec((prop::bool::weighted(0.05), inner), 0..4).prop_map(
+                    |kv| {
+                        let body: Vec<String> = kv
+                            .iter()
+                            .enumerate()
+                            .map(|(i, (dup, v))| field(i, *dup, v))
+                            .collect();
+                        format!("{{{}}}", body.join(", "))
+                    }
+                ),
+            ]
+        });
+        let item =
+            proptest::collection::vec((prop::bool::weighted(0.05), value), 0..4).prop_map(|kv| {
+                let mut body = vec![String::from("\n    \"id\": 0")];
+                body.extend(
+                    kv.iter()
+                        .enumerate()
+                        .map(|(i, (dup, v))| format!("\n    {}", field(i + 1, *dup, v))),
+                );
+                format!("{{{}\n  }}", body.join(","))
+            });
+        (proptest::collection::vec(item, 1..12), any::<bool>()).prop_map(|(items, compact)| {
+            let text = format!("[\n  {}\n]", items.join(",\n  "));
+            if compact {
+                text.replace(['\n', ' '], "")
+            } else {
+                text
+            }
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Whatever the text (mutated into broken JSON too), the two walks either give up or give exactly
+        /// the one walk's items, of a clean and complete text: the split never decides anything.
+        #[test]
+        fn two_walks_agree_with_one_or_give_up(
+            text in text_strategy(),
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), 0..10usize), 0..2),
+        ) {
+            let mut bytes = text.into_bytes();
+            for (at, op) in edits {
+                let i = at.index(bytes.len() + 1);
+                match op {
+                    0 if i < bytes.len() => { bytes.remove(i); }
+                    _ => bytes.insert(i, b"{}[],:\"\\ a"[op % 10]),
+                }
+            }
+            let text = String::from_utf8(bytes).unwrap();
+            let whole = scan::check(&text, LIMITS);
+            if let Some(items) = two_walks(&text, LIMITS) {
+                prop_assert!(whole.complete && whole.issues.is_empty(), "{text}");
+                prop_assert_eq!(items, whole.items);
+            }
+        }
     }
 }
