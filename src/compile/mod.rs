@@ -131,8 +131,8 @@ pub(crate) fn first_match<'a>(
 /// A policy's action keys; `None`: some pattern has no key, so the policy is visited for every action.
 type PolicyKeys = Option<Vec<u32>>;
 
-/// Every policy's allow and deny keys in one buffer, while the identity index is built: 100k policies'
-/// keys in a few MB, where a pair of vectors per policy took 10 MB more at the peak.
+/// Every policy's allow and deny keys in one buffer, while the identity index is built: with a pair of
+/// vectors per policy instead, the peak at 100k policies was 199.5 MB, not 194.1 MB.
 struct FlatKeys {
     keys: Vec<u32>,
     /// Per policy: where its allow keys start, where its deny keys start and end, its resource filter, and
