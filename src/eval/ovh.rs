@@ -33,20 +33,18 @@ struct RowOf<'a> {
     matrix: &'a Matrix,
     role: &'a Role,
     permission: &'a str,
+    /// The permission's OpenStack service.
+    service: &'a str,
     /// With the whole row and the matrix's origin (explain), or without (brief).
     full: bool,
 }
 
 impl RowOf<'_> {
     fn to_row(self) -> RoleRow {
-        let service = self
-            .matrix
-            .permission_index(self.permission)
-            .and_then(|i| self.matrix.permissions.get(i));
         RoleRow {
             role: String::from(&*self.role.action),
             permission: String::from(self.permission),
-            service: service.map_or_else(String::new, |p| p.service.clone()),
+            service: String::from(self.service),
             row: if self.full {
                 self.matrix
                     .row(self.role)
@@ -175,6 +173,7 @@ impl Engine {
                         matrix,
                         role,
                         permission: &req.action,
+                        service: permission.map_or("", |p| p.service.as_str()),
                         full: !brief,
                     });
                     let e = self.ovh_action(
