@@ -256,7 +256,7 @@ impl Input {
 /// The order to answer a round's lines in, as indices into `lines`: those naming the same identity
 /// together, so that its candidate policies are read from memory once and stay in the processor's caches
 /// while its requests are answered, instead of being fetched again for every line (over 10k policies, whose
-/// working set is larger than the caches, a line costs 3.3 µs instead of 5.0 µs: `cargo bench --bench
+/// working set is larger than the caches, a line costs 2.6–3.0 µs instead of 4.5–5.0 µs: `cargo bench --bench
 /// batch`). Lines are grouped by a hash of the text after the first `"identity"` key; a
 /// line where that is not found goes first. The order changes only speed: each line is answered on its own,
 /// and the answers are written in input order.
