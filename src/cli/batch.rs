@@ -12,9 +12,10 @@
 //! Each line is answered exactly as a one-line `check` would be: a bad line gets an error object
 //! (`{"line", "error", "file"}`) and the rest go on. A line in the plain form is read in place
 //! ([`RequestRef::parse_plain`]); any other goes through the loader's careful [`load::request_line`],
-//! whose words every error keeps. In text, each answer's summary is written in place by
-//! [`report::write_summary`] from [`Engine::brief`] (the decisive entries without checks); in JSON, it
-//! comes from the full [`Engine::explain`].
+//! whose words every error keeps. Each thread refills one request ([`Engine::prepare_cached_into`]) and
+//! keeps the brief's buffers from line to line. In text, each answer's summary is written in place by
+//! [`report::write_summary`] from [`Engine::brief_with`] (the decisive entries without checks); in JSON,
+//! it comes from the full [`Engine::explain`].
 //!
 //! [`load::request_line`]: crate::load::request_line
 //! [`report::write_summary`]: crate::report::write_summary
