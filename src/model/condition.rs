@@ -12,7 +12,7 @@ pub enum Condition {
     And(Vec<Condition>),
     Or(Vec<Condition>),
     Not(Box<Condition>),
-    /// Every test must hold (several keys in one MATCH: all of them [inf]).
+    /// Every test must hold (several keys in one MATCH: all of them, inferred).
     Match(Vec<Test>),
 }
 

@@ -1,7 +1,7 @@
 //! The OpenStack bridge: "will this `openstack …` command get a 403?".
 //!
 //! A command (`openstack server create …`), a bare API call (`GET /v2.1/servers`) or an openstacksdk call
-//! (`conn.compute.servers()`) becomes, through the shipped [`catalogue`], the list of API calls the CLI
+//! (`conn.compute.servers()`) becomes, through the shipped [`catalogue`](mod@catalogue), the list of API calls the CLI
 //! really makes and the OpenStack permission each needs (DOMAIN.md §1.8); the identity and project come
 //! from the user's own `clouds.yaml` or `OS_*` variables ([`config`]); each permission is then decided by
 //! the core engine through the role matrix (§1.7), with its trace ([`evaluate`]). [`script`] does the same
