@@ -352,6 +352,30 @@ mod tests {
         assert!(e.contains("U+043E"), "{e}");
     }
 
+    /// A request's resource URN: a well-formed head is matched in place, anything else is worded by the
+    /// general reading; both must agree on what is accepted.
+    #[test]
+    fn request_resources_by_their_head() {
+        for region in REGIONS {
+            let urn = format!("urn:v1:{region}:resource:vps:vps-1.vps.ovh.net");
+            assert_eq!(ResourceUrn::type_of(&urn), Ok("vps"), "{urn}");
+        }
+        for (bad, why) in [
+            ("urn:v1:fr:resource:vps:x", "the region is `fr`"),
+            ("urn:v1:eux:resource:vps:x", "the region is `eux`"),
+            ("urn:v1:e:resource:vps:x", "the region is `e`"),
+            ("urn:v2:eu:resource:vps:x", "the version is `v2`"),
+            ("urn:v1:eu:resources:vps:x", "the category is `resources`"),
+            ("urn:v1:eu:resource", "does not start with"),
+            ("urn:v1:euresource:vps:x", "the region is `euresource`"),
+            ("urn:v1:eu:resourcevps:x", "the category is `resourcevps`"),
+            ("urn:v1:eu:resource:vps", "no `{resourceType}:{id}`"),
+        ] {
+            let e = ResourceUrn::type_of(bad).err().unwrap_or_default();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+    }
+
     #[test]
     fn resource_patterns() {
         let ok = |s: &str| check_resource_pattern(s).map(|(_, unsupported)| unsupported);
