@@ -103,6 +103,10 @@ pub fn engine(
     }
     let matrix = super::matrix(matrix)?;
     let mut engine = crate::build(loaded, Some(matrix))?;
+    // What the input leaves open and how it was read: before any answer, on stderr.
+    for w in &engine.set.warnings {
+        eprintln!("{w}");
+    }
     if let Some(at) = at {
         let t = at.parse::<jiff::Timestamp>().map_err(|_| {
             Error::Usage(format!(

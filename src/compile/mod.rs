@@ -51,6 +51,9 @@ pub struct Engine {
     pub(crate) eim_caller_docs: Vec<(usize, Via)>,
     /// The evaluation time for requests that name none.
     pub default_at: jiff::Timestamp,
+    /// The accounts owning the OVHcloud policies (their `owner`), sorted: cross-account delegation applies
+    /// when there are several, or when a dump says a resource belongs to another account.
+    pub(crate) policy_owners: Vec<std::sync::Arc<str>>,
 }
 
 /// Candidate policies of one identity, and which of them each action key reaches.
@@ -659,7 +662,15 @@ impl Engine {
             eim_user_docs.insert(user.name.clone(), docs);
         }
         let eim_caller_docs = set.eim_unlinked.iter().map(|&d| (d, Via::Caller)).collect();
+        let mut policy_owners: Vec<std::sync::Arc<str>> = set
+            .ovh_policies
+            .iter()
+            .filter_map(|p| p.owner.clone())
+            .collect();
+        policy_owners.sort_unstable();
+        policy_owners.dedup();
         Engine {
+            policy_owners,
             set,
             ovh_by_identity,
             ovh_group_denies,

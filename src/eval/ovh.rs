@@ -70,11 +70,153 @@ struct Effect {
     denies: bool,
 }
 
+/// Which policies may grant: across accounts, only the resource owner's policies grant on its resources
+/// (DOMAIN.md §1.2, cross-account). Denies are never gated: every deny that names the identity applies.
+#[derive(Clone, Copy, Default)]
+pub(super) struct Gate<'a> {
+    /// The account whose policies alone may grant; `None`: every policy may.
+    owner: Option<&'a str>,
+    /// The owner of a policy whose dump gives none: the one owner the loaded policies name, if one.
+    default_owner: Option<&'a str>,
+}
+
+impl<'a> Gate<'a> {
+    /// The owner that `p` is not, when `p` may not grant.
+    fn blocks(&self, p: &Policy) -> Option<&'a str> {
+        let owner = self.owner?;
+        let of = p.owner.as_deref().or(self.default_owner);
+        (of != Some(owner)).then_some(owner)
+    }
+}
+
+/// Who owns the requested resource, as far as the input says.
+enum Owner<'a> {
+    /// No ownership is known or needed: one account's policies, evaluated together (the common case).
+    Unneeded,
+    /// This account owns it (`true`: read from the dumps; `false`: inferred, the one owner of the policies).
+    Known(&'a str, bool),
+    /// Unknown, and the loaded policies belong to these accounts.
+    AnyOf(&'a [std::sync::Arc<str>]),
+}
+
 impl Engine {
+    /// The resource's owner, for cross-account delegation.
+    fn resource_owner<'s>(&'s self, req: &Prepared, id: &IdentityUrn) -> Owner<'s> {
+        let owners = &self.policy_owners;
+        if owners.is_empty() && self.set.resources.is_empty() {
+            return Owner::Unneeded;
+        }
+        let resource = req.resource.as_deref().unwrap_or("");
+        let dumped = self
+            .set
+            .resources
+            .get(resource)
+            .and_then(|r| r.owner.as_deref());
+        match (dumped, owners.as_slice()) {
+            (Some(o), _) => {
+                if *o == *id.account && owners.iter().all(|x| **x == *o) {
+                    Owner::Unneeded
+                } else {
+                    Owner::Known(o, true)
+                }
+            }
+            (None, []) => Owner::Unneeded,
+            (None, [one]) if **one == *id.account => Owner::Unneeded,
+            (None, [one]) => Owner::Known(one, false),
+            (None, many) => Owner::AnyOf(many),
+        }
+    }
+
     pub(super) fn ovh_decide(
         &self,
         req: &Prepared,
         id: &IdentityUrn,
+        mut tr: Option<&mut Tracer>,
+    ) -> (Decision, Vec<String>) {
+        let default_owner = match self.policy_owners.as_slice() {
+            [one] => Some(&**one),
+            _ => None,
+        };
+        let owner = self.resource_owner(req, id);
+        let brief = tr.as_deref().is_none_or(|t| t.brief);
+        match owner {
+            Owner::Unneeded => self.ovh_decide_gated(req, id, Gate::default(), tr),
+            Owner::Known(o, dumped) => {
+                if !brief && *o != *id.account {
+                    if let Some(t) = tr.as_deref_mut() {
+                        t.note(format!(
+                            "the resource belongs to account `{o}` ({}), the identity to account `{}`: across accounts, `{}` gets only what `{o}` granted to it, and its users only what `{}` passes on of that; denies of both apply (DOMAIN.md §1.2, cross-account; inferred)",
+                            if dumped { "from the resource dumps" } else { "inferred: the only owner of the loaded policies" },
+                            id.account, id.account, id.account
+                        ));
+                    }
+                }
+                self.delegated(req, id, o, default_owner, tr)
+            }
+            Owner::AnyOf(owners) => {
+                if let Some(t) = tr.as_deref_mut().filter(|_| !brief) {
+                    let names: Vec<String> = owners.iter().map(|o| format!("`{o}`")).collect();
+                    t.note(format!(
+                        "the loaded policies belong to several accounts ({}) and no dump says which owns the resource: the answer is an allow only if it is one whichever of them owns it (the safe reading); pass the `GET /v2/iam/resource` dump to know",
+                        names.join(", ")
+                    ));
+                }
+                let mut decision = Decision::EXPLICIT_ALLOW;
+                let mut missing = Vec::new();
+                for o in owners {
+                    let (d, m) = self.delegated(req, id, o, default_owner, tr.as_deref_mut());
+                    for k in m {
+                        if !missing.contains(&k) {
+                            missing.push(k);
+                        }
+                    }
+                    decision = combine(decision, d);
+                }
+                (decision, missing)
+            }
+        }
+    }
+
+    /// Decide for a resource of account `owner`: the identity's own account grants when it owns the
+    /// resource; otherwise `owner` must grant to the identity's account, and the account to the identity.
+    fn delegated(
+        &self,
+        req: &Prepared,
+        id: &IdentityUrn,
+        owner: &str,
+        default_owner: Option<&str>,
+        mut tr: Option<&mut Tracer>,
+    ) -> (Decision, Vec<String>) {
+        let gate = |o| Gate {
+            owner: Some(o),
+            default_owner,
+        };
+        if *id.account == *owner {
+            return self.ovh_decide_gated(req, id, gate(owner), tr);
+        }
+        let account = format!("urn:v1:{}:identity:account:{}", id.region, id.account);
+        let Ok(account) = IdentityUrn::parse(&account) else {
+            return (Decision::IMPLICIT_DENY, Vec::new());
+        };
+        let (granted, mut missing) =
+            self.ovh_decide_gated(req, &account, gate(owner), tr.as_deref_mut());
+        if id.kind == IdentityKind::Account {
+            return (granted, missing);
+        }
+        let (passed, m) = self.ovh_decide_gated(req, id, gate(&id.account), tr);
+        for k in m {
+            if !missing.contains(&k) {
+                missing.push(k);
+            }
+        }
+        (combine(granted, passed), missing)
+    }
+
+    fn ovh_decide_gated(
+        &self,
+        req: &Prepared,
+        id: &IdentityUrn,
+        gate: Gate<'_>,
         mut tr: Option<&mut Tracer>,
     ) -> (Decision, Vec<String>) {
         let set = &self.set;
@@ -105,6 +247,7 @@ impl Engine {
                     group,
                     unknown_group,
                     &req.action,
+                    gate,
                     None,
                     &mut missing,
                     tr.as_deref_mut(),
@@ -182,6 +325,7 @@ impl Engine {
                         group,
                         unknown_group,
                         &role.action,
+                        gate,
                         row,
                         &mut missing,
                         tr.as_deref_mut(),
@@ -229,15 +373,26 @@ impl Engine {
         group: Option<&str>,
         unknown_group: bool,
         action: &str,
+        gate: Gate<'_>,
         role: Option<RowOf<'_>>,
         missing: &mut Vec<String>,
         mut tr: Option<&mut Tracer>,
     ) -> Effect {
         if tr.is_none() {
-            return self.ovh_action_fast(req, id, group, unknown_group, action, missing);
+            return self.ovh_action_fast(req, id, group, unknown_group, action, gate, missing);
         }
         if tr.as_deref().is_some_and(|t| t.brief) {
-            return self.ovh_action_brief(req, id, group, unknown_group, action, role, missing, tr);
+            return self.ovh_action_brief(
+                req,
+                id,
+                group,
+                unknown_group,
+                action,
+                gate,
+                role,
+                missing,
+                tr,
+            );
         }
         let direct = self.ovh_candidates(&id.raw);
         let via_group = group.map_or(&[][..], |g| self.ovh_candidates(g));
@@ -256,6 +411,7 @@ impl Engine {
                     p,
                     reach,
                     action,
+                    gate,
                     role,
                     missing,
                     tr.as_deref_mut(),
@@ -279,6 +435,7 @@ impl Engine {
                         p,
                         Reach::MaybeGroup,
                         action,
+                        gate,
                         role,
                         missing,
                         tr.as_deref_mut(),
@@ -293,6 +450,7 @@ impl Engine {
     /// [`Self::ovh_action`] without a trace: only the candidates with a pattern that can match the action are
     /// visited (the others have no effect). Denies are looked for first and one ends the search (a deny wins);
     /// then allows, and one is enough. The effect says `denies`, or else whether something `allows`.
+    #[allow(clippy::too_many_arguments)]
     fn ovh_action_fast(
         &self,
         req: &Prepared,
@@ -300,6 +458,7 @@ impl Engine {
         group: Option<&str>,
         unknown_group: bool,
         action: &str,
+        gate: Gate<'_>,
         missing: &mut Vec<String>,
     ) -> Effect {
         let keys = self.action_keys.of(action);
@@ -314,8 +473,18 @@ impl Engine {
         let mut t = Effect::default();
         let mut visit = |t: &mut Effect, idx: u32, reach: Reach<'_>, stop_on_allow: bool| -> bool {
             if let Some(p) = self.set.ovh_policies.get(idx as usize) {
-                let e =
-                    self.ovh_policy(req, id, idx as usize, p, reach, action, None, missing, None);
+                let e = self.ovh_policy(
+                    req,
+                    id,
+                    idx as usize,
+                    p,
+                    reach,
+                    action,
+                    gate,
+                    None,
+                    missing,
+                    None,
+                );
                 t.allows |= e.allows;
                 t.denies |= e.denies;
             }
@@ -359,6 +528,7 @@ impl Engine {
         group: Option<&str>,
         unknown_group: bool,
         action: &str,
+        gate: Gate<'_>,
         role: Option<RowOf<'_>>,
         missing: &mut Vec<String>,
         mut tr: Option<&mut Tracer>,
@@ -431,6 +601,7 @@ impl Engine {
                     p,
                     reach,
                     action,
+                    gate,
                     role,
                     missing,
                     tr.as_deref_mut(),
@@ -459,6 +630,7 @@ impl Engine {
         p: &Policy,
         reach: Reach<'_>,
         action: &str,
+        gate: Gate<'_>,
         role: Option<RowOf<'_>>,
         missing: &mut Vec<String>,
         mut tr: Option<&mut Tracer>,
@@ -642,6 +814,18 @@ impl Engine {
                 }
             };
             effect.allows = allow.is_some() && truth == Truth::True;
+            if effect.allows {
+                if let Some(owner) = gate.blocks(p) {
+                    // Cross-account: only the resource's owner grants on it (see `Gate`).
+                    effect.allows = false;
+                    if on {
+                        checks.push(Check::new(Part::Rule, Status::Fail, None, format!(
+                            "this policy belongs to account `{}`, which cannot grant on a resource of account `{owner}`: across accounts, only what `{owner}` granted can be passed on",
+                            p.owner.as_deref().unwrap_or("(unknown)")
+                        )).inferred());
+                    }
+                }
+            }
             effect.denies = deny.is_some() && truth != Truth::False;
         }
         if let Some(t) = tr.as_deref_mut().filter(|t| t.brief) {
@@ -711,16 +895,17 @@ impl Engine {
                 .set
                 .resource_groups
                 .get(*group)
-                .is_some_and(|g| g.members.iter().any(|m| **m == *resource)),
+                .is_some_and(|g| g.holds(resource, side)),
         }
     }
 }
 
-/// Whether a resource entry reads differently when granting (an unsupported wildcard, read literally).
+/// Whether a resource entry reads differently when granting (an unsupported wildcard, read literally; a
+/// resource group whose members are unknown, which grants on nothing).
 fn literal_when_granting(r: &ResourceEntry) -> bool {
     match r {
         ResourceEntry::Pattern(s) => s.literal_when_granting,
-        ResourceEntry::Group { .. } => false,
+        ResourceEntry::Group { .. } => true,
     }
 }
 
@@ -779,13 +964,24 @@ fn resource_check(r: &ResourceEntry, grant: bool, set: &crate::model::PolicySet)
             }
         }
         ResourceEntry::Group { urn, group, .. } => {
-            let name = set.resource_groups.get(*group).map_or("", |g| &*g.name);
-            Check::new(
-                Part::Resource,
-                Status::Pass,
-                Some(urn),
-                format!("the resource is a member of resource group `{name}`"),
-            )
+            let g = set.resource_groups.get(*group);
+            let name = g.map_or("", |g| &*g.name);
+            if g.is_some_and(|g| !g.known) {
+                Check::new(
+                    Part::Resource,
+                    Status::Unknown,
+                    Some(urn),
+                    format!("resource group `{name}`: its members are unknown (no input lists them), so it counts for denies only"),
+                )
+                .inferred()
+            } else {
+                Check::new(
+                    Part::Resource,
+                    Status::Pass,
+                    Some(urn),
+                    format!("the resource is a member of resource group `{name}`"),
+                )
+            }
         }
     }
 }
@@ -811,6 +1007,19 @@ fn spec_check(part: Part, s: &Spec, side: Side, detail: String) -> Check {
 }
 
 /// Mark entries from `start` on as decisive: the denying ones, or the allowing ones.
+/// Both must allow; an explicit deny of either is the answer's reason.
+fn combine(a: Decision, b: Decision) -> Decision {
+    if a.reason == crate::eval::Reason::ExplicitDeny
+        || b.reason == crate::eval::Reason::ExplicitDeny
+    {
+        Decision::EXPLICIT_DENY
+    } else if a.allowed() && b.allowed() {
+        Decision::EXPLICIT_ALLOW
+    } else {
+        Decision::IMPLICIT_DENY
+    }
+}
+
 fn mark(tr: Option<&mut Tracer>, start: usize, denies: bool, allows: bool) {
     if let Some(t) = tr {
         for e in t.entries.iter_mut().skip(start) {

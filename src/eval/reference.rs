@@ -23,7 +23,93 @@ fn ovh_match(s: &Spec, value: &str, granting: bool) -> bool {
 pub fn decide(set: &PolicySet, req: &Prepared) -> (Decision, Vec<String>) {
     match &req.principal {
         Principal::Ovh(id) => {
+            // Cross-account delegation, written out: who owns the resource, and which policies may grant.
+            let mut owners: Vec<&str> = set
+                .ovh_policies
+                .iter()
+                .filter_map(|p| p.owner.as_deref())
+                .collect();
+            owners.sort_unstable();
+            owners.dedup();
+            let default_owner = if owners.len() == 1 {
+                owners.first().copied()
+            } else {
+                None
+            };
+            let dumped = set
+                .resources
+                .get(req.resource.as_deref().unwrap_or(""))
+                .and_then(|r| r.owner.as_deref());
+            let candidates: Vec<&str> = match dumped {
+                Some(o) => vec![o],
+                None => owners.clone(),
+            };
+            if candidates.is_empty()
+                || (candidates.iter().all(|o| *o == &*id.account)
+                    && owners.iter().all(|o| *o == &*id.account))
+            {
+                return ovh_single(set, req, id, None, default_owner);
+            }
+            let mut decision = Decision::EXPLICIT_ALLOW;
             let mut missing = Vec::new();
+            for owner in candidates {
+                let (d, m) = if owner == &*id.account {
+                    ovh_single(set, req, id, Some(owner), default_owner)
+                } else {
+                    let account = crate::model::urn::IdentityUrn::parse(&format!(
+                        "urn:v1:{}:identity:account:{}",
+                        id.region, id.account
+                    ));
+                    let Ok(account) = account else {
+                        return (Decision::IMPLICIT_DENY, Vec::new());
+                    };
+                    let (a, mut m) = ovh_single(set, req, &account, Some(owner), default_owner);
+                    if id.kind == IdentityKind::Account {
+                        (a, m)
+                    } else {
+                        let (b, m2) = ovh_single(set, req, id, Some(&id.account), default_owner);
+                        m.extend(m2);
+                        (both(a, b), m)
+                    }
+                };
+                missing.extend(m);
+                decision = both(decision, d);
+            }
+            missing.sort();
+            missing.dedup();
+            (decision, missing)
+        }
+        Principal::EimRoot => (Decision::EXPLICIT_ALLOW, Vec::new()),
+        Principal::EimUser(_) | Principal::Caller => (eim(set, req), Vec::new()),
+    }
+}
+
+/// Both must allow; an explicit deny of either is the reason.
+fn both(a: Decision, b: Decision) -> Decision {
+    if a.reason == super::Reason::ExplicitDeny || b.reason == super::Reason::ExplicitDeny {
+        Decision::EXPLICIT_DENY
+    } else if a.allowed() && b.allowed() {
+        Decision::EXPLICIT_ALLOW
+    } else {
+        Decision::IMPLICIT_DENY
+    }
+}
+
+/// One account's view: the policies naming `id`; with `grantor`, only that account's policies grant.
+fn ovh_single(
+    set: &PolicySet,
+    req: &Prepared,
+    id: &crate::model::urn::IdentityUrn,
+    grantor: Option<&str>,
+    default_owner: Option<&str>,
+) -> (Decision, Vec<String>) {
+    {
+        {
+            let may_grant = |p: &Policy| {
+                grantor.is_none_or(|g| p.owner.as_deref().or(default_owner) == Some(g))
+            };
+            let mut missing = Vec::new();
+
             let user_group = if id.kind == IdentityKind::User {
                 set.membership
                     .user_group
@@ -53,7 +139,7 @@ pub fn decide(set: &PolicySet, req: &Prepared) -> (Decision, Vec<String>) {
                     // A policy reaching the user only as a maybe-group counts for its denies alone.
                     let deny_only = !direct && !via_group;
                     let (a, d) = policy_effect(set, p, req, action, deny_only, missing);
-                    allowed |= a;
+                    allowed |= a && may_grant(p);
                     denied |= d;
                 }
                 (allowed, denied)
@@ -93,8 +179,6 @@ pub fn decide(set: &PolicySet, req: &Prepared) -> (Decision, Vec<String>) {
             missing.dedup();
             (decision, missing)
         }
-        Principal::EimRoot => (Decision::EXPLICIT_ALLOW, Vec::new()),
-        Principal::EimUser(_) | Principal::Caller => (eim(set, req), Vec::new()),
     }
 }
 
@@ -116,10 +200,18 @@ fn policy_effect(
     let res = |granting: bool| {
         p.resources.iter().any(|r| match r {
             ResourceEntry::Pattern(s) => ovh_match(s, resource, granting),
-            ResourceEntry::Group { group, .. } => set
-                .resource_groups
-                .get(*group)
-                .is_some_and(|g| g.members.iter().any(|m| **m == *resource)),
+            ResourceEntry::Group { group, .. } => {
+                set.resource_groups.get(*group).is_some_and(|g| {
+                    g.holds(
+                        resource,
+                        if granting {
+                            crate::model::Side::Grant
+                        } else {
+                            crate::model::Side::Restrict
+                        },
+                    )
+                })
+            }
         })
     };
     let scope = |perms: &Permissions| {

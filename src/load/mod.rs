@@ -406,7 +406,7 @@ impl Loaded {
         };
         let has = |k: &str| keys.iter().any(|x| x == k);
         let eim_account = has("Users") || has("UserGroups") || has("Policies") || has("AccountId");
-        let ovh_account = has("users") && has("account");
+        let ovh_account = has("account") && (has("users") || has("groups") || has("oauth2Clients"));
         let role = match role {
             Role::Any if eim_account || ovh_account => Role::Account,
             Role::Any => Role::Policies,

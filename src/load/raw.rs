@@ -12,8 +12,9 @@ use serde_json::Value;
 
 // ---------------------------------------------------------------- OVHcloud
 
-/// Any object `GET /v2/iam/policy`, `GET /v2/iam/permissionsGroup` or `GET /v2/iam/resourceGroup` returns.
-/// Which one it is follows from its `urn` (policies have none). Its strings borrow from the file's text
+/// Any object `GET /v2/iam/policy`, `GET /v2/iam/permissionsGroup`, `GET /v2/iam/resourceGroup` or
+/// `GET /v2/iam/resource` returns. Which one it is follows from its `urn` (policies have none; a resource's
+/// contains `:resource:`). Its strings borrow from the file's text
 /// ([`Text`]): reading ten thousand policies allocates little more than their lists.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(remote = "Self")]
@@ -47,19 +48,42 @@ pub struct OvhObject<'a> {
     pub created_at: Option<Text<'a>>,
     #[serde(borrow, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<Text<'a>>,
+    /// A resource's (`GET /v2/iam/resource`) display name.
+    #[serde(borrow, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<Text<'a>>,
+    /// A resource's type (`vps`, `dnsZone`, ...).
+    #[serde(borrow, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Text<'a>>,
+    /// A resource's tags (`{"env": "prod"}`), the values of `resource.Tag(...)` conditions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Value>,
 }
 
-/// `resources[]`; `group` and `resource` come with `?details=true`.
+/// `resources[]` of a policy (`{urn}`; `group` or `resource` details come with `?details=true`) or of a
+/// resource group (`{id}` alone without `?details=true`; `{id, urn, name, displayName, type, owner, tags}`
+/// with it).
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(remote = "Self")]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct OvhResource<'a> {
-    #[serde(borrow)]
-    pub urn: Text<'a>,
+    #[serde(borrow, skip_serializing_if = "Option::is_none")]
+    pub urn: Option<Text<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource: Option<Value>,
+    #[serde(borrow, skip_serializing_if = "Option::is_none")]
+    pub id: Option<Text<'a>>,
+    #[serde(borrow, skip_serializing_if = "Option::is_none")]
+    pub name: Option<Text<'a>>,
+    #[serde(borrow, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<Text<'a>>,
+    #[serde(borrow, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Text<'a>>,
+    #[serde(borrow, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Value>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -160,7 +184,36 @@ pub struct OvhAccount {
     pub account: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    #[serde(default)]
     pub users: Vec<OvhUser>,
+    /// User groups as `GET /me/identity/group/{group}` returns them: groups known to exist even when no
+    /// listed user belongs to them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<OvhGroup>,
+    /// Service accounts as `GET /me/api/oauth2/client/{clientId}` returns them.
+    #[serde(
+        default,
+        rename = "oauth2Clients",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub oauth2_clients: Vec<OvhClient>,
+}
+
+/// A user group (`auth.Group`); only `name` (and `urn`, when given) matter, the other fields are accepted.
+#[derive(Debug, Deserialize, Serialize)]
+pub struct OvhGroup {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub urn: Option<String>,
+}
+
+/// A service account (`oauth2.client`); only `clientId` and `identity` matter, the other fields are accepted.
+#[derive(Debug, Deserialize, Serialize)]
+pub struct OvhClient {
+    #[serde(rename = "clientId")]
+    pub client_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
 }
 
 /// A local user as the API returns it; only `login` and `group` matter, the other fields are accepted.

@@ -71,4 +71,10 @@ pub struct PolicySet {
     pub eim_account: eim::Account,
     /// Documents passed as policies, linked to no one: the caller's own when no identity is given.
     pub eim_unlinked: Vec<usize>,
+    /// OVHcloud resources from a `GET /v2/iam/resource` dump (or resource groups' detailed members): who owns
+    /// each, and its tags. Keyed by URN.
+    pub resources: indexmap::IndexMap<Box<str>, ovh::ResourceInfo>,
+    /// What the input leaves open and how it was read (a resource group no input defines, a dumped managed
+    /// permission group that differs from the shipped one): printed above every answer.
+    pub warnings: Vec<crate::error::Diagnostic>,
 }

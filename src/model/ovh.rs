@@ -70,6 +70,33 @@ pub struct ResourceGroup {
     pub name: Box<str>,
     pub loc: Loc,
     pub members: Vec<Box<str>>,
+    /// Whether `members` is the whole group. It is not when no input defines the group, or when the dump
+    /// lists members by `id` only (without `?details=true`): then an allow on the group grants nothing and a
+    /// deny on it covers every resource (the safe reading).
+    pub known: bool,
+    /// The account that owns the group (`owner`), when the dump says.
+    pub owner: Option<std::sync::Arc<str>>,
+}
+
+impl ResourceGroup {
+    /// Whether the group holds `resource`, read on `side`: an unknown group holds nothing when granting
+    /// and everything when restricting.
+    pub fn holds(&self, resource: &str, side: super::Side) -> bool {
+        if !self.known {
+            return side == super::Side::Restrict;
+        }
+        self.members.iter().any(|m| **m == *resource)
+    }
+}
+
+/// A resource as `GET /v2/iam/resource` describes it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResourceInfo {
+    /// The account that owns it.
+    pub owner: Option<std::sync::Arc<str>>,
+    /// `tags`: the values of `resource.Tag(name)` conditions.
+    pub tags: IndexMap<String, String>,
+    pub loc: Option<Loc>,
 }
 
 /// Local users' groups, from an account file: user URN → group URN.
@@ -77,4 +104,10 @@ pub struct ResourceGroup {
 pub struct Membership {
     /// Fx-hashed: looked up for every request of a user.
     pub user_group: IndexMap<Box<str>, (Box<str>, Loc), BuildHasherDefault<FxHasher>>,
+    /// Every group URN the account files make known (a user's group, or a `groups` entry), members or not.
+    pub groups: Vec<Box<str>>,
+    /// Service-account identity URNs of the account files' `oauth2Clients`.
+    pub service_accounts: Vec<Box<str>>,
+    /// The accounts (`urn:v1:{region}:identity:account:{nic}`) the account files describe.
+    pub accounts: Vec<Box<str>>,
 }

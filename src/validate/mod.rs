@@ -83,7 +83,13 @@ pub fn validate(mut loaded: Loaded, matrix: Arc<Matrix>) -> Result<PolicySet, Er
             inputs: inputs.len(),
         });
     }
+    let mut warnings = crate::error::resolve_all(ovh.warnings, &loaded.sources);
+    for w in &mut warnings {
+        w.severity = crate::error::Severity::Warning;
+    }
     Ok(PolicySet {
+        resources: ovh.resources,
+        warnings,
         sources: loaded.sources,
         matrix,
         ovh_policies: ovh.policies,

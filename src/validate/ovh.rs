@@ -13,7 +13,7 @@ use crate::load::{read_ovh_item, OvhItem};
 use crate::model::condition::{Condition, Test};
 use crate::model::matrix::Matrix;
 use crate::model::ovh::{
-    Membership, Permissions, PermissionsGroup, Policy, ResourceEntry, ResourceGroup,
+    Membership, Permissions, PermissionsGroup, Policy, ResourceEntry, ResourceGroup, ResourceInfo,
 };
 use crate::model::pattern::{FxHashMap, FxHasher, Pattern, Syntax};
 use crate::model::urn::{check_resource_pattern, IdentityKind, IdentityUrn, ResourceRef, REGIONS};
@@ -25,6 +25,10 @@ pub struct Ovh {
     pub permission_groups: Vec<PermissionsGroup>,
     pub resource_groups: Vec<ResourceGroup>,
     pub membership: Membership,
+    /// Resources described by a `GET /v2/iam/resource` dump or a detailed resource group.
+    pub resources: IndexMap<Box<str>, ResourceInfo>,
+    /// What was read the safe way, or replaced: not errors, said above every answer.
+    pub warnings: Vec<Problem>,
 }
 
 /// A reference from a policy to a group, resolved once every object is read (a policy may name a group
@@ -66,7 +70,10 @@ enum Object {
     /// A policy, in its slot.
     Policy,
     PermissionsGroup(Box<PermissionsGroup>),
-    ResourceGroup(Box<ResourceGroup>),
+    /// A resource group, with what its detailed members say of each resource.
+    ResourceGroup(Box<(ResourceGroup, Vec<Described>)>),
+    /// A resource of `GET /v2/iam/resource`.
+    Resource(Box<(Box<str>, ResourceInfo)>),
 }
 
 /// Fewer objects than this are checked on the calling thread alone.
@@ -124,6 +131,8 @@ impl Ovh {
             permission_groups: Vec::new(),
             resource_groups: Vec::new(),
             membership: Membership::default(),
+            resources: IndexMap::new(),
+            warnings: Vec::new(),
         };
         let mut refs = Vec::new();
         let mut policies = 0;
@@ -133,18 +142,63 @@ impl Ovh {
             problems.extend(own_problems);
             let policy = match c.what {
                 Some(Object::PermissionsGroup(g)) => {
-                    if out.permission_groups.iter().any(|x| x.urn == g.urn) {
-                        problems.push(problem(
+                    match out.permission_groups.iter_mut().find(|x| x.urn == g.urn) {
+                        // A dump of `GET /v2/iam/permissionsGroup` lists the OVHcloud-managed groups too: the
+                        // dumped definition is the account's current one and replaces the shipped copy.
+                        Some(x) if is_builtin(sources, &x.loc) => {
+                            if let Some(diff) = permissions_differ(&x.permissions, &g.permissions) {
+                                out.warnings.push(
+                                    problem(&item.loc.key("permissions"), format!("the dumped OVHcloud-managed permission group `{}` differs from the shipped copy ({diff}); the dumped one is used", g.urn))
+                                        .help("the shipped copy may be out of date; the API's answer is the account's current definition"),
+                                );
+                            }
+                            *x = *g;
+                        }
+                        // The same object twice (overlapping pages, a list and a single `GET`): one.
+                        Some(x) if permissions_differ(&x.permissions, &g.permissions).is_none() => {
+                        }
+                        Some(_) => problems.push(problem(
                             &item.loc.key("urn"),
-                            format!("permission group `{}` is defined twice", g.urn),
-                        ));
-                    } else {
-                        out.permission_groups.push(*g);
+                            format!("permission group `{}` is defined twice, differently", g.urn),
+                        )),
+                        None => out.permission_groups.push(*g),
                     }
                     None
                 }
                 Some(Object::ResourceGroup(g)) => {
-                    out.resource_groups.push(*g);
+                    let (g, members) = *g;
+                    let same = |x: &ResourceGroup| {
+                        let mut a: Vec<&str> = x.members.iter().map(|m| &**m).collect();
+                        let mut b: Vec<&str> = g.members.iter().map(|m| &**m).collect();
+                        a.sort_unstable();
+                        b.sort_unstable();
+                        a == b
+                    };
+                    if let Some(x) = out.resource_groups.iter_mut().find(|x| x.urn == g.urn) {
+                        if !x.known && g.known {
+                            // The detailed dump completes a listing by `id` only.
+                            *x = g;
+                        } else if g.known && !same(x) {
+                            problems.push(problem(
+                                &item.loc.key("urn"),
+                                format!(
+                                    "resource group `{}` is defined twice, with different members",
+                                    g.urn
+                                ),
+                            ));
+                        }
+                    } else {
+                        out.resource_groups.push(g);
+                    }
+                    for (urn, info) in members {
+                        out.resources.entry(urn).or_insert(info);
+                    }
+                    None
+                }
+                Some(Object::Resource(r)) => {
+                    let (urn, info) = *r;
+                    // `GET /v2/iam/resource` is the authority on a resource; it wins over a group's copy.
+                    out.resources.insert(urn, info);
                     None
                 }
                 Some(Object::Policy) => {
@@ -158,6 +212,10 @@ impl Ovh {
                 r.problem_at += base;
                 r
             }));
+        }
+        for g in out.resource_groups.iter().filter(|g| !g.known) {
+            out.warnings.push(problem(&g.loc.key("resources"), format!("resource group `{}` lists its members by `id` only: its allows are read as granting nothing and its denies as covering every resource", g.urn))
+                .help("dump it with `GET /v2/iam/resourceGroup?details=true`, whose members carry their `urn`"));
         }
         // `filter_map`, not `flatten`: only the former collects in place.
         #[allow(clippy::filter_map_identity)]
@@ -197,8 +255,11 @@ fn check(
             resource_group(&obj, urn, &loc, &mut problems)
                 .map(|g| Object::ResourceGroup(Box::new(g)))
         }
+        Some(urn) if urn.contains(":resource:") => {
+            resource(&obj, urn, &loc, &mut problems).map(|r| Object::Resource(Box::new(r)))
+        }
         Some(urn) => {
-            problems.push(problem(&loc.key("urn"), format!("unexpected `urn` `{urn}`: a policy has no `urn`, a permission group's contains `:permissionsGroup:`, a resource group's `:resourceGroup:`")));
+            problems.push(problem(&loc.key("urn"), format!("unexpected `urn` `{urn}`: a policy has no `urn`, a permission group's contains `:permissionsGroup:`, a resource group's `:resourceGroup:`, a resource's (`GET /v2/iam/resource`) `:resource:`")));
             None
         }
         None => policy(obj, &loc, matrix, shared, &mut refs, &mut problems).map(|p| {
@@ -214,7 +275,26 @@ fn resolve(out: &mut Ovh, refs: Vec<Ref>, problems: &mut Vec<Problem>) {
     let mut unknown = Vec::new();
     for r in refs {
         let found = match r.kind {
-            RefKind::ResourceGroup => out.resource_groups.iter().position(|g| *g.urn == *r.urn),
+            RefKind::ResourceGroup => {
+                let at = out.resource_groups.iter().position(|g| *g.urn == *r.urn);
+                // A group no input defines (a policy dump alone, or the managed `ovh-default` policy's
+                // group): read the safe way rather than refuse the whole set.
+                at.or_else(|| {
+                    out.warnings.push(
+                        problem(&r.loc, format!("resource group `{}` is not defined by any input: the allows of policies naming it are read as granting nothing, their denies as covering every resource", r.urn))
+                            .help("pass the `GET /v2/iam/resourceGroup?details=true` dump with --policies to evaluate it exactly"),
+                    );
+                    out.resource_groups.push(ResourceGroup {
+                        urn: r.urn.clone(),
+                        name: r.urn.clone(),
+                        loc: r.loc,
+                        members: Vec::new(),
+                        known: false,
+                        owner: None,
+                    });
+                    Some(out.resource_groups.len() - 1)
+                })
+            }
             RefKind::PermissionsGroup => out
                 .permission_groups
                 .iter()
@@ -238,9 +318,16 @@ fn resolve(out: &mut Ovh, refs: Vec<Ref>, problems: &mut Vec<Problem>) {
                 let p = match r.kind {
                     RefKind::ResourceGroup => problem(&r.loc, format!("unknown resource group `{}`", r.urn))
                         .help("pass its definition (`GET /v2/iam/resourceGroup?details=true`) with --policies; without its members the policy cannot be evaluated"),
-                    RefKind::PermissionsGroup => problem(&r.loc, format!("unknown permission group `{}`", r.urn)).help(
-                        "the shipped OVHcloud-managed groups are `urn:v1:eu:permissionsGroup:ovh:{globalAdmin, globalReadWrite, globalReadOnly, ...}` (see `policies/ovh-permission-groups.json`); pass your account's own groups (`GET /v2/iam/permissionsGroup`) with --policies",
-                    ),
+                    RefKind::PermissionsGroup => {
+                        let known: Vec<&str> = out.permission_groups.iter().map(|g| &*g.urn).collect();
+                        let mut m = format!("unknown permission group `{}`", r.urn);
+                        if let Some(c) = crate::load::closest(r.urn.trim(), &known) {
+                            m.push_str(&format!("; did you mean `{c}`?"));
+                        }
+                        problem(&r.loc, m).help(
+                            "the OVHcloud-managed groups shipped with policy-sim are `urn:v1:eu:permissionsGroup:ovh:{globalAdmin, globalReadWrite, globalReadOnly, ...}`; pass the `GET /v2/iam/permissionsGroup` dump (your account's groups and OVHcloud's current ones) with --policies",
+                        )
+                    }
                 };
                 unknown.push((r.problem_at, p));
             }
@@ -317,32 +404,36 @@ fn policy(
             let at = loc.key("resources");
             resources.reserve_exact(list.len());
             for (i, r) in list.iter().enumerate() {
+                let Some(urn) = r.urn.as_ref() else {
+                    problems.push(problem(&at.index(i), format!("policy `{name}`: this `resources` entry has no `urn` (missing or null)")).help("each entry names a resource or resource group: `{\"urn\": \"urn:v1:eu:resource:vps:*\"}`"));
+                    continue;
+                };
                 let at = at.index(i).key("urn");
-                if let Some((pattern, literal)) = shared.resources.get(r.urn.as_str()) {
+                if let Some((pattern, literal)) = shared.resources.get(urn.as_str()) {
                     resources.push(ResourceEntry::Pattern(spec(pattern.clone(), *literal, at)));
                     continue;
                 }
-                match check_resource_pattern(&r.urn) {
+                match check_resource_pattern(urn) {
                     Ok((ResourceRef::Group, _)) => {
                         refs.push(Ref {
                             policy: None,
                             kind: RefKind::ResourceGroup,
                             slot: resources.len(),
-                            urn: r.urn.as_str().into(),
+                            urn: urn.as_str().into(),
                             loc: at,
                             problem_at: problems.len(),
                         });
                         resources.push(ResourceEntry::Group {
-                            urn: r.urn.as_str().into(),
+                            urn: urn.as_str().into(),
                             loc: at,
                             group: usize::MAX,
                         });
                     }
                     Ok((ResourceRef::Pattern, unsupported)) => {
-                        let spec = spec(shared.pattern(&r.urn), unsupported, at);
+                        let spec = spec(shared.pattern(urn), unsupported, at);
                         shared
                             .resources
-                            .insert(r.urn.as_str().into(), (spec.pattern.clone(), unsupported));
+                            .insert(urn.as_str().into(), (spec.pattern.clone(), unsupported));
                         resources.push(ResourceEntry::Pattern(spec));
                     }
                     Err(e) => problems.push(problem(&at, e)),
@@ -596,16 +687,39 @@ fn resource_group(
     urn: &str,
     loc: &Loc,
     problems: &mut Vec<Problem>,
-) -> Option<ResourceGroup> {
+) -> Option<(ResourceGroup, Vec<Described>)> {
     let start = problems.len();
     if let Err(e) = check_resource_pattern(urn) {
         problems.push(problem(&loc.key("urn"), e));
     }
     let mut members = Vec::new();
+    let mut infos = Vec::new();
+    let mut known = true;
     for (i, r) in obj.resources.iter().flatten().enumerate() {
-        match crate::model::urn::ResourceUrn::parse(&r.urn) {
-            Ok(_) => members.push(r.urn.as_str().into()),
-            Err(e) => problems.push(problem(&loc.key("resources").index(i).key("urn"), e)),
+        let at = loc.key("resources").index(i);
+        let Some(member) = r.urn.as_ref() else {
+            // `GET /v2/iam/resourceGroup` without `?details=true` lists members as `{"id": ...}`.
+            if r.id.is_some() {
+                known = false;
+            } else {
+                problems.push(problem(
+                    &at,
+                    "a resource group member has neither `urn` nor `id`",
+                ));
+            }
+            continue;
+        };
+        match crate::model::urn::ResourceUrn::parse(member) {
+            Ok(_) => {
+                members.push(member.as_str().into());
+                let info = ResourceInfo {
+                    owner: r.owner.as_deref().map(Into::into),
+                    tags: tags(r.tags.as_ref(), &at.key("tags"), problems),
+                    loc: Some(at),
+                };
+                infos.push((member.as_str().into(), info));
+            }
+            Err(e) => problems.push(problem(&at.key("urn"), e)),
         }
     }
     if obj.identities.is_some() || obj.permissions.is_some() {
@@ -614,12 +728,124 @@ fn resource_group(
             format!("resource group `{urn}` has `identities` or `permissions`; only a policy does"),
         ));
     }
-    (problems.len() == start).then(|| ResourceGroup {
-        urn: urn.into(),
-        name: obj.name.as_deref().unwrap_or_default().into(),
-        loc: *loc,
-        members,
+    (problems.len() == start).then(|| {
+        (
+            ResourceGroup {
+                urn: urn.into(),
+                name: obj.name.as_deref().unwrap_or_default().into(),
+                loc: *loc,
+                members,
+                known,
+                owner: obj.owner.as_deref().map(Into::into),
+            },
+            infos,
+        )
     })
+}
+
+/// A resource URN and what a dump says of it.
+type Described = (Box<str>, ResourceInfo);
+
+/// A resource of `GET /v2/iam/resource`: `{id, urn, name, displayName, type, owner, tags}`.
+fn resource(
+    obj: &raw::OvhObject,
+    urn: &str,
+    loc: &Loc,
+    problems: &mut Vec<Problem>,
+) -> Option<(Box<str>, ResourceInfo)> {
+    let start = problems.len();
+    if let Err(e) = crate::model::urn::ResourceUrn::parse(urn) {
+        problems.push(problem(&loc.key("urn"), e));
+    }
+    for (field, present) in [
+        ("identities", obj.identities.is_some()),
+        ("permissions", obj.permissions.is_some()),
+        ("resources", obj.resources.is_some()),
+    ] {
+        if present {
+            problems.push(problem(
+                &loc.key(field),
+                format!("a resource (`GET /v2/iam/resource`) has no `{field}`; only a policy does"),
+            ));
+        }
+    }
+    let tags = tags(obj.tags.as_ref(), &loc.key("tags"), problems);
+    (problems.len() == start).then(|| {
+        (
+            urn.into(),
+            ResourceInfo {
+                owner: obj.owner.as_deref().map(Into::into),
+                tags,
+                loc: Some(*loc),
+            },
+        )
+    })
+}
+
+/// `tags`: an object of strings (`null` or absent: none).
+fn tags(
+    value: Option<&serde_json::Value>,
+    loc: &Loc,
+    problems: &mut Vec<Problem>,
+) -> IndexMap<String, String> {
+    let mut out = IndexMap::new();
+    match value {
+        None | Some(serde_json::Value::Null) => {}
+        Some(serde_json::Value::Object(map)) => {
+            for (k, v) in map {
+                match v {
+                    serde_json::Value::String(v) => {
+                        out.insert(k.clone(), v.clone());
+                    }
+                    _ => problems.push(problem(
+                        &loc.key(k),
+                        format!("tag `{k}` is not a string; expected `\"{k}\": \"value\"`"),
+                    )),
+                }
+            }
+        }
+        Some(_) => problems.push(problem(
+            loc,
+            "`tags` is not an object; expected `{\"name\": \"value\", ...}`",
+        )),
+    }
+    out
+}
+
+/// Whether a location is in the shipped data.
+fn is_builtin(sources: &SourceMap, loc: &Loc) -> bool {
+    sources
+        .get(loc.source)
+        .is_some_and(|s| s.name.starts_with("<built-in>"))
+}
+
+/// How two permission groups' lists differ, in a few words; `None` when they grant and deny the same.
+fn permissions_differ(shipped: &Permissions, dumped: &Permissions) -> Option<String> {
+    let mut said = Vec::new();
+    for (list, a, b) in [
+        ("allow", &shipped.allow, &dumped.allow),
+        ("except", &shipped.except, &dumped.except),
+        ("deny", &shipped.deny, &dumped.deny),
+    ] {
+        let a: std::collections::BTreeSet<&str> = a.iter().map(Spec::raw).collect();
+        let b: std::collections::BTreeSet<&str> = b.iter().map(Spec::raw).collect();
+        let added: Vec<&str> = b.difference(&a).copied().collect();
+        let removed: Vec<&str> = a.difference(&b).copied().collect();
+        let show = |v: &[&str]| {
+            let mut t: Vec<String> = v.iter().take(3).map(|x| format!("`{x}`")).collect();
+            if v.len() > 3 {
+                t.push(format!("and {} more", v.len() - 3));
+            }
+            t.join(", ")
+        };
+        if !added.is_empty() {
+            said.push(format!("{list} adds {}", show(&added)));
+        }
+        if !removed.is_empty() {
+            said.push(format!("{list} lacks {}", show(&removed)));
+        }
+    }
+    (!said.is_empty()).then(|| said.join("; "))
 }
 
 /// The deepest condition tree accepted (the Terraform provider allows 3 levels; a little room beyond).
@@ -759,6 +985,49 @@ fn membership(
         problems.push(problem(&loc.key("account"), e));
         return;
     }
+    if !out.accounts.iter().any(|a| **a == *account_urn) {
+        out.accounts.push(account_urn.as_str().into());
+    }
+    for (i, g) in account.groups.iter().enumerate() {
+        let urn = g.urn.clone().unwrap_or_else(|| {
+            format!(
+                "urn:v1:{region}:identity:group:{}/{}",
+                account.account, g.name
+            )
+        });
+        match IdentityUrn::parse(&urn) {
+            Ok(u) if u.kind == IdentityKind::Group => {
+                if !out.groups.iter().any(|x| **x == *urn) {
+                    out.groups.push(urn.into());
+                }
+            }
+            Ok(_) => problems.push(problem(
+                &loc.key("groups").index(i),
+                format!("`{urn}` is not a user group URN"),
+            )),
+            Err(e) => problems.push(problem(&loc.key("groups").index(i), e)),
+        }
+    }
+    for (i, c) in account.oauth2_clients.iter().enumerate() {
+        let urn = c.identity.clone().unwrap_or_else(|| {
+            format!(
+                "urn:v1:{region}:identity:credential:{}/oauth2-{}",
+                account.account, c.client_id
+            )
+        });
+        match IdentityUrn::parse(&urn) {
+            Ok(u) if u.kind == IdentityKind::Credential => {
+                if !out.service_accounts.iter().any(|x| **x == *urn) {
+                    out.service_accounts.push(urn.into());
+                }
+            }
+            Ok(_) => problems.push(problem(
+                &loc.key("oauth2Clients").index(i),
+                format!("`{urn}` is not a service-account (credential) URN"),
+            )),
+            Err(e) => problems.push(problem(&loc.key("oauth2Clients").index(i), e)),
+        }
+    }
     let mut seen: IndexMap<&str, ()> = IndexMap::new();
     for (i, user) in account.users.iter().enumerate() {
         let at = loc.key("users").index(i);
@@ -802,6 +1071,9 @@ fn membership(
             if let Err(e) = IdentityUrn::parse(&group_urn) {
                 problems.push(problem(&at.key("group"), e));
                 continue;
+            }
+            if !out.groups.iter().any(|x| **x == *group_urn) {
+                out.groups.push(group_urn.as_str().into());
             }
             out.user_group
                 .insert(urn.into(), (group_urn.into(), at.key("group")));
