@@ -770,7 +770,7 @@ proptest! {
 
     #[test]
     fn serialising_a_loaded_set_and_loading_it_again_decides_alike(
-        ps in prop::collection::vec(policy(), 0..6),
+        ps in prop::collection::vec(policy(), 1..6),
         sts in prop::collection::vec((any::<bool>(), prop::collection::vec(0..EIM_PATTERNS.len(), 1..3)), 2..6),
         inline_object in any::<bool>(),
     ) {

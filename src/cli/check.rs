@@ -21,8 +21,8 @@ Actions: an OVHcloud IAM action (`vps:apiovh:reboot`), an OpenStack role action 
 an OpenStack permission (`compute_read`: granted when a role carrying it is authorized), or an EIM action (`api:ReadVms`)."
 )]
 pub struct CheckArgs {
-    /// Policy files, directories (walked for *.json) or globs: OVHcloud policies, permission groups and resource groups as the API returns them, or OUTSCALE EIM policy documents.
-    #[arg(long, short = 'p', value_name = "PATH", num_args = 1.., required = true)]
+    /// Policy files, directories (walked for *.json) or globs: OVHcloud policies, permission groups, resource groups and resources as the API returns them, or OUTSCALE EIM policy documents. Optional when the --account files carry the policies (OUTSCALE).
+    #[arg(long, short = 'p', value_name = "PATH", num_args = 1.., required_unless_present = "account")]
     pub policies: Vec<String>,
     /// An account file: OVHcloud local users and their groups, or OUTSCALE EIM users, groups and linked policies (see README, "Account files").
     #[arg(long, value_name = "FILE")]
@@ -74,6 +74,9 @@ pub struct CheckArgs {
     /// OpenStack: after `--`, an `openstack ...` command, an API call (`GET /v2.1/servers`) or an openstacksdk call (`conn.compute.servers()`).
     #[arg(last = true, value_name = "COMMAND", conflicts_with = "requests")]
     pub command: Vec<String>,
+    /// Treat a warning about the request (an action no catalogue knows, an identity nothing names, a context key spelt with the wrong case) as an error: exit 2 without answering.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 fn parse_kv(s: &str) -> Result<(String, String), String> {
@@ -139,8 +142,15 @@ pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
     );
     req.context = args.context.iter().cloned().collect::<IndexMap<_, _>>();
     let mut resp = engine.check(&req)?;
-    if let Some(note) = unknown_action_note(&engine, &resp) {
-        resp.notes.insert(0, note);
+    let mut warnings: Vec<String> = unknown_action_note(&engine, &resp).into_iter().collect();
+    warnings.extend(crate::eval::request_warnings(&engine, &req));
+    if args.strict && !warnings.is_empty() {
+        return Err(Error::Usage(format!("{} (--strict)", warnings.join("; "))).into());
+    }
+    for w in warnings.iter().rev() {
+        // Above the answer, where it cannot be missed; and in the answer's notes.
+        eprintln!("warning: {w}");
+        resp.notes.insert(0, w.clone());
     }
     match args.format {
         Format::Text => write!(out, "{}", crate::report::text(&resp))?,
@@ -179,7 +189,7 @@ fn batch(
 
 /// A note when the requested action is in no catalogue: a typo or an invented name gets a plain deny from
 /// the cloud, and the user deserves to know why.
-fn unknown_action_note(engine: &Engine, resp: &crate::Response) -> Option<String> {
+pub(super) fn unknown_action_note(engine: &Engine, resp: &crate::Response) -> Option<String> {
     use crate::load::catalogue::{catalogue, Known};
     let action = resp.request.action.as_str();
     if engine.set.matrix.permission_index(action).is_some()

@@ -64,6 +64,9 @@ struct Case {
     at: Option<String>,
     expect: Expect,
     reason: Option<crate::Reason>,
+    /// The case names an action or identity nothing loaded knows, on purpose.
+    #[serde(default)]
+    unknown_ok: bool,
 }
 
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
@@ -110,7 +113,7 @@ fn read(path: &str) -> Result<(ExpectationFile, SourceMap, Loc), Error> {
                     help: None,
                 }
             };
-            Err(Error::from_problems(vec![p.help("an expectation file is {\"policies\": [...], \"account\"?: [...], \"at\"?: \"...\", \"cases\": [{\"identity\", \"action\", \"resource\", \"expect\": \"allow\"|\"deny\", \"reason\"?}]}")], &sources))
+            Err(Error::from_problems(vec![p.help("an expectation file is {\"policies\": [...], \"account\"?: [...], \"at\"?: \"...\", \"cases\": [{\"identity\", \"action\", \"resource\", \"expect\": \"allow\"|\"deny\", \"reason\"?, \"unknown_ok\"?}]}")], &sources))
         }
     }
 }
@@ -182,6 +185,20 @@ pub fn run(args: &TestArgs, out: &mut impl Write) -> Result<Exit, Failure> {
                     )
                 }
             };
+            // A misspelt action or identity would make the case prove nothing: refuse it unless told.
+            if !case.unknown_ok {
+                let mut warnings: Vec<String> = super::check::unknown_action_note(&engine, &resp)
+                    .into_iter()
+                    .collect();
+                warnings.extend(crate::eval::request_warnings(&engine, &req));
+                if !warnings.is_empty() {
+                    return Err(Error::Usage(format!(
+                        "{file}{line}: case {i} ({label}): {}\n  = help: fix the case, or add `\"unknown_ok\": true` to it if the name is meant to be unknown",
+                        warnings.join("; ")
+                    ))
+                    .into());
+                }
+            }
             let got = if resp.decision == crate::Verdict::Allow {
                 Expect::Allow
             } else {

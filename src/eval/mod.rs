@@ -4,6 +4,7 @@
 //! Evaluation never fails: a request that cannot be checked is refused earlier, by [`Engine::prepare`].
 
 mod eim;
+mod hints;
 mod ovh;
 pub mod reference;
 pub mod trace;
@@ -17,6 +18,7 @@ use crate::error::Error;
 use crate::model::pattern::FxHashMap;
 use crate::model::request::{Request, RequestRef};
 use crate::model::urn::{IdentityUrn, ResourceUrn};
+pub use hints::request_warnings;
 pub use trace::{
     Check, Decision, Echo, Entry, Kind, Outcome, Part, Reason, Response, RoleRow, Status, Verdict,
 };
@@ -226,6 +228,7 @@ impl Engine {
                 .iter()
                 .map(|&(k, v)| (k.to_owned(), v.to_owned())),
         );
+        self.add_dumped_tags(req.resource, &mut out.context);
         out.at = at;
         Ok(())
     }
@@ -236,17 +239,35 @@ impl Engine {
         cache: Option<&mut PrepareCache>,
     ) -> Result<Prepared, Error> {
         let (principal, at) = self.check_request(req, cache)?;
+        let mut context: IndexMap<String, String> = req
+            .context
+            .iter()
+            .map(|&(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        self.add_dumped_tags(req.resource, &mut context);
         Ok(Prepared {
             principal,
             action: req.action.to_owned(),
             resource: req.resource.map(str::to_owned),
-            context: req
-                .context
-                .iter()
-                .map(|&(k, v)| (k.to_owned(), v.to_owned()))
-                .collect(),
+            context,
             at,
         })
+    }
+
+    /// The resource's tags from a `GET /v2/iam/resource` dump, as `resource.Tag(name)` context values
+    /// (a value given on the command line wins).
+    fn add_dumped_tags(&self, resource: Option<&str>, context: &mut IndexMap<String, String>) {
+        if self.set.resources.is_empty() {
+            return;
+        }
+        let Some(info) = resource.and_then(|r| self.set.resources.get(r)) else {
+            return;
+        };
+        for (k, v) in &info.tags {
+            context
+                .entry(format!("resource.Tag({k})"))
+                .or_insert_with(|| v.clone());
+        }
     }
 
     /// Everything [`Engine::prepare`] checks: who asks, and when.
@@ -340,6 +361,19 @@ impl Engine {
                 }
             }
         };
+        // A request for one cloud over policies of the other answers nothing useful: say so.
+        let eim_loaded = !set.eim_documents.is_empty() || !set.eim_account.users.is_empty();
+        match &principal {
+            Principal::Ovh(id) if set.ovh_policies.is_empty() && eim_loaded => {
+                return bad(format!("the request is for OVHcloud (identity `{id}`), but the loaded policies are OUTSCALE EIM ones: pass OVHcloud policies (`GET /v2/iam/policy`) or an OUTSCALE identity (a user name or `orn:ows:idauth::...`)"));
+            }
+            Principal::EimUser(_) | Principal::EimRoot | Principal::Caller
+                if !eim_loaded && !set.ovh_policies.is_empty() =>
+            {
+                return bad(format!("the request is for OUTSCALE EIM (identity `{}`), but the loaded policies are OVHcloud ones: pass EIM policy documents or an account file, or an OVHcloud identity URN (`urn:v1:eu:identity:...`)", req.identity.unwrap_or("the caller")));
+            }
+            _ => {}
+        }
         match (&principal, req.resource) {
             (Principal::Ovh(_), None) => return bad(String::from("--resource is required for OVHcloud policies (a URN such as `urn:v1:eu:resource:vps:vps-1.vps.ovh.net`)")),
             (Principal::Ovh(_), Some(r)) => {

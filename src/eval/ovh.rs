@@ -360,6 +360,13 @@ impl Engine {
                         .unwrap_or_default()
                 ));
             }
+            let read_only_loaded = set.ovh_policies.iter().any(|p| p.read_only);
+            if id.kind == IdentityKind::Account && !decision.allowed() && !read_only_loaded {
+                t.note(format!(
+                    "every OVHcloud account has the OVHcloud-managed, read-only policy `ovh-default`, which gives the account's root login its own resources; none of the loaded policies is such a managed one (`readOnly: true`): to include it, pass the whole `GET /v2/iam/policy` dump of account `{}`",
+                    id.account
+                ));
+            }
         }
         (decision, missing)
     }
