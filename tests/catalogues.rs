@@ -357,3 +357,63 @@ fn openstack_commands_resolve_to_matrix_permissions() {
         assert!(permissions.contains(p), "{}: {p}", sdk["sdk"]);
     }
 }
+
+/// `ovh-catalogue-coverage.json` says what `ovh-actions.tsv` covers, and agrees with it: every catalogued action
+/// is of a listed resource type and family, every schema's action count adds up, and the two APIs known to be
+/// missing (`/cloud`, `/services`) are listed with prefixes that no catalogued action has (a family prefix) or
+/// that name a partial resource type (a whole-type prefix).
+#[test]
+fn ovh_coverage_agrees_with_the_action_catalogue() {
+    let ovh = tsv(
+        "policies/ovh-actions.tsv",
+        &["action", "resourceType", "operations"],
+    );
+    let cov = json("policies/ovh-catalogue-coverage.json");
+    let types = cov["resource_types"].as_array().expect("resource_types");
+    let schemas = cov["schemas"].as_array().expect("schemas");
+    let missing = cov["missing"].as_array().expect("missing");
+    assert_eq!(schemas.len(), 27, "schema files held (cloud.json is not)");
+    assert!(schemas.iter().all(|s| s["file"] != "cloud.json"));
+    let type_names: BTreeSet<&str> = types.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let catalogue_types: BTreeSet<&str> = ovh.iter().map(|r| r[1].as_str()).collect();
+    assert_eq!(type_names, catalogue_types);
+    for row in &ovh {
+        let (rtype, op) = (row[1].as_str(), row[0].splitn(3, ':').nth(2).unwrap());
+        let family = op.split_once('/').map_or("", |(f, _)| f);
+        let t = types.iter().find(|t| t["name"] == rtype).unwrap();
+        assert!(
+            strings(&t["families"]).contains(family),
+            "{}: family {family:?} not listed",
+            row[0]
+        );
+    }
+    let coverage = |name: &str| {
+        types
+            .iter()
+            .find(|t| t["name"] == name)
+            .map(|t| t["coverage"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(coverage("vps").as_deref(), Some("full"));
+    assert_eq!(coverage("account").as_deref(), Some("partial"));
+    assert_eq!(coverage("publicCloudProject").as_deref(), Some("partial"));
+    assert_eq!(coverage("pccVMware").as_deref(), Some("partial"));
+    let apis: BTreeSet<&str> = missing.iter().map(|m| m["api"].as_str().unwrap()).collect();
+    assert_eq!(apis, BTreeSet::from(["/cloud", "/services"]));
+    for m in missing {
+        for prefix in strings(&m["prefixes"]) {
+            let rtype = prefix.split(':').next().unwrap();
+            if prefix.ends_with('/') {
+                assert!(
+                    !ovh.iter().any(|r| r[0].starts_with(prefix)),
+                    "{prefix} is held"
+                );
+            } else {
+                assert_eq!(coverage(rtype).as_deref(), Some("partial"), "{prefix}");
+            }
+        }
+    }
+    assert!(!ovh.iter().any(|r| r[0] == "account:apiovh:services/get"));
+    assert!(!ovh
+        .iter()
+        .any(|r| r[0].starts_with("publicCloudProject:apiovh:kube/")));
+}

@@ -14,6 +14,8 @@ Sources read (paths relative to --shared); nothing in the output is typed by han
                                                     OpenStack" (fr): the table of the 11 OpenStack rights
     data/ovh-permission-groups.json                 the 11 OVHcloud-managed permission groups
     data/ovh-permission-groups.README.md            its provenance (ovh/docs commit), checked and cited
+    data/ovh-permission-groups.sources.tsv          the source (repository, path, commit, date) of each group, and
+                                                    other public versions of a group (`older`)
     data/ovh-iam-actions.tsv                        (API operation, IAM action) pairs from ovh/ovhcloud-cli
     data/ovh-iam-actions.README.md                  its provenance (commit, sha256 of the TSV), checked and cited
     data/outscale-operations.txt                    the 235 OUTSCALE API (osc-api 1.40.1) operation names
@@ -28,8 +30,8 @@ And from this folder (curated by hand, each entry sourced; see its `about`):
                                                     lacks, and openstacksdk calls
 
 Files written (into the repository's policies/):
-    openstack-role-matrix.json, ovh-permission-groups.json, ovh-actions.tsv, outscale-actions.tsv,
-    openstack-commands.json, README.md
+    openstack-role-matrix.json, ovh-permission-groups.json, ovh-actions.tsv, ovh-catalogue-coverage.json,
+    outscale-actions.tsv, openstack-commands.json, README.md
 
 Output is deterministic: `\\n` line endings, a trailing newline, JSON with a 2-space indent and
 ensure_ascii=False, TSV rows sorted by their first column in byte order.
@@ -54,6 +56,7 @@ GENERATED_BY = "policies/gen/generate.py"
 SEED_000 = "seeds/000_b733094646b948fa.txt"
 OVH_GROUPS = "data/ovh-permission-groups.json"
 OVH_GROUPS_README = "data/ovh-permission-groups.README.md"
+OVH_GROUP_SOURCES = "data/ovh-permission-groups.sources.tsv"
 OVH_ACTIONS = "data/ovh-iam-actions.tsv"
 OVH_ACTIONS_README = "data/ovh-iam-actions.README.md"
 OSC_OPERATIONS = "data/outscale-operations.txt"
@@ -65,6 +68,7 @@ SOURCES = [  # every file the generator reads, as named in the docstring
     SEED_000,
     OVH_GROUPS,
     OVH_GROUPS_README,
+    OVH_GROUP_SOURCES,
     OVH_ACTIONS,
     OVH_ACTIONS_README,
     OSC_OPERATIONS,
@@ -78,7 +82,7 @@ OS_ADDITIONS = Path(__file__).resolve().parent / "openstack-commands-additions.j
 OS_ADDITIONS_NAME = "policies/gen/openstack-commands-additions.json"
 
 # The files whose data is copied; their checksums go into the README (the prose READMEs are only checked).
-DATA_SOURCES = [SEED_000, OVH_GROUPS, OVH_ACTIONS, OSC_OPERATIONS, OSC_LEGACY, OSC_CANDIDATES, OS_COMMANDS]
+DATA_SOURCES = [SEED_000, OVH_GROUPS, OVH_GROUP_SOURCES, OVH_ACTIONS, OSC_OPERATIONS, OSC_LEGACY, OSC_CANDIDATES, OS_COMMANDS]
 
 # Expected sizes, as the sources' own READMEs and DOMAIN.md state them. A change in a source that changes
 # one of these must be a deliberate update: fix the number here (and in tests/catalogues.rs).
@@ -160,6 +164,44 @@ ROLE_PREFIX = "publicCloudProject:"
 OVH_ACTIONS_HEADER = ["schema", "method", "path", "action", "required", "resourceType"]
 OSC_LEGACY_HEADER = ["service", "operation", "source"]
 HTTP_METHODS = {"GET", "POST", "PUT", "DELETE", "PATCH"}
+OVH_GROUP_SOURCES_HEADER = ["name", "id", "status", "source", "path", "commit", "date", "note"]
+OVH_GROUP_STATUSES = {"shipped", "older"}
+
+# What the OVHcloud action catalogue covers (policies/ovh-catalogue-coverage.json). The schemas held and the action
+# families they define are computed from data/ovh-iam-actions.tsv; what follows is what the TSV cannot show: the APIs
+# known to be missing (ovh-iam-actions.README.md, "IMPORTANT GAP" and "Refresh attempt") and the resource types whose
+# actions come from API sections the catalogue does not hold. An action name under a missing prefix is "not in the
+# shipped catalogue", never "not an OVHcloud action".
+OVH_SCHEMA_SOURCE = (
+    "github.com/ovh/ovhcloud-cli, internal/assets/api-schemas/*.json, "
+    "commit 546f3c828123905ea58b7c54c1d7b0cb86ed0e9e (2025-10-02)"
+)
+OVH_MISSING_APIS = [
+    {
+        "api": "/cloud",
+        "schema": "cloud.json",
+        "prefixes": ["publicCloudProject:apiovh:"],
+        "why": "the v1 Public Cloud API (`/cloud/project/...`, cloud.json) is not in the shipped catalogue: its schema "
+        "file was not available when the catalogue was made; only the v2 `/publicCloud/project` API and the "
+        "vRack and IP operations that name a project are",
+    },
+    {
+        "api": "/services",
+        "schema": "services.json",
+        "prefixes": ["account:apiovh:services/"],
+        "why": "the v1 `/services` API is not in the shipped catalogue: no public schema file of it was available",
+    },
+]
+# Resource types a held schema names but that other, unheld API sections name too: an unknown action of these is
+# judged by its family (the operation part before its first `/`), not by its resource type.
+OVH_PARTIAL_TYPES = {
+    "account": "every v1 API section names its account-level actions `account:apiovh:SECTION/...`; the catalogue "
+    "holds only the sections listed in `families`",
+}
+# A resource type is held in full when it is the main resource type of a held schema: the one with the most action
+# rows, or at least this share of them (`domain` in domain.json, next to `dnsZone`). A resource type that a held
+# schema names only in a few operations (`pccVMware` in ip.json and vrack.json: its own API is not held) is partial.
+OVH_OWNER_SHARE = 0.25
 
 
 class SourceError(Exception):
@@ -472,6 +514,7 @@ def parse_ovh_actions(sources):
         entries = [op if req else f"{op} (optional)" for op, req in required_by[action].items()]
         out.append([action, resource_types[action], ";".join(sorted(set(entries), key=byte_key))])
     stats = {
+        "raw_rows": rows,
         "rows": len(rows),
         "actions": len(out),
         "resource_types": len(types),
@@ -492,6 +535,146 @@ def check_ovh_actions_readme(sources):
         f"{OVH_ACTIONS}: sha256 {actual} differs from the {match.group(1)} its README describes; "
         "update the README (and the expected counts here) together with the TSV",
     )
+
+
+def path_roots(paths):
+    """The literal head of each path (up to two segments, stopping at a `{param}`), without any head that another
+    one already covers; several heads of one first segment (`/iam/policy`, `/iam/resource`, ...) become it."""
+    heads = set()
+    for path in paths:
+        out = []
+        for seg in path.strip("/").split("/")[:2]:
+            if seg.startswith("{") or not seg:
+                break
+            out.append(seg)
+        heads.add("/" + "/".join(out))
+    heads = {h for h in heads if not any(o != h and h.startswith(o + "/") for o in heads)}
+    firsts = {h.split("/")[1] for h in heads}
+    if len(heads) > 2 and len(firsts) == 1:
+        heads = {"/" + firsts.pop()}
+    return sorted(heads, key=byte_key)
+
+
+def family_of(action):
+    """The family of an `apiovh` action: the operation part before its first `/`, or "" for a top-level one."""
+    operation = action.split(":", 2)[2]
+    return operation.split("/", 1)[0] if "/" in operation else ""
+
+
+def build_coverage(rows):
+    """policies/ovh-catalogue-coverage.json: the schemas held, the resource types and action families they define,
+    and the APIs known to be missing."""
+    by_schema = {}
+    for schema, _method, path, action, _required, resource_type in rows:
+        entry = by_schema.setdefault(schema, {"paths": set(), "types": Counter(), "actions": set()})
+        entry["paths"].add(path)
+        entry["types"][resource_type] += 1
+        entry["actions"].add(action)
+    schemas = []
+    owned = set()
+    for schema in sorted(by_schema, key=byte_key):
+        entry = by_schema[schema]
+        total = sum(entry["types"].values())
+        top = max(entry["types"].values())
+        for resource_type, count in entry["types"].items():
+            if count == top or count >= OVH_OWNER_SHARE * total:
+                owned.add(resource_type)
+        schemas.append({
+            "file": schema,
+            "path_roots": path_roots(entry["paths"]),
+            "resource_types": sorted(entry["types"], key=byte_key),
+            "actions": len(entry["actions"]),
+        })
+    types = {}
+    for schema, _method, _path, action, _required, resource_type in rows:
+        require(action.split(":")[1] == "apiovh", f"{OVH_ACTIONS}: action {action} is not in the apiovh namespace")
+        entry = types.setdefault(resource_type, {"schemas": set(), "families": set()})
+        entry["schemas"].add(schema)
+        entry["families"].add(family_of(action))
+    missing = []
+    for api in OVH_MISSING_APIS:
+        for prefix in api["prefixes"]:
+            require(
+                re.fullmatch(r"[A-Za-z0-9]+:apiovh:([A-Za-z0-9]+/)?", prefix) is not None,
+                f"missing API {api['api']}: prefix {prefix!r} is not `type:apiovh:` or `type:apiovh:family/`",
+            )
+            held = [a for s in by_schema.values() for a in s["actions"] if a.startswith(prefix)]
+            # A prefix that names a whole resource type may share it with held schemas (publicCloudProject in
+            # cloud_v2.json); a family prefix must not already be held, or the catalogue has that API after all.
+            if prefix.endswith("/"):
+                require(
+                    not held,
+                    f"missing API {api['api']}: the catalogue now holds {len(held)} `{prefix}` actions; "
+                    "update OVH_MISSING_APIS",
+                )
+        require(api["schema"] not in by_schema, f"missing API {api['api']}: {api['schema']} is held now")
+        missing.append(dict(api))
+    for name in OVH_PARTIAL_TYPES:
+        require(name in types, f"OVH_PARTIAL_TYPES names {name}, which no held schema has")
+    whole_type_gaps = {
+        p.split(":", 1)[0]: api["api"] for api in OVH_MISSING_APIS for p in api["prefixes"] if p.endswith(":apiovh:")
+    }
+    resource_types = []
+    for name in sorted(types, key=byte_key):
+        entry = types[name]
+        if name in whole_type_gaps:
+            coverage, why = "partial", f"the `{whole_type_gaps[name]}` API is missing (see `missing`)"
+        elif name in OVH_PARTIAL_TYPES:
+            coverage, why = "partial", OVH_PARTIAL_TYPES[name]
+        elif name not in owned:
+            coverage = "partial"
+            why = (
+                "not the main resource type of any held schema (named in a few operations of "
+                + ", ".join(sorted(entry["schemas"], key=byte_key))
+                + "): its own API may not be held"
+            )
+        else:
+            coverage, why = "full", None
+        resource_types.append({
+            "name": name,
+            "coverage": coverage,
+            "why": why,
+            "schemas": sorted(entry["schemas"], key=byte_key),
+            "families": sorted(entry["families"], key=byte_key),
+        })
+    coverage = {
+        "about": (
+            "What policies/ovh-actions.tsv covers. `schemas`: the API schema files it was extracted from, with the "
+            "path roots of their operations and the resource types their actions name. `resource_types`: for each "
+            "resource type, the schemas naming it and its action families (the operation part before the first "
+            "`/`; \"\" for a top-level action such as `vps:apiovh:reboot`). `full`: it is the main resource type of a "
+            "held schema, so an unlisted action of it is one that no operation of that API needs; `partial`: "
+            "other, unheld APIs name it too, so only an unlisted action of a listed family is judged. `missing`: "
+            "APIs known to be absent; an action under one of their prefixes is not in the shipped catalogue, "
+            "which says nothing about whether it exists."
+        ),
+        "generated_by": GENERATED_BY,
+        "source": OVH_SCHEMA_SOURCE,
+        "schemas": schemas,
+        "resource_types": resource_types,
+        "missing": missing,
+    }
+    return coverage
+
+
+def parse_group_sources(sources, groups):
+    """The source of each shipped group (exactly one `shipped` row, same id) and other public versions (`older`)."""
+    rows = sources.tsv(OVH_GROUP_SOURCES, OVH_GROUP_SOURCES_HEADER)
+    ids = {g["name"]: g.get("id") for g in groups}
+    shipped = Counter()
+    for number, (name, group_id, status, _source, _path, commit, _date, _note) in enumerate(rows, start=2):
+        where = f"{OVH_GROUP_SOURCES}:{number}"
+        require(name in ids, f"{where}: {name!r} is not a group of {OVH_GROUPS}")
+        require(status in OVH_GROUP_STATUSES, f"{where}: status {status!r} is not one of {sorted(OVH_GROUP_STATUSES)}")
+        require(re.fullmatch(r"[0-9a-f]{40}", commit) is not None, f"{where}: commit {commit!r} is not a full hash")
+        if status == "shipped":
+            shipped[name] += 1
+            require(group_id == ids[name], f"{where}: id {group_id} is not the shipped {name}'s id {ids[name]}")
+        else:
+            require(group_id != ids[name], f"{where}: an `older` {name} must be another object than the shipped one")
+    for name in ids:
+        require(shipped[name] == 1, f"{OVH_GROUP_SOURCES}: {name} has {shipped[name]} `shipped` rows, expected 1")
+    return rows
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -835,8 +1018,22 @@ def check_citations(sources):
             require(needle in text, f"{rel}: no longer mentions {needle!r}, which policies/README.md cites")
 
 
-def render_readme(sources, matrix_cells, group_entries, ovh, osc, ostack, absent, plain):
+def render_readme(sources, matrix_cells, group_entries, ovh, osc, ostack, absent, plain, coverage, group_sources):
     n = "{:,}".format
+    group_source_rows = "\n".join(
+        f"| {name} | `{group_id}` | {status} | {source}, `{path}` | `{commit[:12]}` | {date} | {note} |"
+        for name, group_id, status, source, path, commit, date, note in group_sources
+    )
+    full = [t["name"] for t in coverage["resource_types"] if t["coverage"] == "full"]
+    partial = [t["name"] for t in coverage["resource_types"] if t["coverage"] == "partial"]
+    schema_rows = "\n".join(
+        f"| `{s['file']}` | {', '.join(f'`{r}`' for r in s['path_roots'])} | {', '.join(s['resource_types'])} | {s['actions']} |"
+        for s in coverage["schemas"]
+    )
+    missing_rows = "\n".join(
+        f"- `{m['api']}` ({m['schema']}): {', '.join(f'`{p}`' for p in m['prefixes'])}: {m['why']}."
+        for m in coverage["missing"]
+    )
     confirmed = osc["confirmed_per_service"]
     candidate = osc["candidate_per_service"]
     legacy_services = ", ".join(f"{s} {confirmed.get(s, 0)}" for s in OSC_LEGACY_PER_SERVICE)
@@ -854,6 +1051,7 @@ its source or the generator, then regenerate.
 |---|---|---|
 | `openstack-role-matrix.json` | the OpenStack role matrix: which of the 16 OpenStack permissions each of the 11 OVHcloud role actions (`publicCloudProject:openstack:*`, `publicCloudProject:ai:*`) carries | {MATRIX_ROLES} roles x {MATRIX_PERMISSIONS} permissions, {matrix_cells} of {MATRIX_ROLES * MATRIX_PERMISSIONS} cells granted |
 | `ovh-permission-groups.json` | the OVHcloud-managed IAM permission groups (globalAdmin, globalReadOnly, openstackAdmin, ...), each with its `allow`/`except` actions | {OVH_GROUP_COUNT} groups, {n(group_entries)} action entries |
+| `ovh-catalogue-coverage.json` | what `ovh-actions.tsv` covers: the API schemas it holds (path roots, resource types), each resource type's action families and whether it is held in full, and the APIs known to be missing | {len(coverage["schemas"])} schemas, {len(coverage["resource_types"])} resource types ({len(full)} full, {len(partial)} partial), {len(coverage["missing"])} missing APIs |
 | `ovh-actions.tsv` | the OVHcloud IAM action catalogue: `action`, `resourceType`, and the API operations (`METHOD path`, `;`-joined) that need the action; ` (optional)` marks an operation for which it only filters a listing (`required: false`) | {n(ovh["actions"])} actions, {ovh["resource_types"]} resource types |
 | `outscale-actions.tsv` | every known OUTSCALE EIM action name with its `status` (`confirmed` or `candidate`) and `source` (evidence) | {n(osc["total"])} actions: {osc["api"]} `api:`, {osc["confirmed"]} confirmed legacy, {osc["candidate"]} candidates |
 | `openstack-commands.json` | the `openstack` CLI command catalogue: each command (and variant) as the list of API calls the CLI makes (service, method, path, purpose, the `--options` that trigger it) with the OpenStack permission each needs, its source and confidence; plus openstacksdk calls | {ostack["commands"]} entries ({ostack["names"]} commands): {ostack["confidence"]["high"]} high, {ostack["confidence"]["medium"]} medium, {ostack["confidence"]["low"]} low confidence; {ostack["sdk"]} SDK calls; {ostack["api_calls"]} distinct API calls |
@@ -884,6 +1082,14 @@ with a space (`"urn:v1:eu:permissionsGroup:ovh:globalTechnicalAccount "`). Anoth
 allow list and `sharepoint:apiovh:serviceInfos/edit` to its except list; which one is newer is unknown. The live
 `GET /iam/permissionsGroup` may list other or newer groups.
 
+The source of each group, and other public versions of a group, from `{OVH_GROUP_SOURCES}` (`shipped`: the object
+in `ovh-permission-groups.json`; `older`: another object of that name, not shipped). The generator checks that each
+group has exactly one `shipped` row with its id, and that an `older` row is another object.
+
+| group | id | status | source | commit | date | note |
+|---|---|---|---|---|---|---|
+{group_source_rows}
+
 ### `ovh-actions.tsv`
 Built from `{OVH_ACTIONS}` ({n(ovh["rows"])} (operation, action) rows, {n(ovh["operations"])} distinct
 `METHOD path` pairs, {ovh["schemas"]} schema files), which was extracted from the `x-iam-actions` annotations of the
@@ -892,6 +1098,26 @@ OVHcloud API schemas shipped in github.com/ovh/ovhcloud-cli, `internal/assets/ap
 its README states. Action names are curated by OVHcloud, not derivable from method and path:
 `POST /vps/{{serviceName}}/createSnapshot` needs `vps:apiovh:snapshot/create` (there is no
 `vps:apiovh:createSnapshot`).
+
+### `ovh-catalogue-coverage.json`
+Computed from the same rows: what the action catalogue covers, so that an action it lacks is judged fairly.
+Per schema file, the path roots of its operations and the resource types its actions name:
+
+| schema | path roots | resource types | actions |
+|---|---|---|---|
+{schema_rows}
+
+Per resource type, the schemas naming it and its action families (the operation part before the first `/`; `""`
+for a top-level action such as `vps:apiovh:reboot`). A resource type is **full** when it is the main one of a held
+schema (the most rows, or at least {int(OVH_OWNER_SHARE * 100)}% of them): an action of it that the catalogue lacks
+is one that no operation of that API needs (a typo, an invented or an obsolete name). It is **partial** when unheld APIs
+may name it too ({", ".join(f"`{p}`" for p in partial)}): then only an unlisted action of a listed family is judged so,
+and never one under a missing API's prefix.
+Full: {", ".join(f"`{f}`" for f in full)}.
+
+APIs known to be missing (an action under one of these prefixes, or of a resource type no held schema names, is
+"not in the shipped catalogue", which says nothing about whether it exists):
+{missing_rows}
 
 ### `outscale-actions.tsv`
 - `api:{{Operation}}`: the {osc["api"]} operation names of the OUTSCALE API 1.40.1 (`outscale/osc-api`,
@@ -930,10 +1156,12 @@ and that only what seed 000 shows (`server list`, `container list` and the two S
 - **OVHcloud v1 Public Cloud API missing**: `cloud.json` (the v1 `/cloud/project/...` API, 10,752,738 bytes) was not
   available when `{OVH_ACTIONS}` was made, so `ovh-actions.tsv` has **no** `/cloud/project` v1 actions
   (e.g. `publicCloudProject:apiovh:volume/attach`); `publicCloudProject` actions come only from the v2
-  `/publicCloud/project` API and from vRack/IP operations. An action absent from `ovh-actions.tsv` is therefore
-  not proof that it does not exist. To complete it, rerun `extract_ovh_actions.py` on a full clone of
-  ovh/ovhcloud-cli (see `{OVH_ACTIONS_README}`), then update the expected counts in `gen/generate.py` and
-  `tests/catalogues.rs`.
+  `/publicCloud/project` API and from vRack/IP operations. Nor has it the v1 `/services` API
+  (`account:apiovh:services/get`): no public schema file of it was found. An action absent from `ovh-actions.tsv`
+  is therefore not proof that it does not exist: `ovh-catalogue-coverage.json` says which APIs are held, and
+  policy-sim calls an action of a missing API "not in the shipped catalogue". To complete it, rerun
+  `extract_ovh_actions.py` on a full clone of ovh/ovhcloud-cli (see `{OVH_ACTIONS_README}`), then update the
+  expected counts in `gen/generate.py` and `tests/catalogues.rs`, and `OVH_MISSING_APIS`.
 - No API operation carries a `publicCloudProject:openstack:*` action: the OpenStack role actions exist only in
   the role matrix and the permission groups.
 - Products without a schema in that commit (pccVMware, cdn, licences, ...) are absent too:
@@ -972,8 +1200,10 @@ def build(shared):
     sources = Sources(shared)
     matrix, cells = parse_matrix(sources.text(SEED_000))
     groups, group_entries = parse_groups(sources.text(OVH_GROUPS))
+    group_sources = parse_group_sources(sources, groups)
     ovh_rows, ovh_stats = parse_ovh_actions(sources)
     check_ovh_actions_readme(sources)
+    coverage = build_coverage(ovh_stats.pop("raw_rows"))
     osc_rows, osc_stats = parse_outscale(sources)
     os_catalogue, os_stats = build_os_catalogue(
         sources.text_crlf(OS_COMMANDS), [p["name"] for p in matrix["permissions"]]
@@ -994,10 +1224,12 @@ def build(shared):
         "openstack-role-matrix.json": dump_json(matrix),
         "ovh-permission-groups.json": dump_json(groups),
         "ovh-actions.tsv": dump_tsv(["action", "resourceType", "operations"], ovh_rows),
+        "ovh-catalogue-coverage.json": dump_json(coverage),
         "outscale-actions.tsv": dump_tsv(["action", "status", "source"], osc_rows),
         "openstack-commands.json": dump_json(os_catalogue),
         "README.md": render_readme(
-            sources, cells, group_entries, ovh_stats, osc_stats, os_stats, len(absent), len(plain)
+            sources, cells, group_entries, ovh_stats, osc_stats, os_stats, len(absent), len(plain), coverage,
+            group_sources,
         ),
     }
     summary = (
