@@ -17,6 +17,10 @@ Sources read (paths relative to --shared); nothing in the output is typed by han
     data/ovh-permission-groups.sources.tsv          the source (repository, path, commit, date) of each group, and
                                                     other public versions of a group (`older`)
     data/ovh-iam-actions.tsv                        (API operation, IAM action) pairs from ovh/ovhcloud-cli
+    data/ovh-iam-actions-1.0.tsv                    the same for the v1 API sections ovhcloud-cli lacks (/cloud,
+                                                    /services, /order, /dedicatedCloud, ...), from /1.0 schema copies
+    data/ovh-iam-actions-unannotated.tsv            ovhcloud-cli operations without IAM annotation (which sections
+                                                    it holds, so that no section mixes the two sources)
     data/ovh-iam-actions.README.md                  its provenance (commit, sha256 of the TSV), checked and cited
     data/outscale-operations.txt                    the 235 OUTSCALE API (osc-api 1.40.1) operation names
     data/outscale-legacy-operations.tsv             ec2/elasticloadbalancing/iam/directconnect names with QA evidence
@@ -58,6 +62,8 @@ OVH_GROUPS = "data/ovh-permission-groups.json"
 OVH_GROUPS_README = "data/ovh-permission-groups.README.md"
 OVH_GROUP_SOURCES = "data/ovh-permission-groups.sources.tsv"
 OVH_ACTIONS = "data/ovh-iam-actions.tsv"
+OVH_ACTIONS_10 = "data/ovh-iam-actions-1.0.tsv"
+OVH_UNANNOTATED = "data/ovh-iam-actions-unannotated.tsv"
 OVH_ACTIONS_README = "data/ovh-iam-actions.README.md"
 OSC_OPERATIONS = "data/outscale-operations.txt"
 OSC_LEGACY = "data/outscale-legacy-operations.tsv"
@@ -70,6 +76,8 @@ SOURCES = [  # every file the generator reads, as named in the docstring
     OVH_GROUPS_README,
     OVH_GROUP_SOURCES,
     OVH_ACTIONS,
+    OVH_ACTIONS_10,
+    OVH_UNANNOTATED,
     OVH_ACTIONS_README,
     OSC_OPERATIONS,
     OSC_LEGACY,
@@ -82,7 +90,7 @@ OS_ADDITIONS = Path(__file__).resolve().parent / "openstack-commands-additions.j
 OS_ADDITIONS_NAME = "policies/gen/openstack-commands-additions.json"
 
 # The files whose data is copied; their checksums go into the README (the prose READMEs are only checked).
-DATA_SOURCES = [SEED_000, OVH_GROUPS, OVH_GROUP_SOURCES, OVH_ACTIONS, OSC_OPERATIONS, OSC_LEGACY, OSC_CANDIDATES, OS_COMMANDS]
+DATA_SOURCES = [SEED_000, OVH_GROUPS, OVH_GROUP_SOURCES, OVH_ACTIONS, OVH_ACTIONS_10, OVH_UNANNOTATED, OSC_OPERATIONS, OSC_LEGACY, OSC_CANDIDATES, OS_COMMANDS]
 
 # Expected sizes, as the sources' own READMEs and DOMAIN.md state them. A change in a source that changes
 # one of these must be a deliberate update: fix the number here (and in tests/catalogues.rs).
@@ -93,6 +101,15 @@ OVH_ACTION_ROWS = 2772  # ovh-iam-actions.README.md: "rows: 2,772"
 OVH_DISTINCT_ACTIONS = 2242  # ovh-iam-actions.README.md: "distinct actions: 2,242"
 OVH_RESOURCE_TYPES = 35  # ovh-iam-actions.README.md: "resource types: 35"
 OVH_OPTIONAL_ROWS = 34  # ovh-iam-actions.README.md: "rows with `required=false`: 34"
+# ovh-iam-actions.README.md, "Second table": "rows: 2,676; distinct actions: 2,117; resource types: 43;
+# rows with `required=false`: 0", and "together the two tables have 4,356 distinct actions of 74 resource types".
+OVH_10_ROWS = 2676
+OVH_10_DISTINCT_ACTIONS = 2117
+OVH_10_RESOURCE_TYPES = 43
+OVH_10_OPTIONAL_ROWS = 0
+OVH_ALL_DISTINCT_ACTIONS = 4356
+OVH_ALL_RESOURCE_TYPES = 74
+OVH_UNANNOTATED_ROWS = 97  # ovh-iam-actions.README.md: "without annotation: 97"
 OSC_API_OPERATIONS = 235  # DOMAIN.md 2.1: "the 235 OUTSCALE API operation names of API 1.40.1"
 OSC_API_READ_OPERATIONS = 73  # DOMAIN.md 2.1: "`api:Read*` expands to 73 of them"
 OSC_API_SOURCE = "osc-api 1.40.1"
@@ -128,6 +145,9 @@ CITATIONS = {
         "546f3c828123905ea58b7c54c1d7b0cb86ed0e9e",
         "2025-10-02",
         "10,752,738 bytes",
+        "github.com/UrielCh/api-ovh-node",
+        "4bb5f1487f2fa700a1e3b24390c71df361aa9ed6",
+        "2024-06-07",
     ],
     OVH_GROUPS_README: [
         "github.com/ovh/docs",
@@ -172,24 +192,36 @@ OVH_GROUP_STATUSES = {"shipped", "older"}
 # known to be missing (ovh-iam-actions.README.md, "IMPORTANT GAP" and "Refresh attempt") and the resource types whose
 # actions come from API sections the catalogue does not hold. An action name under a missing prefix is "not in the
 # shipped catalogue", never "not an OVHcloud action".
-OVH_SCHEMA_SOURCE = (
-    "github.com/ovh/ovhcloud-cli, internal/assets/api-schemas/*.json, "
-    "commit 546f3c828123905ea58b7c54c1d7b0cb86ed0e9e (2025-10-02)"
+OVH_SOURCE_CLI = (
+    "github.com/ovh/ovhcloud-cli internal/assets/api-schemas, commit 546f3c828123905ea58b7c54c1d7b0cb86ed0e9e "
+    "(2025-10-02)"
 )
+OVH_SOURCE_10 = (
+    "eu.api.ovh.com/1.0 schema as copied in github.com/UrielCh/api-ovh-node code/gen/models/ovh-api, commit "
+    "4bb5f1487f2fa700a1e3b24390c71df361aa9ed6 (2024-06-07)"
+)
+# Schema files known to exist (listed in ovhcloud-cli's internal/assets/api-schemas at later commits, per
+# ovh-iam-actions.README.md) that neither table holds. Their action names are not known here, so they have no
+# prefixes: they are listed so that the catalogue says what it lacks. An entry with prefixes makes every action
+# under them "not in the shipped catalogue".
 OVH_MISSING_APIS = [
     {
-        "api": "/cloud",
-        "schema": "cloud.json",
-        "prefixes": ["publicCloudProject:apiovh:"],
-        "why": "the v1 Public Cloud API (`/cloud/project/...`, cloud.json) is not in the shipped catalogue: its schema "
-        "file was not available when the catalogue was made; only the v2 `/publicCloud/project` API and the "
-        "vRack and IP operations that name a project are",
+        "api": "v2 backupServices",
+        "schema": "backupservices_v2.json",
+        "prefixes": [],
+        "why": "the v2 Backup Services API (backupservices_v2.json) is not in the shipped catalogue",
     },
     {
-        "api": "/services",
-        "schema": "services.json",
-        "prefixes": ["account:apiovh:services/"],
-        "why": "the v1 `/services` API is not in the shipped catalogue: no public schema file of it was available",
+        "api": "v2 baremetal",
+        "schema": "baremetal_v2.json",
+        "prefixes": [],
+        "why": "the v2 bare-metal API (baremetal_v2.json) is not in the shipped catalogue",
+    },
+    {
+        "api": "v2 webhosting",
+        "schema": "webhosting_v2.json",
+        "prefixes": [],
+        "why": "the v2 web hosting API (webhosting_v2.json) is not in the shipped catalogue",
     },
 ]
 # Resource types a held schema names but that other, unheld API sections name too: an unknown action of these is
@@ -466,14 +498,13 @@ def parse_groups(text):
 # c. ovh-actions.tsv
 
 
-def parse_ovh_actions(sources):
-    rows = sources.tsv(OVH_ACTIONS, OVH_ACTIONS_HEADER)
-    require(len(rows) == OVH_ACTION_ROWS, f"{OVH_ACTIONS}: {len(rows)} rows, expected {OVH_ACTION_ROWS}")
-    resource_types = {}
-    required_by = {}  # action -> {"METHOD path": required?}
+def read_ovh_table(sources, rel, expected_rows, expected_optional):
+    """The rows of one (operation, action) table, each field checked."""
+    rows = sources.tsv(rel, OVH_ACTIONS_HEADER)
+    require(len(rows) == expected_rows, f"{rel}: {len(rows)} rows, expected {expected_rows}")
     optional_rows = 0
     for number, (schema, method, path, action, required, resource_type) in enumerate(rows, start=2):
-        where = f"{OVH_ACTIONS}:{number}"
+        where = f"{rel}:{number}"
         require(schema.endswith(".json"), f"{where}: schema {schema!r} is not a .json file name")
         require(method in HTTP_METHODS, f"{where}: unknown HTTP method {method!r}")
         require(path.startswith("/") and ";" not in path, f"{where}: path {path!r} is not `/...` without `;`")
@@ -486,28 +517,60 @@ def parse_ovh_actions(sources):
             resource_type == action.split(":", 1)[0],
             f"{where}: resourceType {resource_type!r} is not the prefix of {action!r}",
         )
+        optional_rows += required == "false"
+    require(
+        optional_rows == expected_optional,
+        f"{rel}: {optional_rows} rows with required=false, expected {expected_optional}",
+    )
+    return rows
+
+
+def parse_ovh_actions(sources):
+    """Both tables merged: ovhcloud-cli's (2025) and the /1.0 copies (2024) of the sections ovhcloud-cli lacks."""
+    main = read_ovh_table(sources, OVH_ACTIONS, OVH_ACTION_ROWS, OVH_OPTIONAL_ROWS)
+    older = read_ovh_table(sources, OVH_ACTIONS_10, OVH_10_ROWS, OVH_10_OPTIONAL_ROWS)
+    for rel, rows, actions, types in (
+        (OVH_ACTIONS, main, OVH_DISTINCT_ACTIONS, OVH_RESOURCE_TYPES),
+        (OVH_ACTIONS_10, older, OVH_10_DISTINCT_ACTIONS, OVH_10_RESOURCE_TYPES),
+    ):
+        found = len({r[3] for r in rows})
+        require(found == actions, f"{rel}: {found} distinct actions, expected {actions}")
+        found = len({r[5] for r in rows})
+        require(found == types, f"{rel}: {found} resource types, expected {types}")
+    # No API section mixes the two sources: the /1.0 table has no path that ovhcloud-cli's schemas have (with or
+    # without an annotation), and no schema file name of both.
+    unannotated = sources.tsv(OVH_UNANNOTATED, ["schema", "method", "path"])
+    require(
+        len(unannotated) == OVH_UNANNOTATED_ROWS,
+        f"{OVH_UNANNOTATED}: {len(unannotated)} rows, expected {OVH_UNANNOTATED_ROWS}",
+    )
+    held = {r[2] for r in main} | {r[2] for r in unannotated}
+    mixed = sorted({r[2] for r in older if r[2] in held}, key=byte_key)
+    require(not mixed, f"{OVH_ACTIONS_10}: paths that {OVH_ACTIONS} holds too: {mixed[:5]}")
+    both = sorted({r[0] for r in main} & {r[0] for r in older}, key=byte_key)
+    require(not both, f"{OVH_ACTIONS_10}: schema names that {OVH_ACTIONS} has too: {both}")
+
+    rows = [tuple(r) + (OVH_SOURCE_CLI,) for r in main] + [tuple(r) + (OVH_SOURCE_10,) for r in older]
+    resource_types = {}
+    required_by = {}  # action -> {"METHOD path": required?}
+    for schema, method, path, action, required, resource_type, _source in rows:
         require(
             resource_types.setdefault(action, resource_type) == resource_type,
-            f"{where}: action {action} has two resource types",
+            f"{schema}: action {action} has two resource types",
         )
         operation = f"{method} {path}"
         operations = required_by.setdefault(action, {})
         # The same (operation, action) pair appears under two byte-identical schema files; a pair marked
         # both ways (never seen) counts as required.
         operations[operation] = operations.get(operation, False) or required == "true"
-        optional_rows += required == "false"
     require(
-        optional_rows == OVH_OPTIONAL_ROWS,
-        f"{OVH_ACTIONS}: {optional_rows} rows with required=false, expected {OVH_OPTIONAL_ROWS}",
-    )
-    require(
-        len(required_by) == OVH_DISTINCT_ACTIONS,
-        f"{OVH_ACTIONS}: {len(required_by)} distinct actions, expected {OVH_DISTINCT_ACTIONS}",
+        len(required_by) == OVH_ALL_DISTINCT_ACTIONS,
+        f"{OVH_ACTIONS} + {OVH_ACTIONS_10}: {len(required_by)} distinct actions, expected {OVH_ALL_DISTINCT_ACTIONS}",
     )
     types = set(resource_types.values())
     require(
-        len(types) == OVH_RESOURCE_TYPES,
-        f"{OVH_ACTIONS}: {len(types)} resource types, expected {OVH_RESOURCE_TYPES}",
+        len(types) == OVH_ALL_RESOURCE_TYPES,
+        f"{OVH_ACTIONS} + {OVH_ACTIONS_10}: {len(types)} resource types, expected {OVH_ALL_RESOURCE_TYPES}",
     )
     out = []
     for action in sorted(required_by, key=byte_key):
@@ -516,6 +579,10 @@ def parse_ovh_actions(sources):
     stats = {
         "raw_rows": rows,
         "rows": len(rows),
+        "rows_cli": len(main),
+        "rows_10": len(older),
+        "schemas_cli": len({r[0] for r in main}),
+        "schemas_10": len({r[0] for r in older}),
         "actions": len(out),
         "resource_types": len(types),
         "operations": len({f"{r[1]} {r[2]}" for r in rows}),
@@ -525,16 +592,21 @@ def parse_ovh_actions(sources):
 
 
 def check_ovh_actions_readme(sources):
-    """The README of ovh-iam-actions.tsv states the TSV's sha256; the TSV must be that version."""
+    """The README of the tables states each one's sha256; each table must be that version."""
     readme = sources.text(OVH_ACTIONS_README)
-    match = re.search(r"sha256 of the TSV: `([0-9a-f]{64})`", readme)
-    require(match is not None, f"{OVH_ACTIONS_README}: no `sha256 of the TSV` line")
-    actual = sha256_hex(sources.raw[OVH_ACTIONS])
-    require(
-        match.group(1) == actual,
-        f"{OVH_ACTIONS}: sha256 {actual} differs from the {match.group(1)} its README describes; "
-        "update the README (and the expected counts here) together with the TSV",
-    )
+    for rel, label in (
+        (OVH_ACTIONS, "the TSV"),
+        (OVH_ACTIONS_10, "ovh-iam-actions-1.0.tsv"),
+        (OVH_UNANNOTATED, "ovh-iam-actions-unannotated.tsv"),
+    ):
+        match = re.search(rf"sha256 of {re.escape(label)}: `([0-9a-f]{{64}})`", readme)
+        require(match is not None, f"{OVH_ACTIONS_README}: no `sha256 of {label}` line")
+        actual = sha256_hex(sources.raw[rel])
+        require(
+            match.group(1) == actual,
+            f"{rel}: sha256 {actual} differs from the {match.group(1)} its README describes; "
+            "update the README (and the expected counts here) together with the table",
+        )
 
 
 def path_roots(paths):
@@ -565,8 +637,8 @@ def build_coverage(rows):
     """policies/ovh-catalogue-coverage.json: the schemas held, the resource types and action families they define,
     and the APIs known to be missing."""
     by_schema = {}
-    for schema, _method, path, action, _required, resource_type in rows:
-        entry = by_schema.setdefault(schema, {"paths": set(), "types": Counter(), "actions": set()})
+    for schema, _method, path, action, _required, resource_type, source in rows:
+        entry = by_schema.setdefault(schema, {"paths": set(), "types": Counter(), "actions": set(), "source": source})
         entry["paths"].add(path)
         entry["types"][resource_type] += 1
         entry["actions"].add(action)
@@ -584,9 +656,10 @@ def build_coverage(rows):
             "path_roots": path_roots(entry["paths"]),
             "resource_types": sorted(entry["types"], key=byte_key),
             "actions": len(entry["actions"]),
+            "source": entry["source"],
         })
     types = {}
-    for schema, _method, _path, action, _required, resource_type in rows:
+    for schema, _method, _path, action, _required, resource_type, _source in rows:
         require(action.split(":")[1] == "apiovh", f"{OVH_ACTIONS}: action {action} is not in the apiovh namespace")
         entry = types.setdefault(resource_type, {"schemas": set(), "families": set()})
         entry["schemas"].add(schema)
@@ -649,7 +722,7 @@ def build_coverage(rows):
             "which says nothing about whether it exists."
         ),
         "generated_by": GENERATED_BY,
-        "source": OVH_SCHEMA_SOURCE,
+        "sources": [OVH_SOURCE_CLI, OVH_SOURCE_10],
         "schemas": schemas,
         "resource_types": resource_types,
         "missing": missing,
@@ -1031,7 +1104,13 @@ def render_readme(sources, matrix_cells, group_entries, ovh, osc, ostack, absent
         for s in coverage["schemas"]
     )
     missing_rows = "\n".join(
-        f"- `{m['api']}` ({m['schema']}): {', '.join(f'`{p}`' for p in m['prefixes'])}: {m['why']}."
+        f"- `{m['schema']}`: {m['why']}; "
+        + (
+            "its actions: " + ", ".join(f"`{p}...`" for p in m["prefixes"])
+            if m["prefixes"]
+            else "its action names are not known here"
+        )
+        + "."
         for m in coverage["missing"]
     )
     confirmed = osc["confirmed_per_service"]
@@ -1091,11 +1170,19 @@ group has exactly one `shipped` row with its id, and that an `older` row is anot
 {group_source_rows}
 
 ### `ovh-actions.tsv`
-Built from `{OVH_ACTIONS}` ({n(ovh["rows"])} (operation, action) rows, {n(ovh["operations"])} distinct
-`METHOD path` pairs, {ovh["schemas"]} schema files), which was extracted from the `x-iam-actions` annotations of the
-OVHcloud API schemas shipped in github.com/ovh/ovhcloud-cli, `internal/assets/api-schemas/*.json`, commit
-`546f3c828123905ea58b7c54c1d7b0cb86ed0e9e` (2025-10-02). The generator checks that the TSV's sha256 is the one
-its README states. Action names are curated by OVHcloud, not derivable from method and path:
+Built from two tables ({n(ovh["rows"])} (operation, action) rows, {n(ovh["operations"])} distinct `METHOD path`
+pairs, {ovh["schemas"]} schema files), both made by the same script from the IAM annotations of OVHcloud API schemas:
+- `{OVH_ACTIONS}` ({n(ovh["rows_cli"])} rows, {ovh["schemas_cli"]} schemas): the `x-iam-actions` annotations of the
+  schemas shipped in github.com/ovh/ovhcloud-cli, `internal/assets/api-schemas/*.json`, commit
+  `546f3c828123905ea58b7c54c1d7b0cb86ed0e9e` (2025-10-02);
+- `{OVH_ACTIONS_10}` ({n(ovh["rows_10"])} rows, {ovh["schemas_10"]} schemas): the `iamActions` annotations of the
+  EU API's `/1.0` schemas as copied in github.com/UrielCh/api-ovh-node, `code/gen/models/ovh-api/*.ts`, commit
+  `4bb5f1487f2fa700a1e3b24390c71df361aa9ed6` (2024-06-07), for the API sections ovhcloud-cli lacks only (`/cloud`,
+  `/services`, `/order`, `/dedicatedCloud`, `/license/*`, ...). The generator checks that no path of this table is
+  an operation of ovhcloud-cli's schemas (`{OVH_UNANNOTATED}` lists those without annotation), so no API
+  section mixes the two.
+
+The generator checks that each table's sha256 is the one their README states. Action names are curated by OVHcloud, not derivable from method and path:
 `POST /vps/{{serviceName}}/createSnapshot` needs `vps:apiovh:snapshot/create` (there is no
 `vps:apiovh:createSnapshot`).
 
@@ -1115,8 +1202,9 @@ may name it too ({", ".join(f"`{p}`" for p in partial)}): then only an unlisted 
 and never one under a missing API's prefix.
 Full: {", ".join(f"`{f}`" for f in full)}.
 
-APIs known to be missing (an action under one of these prefixes, or of a resource type no held schema names, is
-"not in the shipped catalogue", which says nothing about whether it exists):
+An action of a resource type no held schema names, of a family a partial resource type lacks, or under a prefix of
+an API listed below, is "not in the shipped catalogue", which says nothing about whether it exists. Schema files
+known to exist (ovhcloud-cli lists them at later commits) that the catalogue does not hold:
 {missing_rows}
 
 ### `outscale-actions.tsv`
@@ -1153,20 +1241,21 @@ and that only what seed 000 shows (`server list`, `container list` and the two S
   services' policy files, are not public: reader defaults are mapped to `*_read`, member defaults to `*_manage`
   (inferred). Calls nova or neutron make server-side with the caller's token are noted, not modelled. Only the
   options listed in each call's `when` change the calls; other options are ignored.
-- **OVHcloud v1 Public Cloud API missing**: `cloud.json` (the v1 `/cloud/project/...` API, 10,752,738 bytes) was not
-  available when `{OVH_ACTIONS}` was made, so `ovh-actions.tsv` has **no** `/cloud/project` v1 actions
-  (e.g. `publicCloudProject:apiovh:volume/attach`); `publicCloudProject` actions come only from the v2
-  `/publicCloud/project` API and from vRack/IP operations. Nor has it the v1 `/services` API
-  (`account:apiovh:services/get`): no public schema file of it was found. An action absent from `ovh-actions.tsv`
-  is therefore not proof that it does not exist: `ovh-catalogue-coverage.json` says which APIs are held, and
-  policy-sim calls an action of a missing API "not in the shipped catalogue". To complete it, rerun
-  `extract_ovh_actions.py` on a full clone of ovh/ovhcloud-cli (see `{OVH_ACTIONS_README}`), then update the
-  expected counts in `gen/generate.py` and `tests/catalogues.rs`, and `OVH_MISSING_APIS`.
+- **OVHcloud schemas of two vintages**: `{OVH_ACTIONS}` (ovhcloud-cli, 2025-10-02) lacks the v1 `/cloud/project`
+  API (its `cloud.json`, 10,752,738 bytes, could not be obtained) and `/services`; those and the other v1 sections
+  it lacks come from `{OVH_ACTIONS_10}`, copies of the `/1.0` schemas dated 2024-06-07, so actions OVHcloud added
+  to them since are missing. The v2 schemas {", ".join(f"`{m['schema']}`" for m in coverage["missing"])} are not held
+  at all. An action absent from `ovh-actions.tsv` is therefore not proof that it does not exist:
+  `ovh-catalogue-coverage.json` says which APIs are held (and from which source), and policy-sim calls an action
+  of an API it does not hold "not in the shipped catalogue". To refresh, rerun `extract_ovh_actions.py` (see
+  `{OVH_ACTIONS_README}`), then update the expected counts in `gen/generate.py` and `tests/catalogues.rs`, and
+  `OVH_MISSING_APIS`.
 - No API operation carries a `publicCloudProject:openstack:*` action: the OpenStack role actions exist only in
   the role matrix and the permission groups.
-- Products without a schema in that commit (pccVMware, cdn, licences, ...) are absent too:
-  {n(absent)} of the {n(plain)} distinct wildcard-free action names in `ovh-permission-groups.json` are not in
-  `ovh-actions.tsv` (most belong to such products, some are probably older names; see `{OVH_GROUPS_README}`).
+- {n(absent)} of the {n(plain)} distinct wildcard-free action names in `ovh-permission-groups.json` (a 2023 guide) are
+  not in `ovh-actions.tsv`: most look like older or beta names (`voip:apiovh:easyPabx/*`,
+  `dedicatedServer:apiovh:serviceMonitoring/*`, `publicCloudProject:apiovh:dataIntegration/*`), a few belong to
+  products without a held schema (`dedicatedNVMeoF`).
 - **OUTSCALE legacy lists are partial**: `ec2` is a lower bound and `elasticloadbalancing` is likely incomplete; `iam`
   and `directconnect` are probably (close to) complete. The official FCU/LBU/EIM/DirectLink references were not
   read in full. `ec2:DescribeAccountAttributes` is a recognised name whose operation the QA suite finds not
