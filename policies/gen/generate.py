@@ -14,13 +14,7 @@ Sources read (paths relative to --shared); nothing in the output is typed by han
                                                     OpenStack" (fr): the table of the 11 OpenStack rights
     data/ovh-permission-groups.json                 the 11 OVHcloud-managed permission groups
     data/ovh-permission-groups.README.md            its provenance (ovh/docs commit), checked and cited
-    data/ovh-permission-groups.sources.tsv          the source (repository, path, commit, date) of each group, and
-                                                    other public versions of a group (`older`)
     data/ovh-iam-actions.tsv                        (API operation, IAM action) pairs from ovh/ovhcloud-cli
-    data/ovh-iam-actions-1.0.tsv                    the same for the v1 API sections ovhcloud-cli lacks (/cloud,
-                                                    /services, /order, /dedicatedCloud, ...), from /1.0 schema copies
-    data/ovh-iam-actions-unannotated.tsv            ovhcloud-cli operations without IAM annotation (which sections
-                                                    it holds, so that no section mixes the two sources)
     data/ovh-iam-actions.README.md                  its provenance (commit, sha256 of the TSV), checked and cited
     data/outscale-operations.txt                    the 235 OUTSCALE API (osc-api 1.40.1) operation names
     data/outscale-legacy-operations.tsv             ec2/elasticloadbalancing/iam/directconnect names with QA evidence
@@ -32,6 +26,14 @@ And from this folder (curated by hand, each entry sourced; see its `about`):
     openstack-commands-additions.json               the calls around each CSV command (name and display lookups),
                                                     corrections of the CSV with their reasons, commands the CSV
                                                     lacks, and openstacksdk calls
+    ovh/ovh-iam-actions-1.0.tsv                     (API operation, IAM action) pairs of the v1 API sections that
+                                                    ovhcloud-cli lacks (/cloud, /services, /order, ...), extracted
+                                                    by extract_ovh_actions.py from /1.0 schema copies
+    ovh/ovh-iam-actions-unannotated.tsv             ovhcloud-cli operations without IAM annotation (which sections
+                                                    it holds, so that no section mixes the two sources)
+    ovh/ovh-permission-groups.sources.tsv           the source (repository, path, commit, date) of each group, and
+                                                    other public versions of a group (`older`)
+    ovh/README.md                                   their provenance (commits, dates, sha256), checked and cited
 
 Files written (into the repository's policies/):
     openstack-role-matrix.json, ovh-permission-groups.json, ovh-actions.tsv, ovh-catalogue-coverage.json,
@@ -60,10 +62,7 @@ GENERATED_BY = "policies/gen/generate.py"
 SEED_000 = "seeds/000_b733094646b948fa.txt"
 OVH_GROUPS = "data/ovh-permission-groups.json"
 OVH_GROUPS_README = "data/ovh-permission-groups.README.md"
-OVH_GROUP_SOURCES = "data/ovh-permission-groups.sources.tsv"
 OVH_ACTIONS = "data/ovh-iam-actions.tsv"
-OVH_ACTIONS_10 = "data/ovh-iam-actions-1.0.tsv"
-OVH_UNANNOTATED = "data/ovh-iam-actions-unannotated.tsv"
 OVH_ACTIONS_README = "data/ovh-iam-actions.README.md"
 OSC_OPERATIONS = "data/outscale-operations.txt"
 OSC_LEGACY = "data/outscale-legacy-operations.tsv"
@@ -74,10 +73,7 @@ SOURCES = [  # every file the generator reads, as named in the docstring
     SEED_000,
     OVH_GROUPS,
     OVH_GROUPS_README,
-    OVH_GROUP_SOURCES,
     OVH_ACTIONS,
-    OVH_ACTIONS_10,
-    OVH_UNANNOTATED,
     OVH_ACTIONS_README,
     OSC_OPERATIONS,
     OSC_LEGACY,
@@ -88,9 +84,17 @@ SOURCES = [  # every file the generator reads, as named in the docstring
 # Curated in this repository, next to this file.
 OS_ADDITIONS = Path(__file__).resolve().parent / "openstack-commands-additions.json"
 OS_ADDITIONS_NAME = "policies/gen/openstack-commands-additions.json"
+# Sourced data kept in this repository (relative to this folder), each file's provenance in ovh/README.md.
+GEN_DIR = Path(__file__).resolve().parent
+OVH_ACTIONS_10 = "ovh/ovh-iam-actions-1.0.tsv"
+OVH_UNANNOTATED = "ovh/ovh-iam-actions-unannotated.tsv"
+OVH_GROUP_SOURCES = "ovh/ovh-permission-groups.sources.tsv"
+OVH_CURATED_README = "ovh/README.md"
+CURATED = [OVH_ACTIONS_10, OVH_UNANNOTATED, OVH_GROUP_SOURCES, OVH_CURATED_README]
+CURATED_DATA = [OVH_ACTIONS_10, OVH_UNANNOTATED, OVH_GROUP_SOURCES]
 
 # The files whose data is copied; their checksums go into the README (the prose READMEs are only checked).
-DATA_SOURCES = [SEED_000, OVH_GROUPS, OVH_GROUP_SOURCES, OVH_ACTIONS, OVH_ACTIONS_10, OVH_UNANNOTATED, OSC_OPERATIONS, OSC_LEGACY, OSC_CANDIDATES, OS_COMMANDS]
+DATA_SOURCES = [SEED_000, OVH_GROUPS, OVH_ACTIONS, OSC_OPERATIONS, OSC_LEGACY, OSC_CANDIDATES, OS_COMMANDS]
 
 # Expected sizes, as the sources' own READMEs and DOMAIN.md state them. A change in a source that changes
 # one of these must be a deliberate update: fix the number here (and in tests/catalogues.rs).
@@ -145,9 +149,6 @@ CITATIONS = {
         "546f3c828123905ea58b7c54c1d7b0cb86ed0e9e",
         "2025-10-02",
         "10,752,738 bytes",
-        "github.com/UrielCh/api-ovh-node",
-        "4bb5f1487f2fa700a1e3b24390c71df361aa9ed6",
-        "2024-06-07",
     ],
     OVH_GROUPS_README: [
         "github.com/ovh/docs",
@@ -166,6 +167,15 @@ CITATIONS = {
     ],
     SEED_000: ["updated: 2023-08-08"],
 }
+# The same, for ovh/README.md in this repository.
+CURATED_CITATIONS = [
+    "github.com/UrielCh/api-ovh-node",
+    "code/gen/models/ovh-api",
+    "4bb5f1487f2fa700a1e3b24390c71df361aa9ed6",
+    "2024-06-07",
+    "546f3c828123905ea58b7c54c1d7b0cb86ed0e9e",
+    "5e19dac3743de239e7d7aa213c1c1a229807071f",
+]
 
 MATRIX_SOURCE = (
     'OVHcloud guide "How to use service accounts to connect to OpenStack" '
@@ -525,10 +535,10 @@ def read_ovh_table(sources, rel, expected_rows, expected_optional):
     return rows
 
 
-def parse_ovh_actions(sources):
+def parse_ovh_actions(sources, curated):
     """Both tables merged: ovhcloud-cli's (2025) and the /1.0 copies (2024) of the sections ovhcloud-cli lacks."""
     main = read_ovh_table(sources, OVH_ACTIONS, OVH_ACTION_ROWS, OVH_OPTIONAL_ROWS)
-    older = read_ovh_table(sources, OVH_ACTIONS_10, OVH_10_ROWS, OVH_10_OPTIONAL_ROWS)
+    older = read_ovh_table(curated, OVH_ACTIONS_10, OVH_10_ROWS, OVH_10_OPTIONAL_ROWS)
     for rel, rows, actions, types in (
         (OVH_ACTIONS, main, OVH_DISTINCT_ACTIONS, OVH_RESOURCE_TYPES),
         (OVH_ACTIONS_10, older, OVH_10_DISTINCT_ACTIONS, OVH_10_RESOURCE_TYPES),
@@ -539,7 +549,7 @@ def parse_ovh_actions(sources):
         require(found == types, f"{rel}: {found} resource types, expected {types}")
     # No API section mixes the two sources: the /1.0 table has no path that ovhcloud-cli's schemas have (with or
     # without an annotation), and no schema file name of both.
-    unannotated = sources.tsv(OVH_UNANNOTATED, ["schema", "method", "path"])
+    unannotated = curated.tsv(OVH_UNANNOTATED, ["schema", "method", "path"])
     require(
         len(unannotated) == OVH_UNANNOTATED_ROWS,
         f"{OVH_UNANNOTATED}: {len(unannotated)} rows, expected {OVH_UNANNOTATED_ROWS}",
@@ -591,17 +601,18 @@ def parse_ovh_actions(sources):
     return out, stats
 
 
-def check_ovh_actions_readme(sources):
-    """The README of the tables states each one's sha256; each table must be that version."""
-    readme = sources.text(OVH_ACTIONS_README)
-    for rel, label in (
-        (OVH_ACTIONS, "the TSV"),
-        (OVH_ACTIONS_10, "ovh-iam-actions-1.0.tsv"),
-        (OVH_UNANNOTATED, "ovh-iam-actions-unannotated.tsv"),
+def check_ovh_actions_readme(sources, curated):
+    """The READMEs of the tables state each one's sha256; each table must be that version."""
+    for where, readme_rel, rel, label in (
+        (sources, OVH_ACTIONS_README, OVH_ACTIONS, "the TSV"),
+        (curated, OVH_CURATED_README, OVH_ACTIONS_10, "ovh-iam-actions-1.0.tsv"),
+        (curated, OVH_CURATED_README, OVH_UNANNOTATED, "ovh-iam-actions-unannotated.tsv"),
+        (curated, OVH_CURATED_README, OVH_GROUP_SOURCES, "ovh-permission-groups.sources.tsv"),
     ):
+        readme = where.text(readme_rel)
         match = re.search(rf"sha256 of {re.escape(label)}: `([0-9a-f]{{64}})`", readme)
-        require(match is not None, f"{OVH_ACTIONS_README}: no `sha256 of {label}` line")
-        actual = sha256_hex(sources.raw[rel])
+        require(match is not None, f"{readme_rel}: no `sha256 of {label}` line")
+        actual = sha256_hex(where.raw[rel])
         require(
             match.group(1) == actual,
             f"{rel}: sha256 {actual} differs from the {match.group(1)} its README describes; "
@@ -1084,14 +1095,17 @@ def os_command(entry, words, usage, service, confidence, origin, calls, correcti
 # f. README.md
 
 
-def check_citations(sources):
+def check_citations(sources, curated):
     for rel, needles in CITATIONS.items():
         text = sources.text(rel)
         for needle in needles:
             require(needle in text, f"{rel}: no longer mentions {needle!r}, which policies/README.md cites")
+    text = curated.text(OVH_CURATED_README)
+    for needle in CURATED_CITATIONS:
+        require(needle in text, f"{OVH_CURATED_README}: no longer mentions {needle!r}, which policies/README.md cites")
 
 
-def render_readme(sources, matrix_cells, group_entries, ovh, osc, ostack, absent, plain, coverage, group_sources):
+def render_readme(sources, curated, matrix_cells, group_entries, ovh, osc, ostack, absent, plain, coverage, group_sources):
     n = "{:,}".format
     group_source_rows = "\n".join(
         f"| {name} | `{group_id}` | {status} | {source}, `{path}` | `{commit[:12]}` | {date} | {note} |"
@@ -1118,6 +1132,9 @@ def render_readme(sources, matrix_cells, group_entries, ovh, osc, ostack, absent
     legacy_services = ", ".join(f"{s} {confirmed.get(s, 0)}" for s in OSC_LEGACY_PER_SERVICE)
     candidate_services = ", ".join(f"{s} {candidate[s]}" for s in OSC_CANDIDATES_PER_SERVICE)
     checksums = "\n".join(f"| `{rel}` | `{sha256_hex(sources.raw[rel])}` |" for rel in DATA_SOURCES)
+    curated_checksums = "\n".join(
+        f"| `gen/{rel}` | `{sha256_hex(curated.raw[rel])}` |" for rel in CURATED_DATA
+    )
     return f"""# policies/: shipped data catalogues
 
 <!-- Generated by {GENERATED_BY}; do not edit by hand. -->
@@ -1161,7 +1178,7 @@ with a space (`"urn:v1:eu:permissionsGroup:ovh:globalTechnicalAccount "`). Anoth
 allow list and `sharepoint:apiovh:serviceInfos/edit` to its except list; which one is newer is unknown. The live
 `GET /iam/permissionsGroup` may list other or newer groups.
 
-The source of each group, and other public versions of a group, from `{OVH_GROUP_SOURCES}` (`shipped`: the object
+The source of each group, and other public versions of a group, from `gen/{OVH_GROUP_SOURCES}` (`shipped`: the object
 in `ovh-permission-groups.json`; `older`: another object of that name, not shipped). The generator checks that each
 group has exactly one `shipped` row with its id, and that an `older` row is another object.
 
@@ -1175,11 +1192,11 @@ pairs, {ovh["schemas"]} schema files), both made by the same script from the IAM
 - `{OVH_ACTIONS}` ({n(ovh["rows_cli"])} rows, {ovh["schemas_cli"]} schemas): the `x-iam-actions` annotations of the
   schemas shipped in github.com/ovh/ovhcloud-cli, `internal/assets/api-schemas/*.json`, commit
   `546f3c828123905ea58b7c54c1d7b0cb86ed0e9e` (2025-10-02);
-- `{OVH_ACTIONS_10}` ({n(ovh["rows_10"])} rows, {ovh["schemas_10"]} schemas): the `iamActions` annotations of the
+- `gen/{OVH_ACTIONS_10}` ({n(ovh["rows_10"])} rows, {ovh["schemas_10"]} schemas): the `iamActions` annotations of the
   EU API's `/1.0` schemas as copied in github.com/UrielCh/api-ovh-node, `code/gen/models/ovh-api/*.ts`, commit
   `4bb5f1487f2fa700a1e3b24390c71df361aa9ed6` (2024-06-07), for the API sections ovhcloud-cli lacks only (`/cloud`,
   `/services`, `/order`, `/dedicatedCloud`, `/license/*`, ...). The generator checks that no path of this table is
-  an operation of ovhcloud-cli's schemas (`{OVH_UNANNOTATED}` lists those without annotation), so no API
+  an operation of ovhcloud-cli's schemas (`gen/{OVH_UNANNOTATED}` lists those without annotation), so no API
   section mixes the two.
 
 The generator checks that each table's sha256 is the one their README states. Action names are curated by OVHcloud, not derivable from method and path:
@@ -1243,7 +1260,7 @@ and that only what seed 000 shows (`server list`, `container list` and the two S
   options listed in each call's `when` change the calls; other options are ignored.
 - **OVHcloud schemas of two vintages**: `{OVH_ACTIONS}` (ovhcloud-cli, 2025-10-02) lacks the v1 `/cloud/project`
   API (its `cloud.json`, 10,752,738 bytes, could not be obtained) and `/services`; those and the other v1 sections
-  it lacks come from `{OVH_ACTIONS_10}`, copies of the `/1.0` schemas dated 2024-06-07, so actions OVHcloud added
+  it lacks come from `gen/{OVH_ACTIONS_10}`, copies of the `/1.0` schemas dated 2024-06-07, so actions OVHcloud added
   to them since are missing. The v2 schemas {", ".join(f"`{m['schema']}`" for m in coverage["missing"])} are not held
   at all. An action absent from `ovh-actions.tsv` is therefore not proof that it does not exist:
   `ovh-catalogue-coverage.json` says which APIs are held (and from which source), and policy-sim calls an action
@@ -1278,6 +1295,10 @@ runs `--check` when `../shared` exists, and checks the generated files' key fact
 | file (under the shared folder) | sha256 |
 |---|---|
 {checksums}
+
+| file (sourced, kept in this repository under `policies/`; provenance in `gen/{OVH_CURATED_README}`) | sha256 |
+|---|---|
+{curated_checksums}
 """
 
 
@@ -1287,17 +1308,18 @@ runs `--check` when `../shared` exists, and checks the generated files' key fact
 def build(shared):
     """Return {file name under policies/: content} and a summary, or raise SourceError."""
     sources = Sources(shared)
+    curated = Sources(GEN_DIR)
     matrix, cells = parse_matrix(sources.text(SEED_000))
     groups, group_entries = parse_groups(sources.text(OVH_GROUPS))
-    group_sources = parse_group_sources(sources, groups)
-    ovh_rows, ovh_stats = parse_ovh_actions(sources)
-    check_ovh_actions_readme(sources)
+    group_sources = parse_group_sources(curated, groups)
+    ovh_rows, ovh_stats = parse_ovh_actions(sources, curated)
+    check_ovh_actions_readme(sources, curated)
     coverage = build_coverage(ovh_stats.pop("raw_rows"))
     osc_rows, osc_stats = parse_outscale(sources)
     os_catalogue, os_stats = build_os_catalogue(
         sources.text_crlf(OS_COMMANDS), [p["name"] for p in matrix["permissions"]]
     )
-    check_citations(sources)
+    check_citations(sources, curated)
     known = {row[0] for row in ovh_rows}
     plain = {
         item["action"]
@@ -1309,6 +1331,7 @@ def build(shared):
     absent = plain - known
     # Every file listed in SOURCES (and the docstring) is read, and nothing else.
     require(set(sources.raw) == set(SOURCES), f"internal: sources read {sorted(sources.raw)} != SOURCES")
+    require(set(curated.raw) == set(CURATED), f"internal: curated files read {sorted(curated.raw)} != CURATED")
     files = {
         "openstack-role-matrix.json": dump_json(matrix),
         "ovh-permission-groups.json": dump_json(groups),
@@ -1317,7 +1340,7 @@ def build(shared):
         "outscale-actions.tsv": dump_tsv(["action", "status", "source"], osc_rows),
         "openstack-commands.json": dump_json(os_catalogue),
         "README.md": render_readme(
-            sources, cells, group_entries, ovh_stats, osc_stats, os_stats, len(absent), len(plain), coverage,
+            sources, curated, cells, group_entries, ovh_stats, osc_stats, os_stats, len(absent), len(plain), coverage,
             group_sources,
         ),
     }
