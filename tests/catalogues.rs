@@ -18,8 +18,11 @@ use serde_json::Value;
 const MATRIX_GRANTED_CELLS: usize = 47;
 const MATRIX_ROLES: usize = 11;
 const MATRIX_PERMISSIONS: usize = 16;
-/// Distinct actions in `ovh-iam-actions.tsv` (its README: "distinct actions: 2,242").
-const OVH_ACTIONS: usize = 2242;
+/// Distinct actions in `ovh-iam-actions.tsv` and `ovh-iam-actions-1.0.tsv` together (their README: "together the
+/// two tables have 4,356 distinct actions of 74 resource types").
+const OVH_ACTIONS: usize = 4356;
+/// Schema files the two tables were extracted from: 27 from ovhcloud-cli, 51 `/1.0` copies.
+const OVH_SCHEMAS: usize = 78;
 /// Operation names of OUTSCALE API 1.40.1 (`outscale-operations.txt`).
 const OUTSCALE_API_ACTIONS: usize = 235;
 const OUTSCALE_CONFIRMED_LEGACY: usize = 201;
@@ -356,4 +359,72 @@ fn openstack_commands_resolve_to_matrix_permissions() {
         let p = sdk["permission"].as_str().unwrap();
         assert!(permissions.contains(p), "{}: {p}", sdk["sdk"]);
     }
+}
+
+/// `ovh-catalogue-coverage.json` says what `ovh-actions.tsv` covers, and agrees with it: every catalogued action
+/// is of a listed resource type and family, the APIs the issue found missing (`/cloud`, `/services`) are held now
+/// (from the 2024 `/1.0` copies), and the schemas known to be missing are listed.
+#[test]
+fn ovh_coverage_agrees_with_the_action_catalogue() {
+    let ovh = tsv(
+        "policies/ovh-actions.tsv",
+        &["action", "resourceType", "operations"],
+    );
+    let cov = json("policies/ovh-catalogue-coverage.json");
+    let types = cov["resource_types"].as_array().expect("resource_types");
+    let schemas = cov["schemas"].as_array().expect("schemas");
+    let missing = cov["missing"].as_array().expect("missing");
+    assert_eq!(schemas.len(), OVH_SCHEMAS);
+    let source = |file: &str| {
+        schemas
+            .iter()
+            .find(|s| s["file"] == file)
+            .map(|s| s["source"].as_str().unwrap().to_owned())
+    };
+    assert!(source("cloud.json").unwrap().contains("2024-06-07"));
+    assert!(source("services.json").unwrap().contains("2024-06-07"));
+    assert!(source("vps.json").unwrap().contains("2025-10-02"));
+    let type_names: BTreeSet<&str> = types.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let catalogue_types: BTreeSet<&str> = ovh.iter().map(|r| r[1].as_str()).collect();
+    assert_eq!(type_names, catalogue_types);
+    for row in &ovh {
+        let (rtype, op) = (row[1].as_str(), row[0].splitn(3, ':').nth(2).unwrap());
+        let family = op.split_once('/').map_or("", |(f, _)| f);
+        let t = types.iter().find(|t| t["name"] == rtype).unwrap();
+        assert!(
+            strings(&t["families"]).contains(family),
+            "{}: family {family:?} not listed",
+            row[0]
+        );
+    }
+    let coverage = |name: &str| {
+        types
+            .iter()
+            .find(|t| t["name"] == name)
+            .map(|t| t["coverage"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(coverage("vps").as_deref(), Some("full"));
+    assert_eq!(coverage("publicCloudProject").as_deref(), Some("full"));
+    assert_eq!(coverage("account").as_deref(), Some("partial"));
+    assert_eq!(coverage("billingAccount").as_deref(), Some("partial"));
+    let files: BTreeSet<&str> = missing
+        .iter()
+        .map(|m| m["schema"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        files,
+        BTreeSet::from([
+            "backupservices_v2.json",
+            "baremetal_v2.json",
+            "webhosting_v2.json"
+        ])
+    );
+    for action in [
+        "account:apiovh:services/get",
+        "publicCloudProject:apiovh:kube/get",
+        "publicCloudProject:apiovh:volume/attach",
+    ] {
+        assert!(ovh.iter().any(|r| r[0] == action), "{action}");
+    }
+    assert!(!ovh.iter().any(|r| r[0].contains(":openstack:")));
 }

@@ -26,10 +26,18 @@ And from this folder (curated by hand, each entry sourced; see its `about`):
     openstack-commands-additions.json               the calls around each CSV command (name and display lookups),
                                                     corrections of the CSV with their reasons, commands the CSV
                                                     lacks, and openstacksdk calls
+    ovh/ovh-iam-actions-1.0.tsv                     (API operation, IAM action) pairs of the v1 API sections that
+                                                    ovhcloud-cli lacks (/cloud, /services, /order, ...), extracted
+                                                    by extract_ovh_actions.py from /1.0 schema copies
+    ovh/ovh-iam-actions-unannotated.tsv             ovhcloud-cli operations without IAM annotation (which sections
+                                                    it holds, so that no section mixes the two sources)
+    ovh/ovh-permission-groups.sources.tsv           the source (repository, path, commit, date) of each group, and
+                                                    other public versions of a group (`older`)
+    ovh/README.md                                   their provenance (commits, dates, sha256), checked and cited
 
 Files written (into the repository's policies/):
-    openstack-role-matrix.json, ovh-permission-groups.json, ovh-actions.tsv, outscale-actions.tsv,
-    openstack-commands.json, README.md
+    openstack-role-matrix.json, ovh-permission-groups.json, ovh-actions.tsv, ovh-catalogue-coverage.json,
+    outscale-actions.tsv, openstack-commands.json, README.md
 
 Output is deterministic: `\\n` line endings, a trailing newline, JSON with a 2-space indent and
 ensure_ascii=False, TSV rows sorted by their first column in byte order.
@@ -76,6 +84,14 @@ SOURCES = [  # every file the generator reads, as named in the docstring
 # Curated in this repository, next to this file.
 OS_ADDITIONS = Path(__file__).resolve().parent / "openstack-commands-additions.json"
 OS_ADDITIONS_NAME = "policies/gen/openstack-commands-additions.json"
+# Sourced data kept in this repository (relative to this folder), each file's provenance in ovh/README.md.
+GEN_DIR = Path(__file__).resolve().parent
+OVH_ACTIONS_10 = "ovh/ovh-iam-actions-1.0.tsv"
+OVH_UNANNOTATED = "ovh/ovh-iam-actions-unannotated.tsv"
+OVH_GROUP_SOURCES = "ovh/ovh-permission-groups.sources.tsv"
+OVH_CURATED_README = "ovh/README.md"
+CURATED = [OVH_ACTIONS_10, OVH_UNANNOTATED, OVH_GROUP_SOURCES, OVH_CURATED_README]
+CURATED_DATA = [OVH_ACTIONS_10, OVH_UNANNOTATED, OVH_GROUP_SOURCES]
 
 # The files whose data is copied; their checksums go into the README (the prose READMEs are only checked).
 DATA_SOURCES = [SEED_000, OVH_GROUPS, OVH_ACTIONS, OSC_OPERATIONS, OSC_LEGACY, OSC_CANDIDATES, OS_COMMANDS]
@@ -89,6 +105,15 @@ OVH_ACTION_ROWS = 2772  # ovh-iam-actions.README.md: "rows: 2,772"
 OVH_DISTINCT_ACTIONS = 2242  # ovh-iam-actions.README.md: "distinct actions: 2,242"
 OVH_RESOURCE_TYPES = 35  # ovh-iam-actions.README.md: "resource types: 35"
 OVH_OPTIONAL_ROWS = 34  # ovh-iam-actions.README.md: "rows with `required=false`: 34"
+# ovh-iam-actions.README.md, "Second table": "rows: 2,676; distinct actions: 2,117; resource types: 43;
+# rows with `required=false`: 0", and "together the two tables have 4,356 distinct actions of 74 resource types".
+OVH_10_ROWS = 2676
+OVH_10_DISTINCT_ACTIONS = 2117
+OVH_10_RESOURCE_TYPES = 43
+OVH_10_OPTIONAL_ROWS = 0
+OVH_ALL_DISTINCT_ACTIONS = 4356
+OVH_ALL_RESOURCE_TYPES = 74
+OVH_UNANNOTATED_ROWS = 97  # ovh-iam-actions.README.md: "without annotation: 97"
 OSC_API_OPERATIONS = 235  # DOMAIN.md 2.1: "the 235 OUTSCALE API operation names of API 1.40.1"
 OSC_API_READ_OPERATIONS = 73  # DOMAIN.md 2.1: "`api:Read*` expands to 73 of them"
 OSC_API_SOURCE = "osc-api 1.40.1"
@@ -142,6 +167,15 @@ CITATIONS = {
     ],
     SEED_000: ["updated: 2023-08-08"],
 }
+# The same, for ovh/README.md in this repository.
+CURATED_CITATIONS = [
+    "github.com/UrielCh/api-ovh-node",
+    "code/gen/models/ovh-api",
+    "4bb5f1487f2fa700a1e3b24390c71df361aa9ed6",
+    "2024-06-07",
+    "546f3c828123905ea58b7c54c1d7b0cb86ed0e9e",
+    "5e19dac3743de239e7d7aa213c1c1a229807071f",
+]
 
 MATRIX_SOURCE = (
     'OVHcloud guide "How to use service accounts to connect to OpenStack" '
@@ -160,6 +194,56 @@ ROLE_PREFIX = "publicCloudProject:"
 OVH_ACTIONS_HEADER = ["schema", "method", "path", "action", "required", "resourceType"]
 OSC_LEGACY_HEADER = ["service", "operation", "source"]
 HTTP_METHODS = {"GET", "POST", "PUT", "DELETE", "PATCH"}
+OVH_GROUP_SOURCES_HEADER = ["name", "id", "status", "source", "path", "commit", "date", "note"]
+OVH_GROUP_STATUSES = {"shipped", "older"}
+
+# What the OVHcloud action catalogue covers (policies/ovh-catalogue-coverage.json). The schemas held and the action
+# families they define are computed from data/ovh-iam-actions.tsv; what follows is what the TSV cannot show: the APIs
+# known to be missing (ovh-iam-actions.README.md, "IMPORTANT GAP" and "Refresh attempt") and the resource types whose
+# actions come from API sections the catalogue does not hold. An action name under a missing prefix is "not in the
+# shipped catalogue", never "not an OVHcloud action".
+OVH_SOURCE_CLI = (
+    "github.com/ovh/ovhcloud-cli internal/assets/api-schemas, commit 546f3c828123905ea58b7c54c1d7b0cb86ed0e9e "
+    "(2025-10-02)"
+)
+OVH_SOURCE_10 = (
+    "eu.api.ovh.com/1.0 schema as copied in github.com/UrielCh/api-ovh-node code/gen/models/ovh-api, commit "
+    "4bb5f1487f2fa700a1e3b24390c71df361aa9ed6 (2024-06-07)"
+)
+# Schema files known to exist (listed in ovhcloud-cli's internal/assets/api-schemas at later commits, per
+# ovh-iam-actions.README.md) that neither table holds. Their action names are not known here, so they have no
+# prefixes: they are listed so that the catalogue says what it lacks. An entry with prefixes makes every action
+# under them "not in the shipped catalogue".
+OVH_MISSING_APIS = [
+    {
+        "api": "v2 backupServices",
+        "schema": "backupservices_v2.json",
+        "prefixes": [],
+        "why": "the v2 Backup Services API (backupservices_v2.json) is not in the shipped catalogue",
+    },
+    {
+        "api": "v2 baremetal",
+        "schema": "baremetal_v2.json",
+        "prefixes": [],
+        "why": "the v2 bare-metal API (baremetal_v2.json) is not in the shipped catalogue",
+    },
+    {
+        "api": "v2 webhosting",
+        "schema": "webhosting_v2.json",
+        "prefixes": [],
+        "why": "the v2 web hosting API (webhosting_v2.json) is not in the shipped catalogue",
+    },
+]
+# Resource types a held schema names but that other, unheld API sections name too: an unknown action of these is
+# judged by its family (the operation part before its first `/`), not by its resource type.
+OVH_PARTIAL_TYPES = {
+    "account": "every v1 API section names its account-level actions `account:apiovh:SECTION/...`; the catalogue "
+    "holds only the sections listed in `families`",
+}
+# A resource type is held in full when it is the main resource type of a held schema: the one with the most action
+# rows, or at least this share of them (`domain` in domain.json, next to `dnsZone`). A resource type that a held
+# schema names only in a few operations (`pccVMware` in ip.json and vrack.json: its own API is not held) is partial.
+OVH_OWNER_SHARE = 0.25
 
 
 class SourceError(Exception):
@@ -424,14 +508,13 @@ def parse_groups(text):
 # c. ovh-actions.tsv
 
 
-def parse_ovh_actions(sources):
-    rows = sources.tsv(OVH_ACTIONS, OVH_ACTIONS_HEADER)
-    require(len(rows) == OVH_ACTION_ROWS, f"{OVH_ACTIONS}: {len(rows)} rows, expected {OVH_ACTION_ROWS}")
-    resource_types = {}
-    required_by = {}  # action -> {"METHOD path": required?}
+def read_ovh_table(sources, rel, expected_rows, expected_optional):
+    """The rows of one (operation, action) table, each field checked."""
+    rows = sources.tsv(rel, OVH_ACTIONS_HEADER)
+    require(len(rows) == expected_rows, f"{rel}: {len(rows)} rows, expected {expected_rows}")
     optional_rows = 0
     for number, (schema, method, path, action, required, resource_type) in enumerate(rows, start=2):
-        where = f"{OVH_ACTIONS}:{number}"
+        where = f"{rel}:{number}"
         require(schema.endswith(".json"), f"{where}: schema {schema!r} is not a .json file name")
         require(method in HTTP_METHODS, f"{where}: unknown HTTP method {method!r}")
         require(path.startswith("/") and ";" not in path, f"{where}: path {path!r} is not `/...` without `;`")
@@ -444,35 +527,72 @@ def parse_ovh_actions(sources):
             resource_type == action.split(":", 1)[0],
             f"{where}: resourceType {resource_type!r} is not the prefix of {action!r}",
         )
+        optional_rows += required == "false"
+    require(
+        optional_rows == expected_optional,
+        f"{rel}: {optional_rows} rows with required=false, expected {expected_optional}",
+    )
+    return rows
+
+
+def parse_ovh_actions(sources, curated):
+    """Both tables merged: ovhcloud-cli's (2025) and the /1.0 copies (2024) of the sections ovhcloud-cli lacks."""
+    main = read_ovh_table(sources, OVH_ACTIONS, OVH_ACTION_ROWS, OVH_OPTIONAL_ROWS)
+    older = read_ovh_table(curated, OVH_ACTIONS_10, OVH_10_ROWS, OVH_10_OPTIONAL_ROWS)
+    for rel, rows, actions, types in (
+        (OVH_ACTIONS, main, OVH_DISTINCT_ACTIONS, OVH_RESOURCE_TYPES),
+        (OVH_ACTIONS_10, older, OVH_10_DISTINCT_ACTIONS, OVH_10_RESOURCE_TYPES),
+    ):
+        found = len({r[3] for r in rows})
+        require(found == actions, f"{rel}: {found} distinct actions, expected {actions}")
+        found = len({r[5] for r in rows})
+        require(found == types, f"{rel}: {found} resource types, expected {types}")
+    # No API section mixes the two sources: the /1.0 table has no path that ovhcloud-cli's schemas have (with or
+    # without an annotation), and no schema file name of both.
+    unannotated = curated.tsv(OVH_UNANNOTATED, ["schema", "method", "path"])
+    require(
+        len(unannotated) == OVH_UNANNOTATED_ROWS,
+        f"{OVH_UNANNOTATED}: {len(unannotated)} rows, expected {OVH_UNANNOTATED_ROWS}",
+    )
+    held = {r[2] for r in main} | {r[2] for r in unannotated}
+    mixed = sorted({r[2] for r in older if r[2] in held}, key=byte_key)
+    require(not mixed, f"{OVH_ACTIONS_10}: paths that {OVH_ACTIONS} holds too: {mixed[:5]}")
+    both = sorted({r[0] for r in main} & {r[0] for r in older}, key=byte_key)
+    require(not both, f"{OVH_ACTIONS_10}: schema names that {OVH_ACTIONS} has too: {both}")
+
+    rows = [tuple(r) + (OVH_SOURCE_CLI,) for r in main] + [tuple(r) + (OVH_SOURCE_10,) for r in older]
+    resource_types = {}
+    required_by = {}  # action -> {"METHOD path": required?}
+    for schema, method, path, action, required, resource_type, _source in rows:
         require(
             resource_types.setdefault(action, resource_type) == resource_type,
-            f"{where}: action {action} has two resource types",
+            f"{schema}: action {action} has two resource types",
         )
         operation = f"{method} {path}"
         operations = required_by.setdefault(action, {})
         # The same (operation, action) pair appears under two byte-identical schema files; a pair marked
         # both ways (never seen) counts as required.
         operations[operation] = operations.get(operation, False) or required == "true"
-        optional_rows += required == "false"
     require(
-        optional_rows == OVH_OPTIONAL_ROWS,
-        f"{OVH_ACTIONS}: {optional_rows} rows with required=false, expected {OVH_OPTIONAL_ROWS}",
-    )
-    require(
-        len(required_by) == OVH_DISTINCT_ACTIONS,
-        f"{OVH_ACTIONS}: {len(required_by)} distinct actions, expected {OVH_DISTINCT_ACTIONS}",
+        len(required_by) == OVH_ALL_DISTINCT_ACTIONS,
+        f"{OVH_ACTIONS} + {OVH_ACTIONS_10}: {len(required_by)} distinct actions, expected {OVH_ALL_DISTINCT_ACTIONS}",
     )
     types = set(resource_types.values())
     require(
-        len(types) == OVH_RESOURCE_TYPES,
-        f"{OVH_ACTIONS}: {len(types)} resource types, expected {OVH_RESOURCE_TYPES}",
+        len(types) == OVH_ALL_RESOURCE_TYPES,
+        f"{OVH_ACTIONS} + {OVH_ACTIONS_10}: {len(types)} resource types, expected {OVH_ALL_RESOURCE_TYPES}",
     )
     out = []
     for action in sorted(required_by, key=byte_key):
         entries = [op if req else f"{op} (optional)" for op, req in required_by[action].items()]
         out.append([action, resource_types[action], ";".join(sorted(set(entries), key=byte_key))])
     stats = {
+        "raw_rows": rows,
         "rows": len(rows),
+        "rows_cli": len(main),
+        "rows_10": len(older),
+        "schemas_cli": len({r[0] for r in main}),
+        "schemas_10": len({r[0] for r in older}),
         "actions": len(out),
         "resource_types": len(types),
         "operations": len({f"{r[1]} {r[2]}" for r in rows}),
@@ -481,17 +601,164 @@ def parse_ovh_actions(sources):
     return out, stats
 
 
-def check_ovh_actions_readme(sources):
-    """The README of ovh-iam-actions.tsv states the TSV's sha256; the TSV must be that version."""
-    readme = sources.text(OVH_ACTIONS_README)
-    match = re.search(r"sha256 of the TSV: `([0-9a-f]{64})`", readme)
-    require(match is not None, f"{OVH_ACTIONS_README}: no `sha256 of the TSV` line")
-    actual = sha256_hex(sources.raw[OVH_ACTIONS])
-    require(
-        match.group(1) == actual,
-        f"{OVH_ACTIONS}: sha256 {actual} differs from the {match.group(1)} its README describes; "
-        "update the README (and the expected counts here) together with the TSV",
-    )
+def check_ovh_actions_readme(sources, curated):
+    """The READMEs of the tables state each one's sha256; each table must be that version."""
+    for where, readme_rel, rel, label in (
+        (sources, OVH_ACTIONS_README, OVH_ACTIONS, "the TSV"),
+        (curated, OVH_CURATED_README, OVH_ACTIONS_10, "ovh-iam-actions-1.0.tsv"),
+        (curated, OVH_CURATED_README, OVH_UNANNOTATED, "ovh-iam-actions-unannotated.tsv"),
+        (curated, OVH_CURATED_README, OVH_GROUP_SOURCES, "ovh-permission-groups.sources.tsv"),
+    ):
+        readme = where.text(readme_rel)
+        match = re.search(rf"sha256 of {re.escape(label)}: `([0-9a-f]{{64}})`", readme)
+        require(match is not None, f"{readme_rel}: no `sha256 of {label}` line")
+        actual = sha256_hex(where.raw[rel])
+        require(
+            match.group(1) == actual,
+            f"{rel}: sha256 {actual} differs from the {match.group(1)} its README describes; "
+            "update the README (and the expected counts here) together with the table",
+        )
+
+
+def path_roots(paths):
+    """The literal head of each path (up to two segments, stopping at a `{param}`), without any head that another
+    one already covers; several heads of one first segment (`/iam/policy`, `/iam/resource`, ...) become it."""
+    heads = set()
+    for path in paths:
+        out = []
+        for seg in path.strip("/").split("/")[:2]:
+            if seg.startswith("{") or not seg:
+                break
+            out.append(seg)
+        heads.add("/" + "/".join(out))
+    heads = {h for h in heads if not any(o != h and h.startswith(o + "/") for o in heads)}
+    firsts = {h.split("/")[1] for h in heads}
+    if len(heads) > 2 and len(firsts) == 1:
+        heads = {"/" + firsts.pop()}
+    return sorted(heads, key=byte_key)
+
+
+def family_of(action):
+    """The family of an `apiovh` action: the operation part before its first `/`, or "" for a top-level one."""
+    operation = action.split(":", 2)[2]
+    return operation.split("/", 1)[0] if "/" in operation else ""
+
+
+def build_coverage(rows):
+    """policies/ovh-catalogue-coverage.json: the schemas held, the resource types and action families they define,
+    and the APIs known to be missing."""
+    by_schema = {}
+    for schema, _method, path, action, _required, resource_type, source in rows:
+        entry = by_schema.setdefault(schema, {"paths": set(), "types": Counter(), "actions": set(), "source": source})
+        entry["paths"].add(path)
+        entry["types"][resource_type] += 1
+        entry["actions"].add(action)
+    schemas = []
+    owned = set()
+    for schema in sorted(by_schema, key=byte_key):
+        entry = by_schema[schema]
+        total = sum(entry["types"].values())
+        top = max(entry["types"].values())
+        for resource_type, count in entry["types"].items():
+            if count == top or count >= OVH_OWNER_SHARE * total:
+                owned.add(resource_type)
+        schemas.append({
+            "file": schema,
+            "path_roots": path_roots(entry["paths"]),
+            "resource_types": sorted(entry["types"], key=byte_key),
+            "actions": len(entry["actions"]),
+            "source": entry["source"],
+        })
+    types = {}
+    for schema, _method, _path, action, _required, resource_type, _source in rows:
+        require(action.split(":")[1] == "apiovh", f"{OVH_ACTIONS}: action {action} is not in the apiovh namespace")
+        entry = types.setdefault(resource_type, {"schemas": set(), "families": set()})
+        entry["schemas"].add(schema)
+        entry["families"].add(family_of(action))
+    missing = []
+    for api in OVH_MISSING_APIS:
+        for prefix in api["prefixes"]:
+            require(
+                re.fullmatch(r"[A-Za-z0-9]+:apiovh:([A-Za-z0-9]+/)?", prefix) is not None,
+                f"missing API {api['api']}: prefix {prefix!r} is not `type:apiovh:` or `type:apiovh:family/`",
+            )
+            held = [a for s in by_schema.values() for a in s["actions"] if a.startswith(prefix)]
+            # A prefix that names a whole resource type may share it with held schemas (publicCloudProject in
+            # cloud_v2.json); a family prefix must not already be held, or the catalogue has that API after all.
+            if prefix.endswith("/"):
+                require(
+                    not held,
+                    f"missing API {api['api']}: the catalogue now holds {len(held)} `{prefix}` actions; "
+                    "update OVH_MISSING_APIS",
+                )
+        require(api["schema"] not in by_schema, f"missing API {api['api']}: {api['schema']} is held now")
+        missing.append(dict(api))
+    for name in OVH_PARTIAL_TYPES:
+        require(name in types, f"OVH_PARTIAL_TYPES names {name}, which no held schema has")
+    whole_type_gaps = {
+        p.split(":", 1)[0]: api["api"] for api in OVH_MISSING_APIS for p in api["prefixes"] if p.endswith(":apiovh:")
+    }
+    resource_types = []
+    for name in sorted(types, key=byte_key):
+        entry = types[name]
+        if name in whole_type_gaps:
+            coverage, why = "partial", f"the `{whole_type_gaps[name]}` API is missing (see `missing`)"
+        elif name in OVH_PARTIAL_TYPES:
+            coverage, why = "partial", OVH_PARTIAL_TYPES[name]
+        elif name not in owned:
+            coverage = "partial"
+            why = (
+                "not the main resource type of any held schema (named in a few operations of "
+                + ", ".join(sorted(entry["schemas"], key=byte_key))
+                + "): its own API may not be held"
+            )
+        else:
+            coverage, why = "full", None
+        resource_types.append({
+            "name": name,
+            "coverage": coverage,
+            "why": why,
+            "schemas": sorted(entry["schemas"], key=byte_key),
+            "families": sorted(entry["families"], key=byte_key),
+        })
+    coverage = {
+        "about": (
+            "What policies/ovh-actions.tsv covers. `schemas`: the API schema files it was extracted from, with the "
+            "path roots of their operations and the resource types their actions name. `resource_types`: for each "
+            "resource type, the schemas naming it and its action families (the operation part before the first "
+            "`/`; \"\" for a top-level action such as `vps:apiovh:reboot`). `full`: it is the main resource type of a "
+            "held schema, so an unlisted action of it is one that no operation of that API needs; `partial`: "
+            "other, unheld APIs name it too, so only an unlisted action of a listed family is judged. `missing`: "
+            "APIs known to be absent; an action under one of their prefixes is not in the shipped catalogue, "
+            "which says nothing about whether it exists."
+        ),
+        "generated_by": GENERATED_BY,
+        "sources": [OVH_SOURCE_CLI, OVH_SOURCE_10],
+        "schemas": schemas,
+        "resource_types": resource_types,
+        "missing": missing,
+    }
+    return coverage
+
+
+def parse_group_sources(sources, groups):
+    """The source of each shipped group (exactly one `shipped` row, same id) and other public versions (`older`)."""
+    rows = sources.tsv(OVH_GROUP_SOURCES, OVH_GROUP_SOURCES_HEADER)
+    ids = {g["name"]: g.get("id") for g in groups}
+    shipped = Counter()
+    for number, (name, group_id, status, _source, _path, commit, _date, _note) in enumerate(rows, start=2):
+        where = f"{OVH_GROUP_SOURCES}:{number}"
+        require(name in ids, f"{where}: {name!r} is not a group of {OVH_GROUPS}")
+        require(status in OVH_GROUP_STATUSES, f"{where}: status {status!r} is not one of {sorted(OVH_GROUP_STATUSES)}")
+        require(re.fullmatch(r"[0-9a-f]{40}", commit) is not None, f"{where}: commit {commit!r} is not a full hash")
+        if status == "shipped":
+            shipped[name] += 1
+            require(group_id == ids[name], f"{where}: id {group_id} is not the shipped {name}'s id {ids[name]}")
+        else:
+            require(group_id != ids[name], f"{where}: an `older` {name} must be another object than the shipped one")
+    for name in ids:
+        require(shipped[name] == 1, f"{OVH_GROUP_SOURCES}: {name} has {shipped[name]} `shipped` rows, expected 1")
+    return rows
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -828,32 +1095,60 @@ def os_command(entry, words, usage, service, confidence, origin, calls, correcti
 # f. README.md
 
 
-def check_citations(sources):
+def check_citations(sources, curated):
     for rel, needles in CITATIONS.items():
         text = sources.text(rel)
         for needle in needles:
             require(needle in text, f"{rel}: no longer mentions {needle!r}, which policies/README.md cites")
+    text = curated.text(OVH_CURATED_README)
+    for needle in CURATED_CITATIONS:
+        require(needle in text, f"{OVH_CURATED_README}: no longer mentions {needle!r}, which policies/README.md cites")
 
 
-def render_readme(sources, matrix_cells, group_entries, ovh, osc, ostack, absent, plain):
+def render_readme(sources, curated, matrix_cells, group_entries, ovh, osc, ostack, absent, plain, coverage, group_sources):
     n = "{:,}".format
+    group_source_rows = "\n".join(
+        f"| {name} | `{group_id}` | {status} | {source}, `{path}` | `{commit[:12]}` | {date} | {note} |"
+        for name, group_id, status, source, path, commit, date, note in group_sources
+    )
+    full = [t["name"] for t in coverage["resource_types"] if t["coverage"] == "full"]
+    partial = [t["name"] for t in coverage["resource_types"] if t["coverage"] == "partial"]
+    schema_rows = "\n".join(
+        f"| `{s['file']}` | {', '.join(f'`{r}`' for r in s['path_roots'])} | {', '.join(s['resource_types'])} | {s['actions']} |"
+        for s in coverage["schemas"]
+    )
+    missing_rows = "\n".join(
+        f"- `{m['schema']}`: {m['why']}; "
+        + (
+            "its actions: " + ", ".join(f"`{p}...`" for p in m["prefixes"])
+            if m["prefixes"]
+            else "its action names are not known here"
+        )
+        + "."
+        for m in coverage["missing"]
+    )
     confirmed = osc["confirmed_per_service"]
     candidate = osc["candidate_per_service"]
     legacy_services = ", ".join(f"{s} {confirmed.get(s, 0)}" for s in OSC_LEGACY_PER_SERVICE)
     candidate_services = ", ".join(f"{s} {candidate[s]}" for s in OSC_CANDIDATES_PER_SERVICE)
     checksums = "\n".join(f"| `{rel}` | `{sha256_hex(sources.raw[rel])}` |" for rel in DATA_SOURCES)
+    curated_checksums = "\n".join(
+        f"| `gen/{rel}` | `{sha256_hex(curated.raw[rel])}` |" for rel in CURATED_DATA
+    )
     return f"""# policies/: shipped data catalogues
 
 <!-- Generated by {GENERATED_BY}; do not edit by hand. -->
 
-Everything in this folder except `examples/` is **generated** by `gen/generate.py` from the sourced raw data in
-the shared folder (`../shared/`, a sibling of the repository). No list here is typed by hand: to change one, fix
-its source or the generator, then regenerate.
+Everything in this folder except `examples/` and `gen/` is **generated** by `gen/generate.py` from the sourced raw
+data in the shared folder (`../shared/`, a sibling of the repository) and in `gen/` (curated or sourced files kept
+with the generator: `gen/openstack-commands-additions.json`, and `gen/ovh/`, each with its provenance). No list here
+is typed by hand: to change one, fix its source or the generator, then regenerate.
 
 | file | what it is | size |
 |---|---|---|
 | `openstack-role-matrix.json` | the OpenStack role matrix: which of the 16 OpenStack permissions each of the 11 OVHcloud role actions (`publicCloudProject:openstack:*`, `publicCloudProject:ai:*`) carries | {MATRIX_ROLES} roles x {MATRIX_PERMISSIONS} permissions, {matrix_cells} of {MATRIX_ROLES * MATRIX_PERMISSIONS} cells granted |
 | `ovh-permission-groups.json` | the OVHcloud-managed IAM permission groups (globalAdmin, globalReadOnly, openstackAdmin, ...), each with its `allow`/`except` actions | {OVH_GROUP_COUNT} groups, {n(group_entries)} action entries |
+| `ovh-catalogue-coverage.json` | what `ovh-actions.tsv` covers: the API schemas it holds (path roots, resource types), each resource type's action families and whether it is held in full, and the APIs known to be missing | {len(coverage["schemas"])} schemas, {len(coverage["resource_types"])} resource types ({len(full)} full, {len(partial)} partial), {len(coverage["missing"])} missing APIs |
 | `ovh-actions.tsv` | the OVHcloud IAM action catalogue: `action`, `resourceType`, and the API operations (`METHOD path`, `;`-joined) that need the action; ` (optional)` marks an operation for which it only filters a listing (`required: false`) | {n(ovh["actions"])} actions, {ovh["resource_types"]} resource types |
 | `outscale-actions.tsv` | every known OUTSCALE EIM action name with its `status` (`confirmed` or `candidate`) and `source` (evidence) | {n(osc["total"])} actions: {osc["api"]} `api:`, {osc["confirmed"]} confirmed legacy, {osc["candidate"]} candidates |
 | `openstack-commands.json` | the `openstack` CLI command catalogue: each command (and variant) as the list of API calls the CLI makes (service, method, path, purpose, the `--options` that trigger it) with the OpenStack permission each needs, its source and confidence; plus openstacksdk calls | {ostack["commands"]} entries ({ostack["names"]} commands): {ostack["confidence"]["high"]} high, {ostack["confidence"]["medium"]} medium, {ostack["confidence"]["low"]} low confidence; {ostack["sdk"]} SDK calls; {ostack["api_calls"]} distinct API calls |
@@ -884,14 +1179,51 @@ with a space (`"urn:v1:eu:permissionsGroup:ovh:globalTechnicalAccount "`). Anoth
 allow list and `sharepoint:apiovh:serviceInfos/edit` to its except list; which one is newer is unknown. The live
 `GET /iam/permissionsGroup` may list other or newer groups.
 
+The source of each group, and other public versions of a group, from `gen/{OVH_GROUP_SOURCES}` (`shipped`: the object
+in `ovh-permission-groups.json`; `older`: another object of that name, not shipped). The generator checks that each
+group has exactly one `shipped` row with its id, and that an `older` row is another object.
+
+| group | id | status | source | commit | date | note |
+|---|---|---|---|---|---|---|
+{group_source_rows}
+
 ### `ovh-actions.tsv`
-Built from `{OVH_ACTIONS}` ({n(ovh["rows"])} (operation, action) rows, {n(ovh["operations"])} distinct
-`METHOD path` pairs, {ovh["schemas"]} schema files), which was extracted from the `x-iam-actions` annotations of the
-OVHcloud API schemas shipped in github.com/ovh/ovhcloud-cli, `internal/assets/api-schemas/*.json`, commit
-`546f3c828123905ea58b7c54c1d7b0cb86ed0e9e` (2025-10-02). The generator checks that the TSV's sha256 is the one
-its README states. Action names are curated by OVHcloud, not derivable from method and path:
+Built from two tables ({n(ovh["rows"])} (operation, action) rows, {n(ovh["operations"])} distinct `METHOD path`
+pairs, {ovh["schemas"]} schema files), both made by the same script from the IAM annotations of OVHcloud API schemas:
+- `{OVH_ACTIONS}` ({n(ovh["rows_cli"])} rows, {ovh["schemas_cli"]} schemas): the `x-iam-actions` annotations of the
+  schemas shipped in github.com/ovh/ovhcloud-cli, `internal/assets/api-schemas/*.json`, commit
+  `546f3c828123905ea58b7c54c1d7b0cb86ed0e9e` (2025-10-02);
+- `gen/{OVH_ACTIONS_10}` ({n(ovh["rows_10"])} rows, {ovh["schemas_10"]} schemas): the `iamActions` annotations of the
+  EU API's `/1.0` schemas as copied in github.com/UrielCh/api-ovh-node, `code/gen/models/ovh-api/*.ts`, commit
+  `4bb5f1487f2fa700a1e3b24390c71df361aa9ed6` (2024-06-07), for the API sections ovhcloud-cli lacks only (`/cloud`,
+  `/services`, `/order`, `/dedicatedCloud`, `/license/*`, ...). The generator checks that no path of this table is
+  an operation of ovhcloud-cli's schemas (`gen/{OVH_UNANNOTATED}` lists those without annotation), so no API
+  section mixes the two.
+
+The generator checks that each table's sha256 is the one their README states. Action names are curated by OVHcloud, not derivable from method and path:
 `POST /vps/{{serviceName}}/createSnapshot` needs `vps:apiovh:snapshot/create` (there is no
 `vps:apiovh:createSnapshot`).
+
+### `ovh-catalogue-coverage.json`
+Computed from the same rows: what the action catalogue covers, so that an action it lacks is judged fairly.
+Per schema file, the path roots of its operations and the resource types its actions name:
+
+| schema | path roots | resource types | actions |
+|---|---|---|---|
+{schema_rows}
+
+Per resource type, the schemas naming it and its action families (the operation part before the first `/`; `""`
+for a top-level action such as `vps:apiovh:reboot`). A resource type is **full** when it is the main one of a held
+schema (the most rows, or at least {int(OVH_OWNER_SHARE * 100)}% of them): an action of it that the catalogue lacks
+is one that no operation of that API needs (a typo, an invented or an obsolete name). It is **partial** when unheld APIs
+may name it too ({", ".join(f"`{p}`" for p in partial)}): then only an unlisted action of a listed family is judged so,
+and never one under a missing API's prefix.
+Full: {", ".join(f"`{f}`" for f in full)}.
+
+An action of a resource type no held schema names, of a family a partial resource type lacks, or under a prefix of
+an API listed below, is "not in the shipped catalogue", which says nothing about whether it exists. Schema files
+known to exist (ovhcloud-cli lists them at later commits) that the catalogue does not hold:
+{missing_rows}
 
 ### `outscale-actions.tsv`
 - `api:{{Operation}}`: the {osc["api"]} operation names of the OUTSCALE API 1.40.1 (`outscale/osc-api`,
@@ -927,18 +1259,21 @@ and that only what seed 000 shows (`server list`, `container list` and the two S
   services' policy files, are not public: reader defaults are mapped to `*_read`, member defaults to `*_manage`
   (inferred). Calls nova or neutron make server-side with the caller's token are noted, not modelled. Only the
   options listed in each call's `when` change the calls; other options are ignored.
-- **OVHcloud v1 Public Cloud API missing**: `cloud.json` (the v1 `/cloud/project/...` API, 10,752,738 bytes) was not
-  available when `{OVH_ACTIONS}` was made, so `ovh-actions.tsv` has **no** `/cloud/project` v1 actions
-  (e.g. `publicCloudProject:apiovh:volume/attach`); `publicCloudProject` actions come only from the v2
-  `/publicCloud/project` API and from vRack/IP operations. An action absent from `ovh-actions.tsv` is therefore
-  not proof that it does not exist. To complete it, rerun `extract_ovh_actions.py` on a full clone of
-  ovh/ovhcloud-cli (see `{OVH_ACTIONS_README}`), then update the expected counts in `gen/generate.py` and
-  `tests/catalogues.rs`.
+- **OVHcloud schemas of two vintages**: `{OVH_ACTIONS}` (ovhcloud-cli, 2025-10-02) lacks the v1 `/cloud/project`
+  API (its `cloud.json`, 10,752,738 bytes, could not be obtained) and `/services`; those and the other v1 sections
+  it lacks come from `gen/{OVH_ACTIONS_10}`, copies of the `/1.0` schemas dated 2024-06-07, so actions OVHcloud added
+  to them since are missing. The v2 schemas {", ".join(f"`{m['schema']}`" for m in coverage["missing"])} are not held
+  at all. An action absent from `ovh-actions.tsv` is therefore not proof that it does not exist:
+  `ovh-catalogue-coverage.json` says which APIs are held (and from which source), and policy-sim calls an action
+  of an API it does not hold "not in the shipped catalogue". To refresh, rerun `extract_ovh_actions.py` (see
+  `{OVH_ACTIONS_README}`), then update the expected counts in `gen/generate.py` and `tests/catalogues.rs`, and
+  `OVH_MISSING_APIS`.
 - No API operation carries a `publicCloudProject:openstack:*` action: the OpenStack role actions exist only in
   the role matrix and the permission groups.
-- Products without a schema in that commit (pccVMware, cdn, licences, ...) are absent too:
-  {n(absent)} of the {n(plain)} distinct wildcard-free action names in `ovh-permission-groups.json` are not in
-  `ovh-actions.tsv` (most belong to such products, some are probably older names; see `{OVH_GROUPS_README}`).
+- {n(absent)} of the {n(plain)} distinct wildcard-free action names in `ovh-permission-groups.json` (a 2023 guide) are
+  not in `ovh-actions.tsv`: most look like older or beta names (`voip:apiovh:easyPabx/*`,
+  `dedicatedServer:apiovh:serviceMonitoring/*`, `publicCloudProject:apiovh:dataIntegration/*`), a few belong to
+  products without a held schema (`dedicatedNVMeoF`).
 - **OUTSCALE legacy lists are partial**: `ec2` is a lower bound and `elasticloadbalancing` is likely incomplete; `iam`
   and `directconnect` are probably (close to) complete. The official FCU/LBU/EIM/DirectLink references were not
   read in full. `ec2:DescribeAccountAttributes` is a recognised name whose operation the QA suite finds not
@@ -961,6 +1296,10 @@ runs `--check` when `../shared` exists, and checks the generated files' key fact
 | file (under the shared folder) | sha256 |
 |---|---|
 {checksums}
+
+| file (sourced, kept in this repository under `policies/`; provenance in `gen/{OVH_CURATED_README}`) | sha256 |
+|---|---|
+{curated_checksums}
 """
 
 
@@ -970,15 +1309,18 @@ runs `--check` when `../shared` exists, and checks the generated files' key fact
 def build(shared):
     """Return {file name under policies/: content} and a summary, or raise SourceError."""
     sources = Sources(shared)
+    curated = Sources(GEN_DIR)
     matrix, cells = parse_matrix(sources.text(SEED_000))
     groups, group_entries = parse_groups(sources.text(OVH_GROUPS))
-    ovh_rows, ovh_stats = parse_ovh_actions(sources)
-    check_ovh_actions_readme(sources)
+    group_sources = parse_group_sources(curated, groups)
+    ovh_rows, ovh_stats = parse_ovh_actions(sources, curated)
+    check_ovh_actions_readme(sources, curated)
+    coverage = build_coverage(ovh_stats.pop("raw_rows"))
     osc_rows, osc_stats = parse_outscale(sources)
     os_catalogue, os_stats = build_os_catalogue(
         sources.text_crlf(OS_COMMANDS), [p["name"] for p in matrix["permissions"]]
     )
-    check_citations(sources)
+    check_citations(sources, curated)
     known = {row[0] for row in ovh_rows}
     plain = {
         item["action"]
@@ -990,14 +1332,17 @@ def build(shared):
     absent = plain - known
     # Every file listed in SOURCES (and the docstring) is read, and nothing else.
     require(set(sources.raw) == set(SOURCES), f"internal: sources read {sorted(sources.raw)} != SOURCES")
+    require(set(curated.raw) == set(CURATED), f"internal: curated files read {sorted(curated.raw)} != CURATED")
     files = {
         "openstack-role-matrix.json": dump_json(matrix),
         "ovh-permission-groups.json": dump_json(groups),
         "ovh-actions.tsv": dump_tsv(["action", "resourceType", "operations"], ovh_rows),
+        "ovh-catalogue-coverage.json": dump_json(coverage),
         "outscale-actions.tsv": dump_tsv(["action", "status", "source"], osc_rows),
         "openstack-commands.json": dump_json(os_catalogue),
         "README.md": render_readme(
-            sources, cells, group_entries, ovh_stats, osc_stats, os_stats, len(absent), len(plain)
+            sources, curated, cells, group_entries, ovh_stats, osc_stats, os_stats, len(absent), len(plain), coverage,
+            group_sources,
         ),
     }
     summary = (
