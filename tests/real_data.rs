@@ -271,7 +271,7 @@ fn mistakes_in_a_request_are_warned_above_the_answer() {
         "urn:v1:eu:resource:vps:vps-5b48d78b.vps.ovh.net",
     ]);
     let (_, err) = text(&run(&a));
-    assert!(err.starts_with("warning: `vps:apiovh:rebot` is not a known ovhcloud action; did you mean `vps:apiovh:reboot`"), "{err}");
+    assert!(err.starts_with("warning: `vps:apiovh:rebot` is not a known ovhcloud action: no operation of its API needs it; did you mean `vps:apiovh:reboot`"), "{err}");
     a.push("--strict");
     assert_eq!(run(&a).status.code(), Some(2));
 

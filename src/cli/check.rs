@@ -152,6 +152,16 @@ pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
         eprintln!("warning: {w}");
         resp.notes.insert(0, w.clone());
     }
+    if resp.request.cloud == "ovhcloud" {
+        use crate::load::catalogue::{catalogue, OvhLookup};
+        if let OvhLookup::NotInCatalogue { why, .. } = catalogue().ovh_lookup(&resp.request.action)
+        {
+            resp.notes.push(format!(
+                "`{}`: {why}; policy-sim cannot tell whether it is a real action",
+                resp.request.action
+            ));
+        }
+    }
     match args.format {
         Format::Text => write!(out, "{}", crate::report::text(&resp))?,
         Format::Json => writeln!(
@@ -197,17 +207,21 @@ pub(super) fn unknown_action_note(engine: &Engine, resp: &crate::Response) -> Op
     {
         return None;
     }
-    let known = if resp.request.cloud == "ovhcloud" {
-        catalogue().ovh_action(action)
-    } else {
-        catalogue().outscale_action(action)
-    };
     let list = |s: &[String]| {
         s.iter()
             .map(|x| format!("`{x}`"))
             .collect::<Vec<_>>()
             .join(", ")
     };
+    if resp.request.cloud == "ovhcloud" {
+        use crate::load::catalogue::OvhLookup;
+        return match catalogue().ovh_lookup(action) {
+            OvhLookup::Known | OvhLookup::NotCovered | OvhLookup::NotInCatalogue { .. } => None,
+            OvhLookup::Unneeded { suggestions, .. } if suggestions.is_empty() => Some(format!("`{action}` is not a known ovhcloud action: no operation of its API needs it")),
+            OvhLookup::Unneeded { suggestions, .. } => Some(format!("`{action}` is not a known ovhcloud action: no operation of its API needs it; did you mean {}?", list(&suggestions))),
+        };
+    }
+    let known = catalogue().outscale_action(action);
     match known {
         Known::No(s) if s.is_empty() => Some(format!("`{action}` is not a known {} action: no policy can name it as a real API operation", resp.request.cloud)),
         Known::No(s) => Some(format!("`{action}` is not a known {} action; did you mean {}?", resp.request.cloud, list(&s))),
