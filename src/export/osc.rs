@@ -21,7 +21,7 @@ struct Session<'a> {
 }
 
 /// Split `scheme://host[:port]/path` into the host (without port) and the path.
-fn host_and_path(url: &str) -> (String, String) {
+pub fn host_and_path(url: &str) -> (String, String) {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let (authority, path) = match rest.find('/') {
         Some(i) => (rest.get(..i).unwrap_or(rest), rest.get(i..).unwrap_or("")),

@@ -69,6 +69,38 @@ pub fn action_for(path: &str) -> Option<&'static str> {
         .map(|(_, a)| *a)
 }
 
+/// The headers of a `GET url` signed with an application key at server time `timestamp` (what the python
+/// `ovh` client's `raw_call` sends).
+pub fn app_key_headers(
+    url: &str,
+    application_key: &str,
+    application_secret: &Secret,
+    consumer_key: &Secret,
+    timestamp: i64,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("X-Ovh-Application", application_key.to_owned()),
+        ("X-Ovh-Consumer", consumer_key.expose().to_owned()),
+        ("X-Ovh-Timestamp", timestamp.to_string()),
+        (
+            "X-Ovh-Signature",
+            super::sign::ovh_signature(
+                application_secret.expose(),
+                consumer_key.expose(),
+                "GET",
+                url,
+                "",
+                timestamp,
+            ),
+        ),
+    ]
+}
+
+/// The URL of an API path (`/v2/iam/policy`, `/1.0/me`) under an API root.
+pub fn url(root: &str, path: &str) -> String {
+    format!("{root}{path}")
+}
+
 /// A signed-in session: the bearer token, or the offset to the server's clock for signatures.
 struct Session<'a> {
     http: &'a Http,
@@ -196,7 +228,7 @@ impl<'a> Session<'a> {
     ) -> Result<Reply, ExportError> {
         let call = format!("GET {path}");
         progress(&call);
-        let url = format!("{}{path}", self.target.root);
+        let url = url(&self.target.root, path);
         let mut refreshed = false;
         loop {
             self.calls += 1;
@@ -214,19 +246,12 @@ impl<'a> Session<'a> {
                             _,
                         ) => {
                             let now = jiff::Timestamp::now().as_second() + delta;
-                            headers.push(("X-Ovh-Application", application_key.clone()));
-                            headers.push(("X-Ovh-Consumer", consumer_key.expose().to_owned()));
-                            headers.push(("X-Ovh-Timestamp", now.to_string()));
-                            headers.push((
-                                "X-Ovh-Signature",
-                                super::sign::ovh_signature(
-                                    application_secret.expose(),
-                                    consumer_key.expose(),
-                                    "GET",
-                                    &url,
-                                    "",
-                                    now,
-                                ),
+                            headers.extend(app_key_headers(
+                                &url,
+                                application_key,
+                                application_secret,
+                                consumer_key,
+                                now,
                             ));
                         }
                         (_, Some(token)) => {
