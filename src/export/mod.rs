@@ -351,6 +351,25 @@ fn parse(call: &str, body: &str) -> Result<Value, ExportError> {
     })
 }
 
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "wrote {}", self.out.display())?;
+        if let Some(a) = &self.account {
+            write!(f, " (account {a})")?;
+        }
+        write!(f, ": {} files from {} calls", self.files, self.calls)?;
+        let counts: Vec<String> = self
+            .counts
+            .iter()
+            .map(|(k, n)| format!("{n} {k}"))
+            .collect();
+        if !counts.is_empty() {
+            write!(f, "; {}", counts.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -371,24 +390,5 @@ mod tests {
     fn encode_path_segments() {
         assert_eq!(encode("a b/c"), "a%20b%2Fc");
         assert_eq!(encode("é"), "%C3%A9");
-    }
-}
-
-impl std::fmt::Display for Summary {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "wrote {}", self.out.display())?;
-        if let Some(a) = &self.account {
-            write!(f, " (account {a})")?;
-        }
-        write!(f, ": {} files from {} calls", self.files, self.calls)?;
-        let counts: Vec<String> = self
-            .counts
-            .iter()
-            .map(|(k, n)| format!("{n} {k}"))
-            .collect();
-        if !counts.is_empty() {
-            write!(f, "; {}", counts.join(", "))?;
-        }
-        Ok(())
     }
 }

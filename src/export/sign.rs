@@ -15,11 +15,10 @@ use sha2::{Digest, Sha256};
 
 /// Lowercase hexadecimal.
 fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    use std::fmt::Write;
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+        let _ = write!(s, "{b:02x}");
     }
     s
 }
