@@ -689,3 +689,81 @@ fn whole_snapshot_directory_as_policies() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// OUTSCALE from the command line, the access key from `~/.osc/config.json` (the environment's
+/// `OSC_SECRET_KEY` wins over the file's), the region from the profile.
+#[test]
+fn cli_outscale_reads_the_osc_config_file() {
+    let server = Server::start(|req| osc_answer(req, 100));
+    let dir = temp_dir("cli-osc");
+    let home = dir.join("home");
+    std::fs::create_dir_all(home.join(".osc")).unwrap();
+    std::fs::write(
+        home.join(".osc/config.json"),
+        json!({"default": {"access_key": "AK-FROM-FILE", "secret_key": "file-secret", "region": "cloudgouv-eu-west-1",
+                           "endpoints": {"api": format!("{}/api/v1", server.url)}}})
+        .to_string(),
+    )
+    .unwrap();
+    let out = dir.join("snap");
+    let o = Command::new(env!("CARGO_BIN_EXE_policy-sim"))
+        .args(["export", "outscale", "--out"])
+        .arg(&out)
+        .current_dir(&home)
+        .env_clear()
+        .env("HOME", &home)
+        .env("OSC_SECRET_KEY", SECRET)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
+    assert_eq!(o.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("(account 123456789012)")
+            && stdout.contains("3 users, 2 userGroups, 2 managedPolicies"),
+        "{stdout}"
+    );
+    let seen = server.seen();
+    assert!(!seen.is_empty());
+    for r in &seen {
+        let auth = r.header("authorization").unwrap();
+        assert!(
+            auth.starts_with("OSC4-HMAC-SHA256 Credential=AK-FROM-FILE/"),
+            "{auth}"
+        );
+        assert!(
+            auth.contains("/cloudgouv-eu-west-1/api/osc4_request"),
+            "{auth}"
+        );
+    }
+    // Signed with the environment's secret, not the file's: the same request signed here agrees.
+    let first = &seen[0];
+    let date = first.header("x-osc-date").unwrap();
+    let iso = format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        &date[0..4],
+        &date[4..6],
+        &date[6..8],
+        &date[9..11],
+        &date[11..13],
+        &date[13..15]
+    );
+    let want = policy_sim::export::sign::osc_sign(
+        "AK-FROM-FILE",
+        SECRET,
+        "cloudgouv-eu-west-1",
+        "127.0.0.1",
+        first.path(),
+        &first.body,
+        iso.parse().unwrap(),
+    );
+    assert_eq!(
+        first.header("authorization"),
+        Some(want.authorization.as_str())
+    );
+    nowhere(&out, SECRET);
+    nowhere(&out, "file-secret");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -277,6 +277,16 @@ impl Snapshot {
 
 /// `--out` must not exist, or be an empty directory: an export never mixes with or overwrites other files.
 pub fn check_out(out: &Path) -> Result<(), ExportError> {
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !parent.is_dir() {
+        return Err(ExportError::Usage(format!(
+            "`{}` is not a directory: --out must name a new directory inside an existing one",
+            parent.display()
+        )));
+    }
     match std::fs::symlink_metadata(out) {
         Err(_) => Ok(()),
         Ok(m) if m.is_dir() => match std::fs::read_dir(out).map(|mut it| it.next().is_none()) {
@@ -384,6 +394,23 @@ mod tests {
             "john.doe@example.com.json"
         );
         assert_eq!(file_name(""), "%00.json");
+    }
+
+    #[test]
+    fn out_must_be_new_or_empty_in_an_existing_directory() {
+        let base = std::env::temp_dir().join(format!("policy-sim-out-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(base.join("empty"));
+        let _ = std::fs::create_dir_all(base.join("full"));
+        let _ = std::fs::write(base.join("full/x"), "x");
+        let _ = std::fs::write(base.join("file"), "x");
+        let ok = |p: &str| check_out(&base.join(p)).map_err(|e| e.to_string());
+        assert_eq!(ok("new"), Ok(()));
+        assert_eq!(ok("empty"), Ok(()));
+        assert!(ok("full").is_err_and(|e| e.contains("already exists and is not empty")));
+        assert!(ok("file").is_err_and(|e| e.contains("is not a directory")));
+        assert!(ok("missing/new")
+            .is_err_and(|e| e.contains("must name a new directory inside an existing one")));
+        let _ = std::fs::remove_dir_all(&base);
     }
 
     #[test]
