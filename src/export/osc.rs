@@ -131,6 +131,8 @@ impl Session<'_> {
         progress: Progress<'_>,
     ) -> Result<(Value, usize), ExportError> {
         let mut items: Vec<Value> = Vec::new();
+        // Items received so far, as their JSON text: a page that repeats one is recognised in O(1).
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         let mut first: Option<Value> = None;
         let mut pages = 0;
         loop {
@@ -163,7 +165,7 @@ impl Session<'_> {
             };
             let mut new = 0;
             for item in page {
-                if !items.contains(&item) {
+                if seen.insert(item.to_string()) {
                     items.push(item);
                     new += 1;
                 }

@@ -196,7 +196,9 @@ impl<'a> Session<'a> {
             let detail = ["error_description", "error", "message"]
                 .iter()
                 .find_map(|k| v.get(*k).and_then(Value::as_str))
-                .map_or_else(|| snippet(&reply.body), str::to_owned);
+                .map_or_else(|| snippet(&reply.body), str::to_owned)
+                // A server that echoes the request must not make the message show the secret.
+                .replace(client_secret.expose(), "***");
             return Err(ExportError::Refused {
                 call,
                 status: reply.status,
