@@ -767,3 +767,37 @@ fn cli_outscale_reads_the_osc_config_file() {
     nowhere(&out, "file-secret");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The whole OUTSCALE snapshot directory as `--policies` (account file included), seed 002's questions.
+#[test]
+#[ignore = "needs the loader to read a whole snapshot directory given to --policies"]
+fn whole_outscale_snapshot_directory_as_policies() {
+    let server = Server::start(|req| osc_answer(req, 2));
+    let dir = temp_dir("whole-osc");
+    let out = dir.join("snap");
+    export::osc::export(&osc_target(&server.url), &quick(&out), &mut |_: &str| {}).unwrap();
+    drop(server);
+    let snap = out.display().to_string();
+    for (action, code) in [
+        ("api:ReadVms", 0),
+        ("api:CreateVms", 1),
+        ("api:DeleteVms", 1),
+    ] {
+        let o = policy_sim(&[
+            "check",
+            "--policies",
+            &snap,
+            "--identity",
+            "watcher_1",
+            "--action",
+            action,
+        ]);
+        assert_eq!(
+            o.status.code(),
+            Some(code),
+            "{action}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
