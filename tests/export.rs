@@ -84,6 +84,16 @@ fn ovh_target(url: &str, auth: OvhAuth) -> creds::OvhTarget {
     }
 }
 
+/// An OAuth2 export from `server` into `out`, quietly.
+fn export_ovh(server: &Server, out: &Path) -> export::Summary {
+    export::ovh::export(
+        &ovh_target(&server.url, oauth2(&server.url)),
+        &quick(out),
+        &mut |_: &str| {},
+    )
+    .unwrap()
+}
+
 fn oauth2(url: &str) -> OvhAuth {
     OvhAuth::OAuth2 {
         client_id: "0f0f0f0f0f0f0f0f".into(),
@@ -240,8 +250,6 @@ fn ovhcloud_export_pages_retries_and_files() {
     );
     assert_eq!(summary.counts["policies"], 5);
     only(&dir, &["snap"]);
-    drop(server);
-
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -255,14 +263,9 @@ fn ovhcloud_snapshot_answers_seed_000() {
     let server = Server::start(|req| ovh_answer(req, 2));
     let dir = temp_dir("ovh-seed000");
     let out = dir.join("snap");
-    export::ovh::export(
-        &ovh_target(&server.url, oauth2(&server.url)),
-        &quick(&out),
-        &mut |_: &str| {},
-    )
-    .unwrap();
+    export_ovh(&server, &out);
     drop(server);
-    // What `openstack server list` / `container list` need. (what `openstack server list` / `container list` need).
+    // What `openstack server list` / `container list` need.
     let snap = out.display().to_string();
     let (policy, groups, resource_groups, account) = (
         format!("{snap}/ovhcloud/v2/iam/policy.json"),
@@ -663,12 +666,7 @@ fn whole_snapshot_directory_as_policies() {
     let server = Server::start(|req| ovh_answer(req, 2));
     let dir = temp_dir("whole");
     let out = dir.join("snap");
-    export::ovh::export(
-        &ovh_target(&server.url, oauth2(&server.url)),
-        &quick(&out),
-        &mut |_: &str| {},
-    )
-    .unwrap();
+    export_ovh(&server, &out);
     let snap = out.display().to_string();
     let o = policy_sim(&[
         "check",

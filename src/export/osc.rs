@@ -256,51 +256,68 @@ fn pick(v: &Value, keys: &[&str]) -> Map<String, Value> {
     m
 }
 
-/// Export the OUTSCALE account `target` signs in to into `opts.out`.
-pub fn export(
-    target: &OscTarget,
-    opts: &Options,
-    progress: Progress<'_>,
-) -> Result<Summary, ExportError> {
-    super::check_out(&opts.out)?;
-    let http = Http::new(opts.timeout, opts.retry);
-    let (host, base_path) = host_and_path(&target.api);
-    let mut s = Session {
-        http: &http,
-        target,
-        host,
-        base_path,
-        calls: 0,
-    };
-    let mut snap = Snapshot::new("outscale", &target.api);
-    snap.extra
-        .insert(String::from("region"), json!(target.region));
+/// The fields of a `ReadLinkedPolicies` / `ReadManagedPoliciesLinkedToUserGroup` item the account file keeps.
+const LINK_FIELDS: &[&str] = &[
+    "PolicyName",
+    "Orn",
+    "PolicyId",
+    "CreationDate",
+    "LastModificationDate",
+];
 
-    let (users, pages) = s.paged("ReadUsers", json!({}), "Users", opts, progress)?;
-    snap.add(
-        String::from("outscale/ReadUsers.json"),
-        "ReadUsers",
-        Some(pages),
-        users.clone(),
-    );
-    let (groups, pages) = s.paged("ReadUserGroups", json!({}), "UserGroups", opts, progress)?;
-    snap.add(
-        String::from("outscale/ReadUserGroups.json"),
-        "ReadUserGroups",
-        Some(pages),
-        groups.clone(),
-    );
+/// An export under way: the session, the snapshot being filled, the managed policies linked so far.
+struct Export<'a, 'p> {
+    s: Session<'a>,
+    snap: Snapshot,
+    opts: &'a Options,
+    progress: Progress<'p>,
+    /// Every linked managed policy's ORN, sorted: each is read once, after the users and groups.
+    linked: BTreeSet<String>,
+    inline_users: usize,
+    inline_groups: usize,
+}
 
-    let mut users: Vec<Value> = array(&users, "Users").to_vec();
-    users.sort_by(|a, b| str_of(a, "UserName").cmp(&str_of(b, "UserName")));
-    let mut groups: Vec<Value> = array(&groups, "UserGroups").to_vec();
-    groups.sort_by(|a, b| str_of(a, "Name").cmp(&str_of(b, "Name")));
+impl Export<'_, '_> {
+    /// One call kept in the snapshot at `path`.
+    fn call(&mut self, op: &str, req: &Value, path: String) -> Result<Value, ExportError> {
+        let v = self.s.call(op, req, self.progress)?;
+        self.snap.add(path, &describe(op, req), None, v.clone());
+        Ok(v)
+    }
 
-    let mut linked: BTreeSet<String> = BTreeSet::new();
-    let mut orns: Vec<String> = Vec::new();
-    let mut account_users = Vec::new();
-    let mut user_inline = 0;
-    for u in &users {
+    /// One paged list kept in the snapshot at `path`, its pages merged.
+    fn paged(
+        &mut self,
+        op: &str,
+        req: Value,
+        key: &str,
+        path: String,
+    ) -> Result<Value, ExportError> {
+        let label = describe(op, &req);
+        let (v, pages) = self.s.paged(op, req, key, self.opts, self.progress)?;
+        self.snap.add(path, &label, Some(pages), v.clone());
+        Ok(v)
+    }
+
+    /// The linked policies of a `Policies` answer, for the account file; their ORNs are remembered.
+    fn links(&mut self, answer: &Value) -> Value {
+        let items = array(answer, "Policies");
+        self.linked.extend(
+            items
+                .iter()
+                .filter_map(|p| str_of(p, "Orn"))
+                .map(str::to_owned),
+        );
+        Value::Array(
+            items
+                .iter()
+                .map(|p| Value::Object(pick(p, LINK_FIELDS)))
+                .collect(),
+        )
+    }
+
+    /// A user of `ReadUsers`: its groups, linked policies and inline policies, as the account file has it.
+    fn user(&mut self, u: &Value) -> Result<Value, ExportError> {
         let Some(name) = str_of(u, "UserName") else {
             return Err(ExportError::Response {
                 call: String::from("ReadUsers"),
@@ -312,79 +329,41 @@ pub fn export(
         if let (Some(path), Some(obj)) = (str_of(u, "Path"), req.as_object_mut()) {
             obj.insert(String::from("UserPath"), json!(path));
         }
-        let per_user = s.call("ReadUserGroupsPerUser", &req, progress)?;
-        snap.add(
+        let groups = self.call(
+            "ReadUserGroupsPerUser",
+            &req,
             format!("outscale/ReadUserGroupsPerUser/{f}"),
-            &describe("ReadUserGroupsPerUser", &req),
-            None,
-            per_user.clone(),
-        );
-        let (lp, pages) = s.paged(
-            "ReadLinkedPolicies",
-            json!({"UserName": name}),
-            "Policies",
-            opts,
-            progress,
         )?;
-        snap.add(
-            format!("outscale/ReadLinkedPolicies/{f}"),
-            &describe("ReadLinkedPolicies", &json!({"UserName": name})),
-            Some(pages),
-            lp.clone(),
-        );
         let req = json!({"UserName": name});
-        let names = s.call("ReadUserPolicies", &req, progress)?;
-        snap.add(
+        let linked = self.paged(
+            "ReadLinkedPolicies",
+            req.clone(),
+            "Policies",
+            format!("outscale/ReadLinkedPolicies/{f}"),
+        )?;
+        let names = self.call(
+            "ReadUserPolicies",
+            &req,
             format!("outscale/ReadUserPolicies/{f}"),
-            &describe("ReadUserPolicies", &req),
-            None,
-            names.clone(),
-        );
-        let mut inline = Vec::new();
+        )?;
         let mut policy_names: Vec<&str> = array(&names, "PolicyNames")
             .iter()
             .filter_map(Value::as_str)
             .collect();
         policy_names.sort_unstable();
+        let mut inline = Vec::new();
         for p in policy_names {
             let req = json!({"UserName": name, "PolicyName": p});
-            let doc = s.call("ReadUserPolicy", &req, progress)?;
-            snap.add(
-                format!(
-                    "outscale/ReadUserPolicy/{}/{}",
-                    f.trim_end_matches(".json"),
-                    file_name(p)
-                ),
-                &describe("ReadUserPolicy", &req),
-                None,
-                doc.clone(),
-            );
+            let dir = f.trim_end_matches(".json");
+            let doc = self.call(
+                "ReadUserPolicy",
+                &req,
+                format!("outscale/ReadUserPolicy/{dir}/{}", file_name(p)),
+            )?;
             inline.push(Value::Object(pick(&doc, &["PolicyName", "PolicyDocument"])));
         }
-        user_inline += inline.len();
-        let links: Vec<Value> = array(&lp, "Policies")
-            .iter()
-            .map(|p| {
-                Value::Object(pick(
-                    p,
-                    &[
-                        "PolicyName",
-                        "Orn",
-                        "PolicyId",
-                        "CreationDate",
-                        "LastModificationDate",
-                    ],
-                ))
-            })
-            .collect();
-        for p in array(&lp, "Policies") {
-            if let Some(orn) = str_of(p, "Orn") {
-                if linked.insert(orn.to_owned()) {
-                    orns.push(orn.to_owned());
-                }
-            }
-        }
-        let mut au = pick(
+        self.inline_users += inline.len();
+        let mut out = pick(
             u,
             &[
                 "UserName",
@@ -395,20 +374,22 @@ pub fn export(
                 "LastModificationDate",
             ],
         );
-        let group_names: Vec<Value> = array(&per_user, "UserGroups")
+        let group_names = array(&groups, "UserGroups")
             .iter()
             .filter_map(|g| str_of(g, "Name"))
-            .map(|n| json!(n))
-            .collect();
-        au.insert(String::from("UserGroups"), Value::Array(group_names));
-        au.insert(String::from("LinkedPolicies"), Value::Array(links));
-        au.insert(String::from("InlinePolicies"), Value::Array(inline));
-        account_users.push(Value::Object(au));
+            .map(|n| json!(n));
+        out.insert(
+            String::from("UserGroups"),
+            Value::Array(group_names.collect()),
+        );
+        out.insert(String::from("LinkedPolicies"), self.links(&linked));
+        out.insert(String::from("InlinePolicies"), Value::Array(inline));
+        Ok(Value::Object(out))
     }
 
-    let mut account_groups = Vec::new();
-    let mut group_inline = 0;
-    for g in &groups {
+    /// A group of `ReadUserGroups`: its linked and inline policies, as the account file has it (members are
+    /// given on the users' side).
+    fn group(&mut self, g: &Value) -> Result<Value, ExportError> {
         let Some(name) = str_of(g, "Name") else {
             return Err(ExportError::Response {
                 call: String::from("ReadUserGroups"),
@@ -417,51 +398,30 @@ pub fn export(
         };
         let f = file_name(name);
         let req = json!({"UserGroupName": name});
-        let (lp, pages) = s.paged(
+        let linked = self.paged(
             "ReadManagedPoliciesLinkedToUserGroup",
-            req.clone(),
+            req,
             "Policies",
-            opts,
-            progress,
-        )?;
-        snap.add(
             format!("outscale/ReadManagedPoliciesLinkedToUserGroup/{f}"),
-            &describe("ReadManagedPoliciesLinkedToUserGroup", &req),
-            Some(pages),
-            lp.clone(),
-        );
+        )?;
         let mut req = json!({"UserGroupName": name});
         if let (Some(path), Some(obj)) = (str_of(g, "Path"), req.as_object_mut()) {
             obj.insert(String::from("UserGroupPath"), json!(path));
         }
-        let (ip, pages) = s.paged(
+        let inline = self.paged(
             "ReadUserGroupPolicies",
-            req.clone(),
+            req,
             "Policies",
-            opts,
-            progress,
-        )?;
-        snap.add(
             format!("outscale/ReadUserGroupPolicies/{f}"),
-            &describe("ReadUserGroupPolicies", &req),
-            Some(pages),
-            ip.clone(),
-        );
-        for p in array(&lp, "Policies") {
-            if let Some(orn) = str_of(p, "Orn") {
-                if linked.insert(orn.to_owned()) {
-                    orns.push(orn.to_owned());
-                }
-            }
-        }
-        let inline: Vec<Value> = array(&ip, "Policies")
+        )?;
+        let inline: Vec<Value> = array(&inline, "Policies")
             .iter()
             .map(|p| Value::Object(pick(p, &["Name", "Body"])))
             .collect();
-        group_inline += inline.len();
-        let mut ag = Map::new();
-        ag.insert(String::from("UserGroupName"), json!(name));
-        ag.extend(pick(
+        self.inline_groups += inline.len();
+        let mut out = Map::new();
+        out.insert(String::from("UserGroupName"), json!(name));
+        out.extend(pick(
             g,
             &[
                 "UserGroupId",
@@ -471,43 +431,17 @@ pub fn export(
                 "LastModificationDate",
             ],
         ));
-        ag.insert(
-            String::from("LinkedPolicies"),
-            Value::Array(
-                array(&lp, "Policies")
-                    .iter()
-                    .map(|p| {
-                        Value::Object(pick(
-                            p,
-                            &[
-                                "PolicyName",
-                                "Orn",
-                                "PolicyId",
-                                "CreationDate",
-                                "LastModificationDate",
-                            ],
-                        ))
-                    })
-                    .collect(),
-            ),
-        );
-        ag.insert(String::from("InlinePolicies"), Value::Array(inline));
-        account_groups.push(Value::Object(ag));
+        out.insert(String::from("LinkedPolicies"), self.links(&linked));
+        out.insert(String::from("InlinePolicies"), Value::Array(inline));
+        Ok(Value::Object(out))
     }
 
-    orns.sort();
-    let mut policies = Vec::new();
-    for orn in &orns {
+    /// A linked managed policy and its default version (the only one that applies).
+    fn policy(&mut self, orn: &str) -> Result<Value, ExportError> {
         let stem = file_name(&policy_stem(orn));
         let req = json!({"PolicyOrn": orn});
-        let p = s.call("ReadPolicy", &req, progress)?;
-        snap.add(
-            format!("outscale/ReadPolicy/{stem}"),
-            &describe("ReadPolicy", &req),
-            None,
-            p.clone(),
-        );
-        let policy = p.get("Policy").cloned().unwrap_or(Value::Null);
+        let answer = self.call("ReadPolicy", &req, format!("outscale/ReadPolicy/{stem}"))?;
+        let policy = answer.get("Policy").cloned().unwrap_or(Value::Null);
         let Some(version) = str_of(&policy, "PolicyDefaultVersionId") else {
             return Err(ExportError::Response {
                 call: describe("ReadPolicy", &req),
@@ -515,14 +449,12 @@ pub fn export(
             });
         };
         let req = json!({"PolicyOrn": orn, "VersionId": version});
-        let v = s.call("ReadPolicyVersion", &req, progress)?;
-        snap.add(
+        let v = self.call(
+            "ReadPolicyVersion",
+            &req,
             format!("outscale/ReadPolicyVersion/{stem}"),
-            &describe("ReadPolicyVersion", &req),
-            None,
-            v.clone(),
-        );
-        let mut ap = pick(
+        )?;
+        let mut out = pick(
             &policy,
             &[
                 "PolicyName",
@@ -541,21 +473,81 @@ pub fn export(
             .get("PolicyVersion")
             .map(|x| pick(x, &["VersionId", "DefaultVersion", "Body", "CreationDate"]))
             .unwrap_or_default();
-        ap.insert(String::from("Versions"), json!([version]));
-        policies.push(Value::Object(ap));
+        out.insert(String::from("Versions"), json!([version]));
+        Ok(Value::Object(out))
     }
+}
+
+/// Export the OUTSCALE account `target` signs in to into `opts.out`.
+pub fn export(
+    target: &OscTarget,
+    opts: &Options,
+    progress: Progress<'_>,
+) -> Result<Summary, ExportError> {
+    super::check_out(&opts.out)?;
+    let http = Http::new(opts.timeout, opts.retry);
+    let (host, base_path) = host_and_path(&target.api);
+    let mut snap = Snapshot::new("outscale", &target.api);
+    snap.extra
+        .insert(String::from("region"), json!(target.region));
+    let mut e = Export {
+        s: Session {
+            http: &http,
+            target,
+            host,
+            base_path,
+            calls: 0,
+        },
+        snap,
+        opts,
+        progress,
+        linked: BTreeSet::new(),
+        inline_users: 0,
+        inline_groups: 0,
+    };
+    let users = e.paged(
+        "ReadUsers",
+        json!({}),
+        "Users",
+        String::from("outscale/ReadUsers.json"),
+    )?;
+    let groups = e.paged(
+        "ReadUserGroups",
+        json!({}),
+        "UserGroups",
+        String::from("outscale/ReadUserGroups.json"),
+    )?;
+    let mut users: Vec<Value> = array(&users, "Users").to_vec();
+    users.sort_by(|a, b| str_of(a, "UserName").cmp(&str_of(b, "UserName")));
+    let mut groups: Vec<Value> = array(&groups, "UserGroups").to_vec();
+    groups.sort_by(|a, b| str_of(a, "Name").cmp(&str_of(b, "Name")));
+
+    let account_users = users
+        .iter()
+        .map(|u| e.user(u))
+        .collect::<Result<Vec<_>, _>>()?;
+    let account_groups = groups
+        .iter()
+        .map(|g| e.group(g))
+        .collect::<Result<Vec<_>, _>>()?;
+    let orns: Vec<String> = e.linked.iter().cloned().collect();
+    let policies = orns
+        .iter()
+        .map(|orn| e.policy(orn))
+        .collect::<Result<Vec<_>, _>>()?;
 
     let account_id = groups
         .iter()
         .filter_map(|g| str_of(g, "Orn"))
         .chain(orns.iter().map(String::as_str))
         .find_map(account_of);
+    let mut snap = e.snap;
     snap.account = account_id.clone();
     snap.count("users", account_users.len());
     snap.count("userGroups", account_groups.len());
     snap.count("managedPolicies", policies.len());
-    snap.count("userInlinePolicies", user_inline);
-    snap.count("userGroupInlinePolicies", group_inline);
+    snap.count("userInlinePolicies", e.inline_users);
+    snap.count("userGroupInlinePolicies", e.inline_groups);
     let mut account = Map::new();
     if let Some(id) = account_id {
         account.insert(String::from("AccountId"), json!(id));
@@ -569,7 +561,7 @@ pub fn export(
         None,
         Value::Object(account),
     );
-    snap.calls = s.calls;
+    snap.calls = e.s.calls;
     snap.write(&opts.out, jiff::Timestamp::now())
 }
 
