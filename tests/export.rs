@@ -799,3 +799,17 @@ fn whole_outscale_snapshot_directory_as_policies() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+proptest::proptest! {
+    /// A user, group or policy name never makes a file outside its directory, and two names never share a
+    /// file: `file_name` is injective and its output is one plain path component.
+    #[test]
+    fn file_names_are_safe_and_distinct(a in "\\PC{0,12}", b in "[./%a-zA-Z0-9]{0,6}") {
+        for name in [&a, &b] {
+            let f = export::file_name(name);
+            proptest::prop_assert!(!f.contains('/') && !f.contains('\\') && !f.starts_with('.'), "{f}");
+            proptest::prop_assert!(f.ends_with(".json"));
+        }
+        proptest::prop_assert_eq!(a == b, export::file_name(&a) == export::file_name(&b));
+    }
+}

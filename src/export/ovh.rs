@@ -428,6 +428,9 @@ pub fn export(
     let http = Http::new(opts.timeout, opts.retry);
     let mut session = Session::start(&http, target, progress)?;
     let mut snap = Snapshot::new("ovhcloud", &target.root);
+    // How the export signed in (the method only, never a key).
+    snap.extra
+        .insert(String::from("auth"), json!(target.auth.method()));
     let mut lists: Vec<Vec<Value>> = Vec::new();
     for (path, file, kind_name) in V2_LISTS {
         let (items, pages) = session.list_v2(path, opts, progress)?;
