@@ -32,6 +32,7 @@ pub mod cli;
 pub mod compile;
 pub mod error;
 pub mod eval;
+pub mod export;
 pub mod lint;
 pub mod load;
 pub mod model;

@@ -3,6 +3,7 @@
 
 mod audit;
 mod check;
+mod export;
 mod lint;
 mod roles;
 mod test;
@@ -59,6 +60,8 @@ pub enum Command {
     Audit(audit::AuditArgs),
     /// Print the OpenStack role-to-permission matrix, or one role's row.
     Roles(roles::RolesArgs),
+    /// Pull an account's whole IAM state from the OVHcloud or OUTSCALE API into a snapshot directory.
+    Export(export::ExportArgs),
 }
 
 /// Output format.
@@ -81,6 +84,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Lint(args) => lint::run(&args, &mut out),
         Command::Test(args) => test::run(&args, &mut out),
         Command::Roles(args) => roles::run(&args, &mut out),
+        Command::Export(args) => export::run(&args, &mut out),
     };
     match result {
         Ok(exit) => exit,
