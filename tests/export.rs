@@ -254,11 +254,9 @@ fn ovhcloud_export_pages_retries_and_files() {
 }
 
 /// Seed 000's question asked of an exported snapshot: its v2 IAM lists with `--policies`, its account file
-/// with `--account`. The loader does not yet read every field the API returns (resource group members'
-/// `id`/`name`/`displayName`/`type`/`owner`, OVHcloud-managed permission groups listed again by
-/// `GET /v2/iam/permissionsGroup`): run it with `--ignored` once it does.
+/// with `--account` (resource group members with every API field, OVHcloud-managed permission groups listed
+/// again by `GET /v2/iam/permissionsGroup`).
 #[test]
-#[ignore = "needs the loader to read the API's full resource group members and managed permission groups"]
 fn ovhcloud_snapshot_answers_seed_000() {
     let server = Server::start(|req| ovh_answer(req, 2));
     let dir = temp_dir("ovh-seed000");
@@ -658,10 +656,9 @@ fn cli_export_then_check() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The whole snapshot directory as `--policies` (the goal): needs the loader to read every file
-/// of a snapshot (raw `/1.0` answers, `snapshot.json`, the account file). Run it with `--ignored`.
+/// The whole snapshot directory as `--policies` (the goal): the loader reads the account file and
+/// the v2 dumps, and leaves the raw `/1.0` answers the account file was made from.
 #[test]
-#[ignore = "needs the loader to read a whole snapshot directory given to --policies"]
 fn whole_snapshot_directory_as_policies() {
     let server = Server::start(|req| ovh_answer(req, 2));
     let dir = temp_dir("whole");
@@ -768,7 +765,6 @@ fn cli_outscale_reads_the_osc_config_file() {
 
 /// The whole OUTSCALE snapshot directory as `--policies` (account file included), seed 002's questions.
 #[test]
-#[ignore = "needs the loader to read a whole snapshot directory given to --policies"]
 fn whole_outscale_snapshot_directory_as_policies() {
     let server = Server::start(|req| osc_answer(req, 2));
     let dir = temp_dir("whole-osc");

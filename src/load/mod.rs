@@ -164,6 +164,43 @@ impl Loaded {
         }
     }
 
+    /// A snapshot directory written by `policy-sim export` (it holds a `snapshot.json`): its account file
+    /// (which, for OUTSCALE, carries every policy) and, for OVHcloud, the `GET /v2/iam/*` dumps. The raw
+    /// `/1.0` and `Read*` answers beside them are what the account file was made from, and are not read
+    /// again. Returns false when `dir` is not a snapshot.
+    fn add_snapshot(&mut self, dir: &Path, role: Role, seen: &mut HashSet<PathBuf>) -> bool {
+        let manifest = dir.join("snapshot.json");
+        let Ok(text) = std::fs::read_to_string(&manifest) else {
+            return false;
+        };
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
+            return false;
+        };
+        if v.get("policySimSnapshot").is_none() {
+            return false;
+        }
+        let account = v
+            .get("accountFile")
+            .and_then(|a| a.as_str())
+            .unwrap_or("account.json");
+        let account = dir.join(account);
+        if account.is_file() {
+            self.add_existing(&account, Role::Account, seen);
+        }
+        if v.get("cloud").and_then(|c| c.as_str()) == Some("ovhcloud") {
+            let iam = dir.join("ovhcloud").join("v2").join("iam");
+            if iam.is_dir() {
+                self.add_existing(&iam, role, seen);
+            } else {
+                self.problems.push(Problem::file(
+                    dir.display().to_string(),
+                    "this OVHcloud snapshot has no `ovhcloud/v2/iam/` folder: it holds no policy",
+                ));
+            }
+        }
+        true
+    }
+
     fn add_existing(&mut self, path: &Path, role: Role, seen: &mut HashSet<PathBuf>) {
         let name = path.display().to_string();
         let meta = match std::fs::metadata(path) {
@@ -180,6 +217,9 @@ impl Loaded {
                 return;
             }
         };
+        if meta.is_dir() && role != Role::Account && self.add_snapshot(path, role, seen) {
+            return;
+        }
         if meta.is_dir() {
             // The directory the user named (not one found inside it) must hold something.
             let top = seen.is_empty();
