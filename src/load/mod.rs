@@ -452,6 +452,45 @@ impl Loaded {
             Role::Any => Role::Policies,
             r => r,
         };
+        // A `Read*` list answer of policies alone says nothing of who they apply to, or lacks their documents.
+        let bare_policies = has("Policies")
+            && keys.iter().all(|k| {
+                matches!(
+                    k.as_str(),
+                    "Policies"
+                        | "ResponseContext"
+                        | "HasMoreItems"
+                        | "MaxResultsLimit"
+                        | "MaxResultsTruncated"
+                )
+            });
+        if bare_policies {
+            if let Some(v) = self.parse::<serde_json::Value>(text, &root) {
+                let items = v
+                    .get("Policies")
+                    .and_then(|p| p.as_array())
+                    .cloned()
+                    .unwrap_or_default();
+                if items.iter().any(|i| i.get("Body").is_some()) {
+                    self.problems.push(
+                        Problem::at(root, "this is a `ReadUserGroupPolicies` answer: inline policies of a user group that the answer does not name")
+                            .help("put them in an account file under that group's `InlinePolicies` (see README, \"Account files\"), or export the whole account with `policy-sim export outscale`"),
+                    );
+                    return;
+                }
+                if !items.is_empty()
+                    && items
+                        .iter()
+                        .all(|i| i.get("Versions").is_none() && i.get("Document").is_none())
+                {
+                    self.problems.push(
+                        Problem::at(root, "this is a `ReadLinkedPolicies` (or `ReadManagedPoliciesLinkedToUserGroup`) answer: the managed policies linked to a user or group, without their documents or whom they are linked to")
+                            .help("put them in an account file under that user's or group's `LinkedPolicies`, with each policy's `ReadPolicyVersion` under `Policies`, or export the whole account with `policy-sim export outscale`"),
+                    );
+                    return;
+                }
+            }
+        }
         match role {
             Role::Account if eim_account => {
                 if let Some(a) = self.parse::<raw::EimAccount>(text, &root) {
@@ -466,6 +505,14 @@ impl Loaded {
             Role::Account => self.problems.push(Problem::at(root, "not an account file: no `Users`/`UserGroups`/`Policies` (OUTSCALE) nor `account` + `users` (OVHcloud)").help(ACCOUNT_HELP)),
             Role::Policies if eim_account || ovh_account => self.problems.push(
                 Problem::at(root, "this is an account file, not a policy file").help("pass it with `--account FILE`"),
+            ),
+            Role::Policies | Role::Any if has("Policy") && !has("Statement") => self.problems.push(
+                Problem::at(root, "this is a `ReadPolicy` answer: a managed policy's description, without its document")
+                    .help("pass `ReadPolicyVersion` of its default version (`PolicyDefaultVersionId`), or export the whole account with `policy-sim export outscale`"),
+            ),
+            Role::Policies | Role::Any if has("PolicyNames") => self.problems.push(
+                Problem::at(root, "this is a `ReadUserPolicies` answer: the names of a user's inline policies, without their documents")
+                    .help("pass `ReadUserPolicy` of each name, or export the whole account with `policy-sim export outscale`"),
             ),
             Role::Policies if has("Statement") => {
                 if let Some(doc) = self.parse::<raw::EimDocument>(text, &root) {

@@ -326,6 +326,12 @@ pub struct EimUser {
     pub path: Option<String>,
     #[serde(rename = "UserEmail", skip_serializing_if = "Option::is_none")]
     pub user_email: Option<String>,
+    /// `ReadUsers`: whether the user may log in to Cockpit (no bearing on EIM policies).
+    #[serde(
+        rename = "OutscaleLoginAllowed",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub outscale_login_allowed: Option<bool>,
     #[serde(rename = "CreationDate", skip_serializing_if = "Option::is_none")]
     pub creation_date: Option<String>,
     #[serde(
