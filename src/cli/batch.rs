@@ -312,6 +312,7 @@ pub(super) fn run(
     reader: Box<dyn BufRead>,
     path: &str,
     format: Format,
+    full: bool,
     out: &mut impl Write,
 ) -> Result<Exit, Failure> {
     let threads = thread::available_parallelism().map_or(1, |n| n.get());
@@ -345,6 +346,7 @@ pub(super) fn run(
                     engine,
                     path,
                     format,
+                    full,
                     round.first + i as usize,
                     round.line(line),
                     &mut part,
@@ -373,7 +375,7 @@ pub(super) fn run(
                         return Ok(done);
                     };
                     done.push(answer_all(
-                        engine, path, format, &round, lines, index, cache,
+                        engine, path, format, full, &round, lines, index, cache,
                     )?);
                 }
             };
@@ -429,10 +431,12 @@ pub(super) fn run(
 
 /// Answer some lines of a round, with their indices in the input's round, into one buffer, noting where each
 /// answer ends.
+#[allow(clippy::too_many_arguments)]
 fn answer_all(
     engine: &Engine,
     path: &str,
     format: Format,
+    full: bool,
     round: &Round,
     lines: &[Line],
     index: &[u32],
@@ -449,6 +453,7 @@ fn answer_all(
             engine,
             path,
             format,
+            full,
             round.first + i as usize,
             line,
             &mut part,
@@ -498,10 +503,12 @@ fn bad(part: &mut Part, format: Format, path: &str, n: usize, msg: &str) -> Resu
 }
 
 /// Answer line `n`.
+#[allow(clippy::too_many_arguments)]
 fn answer(
     engine: &Engine,
     path: &str,
     format: Format,
+    full: bool,
     n: usize,
     line: Result<&str, String>,
     part: &mut Part,
@@ -535,6 +542,24 @@ fn answer(
     let prepared = &cache.request;
     part.evaluated += 1;
     match format {
+        Format::Json if !full => {
+            let brief = engine.brief_with(prepared, &mut cache.brief);
+            if brief.decision.decision == Verdict::Allow {
+                part.allowed += 1;
+            }
+            crate::report::write_brief_json(
+                &mut part.out,
+                n,
+                prepared.identity_echo(),
+                &prepared.action,
+                prepared.resource.as_deref(),
+                brief.decision,
+                &brief.trace,
+                &brief.missing_context,
+            );
+            part.out.push('\n');
+            cache.brief.recycle(brief);
+        }
         Format::Json => {
             let resp = engine.explain(prepared);
             if resp.decision == Verdict::Allow {

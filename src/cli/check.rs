@@ -74,9 +74,19 @@ pub struct CheckArgs {
     /// OpenStack: after `--`, an `openstack ...` command, an API call (`GET /v2.1/servers`) or an openstacksdk call (`conn.compute.servers()`).
     #[arg(last = true, value_name = "COMMAND", conflicts_with = "requests")]
     pub command: Vec<String>,
+    /// How much of the trace a JSON answer carries: `brief` (the entries that could decide, the missing context, a summary; the default with --requests) or `full` (every policy considered with every check; the default for one request).
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub trace: Option<TraceLevel>,
     /// Treat a warning about the request (an action no catalogue knows, an identity nothing names, a context key spelt with the wrong case) as an error: exit 2 without answering.
     #[arg(long)]
     pub strict: bool,
+}
+
+/// How much trace an answer carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TraceLevel {
+    Brief,
+    Full,
 }
 
 fn parse_kv(s: &str) -> Result<(String, String), String> {
@@ -133,7 +143,13 @@ pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
         return openstack(&engine, args, out);
     }
     if let Some(path) = &args.requests {
-        return batch(&engine, path, args.format, out);
+        return batch(
+            &engine,
+            path,
+            args.format,
+            args.trace == Some(TraceLevel::Full),
+            out,
+        );
     }
     let mut req = Request::new(
         args.identity.as_deref(),
@@ -164,6 +180,22 @@ pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
     }
     match args.format {
         Format::Text => write!(out, "{}", crate::report::text(&resp))?,
+        Format::Json if args.trace == Some(TraceLevel::Brief) => {
+            let prepared = engine.prepare(&req)?;
+            let brief = engine.brief(&prepared);
+            let mut s = String::new();
+            crate::report::write_brief_json(
+                &mut s,
+                0,
+                prepared.identity_echo(),
+                &prepared.action,
+                prepared.resource.as_deref(),
+                brief.decision,
+                &brief.trace,
+                &brief.missing_context,
+            );
+            writeln!(out, "{s}")?;
+        }
         Format::Json => writeln!(
             out,
             "{}",
@@ -185,6 +217,7 @@ fn batch(
     engine: &Engine,
     path: &str,
     format: Format,
+    full: bool,
     out: &mut impl Write,
 ) -> Result<Exit, Failure> {
     let reader: Box<dyn BufRead> = if path == "-" {
@@ -194,7 +227,7 @@ fn batch(
             |e| Error::Usage(format!("cannot read `{path}`: {e}")),
         )?))
     };
-    batch::run(engine, reader, path, format, out)
+    batch::run(engine, reader, path, format, full, out)
 }
 
 /// A note when the requested action is in no catalogue: a typo or an invented name gets a plain deny from

@@ -237,3 +237,83 @@ pub fn text(resp: &Response) -> String {
     }
     out
 }
+
+/// One `check --requests --format json` line with the brief trace (`--trace brief`, the batch default): the
+/// decision, the request, the entries that could decide (each with its policy or statement, its outcome,
+/// whether it decided, and the role row it was evaluated for), the missing context and the one-line
+/// summary. The full trace is `--trace full`. Written straight into `out`; `line` 0 writes no line number.
+#[allow(clippy::too_many_arguments)]
+pub fn write_brief_json(
+    out: &mut String,
+    line: usize,
+    identity: Option<&str>,
+    action: &str,
+    resource: Option<&str>,
+    decision: crate::eval::Decision,
+    trace: &[Entry],
+    missing_context: &[String],
+) {
+    use std::fmt::Write as _;
+    let quoted = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    out.push('{');
+    if line > 0 {
+        let _ = write!(out, "\"line\":{line},");
+    }
+    let _ = write!(
+        out,
+        "\"decision\":\"{}\",\"reason\":\"{}\",\"request\":{{\"identity\":{},\"action\":{},\"resource\":{}}}",
+        if decision.decision == Verdict::Allow { "allow" } else { "deny" },
+        decision.reason.as_str(),
+        identity.map_or_else(|| String::from("null"), quoted),
+        quoted(action),
+        resource.map_or_else(|| String::from("null"), quoted),
+    );
+    out.push_str(",\"trace\":[");
+    let mut first = true;
+    for e in trace.iter().filter(|e| e.kind != Kind::Matrix) {
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        let outcome = match e.outcome {
+            Outcome::Allows => "allows",
+            Outcome::Denies => "denies",
+            Outcome::NoEffect => "no_effect",
+            Outcome::Info => "info",
+        };
+        let _ = write!(
+            out,
+            "{{\"outcome\":\"{outcome}\",\"decisive\":{}",
+            e.decisive
+        );
+        if let Some(p) = &e.policy {
+            let _ = write!(out, ",\"policy\":{}", quoted(p));
+        }
+        if let Some(s) = &e.statement {
+            let _ = write!(out, ",\"statement\":{}", quoted(s));
+        }
+        if let Some(r) = &e.role {
+            let _ = write!(out, ",\"role\":{}", quoted(&r.role));
+        }
+        out.push('}');
+    }
+    out.push(']');
+    if !missing_context.is_empty() {
+        out.push_str(",\"missing_context\":[");
+        for (i, k) in missing_context.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&quoted(k));
+        }
+        out.push(']');
+    }
+    let mut summary = String::new();
+    write_summary(
+        &mut summary,
+        decision.reason,
+        trace,
+        !missing_context.is_empty(),
+    );
+    let _ = write!(out, ",\"summary\":{}}}", quoted(&summary));
+}
