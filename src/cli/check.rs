@@ -22,7 +22,7 @@ an OpenStack permission (`compute_read`: granted when a role carrying it is auth
 )]
 pub struct CheckArgs {
     /// Policy files, directories (walked for *.json) or globs: OVHcloud policies, permission groups and resource groups as the API returns them, or OUTSCALE EIM policy documents.
-    #[arg(long, short = 'p', value_name = "PATH", num_args = 1.., required = true)]
+    #[arg(long, short = 'p', value_name = "PATH", num_args = 1.., required_unless_present = "openstack_policy")]
     pub policies: Vec<String>,
     /// An account file: OVHcloud local users and their groups, or OUTSCALE EIM users, groups and linked policies (see README, "Account files").
     #[arg(long, value_name = "FILE")]
@@ -74,6 +74,18 @@ pub struct CheckArgs {
     /// OpenStack: after `--`, an `openstack ...` command, an API call (`GET /v2.1/servers`) or an openstacksdk call (`conn.compute.servers()`).
     #[arg(last = true, value_name = "COMMAND", conflicts_with = "requests")]
     pub command: Vec<String>,
+    /// OpenStack, any cloud: oslo.policy rules to evaluate — a policy file (YAML or JSON), or a shipped service's registered defaults by name (nova, glance, cinder, neutron, keystone). Files override the defaults; a later file overrides an earlier one.
+    #[arg(long, value_name = "FILE|SERVICE", num_args = 1.., conflicts_with_all = ["policies", "requests", "identity", "resource", "command", "script"])]
+    pub openstack_policy: Vec<String>,
+    /// With --openstack-policy: the caller's token, the body of Keystone's `GET /v3/auth/tokens` (`openstack token issue` gives its id; `curl -H "X-Auth-Token: $T" -H "X-Subject-Token: $T" $OS_AUTH_URL/v3/auth/tokens`).
+    #[arg(long, value_name = "TOKEN.json", requires = "openstack_policy")]
+    pub credentials: Option<String>,
+    /// With --openstack-policy, repeatable: the target's fields the rules read as `%(key)s` (`project_id=...`); default: the token's own user_id and project_id, as oslopolicy-checker does.
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_kv, requires = "openstack_policy")]
+    pub target: Vec<(String, String)>,
+    /// With --openstack-policy: OR each default with the rule it deprecates, as a service does with `[oslo_policy] enforce_new_defaults = False`.
+    #[arg(long, requires = "openstack_policy")]
+    pub no_enforce_new_defaults: bool,
 }
 
 fn parse_kv(s: &str) -> Result<(String, String), String> {
@@ -115,6 +127,9 @@ pub fn engine(
 }
 
 pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
+    if !args.openstack_policy.is_empty() {
+        return super::oslo::run(args, out);
+    }
     let engine = engine(
         &args.policies,
         &args.account,

@@ -4,6 +4,7 @@
 mod audit;
 mod check;
 mod lint;
+mod oslo;
 mod roles;
 mod test;
 

@@ -1,0 +1,56 @@
+//! `policy-sim check --openstack-policy ...`: one oslo.policy decision, as a service would make it.
+
+use std::io::Write;
+
+use serde_json::{Map, Value};
+
+use super::check::CheckArgs;
+use super::{Exit, Failure, Format};
+use crate::error::Error;
+use crate::oslo::{self, creds, Options};
+
+pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
+    let options = Options {
+        enforce_new_defaults: !args.no_enforce_new_defaults,
+    };
+    let enforcer = oslo::load(&args.openstack_policy, options)?;
+    let Some(path) = args.credentials.as_deref() else {
+        return Err(Error::Usage(
+            "--openstack-policy needs --credentials TOKEN.json (the body of Keystone's `GET /v3/auth/tokens`)".into(),
+        )
+        .into());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Usage(format!("cannot read the credentials `{path}`: {e}")))?;
+    let body: Value = serde_json::from_str(&text)
+        .map_err(|e| Error::Usage(format!("{path}:{}:{}: not JSON: {e}", e.line(), e.column())))?;
+    let creds = creds::from_token(&body).map_err(|e| Error::Usage(format!("{path}: {e}")))?;
+    let target: Map<String, Value> = if args.target.is_empty() {
+        creds::default_target(&creds)
+    } else {
+        args.target
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect()
+    };
+    let action = args.action.as_deref().unwrap_or_default();
+    let decision = enforcer.enforce(action, &target, &creds).map_err(|e| {
+        Error::Usage(format!(
+            "cannot decide `{action}`: {e}; the service would fail the request (HTTP 500)"
+        ))
+    })?;
+    match args.format {
+        Format::Text => write!(out, "{}", crate::report::oslo::text(action, &decision))?,
+        Format::Json => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&crate::report::oslo::json(action, &decision))
+                .unwrap_or_default()
+        )?,
+    }
+    Ok(if decision.allowed {
+        Exit::Ok
+    } else {
+        Exit::Deny
+    })
+}
