@@ -12,7 +12,7 @@ const JSON: &str = include_str!("../../policies/openstack-policy-defaults.json")
 /// The services whose defaults are shipped.
 pub const SERVICES: &[&str] = &["nova", "glance", "cinder", "neutron", "keystone"];
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 struct Shipped {
     #[serde(rename = "oslo.policy")]
     oslo_policy: String,
@@ -34,19 +34,19 @@ fn shipped() -> Result<Shipped, String> {
 
 /// A shipped service's defaults, by name (`nova`, ...); `Ok(None)` for a name that is not shipped.
 pub fn service(name: &str) -> Result<Option<Service>, String> {
-    Ok(shipped()?.services.shift_remove(name))
+    Ok(shipped()?.services.get(name).cloned())
 }
 
 /// The oslo.policy version the shipped defaults were extracted with.
 pub fn oslo_policy_version() -> Result<String, String> {
-    Ok(shipped()?.oslo_policy)
+    Ok(shipped()?.oslo_policy.clone())
 }
 
 /// Every shipped rule name, with its service, for "did you mean" suggestions.
 pub fn all_names() -> Result<Vec<(String, String)>, String> {
     Ok(shipped()?
         .services
-        .into_iter()
-        .flat_map(|(s, svc)| svc.rules.into_iter().map(move |r| (s.clone(), r.name)))
+        .iter()
+        .flat_map(|(s, svc)| svc.rules.iter().map(move |r| (s.clone(), r.name.clone())))
         .collect())
 }

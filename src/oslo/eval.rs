@@ -208,9 +208,11 @@ fn eval(
                         format!("credential `{kind}` is {shown}; the match is `{matched}`"),
                     )
                 }
-                Kind::Invalid(why) => return Err(Raised(format!(
+                Kind::Invalid(why) => {
+                    return Err(Raised(format!(
                     "`{kind}:` {why} (oslo.policy raises SyntaxError when it evaluates `{text}`)"
-                ))),
+                )))
+                }
             }
         }
         Check::External { .. } => {
