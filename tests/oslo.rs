@@ -3,6 +3,13 @@
 //! 6.0.1 that policy-sim reproduces (each was checked against the library; tests/oslo_diff.rs checks them
 //! all at scale).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -110,8 +110,7 @@ pub fn read(name: &str, text: &str) -> Result<PolicyFile, FileError> {
     };
     let mut docs = 0;
     let mut rules: Vec<FileRule> = Vec::new();
-    loop {
-        let Some((ev, mark)) = next() else { break };
+    while let Some((ev, mark)) = next() {
         match ev {
             Event::StreamStart | Event::DocumentEnd | Event::Nothing => {}
             Event::StreamEnd => break,
@@ -127,8 +126,8 @@ pub fn read(name: &str, text: &str) -> Result<PolicyFile, FileError> {
             Event::Scalar(s, style, _, _) if *style == TScalarStyle::Plain && plain_type(s) == Some(None) => {
                 // an empty document: no rules
             }
-            Event::MappingStart(..) => loop {
-                let Some((kev, kmark)) = next() else { break };
+            Event::MappingStart(..) => {
+                while let Some((kev, kmark)) = next() {
                 let name = match kev {
                     Event::MappingEnd => break,
                     Event::Scalar(s, _, _, _) => s.clone(),
@@ -184,7 +183,8 @@ pub fn read(name: &str, text: &str) -> Result<PolicyFile, FileError> {
                 // yaml.safe_load keeps the last of duplicate keys
                 rules.retain(|r| r.name != rule.name);
                 rules.push(rule);
-            },
+                }
+            }
             _ => {
                 return Err(FileError {
                     message: "a policy file is a mapping of rule names to rules (`\"name\": \"role:reader\"`)".into(),
