@@ -458,3 +458,45 @@ fn scope_types_are_checked_before_the_rule_and_survive_an_override() {
         answer.reason
     );
 }
+
+#[test]
+fn lint_finds_syntax_undefined_references_broader_overrides_and_typos() {
+    let out = run(&["lint", "--openstack-policy", "lint-operator-policy.yaml"]);
+    assert_eq!(out.status.code(), Some(1), "errors fail the lint");
+    let text = String::from_utf8_lossy(&out.stdout);
+    insta::assert_snapshot!("oslo_lint_operator_policy", text);
+    let out = run(&[
+        "lint",
+        "--openstack-policy",
+        "lint-operator-policy.yaml",
+        "--format",
+        "json",
+    ]);
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let codes: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        ["OSLO003", "OSLO002", "OSLO004", "OSLO001", "OSLO003"]
+    );
+    // the seed 004 file of a service of its own is clean: its names are its own, and referenced by nothing
+    let out = run(&["lint", "--openstack-policy", "seed004-policy.json"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("OSLO004") && !text.contains("error["),
+        "{text}"
+    );
+    assert_eq!(out.status.code(), Some(0), "warnings alone pass");
+    let out = run(&[
+        "lint",
+        "--openstack-policy",
+        "seed004-policy.json",
+        "--deny",
+        "warning",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -54,3 +54,36 @@ pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
         Exit::Deny
     })
 }
+
+/// `policy-sim lint --openstack-policy FILE...`: exit 1 when a finding is an error (or a warning, with
+/// `--deny warning`), 2 when a file cannot be read.
+pub fn lint(
+    files: &[String],
+    json: bool,
+    warnings_fail: bool,
+    out: &mut impl Write,
+) -> Result<Exit, Failure> {
+    let mut findings = Vec::new();
+    for path in files {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::Usage(format!("cannot read the policy file `{path}`: {e}")))?;
+        let file = oslo::file::read(path, &text).map_err(|e| match e.at {
+            Some((l, c)) => Error::Usage(format!("{path}:{l}:{c}: {}", e.message)),
+            None => Error::Usage(format!("{path}: {}", e.message)),
+        })?;
+        findings.extend(oslo::lint::lint(&file).map_err(Error::Usage)?);
+    }
+    if json {
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&findings).unwrap_or_default()
+        )?;
+    } else {
+        write!(out, "{}", crate::report::oslo::findings(&findings))?;
+    }
+    let fails = findings
+        .iter()
+        .any(|f| f.level == oslo::lint::Level::Error || warnings_fail);
+    Ok(if fails { Exit::Deny } else { Exit::Ok })
+}

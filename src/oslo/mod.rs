@@ -39,6 +39,7 @@ pub mod defaults;
 pub mod enforcer;
 pub mod eval;
 pub mod file;
+pub mod lint;
 pub mod parse;
 
 pub use enforcer::{Decision, Enforcer, Options, RuleDefault};
