@@ -500,3 +500,94 @@ fn lint_finds_syntax_undefined_references_broader_overrides_and_typos() {
     ]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn openstack_commands_on_any_cloud_for_a_reader_and_a_member() {
+    let services = ["nova", "glance", "neutron", "cinder"];
+    let case = |token: &str, extra: &[&str], command: &[&str]| {
+        let mut args = vec!["check", "--openstack-policy"];
+        args.extend(services);
+        args.extend(["--credentials", token]);
+        args.extend(extra);
+        args.push("--");
+        args.extend(command);
+        run(&args)
+    };
+    let create = [
+        "openstack",
+        "server",
+        "create",
+        "--image",
+        "I",
+        "--flavor",
+        "F",
+        "--network",
+        "N",
+        "vm1",
+    ];
+    for (token, list, create_exit) in [
+        ("seed003-reader-token.json", 0, 1),
+        ("seed003-member-token.json", 0, 0),
+    ] {
+        let out = case(token, &[], &["openstack", "server", "list"]);
+        assert_eq!(
+            out.status.code(),
+            Some(list),
+            "{token} server list\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let out = case(token, &[], &create);
+        assert_eq!(
+            out.status.code(),
+            Some(create_exit),
+            "{token} server create\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        // Swift: the upstream operator_roles (admin, SwiftOperator) refuse both
+        let out = case(token, &[], &["openstack", "container", "list"]);
+        assert_eq!(out.status.code(), Some(1), "{token} container list");
+    }
+    let reader_create =
+        String::from_utf8_lossy(&case("seed003-reader-token.json", &[], &create).stdout)
+            .into_owned();
+    assert!(
+        reader_create.contains("✗ POST /v2.1/servers: refused by `os_compute_api:servers:create`"),
+        "{reader_create}"
+    );
+    // a cloud whose Swift admits `member`
+    let roles = ["--swift-operator-roles", "admin,SwiftOperator,member"];
+    assert_eq!(
+        case(
+            "seed003-member-token.json",
+            &roles,
+            &["openstack", "container", "list"]
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+    assert_eq!(
+        case(
+            "seed003-reader-token.json",
+            &roles,
+            &["openstack", "container", "list"]
+        )
+        .status
+        .code(),
+        Some(1)
+    );
+    // a call no loaded rule guards is unknown, not guessed: exit 2
+    let out = run(&[
+        "check",
+        "--openstack-policy",
+        "nova",
+        "--credentials",
+        "seed003-member-token.json",
+        "--",
+        "openstack",
+        "image",
+        "list",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--openstack-policy glance"));
+}

@@ -75,7 +75,7 @@ pub struct CheckArgs {
     #[arg(last = true, value_name = "COMMAND", conflicts_with = "requests")]
     pub command: Vec<String>,
     /// OpenStack, any cloud: oslo.policy rules to evaluate — a policy file (YAML or JSON), or a shipped service's registered defaults by name (nova, glance, cinder, neutron, keystone). Files override the defaults; a later file overrides an earlier one.
-    #[arg(long, value_name = "FILE|SERVICE", num_args = 1.., conflicts_with_all = ["policies", "requests", "identity", "resource", "command", "script"])]
+    #[arg(long, value_name = "FILE|SERVICE", num_args = 1.., conflicts_with_all = ["policies", "requests", "identity", "resource", "script"])]
     pub openstack_policy: Vec<String>,
     /// With --openstack-policy: the caller's token, the body of Keystone's `GET /v3/auth/tokens` (`openstack token issue` gives its id; `curl -H "X-Auth-Token: $T" -H "X-Subject-Token: $T" $OS_AUTH_URL/v3/auth/tokens`).
     #[arg(long, value_name = "TOKEN.json", requires = "openstack_policy")]
@@ -86,6 +86,15 @@ pub struct CheckArgs {
     /// With --openstack-policy: OR each default with the rule it deprecates, as a service does with `[oslo_policy] enforce_new_defaults = False`.
     #[arg(long, requires = "openstack_policy")]
     pub no_enforce_new_defaults: bool,
+    /// With --openstack-policy and a command: the roles Swift's keystoneauth admits (its `operator_roles` setting; many clouds add `member`).
+    #[arg(
+        long,
+        value_name = "ROLES",
+        value_delimiter = ',',
+        default_value = "admin,SwiftOperator",
+        requires = "openstack_policy"
+    )]
+    pub swift_operator_roles: Vec<String>,
 }
 
 fn parse_kv(s: &str) -> Result<(String, String), String> {

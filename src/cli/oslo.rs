@@ -33,6 +33,31 @@ pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
             .map(|(k, v)| (k.clone(), Value::String(v.clone())))
             .collect()
     };
+    if !args.command.is_empty() {
+        let target_cmd = crate::openstack::Target::from_args(&args.command)?;
+        let plan = crate::openstack::plan(&target_cmd)?;
+        let answer = crate::openstack::oslo::check_plan(
+            &enforcer,
+            &plan,
+            &creds,
+            &target,
+            &args.swift_operator_roles,
+        )
+        .map_err(|e| Error::Usage(format!("cannot decide `{}`: {e}", plan.title)))?;
+        match args.format {
+            Format::Text => write!(out, "{}", crate::report::oslo::command(&answer))?,
+            Format::Json => writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&answer).unwrap_or_default()
+            )?,
+        }
+        return Ok(match answer.allowed {
+            Some(true) => Exit::Ok,
+            Some(false) => Exit::Deny,
+            None => Exit::Bad,
+        });
+    }
     let action = args.action.as_deref().unwrap_or_default();
     let decision = enforcer.enforce(action, &target, &creds).map_err(|e| {
         Error::Usage(format!(

@@ -96,3 +96,36 @@ pub fn findings(findings: &[crate::oslo::lint::Finding]) -> String {
     let _ = writeln!(s, "{} finding(s), {errors} error(s)", findings.len());
     s
 }
+
+/// A command's answer (`check --openstack-policy ... -- openstack ...`): the verdict, then each call.
+pub fn command(a: &crate::openstack::oslo::CommandAnswer) -> String {
+    let mut s = String::new();
+    let verdict = match a.allowed {
+        Some(true) => "ALLOW",
+        Some(false) => "DENY",
+        None => "UNKNOWN",
+    };
+    let _ = writeln!(s, "{verdict} {}", a.command);
+    for c in &a.calls {
+        let mark = match c.allowed {
+            Some(true) => "✓",
+            Some(false) => "✗",
+            None => "?",
+        };
+        let req = if c.required { "" } else { " (optional)" };
+        let _ = writeln!(s, "  {mark} {}{req}: {}", c.call, c.why);
+        for r in c.rules.iter().filter(|r| r.conditional) {
+            let v = if r.decision.allowed {
+                "would allow"
+            } else {
+                "would refuse"
+            };
+            let _ = writeln!(
+                s,
+                "      `{}` applies only to some requests (an option, attribute or field); {v}",
+                r.rule
+            );
+        }
+    }
+    s
+}
