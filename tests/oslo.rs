@@ -591,3 +591,64 @@ fn openstack_commands_on_any_cloud_for_a_reader_and_a_member() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stdout).contains("--openstack-policy glance"));
 }
+
+#[test]
+fn roles_on_the_project_of_a_clouds_yaml_entry() {
+    let case = |roles: &str, command: &[&str]| {
+        let mut args = vec![
+            "check",
+            "--openstack-policy",
+            "nova",
+            "glance",
+            "neutron",
+            "cinder",
+            "--os-cloud",
+            "genouest",
+            "--clouds-yaml",
+            "seed003-clouds.yaml",
+            "--roles",
+            roles,
+            "--",
+        ];
+        args.extend(command);
+        run(&args)
+    };
+    let create = [
+        "openstack",
+        "server",
+        "create",
+        "--image",
+        "I",
+        "--flavor",
+        "F",
+        "--network",
+        "N",
+        "vm1",
+    ];
+    assert_eq!(
+        case("reader", &["openstack", "server", "list"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(case("reader", &create).status.code(), Some(1));
+    // member implies reader, as Keystone's default implied roles put both in the token
+    let out = case("member", &create);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("roles member, reader"));
+    assert_eq!(
+        case("member", &["openstack", "container", "list"])
+            .status
+            .code(),
+        Some(1)
+    );
+    // neither --credentials nor --roles: bad input
+    let out = run(&[
+        "check",
+        "--openstack-policy",
+        "nova",
+        "--action",
+        "os_compute_api:servers:index",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}

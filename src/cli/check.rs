@@ -86,6 +86,15 @@ pub struct CheckArgs {
     /// With --openstack-policy: OR each default with the rule it deprecates, as a service does with `[oslo_policy] enforce_new_defaults = False`.
     #[arg(long, requires = "openstack_policy")]
     pub no_enforce_new_defaults: bool,
+    /// With --openstack-policy, instead of --credentials: the caller's Keystone roles (`reader,member`), on the project of the --os-cloud entry of clouds.yaml; Keystone's default implied roles are added (admin → member → reader, manager → member) as a real token carries them.
+    #[arg(
+        long,
+        value_name = "ROLES",
+        value_delimiter = ',',
+        requires = "openstack_policy",
+        conflicts_with = "credentials"
+    )]
+    pub roles: Vec<String>,
     /// With --openstack-policy and a command: the roles Swift's keystoneauth admits (its `operator_roles` setting; many clouds add `member`).
     #[arg(
         long,

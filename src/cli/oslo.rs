@@ -14,17 +14,7 @@ pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
         enforce_new_defaults: !args.no_enforce_new_defaults,
     };
     let enforcer = oslo::load(&args.openstack_policy, options)?;
-    let Some(path) = args.credentials.as_deref() else {
-        return Err(Error::Usage(
-            "--openstack-policy needs --credentials TOKEN.json (the body of Keystone's `GET /v3/auth/tokens`)".into(),
-        )
-        .into());
-    };
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::Usage(format!("cannot read the credentials `{path}`: {e}")))?;
-    let body: Value = serde_json::from_str(&text)
-        .map_err(|e| Error::Usage(format!("{path}:{}:{}: not JSON: {e}", e.line(), e.column())))?;
-    let creds = creds::from_token(&body).map_err(|e| Error::Usage(format!("{path}: {e}")))?;
+    let (creds, caller) = caller(args)?;
     let target: Map<String, Value> = if args.target.is_empty() {
         creds::default_target(&creds)
     } else {
@@ -45,12 +35,22 @@ pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
         )
         .map_err(|e| Error::Usage(format!("cannot decide `{}`: {e}", plan.title)))?;
         match args.format {
-            Format::Text => write!(out, "{}", crate::report::oslo::command(&answer))?,
-            Format::Json => writeln!(
+            Format::Text => write!(
                 out,
-                "{}",
-                serde_json::to_string_pretty(&answer).unwrap_or_default()
+                "{}  caller: {caller}\n",
+                crate::report::oslo::command(&answer)
             )?,
+            Format::Json => {
+                let mut v = serde_json::to_value(&answer).unwrap_or(Value::Null);
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("caller".into(), Value::String(caller));
+                }
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&v).unwrap_or_default()
+                )?
+            }
         }
         return Ok(match answer.allowed {
             Some(true) => Exit::Ok,
@@ -111,4 +111,83 @@ pub fn lint(
         .iter()
         .any(|f| f.level == oslo::lint::Level::Error || warnings_fail);
     Ok(if fails { Exit::Deny } else { Exit::Ok })
+}
+
+/// Keystone's default implied roles (`keystone-manage bootstrap`): admin → member, manager → member,
+/// member → reader.
+const IMPLIED: &[(&str, &str)] = &[
+    ("admin", "member"),
+    ("manager", "member"),
+    ("member", "reader"),
+];
+
+/// The caller's credentials: `--credentials TOKEN.json`, or `--roles` on the project of the clouds.yaml entry.
+fn caller(args: &CheckArgs) -> Result<(Map<String, Value>, String), Error> {
+    if let Some(path) = args.credentials.as_deref() {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::Usage(format!("cannot read the credentials `{path}`: {e}")))?;
+        let body: Value = serde_json::from_str(&text).map_err(|e| {
+            Error::Usage(format!("{path}:{}:{}: not JSON: {e}", e.line(), e.column()))
+        })?;
+        let creds = creds::from_token(&body).map_err(|e| Error::Usage(format!("{path}: {e}")))?;
+        return Ok((creds, format!("the token of `{path}`")));
+    }
+    if args.roles.is_empty() {
+        return Err(Error::Usage(
+            "--openstack-policy needs the caller: --credentials TOKEN.json (the body of Keystone's `GET /v3/auth/tokens`), or --roles reader,member with --os-cloud NAME".into(),
+        ));
+    }
+    let mut roles: Vec<String> = Vec::new();
+    let mut queue: Vec<String> = args
+        .roles
+        .iter()
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty())
+        .collect();
+    while let Some(r) = queue.pop() {
+        if roles.iter().any(|x| x.eq_ignore_ascii_case(&r)) {
+            continue;
+        }
+        for (from, to) in IMPLIED {
+            if r.eq_ignore_ascii_case(from) {
+                queue.push((*to).to_owned());
+            }
+        }
+        roles.push(r);
+    }
+    let src = crate::openstack::Source {
+        cloud: args.os_cloud.as_deref(),
+        clouds_yaml: args.clouds_yaml.as_deref(),
+        ..Default::default()
+    };
+    let env = |k: &str| std::env::var(k).ok();
+    let settings = crate::openstack::base_settings(&src, &env)?;
+    let (project, whence) = match settings.get("project_id") {
+        Some(p) => (
+            p.to_owned(),
+            format!("project `{p}` of {}", settings.origin),
+        ),
+        None => (
+            "the-project-of-the-login".to_owned(),
+            format!(
+                "{} names no project_id: the login's project (its own resources only)",
+                settings.origin
+            ),
+        ),
+    };
+    let auth = settings.get("auth_type").unwrap_or("password").to_owned();
+    let token = serde_json::json!({"token": {
+        "methods": [auth],
+        "user": {"id": "the-caller", "domain": {"id": "default"}},
+        "project": {"id": project, "domain": {"id": "default"}},
+        "roles": roles.iter().map(|r| serde_json::json!({"name": r})).collect::<Vec<_>>(),
+    }});
+    let creds = creds::from_token(&token).map_err(Error::Usage)?;
+    Ok((
+        creds,
+        format!(
+            "roles {} (with Keystone's default implied roles) on the {whence}",
+            roles.join(", ")
+        ),
+    ))
 }
