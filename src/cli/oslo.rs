@@ -35,9 +35,9 @@ pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
         )
         .map_err(|e| Error::Usage(format!("cannot decide `{}`: {e}", plan.title)))?;
         match args.format {
-            Format::Text => write!(
+            Format::Text => writeln!(
                 out,
-                "{}  caller: {caller}\n",
+                "{}  caller: {caller}",
                 crate::report::oslo::command(&answer)
             )?,
             Format::Json => {
