@@ -37,6 +37,7 @@ pub mod lint;
 pub mod load;
 pub mod model;
 pub mod openstack;
+pub mod oslo;
 pub mod report;
 pub mod source;
 pub mod validate;

@@ -21,8 +21,8 @@ Actions: an OVHcloud IAM action (`vps:apiovh:reboot`), an OpenStack role action 
 an OpenStack permission (`compute_read`: granted when a role carrying it is authorized), or an EIM action (`api:ReadVms`)."
 )]
 pub struct CheckArgs {
-    /// Policy files, directories (walked for *.json) or globs: OVHcloud policies, permission groups, resource groups and resources as the API returns them, or OUTSCALE EIM policy documents. Optional when the --account files carry the policies (OUTSCALE).
-    #[arg(long, short = 'p', value_name = "PATH", num_args = 1.., required_unless_present = "account")]
+    /// Policy files, directories (walked for *.json) or globs: OVHcloud policies, permission groups, resource groups and resources as the API returns them, or OUTSCALE EIM policy documents; a snapshot directory of `policy-sim export`. Optional when the --account files carry the policies (OUTSCALE).
+    #[arg(long, short = 'p', value_name = "PATH", num_args = 1.., required_unless_present_any = ["account", "openstack_policy"])]
     pub policies: Vec<String>,
     /// An account file: OVHcloud local users and their groups, or OUTSCALE EIM users, groups and linked policies (see README, "Account files").
     #[arg(long, value_name = "FILE")]
@@ -80,6 +80,36 @@ pub struct CheckArgs {
     /// Treat a warning about the request (an action no catalogue knows, an identity nothing names, a context key spelt with the wrong case) as an error: exit 2 without answering.
     #[arg(long)]
     pub strict: bool,
+    /// OpenStack, any cloud: oslo.policy rules to evaluate — a policy file (YAML or JSON), or a shipped service's registered defaults by name (nova, glance, cinder, neutron, keystone). Files override the defaults; a later file overrides an earlier one.
+    #[arg(long, value_name = "FILE|SERVICE", num_args = 1.., conflicts_with_all = ["policies", "requests", "identity", "resource", "script"])]
+    pub openstack_policy: Vec<String>,
+    /// With --openstack-policy: the caller's token, the body of Keystone's `GET /v3/auth/tokens` (`openstack token issue` gives its id; `curl -H "X-Auth-Token: $T" -H "X-Subject-Token: $T" $OS_AUTH_URL/v3/auth/tokens`).
+    #[arg(long, value_name = "TOKEN.json", requires = "openstack_policy")]
+    pub credentials: Option<String>,
+    /// With --openstack-policy, repeatable: the target's fields the rules read as `%(key)s` (`project_id=...`); default: the token's own user_id and project_id, as oslopolicy-checker does.
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_kv, requires = "openstack_policy")]
+    pub target: Vec<(String, String)>,
+    /// With --openstack-policy: OR each default with the rule it deprecates, as a service does with `[oslo_policy] enforce_new_defaults = False`.
+    #[arg(long, requires = "openstack_policy")]
+    pub no_enforce_new_defaults: bool,
+    /// With --openstack-policy, instead of --credentials: the caller's Keystone roles (`reader,member`), on the project of the --os-cloud entry of clouds.yaml; Keystone's default implied roles are added (admin → member → reader, manager → member) as a real token carries them.
+    #[arg(
+        long,
+        value_name = "ROLES",
+        value_delimiter = ',',
+        requires = "openstack_policy",
+        conflicts_with = "credentials"
+    )]
+    pub roles: Vec<String>,
+    /// With --openstack-policy and a command: the roles Swift's keystoneauth admits (its `operator_roles` setting; many clouds add `member`).
+    #[arg(
+        long,
+        value_name = "ROLES",
+        value_delimiter = ',',
+        default_value = "admin,SwiftOperator",
+        requires = "openstack_policy"
+    )]
+    pub swift_operator_roles: Vec<String>,
 }
 
 /// How much trace an answer carries.
@@ -132,6 +162,9 @@ pub fn engine(
 }
 
 pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
+    if !args.openstack_policy.is_empty() {
+        return super::oslo::run(args, out);
+    }
     let engine = engine(
         &args.policies,
         &args.account,

@@ -5,6 +5,7 @@ mod audit;
 mod check;
 mod export;
 mod lint;
+mod oslo;
 mod roles;
 mod test;
 
@@ -51,7 +52,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Decide one request (or a batch) and explain the answer.
-    Check(check::CheckArgs),
+    Check(Box<check::CheckArgs>),
     /// Check policy files without a request: stable codes, spans, human / JSON / SARIF output.
     Lint(lint::LintArgs),
     /// Check expectation files: what a policy set must and must not allow.

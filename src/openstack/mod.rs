@@ -11,6 +11,7 @@
 pub mod catalogue;
 pub mod config;
 pub mod cover;
+pub mod oslo;
 pub mod render;
 pub mod shell;
 

@@ -2,6 +2,7 @@
 
 pub mod findings;
 pub mod html;
+pub mod oslo;
 
 use std::fmt::Write as _;
 

@@ -1,0 +1,654 @@
+//! oslo.policy semantics, pinned: the fixture cases of fixtures/oslo/cases.json through the CLI (seeds 001,
+//! 003 and 004), the contract of `check --openstack-policy`, and each surprising behaviour of oslo.policy
+//! 6.0.1 that policy-sim reproduces (each was checked against the library; tests/oslo_diff.rs checks them
+//! all at scale).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use policy_sim::oslo::{self, creds, file, parse, Check, Enforcer, Options, RuleDefault};
+use serde_json::{json, Map, Value};
+
+fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/oslo")
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_policy-sim"))
+        .current_dir(dir())
+        .args(args)
+        .output()
+        .expect("run policy-sim")
+}
+
+#[test]
+fn fixture_cases() {
+    let text = std::fs::read_to_string(dir().join("cases.json")).expect("cases.json");
+    let cases: Vec<Value> = serde_json::from_str(&text).expect("cases.json is JSON");
+    assert!(cases.len() >= 20);
+    for case in &cases {
+        let mut args: Vec<String> = vec!["check".into(), "--openstack-policy".into()];
+        args.extend(
+            case["policy"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p.as_str().unwrap().to_owned()),
+        );
+        args.extend([
+            "--credentials".into(),
+            case["credentials"].as_str().unwrap().to_owned(),
+        ]);
+        args.extend([
+            "--action".into(),
+            case["action"].as_str().unwrap().to_owned(),
+        ]);
+        for t in case["target"].as_array().into_iter().flatten() {
+            args.extend(["--target".into(), t.as_str().unwrap().to_owned()]);
+        }
+        if case["no_enforce_new_defaults"] == json!(true) {
+            args.push("--no-enforce-new-defaults".into());
+        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = run(&refs);
+        let want = match case["expect"].as_str().unwrap() {
+            "allow" => 0,
+            "deny" => 1,
+            _ => 2,
+        };
+        assert_eq!(
+            out.status.code(),
+            Some(want),
+            "{}\n{}{}",
+            case["note"],
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if want == 2 {
+            assert!(
+                out.stdout.is_empty() && !out.stderr.is_empty(),
+                "{}: a message on stderr",
+                case["note"]
+            );
+        }
+    }
+}
+
+#[test]
+fn json_contract_has_decision_reason_and_trace() {
+    let out = run(&[
+        "check",
+        "--openstack-policy",
+        "seed004-policy.yaml",
+        "--credentials",
+        "token-project-reader.json",
+        "--action",
+        "myservice:thing:list",
+        "--target",
+        "project_id=another",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["decision"], "deny");
+    assert!(
+        v["reason"]
+            .as_str()
+            .unwrap()
+            .contains("project_id:%(project_id)s"),
+        "{}",
+        v["reason"]
+    );
+    let leaves = v["trace"]["children"].as_array().unwrap();
+    assert_eq!(leaves[0]["check"], "role:reader");
+    assert_eq!(leaves[0]["value"], true);
+    assert_eq!(leaves[0]["decisive"], false);
+    assert_eq!(leaves[1]["value"], false);
+    assert_eq!(
+        leaves[1]["decisive"], true,
+        "the false part of an `and` decides"
+    );
+    insta::assert_snapshot!(
+        "oslo_seed004_text",
+        String::from_utf8_lossy(
+            &run(&[
+                "check",
+                "--openstack-policy",
+                "seed004-policy.yaml",
+                "--credentials",
+                "token-project-reader.json",
+                "--action",
+                "myservice:thing:list",
+            ])
+            .stdout
+        )
+    );
+}
+
+#[test]
+fn credentials_without_token_and_bad_policy_files_are_located() {
+    let tmp = std::env::temp_dir().join(format!("oslo-bad-{}.yaml", std::process::id()));
+    std::fs::write(&tmp, "\"a\": \"role:x\"\n\"b\": [\"role:x\"\n").unwrap();
+    let out = run(&[
+        "check",
+        "--openstack-policy",
+        tmp.to_str().unwrap(),
+        "--credentials",
+        "token-project-reader.json",
+        "--action",
+        "a",
+    ]);
+    let _ = std::fs::remove_file(&tmp);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(":3:1:") || err.contains(":2:"),
+        "located: {err}"
+    );
+}
+
+#[test]
+fn shipped_defaults_are_generated_and_up_to_date() {
+    for (service, count) in [
+        ("nova", 214),
+        ("glance", 67),
+        ("cinder", 167),
+        ("neutron", 372),
+        ("keystone", 204),
+    ] {
+        let s = oslo::defaults::service(service).unwrap().unwrap();
+        assert_eq!(s.rules.len(), count, "{service}");
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if !root
+        .join("../shared/data/openstack-policy-defaults.json")
+        .exists()
+    {
+        eprintln!("skipping the generator check: ../shared is not beside the checkout");
+        return;
+    }
+    let out = Command::new("python3")
+        .arg(root.join("policies/gen/oslo_defaults.py"))
+        .arg("--check")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+// ---- the surprising behaviours, each pinned ----
+
+fn token(roles: &[&str]) -> Map<String, Value> {
+    let rs: Vec<Value> = roles.iter().map(|r| json!({"id": r, "name": r})).collect();
+    creds::from_token(
+        &json!({"token": {"user": {"id": "u1", "domain": {"id": "default"}},
+        "project": {"id": "p1", "domain": {"id": "default"}}, "roles": rs}}),
+    )
+    .unwrap()
+}
+
+fn decide(policy: &str, rule: &str, roles: &[&str], target: Value) -> Result<bool, String> {
+    let f = file::read("policy.yaml", policy).map_err(|e| e.to_string())?;
+    let e = Enforcer::new(Vec::new(), &[f], Options::default());
+    let creds = token(roles);
+    let target = match target {
+        Value::Object(m) => m,
+        _ => creds::default_target(&creds),
+    };
+    e.enforce(rule, &target, &creds)
+        .map(|d| d.allowed)
+        .map_err(|e| e.to_string())
+}
+
+fn role(r: &str) -> Check {
+    Check::Role(r.into())
+}
+
+#[test]
+fn and_binds_tighter_than_or_and_operators_ignore_case() {
+    assert_eq!(
+        parse("role:a or role:b and role:c").check,
+        Check::Or(vec![role("a"), Check::And(vec![role("b"), role("c")])])
+    );
+    assert_eq!(
+        parse("not role:a AND role:b").check,
+        Check::And(vec![Check::Not(Box::new(role("a"))), role("b")])
+    );
+    assert_eq!(
+        parse("(role:a Or role:b)").check,
+        Check::Or(vec![role("a"), role("b")])
+    );
+    assert_eq!(
+        parse("(role:a or role:b)").check.to_string(),
+        "(role:a or role:b)"
+    );
+}
+
+#[test]
+fn an_empty_rule_allows_but_a_blank_one_denies() {
+    assert_eq!(parse("").check, Check::True);
+    assert_eq!(parse("   ").check, Check::False);
+    // a YAML null value is an empty rule too
+    assert_eq!(decide("\"a\":\n", "a", &[], Value::Null), Ok(true));
+    assert_eq!(decide("\"a\": \" \"\n", "a", &[], Value::Null), Ok(false));
+}
+
+#[test]
+fn a_rule_that_does_not_parse_denies_as_a_whole() {
+    for broken in [
+        "role:a and",
+        "(role:a",
+        "role:a role:b",
+        "'quoted' or role:a",
+    ] {
+        let p = parse(broken);
+        assert_eq!(p.check, Check::False, "{broken}");
+        assert!(!p.notes.is_empty(), "{broken}: a note says why");
+    }
+    // a word without `:` is `!` on its own; the rest of the rule still counts
+    let p = parse("foo or role:a");
+    assert_eq!(p.check, Check::Or(vec![Check::False, role("a")]));
+    assert_eq!(p.notes.first().map(|n| n.column), Some(1));
+}
+
+#[test]
+fn role_names_ignore_case_but_generic_checks_do_not() {
+    assert_eq!(
+        decide("\"a\": \"role:ADMIN\"", "a", &["Admin"], Value::Null),
+        Ok(true)
+    );
+    assert_eq!(
+        decide("\"a\": \"roles:admin\"", "a", &["Admin"], Value::Null),
+        Ok(false)
+    );
+    assert_eq!(
+        decide("\"a\": \"roles:Admin\"", "a", &["Admin"], Value::Null),
+        Ok(true)
+    );
+}
+
+#[test]
+fn an_undefined_rule_reference_uses_the_default_rule() {
+    assert_eq!(
+        decide(
+            "\"a\": \"rule:nowhere\"\n\"default\": \"@\"",
+            "a",
+            &[],
+            Value::Null
+        ),
+        Ok(true)
+    );
+    assert_eq!(
+        decide("\"a\": \"rule:nowhere\"", "a", &[], Value::Null),
+        Ok(false)
+    );
+    // and so does an undefined action
+    assert_eq!(
+        decide(
+            "\"default\": \"role:reader\"",
+            "svc:anything",
+            &["reader"],
+            Value::Null
+        ),
+        Ok(true)
+    );
+}
+
+#[test]
+fn a_missing_target_key_is_false_even_under_not() {
+    assert_eq!(
+        decide("\"a\": \"project_id:%(nope)s\"", "a", &[], Value::Null),
+        Ok(false)
+    );
+    assert_eq!(
+        decide("\"a\": \"not project_id:%(nope)s\"", "a", &[], Value::Null),
+        Ok(true)
+    );
+}
+
+#[test]
+fn literals_compare_with_python_str() {
+    assert_eq!(
+        decide(
+            "\"a\": \"True:%(enabled)s\"",
+            "a",
+            &[],
+            json!({"enabled": "True"})
+        ),
+        Ok(true)
+    );
+    assert_eq!(
+        decide(
+            "\"a\": \"True:%(enabled)s\"",
+            "a",
+            &[],
+            json!({"enabled": "true"})
+        ),
+        Ok(false)
+    );
+    assert_eq!(
+        decide("\"a\": \"'p1':%(project_id)s\"", "a", &[], Value::Null),
+        Ok(true)
+    );
+    assert_eq!(
+        decide("\"a\": \"is_admin:False\"", "a", &[], Value::Null),
+        Ok(true),
+        "the checker's is_admin is False"
+    );
+    // nested credentials
+    assert_eq!(
+        decide(
+            "\"a\": \"project.domain.id:default\"",
+            "a",
+            &[],
+            Value::Null
+        ),
+        Ok(true)
+    );
+}
+
+#[test]
+fn where_oslo_policy_raises_policy_sim_refuses_to_answer() {
+    assert!(
+        decide("\"a\": \"%(project_id)s:p1\"", "a", &[], Value::Null).is_err(),
+        "SyntaxError"
+    );
+    assert!(
+        decide("\"a\": \"user_id.x:u1\"", "a", &[], Value::Null).is_err(),
+        "TypeError"
+    );
+    assert!(
+        decide("\"a\": \"rule:a\"", "a", &[], Value::Null).is_err(),
+        "RecursionError"
+    );
+    assert!(
+        decide(
+            "\"a\": \"http://policy.example/check\"",
+            "a",
+            &[],
+            Value::Null
+        )
+        .is_err(),
+        "remote check"
+    );
+    // ... but only when the check is reached
+    assert_eq!(
+        decide("\"a\": \"@ or %(project_id)s:p1\"", "a", &[], Value::Null),
+        Ok(true)
+    );
+}
+
+fn registered(
+    name: &str,
+    check: &str,
+    scopes: &[&str],
+    deprecated: Option<(&str, &str)>,
+) -> RuleDefault {
+    let mut d = RuleDefault::new(name, check);
+    d.scope_types = scopes.iter().map(|s| (*s).to_owned()).collect();
+    d.deprecated_rule = deprecated
+        .map(|(n, c)| serde_json::from_value(json!({"name": n, "check_str": c})).unwrap());
+    d
+}
+
+#[test]
+fn deprecated_rules_are_or_ed_only_when_new_defaults_are_off() {
+    let d = vec![registered(
+        "svc:x",
+        "role:member",
+        &[],
+        Some(("svc:x", "role:reader")),
+    )];
+    let creds = token(&["reader"]);
+    let target = creds::default_target(&creds);
+    let on = Enforcer::new(d.clone(), &[], Options::default());
+    assert!(!on.enforce("svc:x", &target, &creds).unwrap().allowed);
+    let off = Enforcer::new(
+        d,
+        &[],
+        Options {
+            enforce_new_defaults: false,
+        },
+    );
+    assert!(off.enforce("svc:x", &target, &creds).unwrap().allowed);
+}
+
+#[test]
+fn an_override_of_the_deprecated_name_replaces_the_new_default() {
+    let d = vec![registered(
+        "svc:new",
+        "role:admin",
+        &[],
+        Some(("svc:old", "role:member")),
+    )];
+    let f = file::read("policy.yaml", "\"svc:old\": \"role:reader\"").unwrap();
+    let e = Enforcer::new(d, &[f], Options::default());
+    let creds = token(&["reader"]);
+    assert!(
+        e.enforce("svc:new", &creds::default_target(&creds), &creds)
+            .unwrap()
+            .allowed
+    );
+}
+
+#[test]
+fn scope_types_are_checked_before_the_rule_and_survive_an_override() {
+    let d = vec![registered("svc:x", "@", &["system"], None)];
+    let f = file::read("policy.yaml", "\"svc:x\": \"@\"").unwrap();
+    let e = Enforcer::new(d, &[f], Options::default());
+    let creds = token(&[]);
+    let answer = e
+        .enforce("svc:x", &creds::default_target(&creds), &creds)
+        .unwrap();
+    assert!(!answer.allowed);
+    assert!(
+        answer.trace.is_none() && answer.reason.contains("project-scoped"),
+        "{}",
+        answer.reason
+    );
+}
+
+#[test]
+fn lint_finds_syntax_undefined_references_broader_overrides_and_typos() {
+    let out = run(&["lint", "--openstack-policy", "lint-operator-policy.yaml"]);
+    assert_eq!(out.status.code(), Some(1), "errors fail the lint");
+    let text = String::from_utf8_lossy(&out.stdout);
+    insta::assert_snapshot!("oslo_lint_operator_policy", text);
+    let out = run(&[
+        "lint",
+        "--openstack-policy",
+        "lint-operator-policy.yaml",
+        "--format",
+        "json",
+    ]);
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let codes: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        ["OSLO003", "OSLO002", "OSLO004", "OSLO001", "OSLO003"]
+    );
+    // the seed 004 file of a service of its own is clean: its names are its own, and referenced by nothing
+    let out = run(&["lint", "--openstack-policy", "seed004-policy.json"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("OSLO004") && !text.contains("error["),
+        "{text}"
+    );
+    assert_eq!(out.status.code(), Some(0), "warnings alone pass");
+    let out = run(&[
+        "lint",
+        "--openstack-policy",
+        "seed004-policy.json",
+        "--deny",
+        "warning",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn openstack_commands_on_any_cloud_for_a_reader_and_a_member() {
+    let services = ["nova", "glance", "neutron", "cinder"];
+    let case = |token: &str, extra: &[&str], command: &[&str]| {
+        let mut args = vec!["check", "--openstack-policy"];
+        args.extend(services);
+        args.extend(["--credentials", token]);
+        args.extend(extra);
+        args.push("--");
+        args.extend(command);
+        run(&args)
+    };
+    let create = [
+        "openstack",
+        "server",
+        "create",
+        "--image",
+        "I",
+        "--flavor",
+        "F",
+        "--network",
+        "N",
+        "vm1",
+    ];
+    for (token, list, create_exit) in [
+        ("seed003-reader-token.json", 0, 1),
+        ("seed003-member-token.json", 0, 0),
+    ] {
+        let out = case(token, &[], &["openstack", "server", "list"]);
+        assert_eq!(
+            out.status.code(),
+            Some(list),
+            "{token} server list\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let out = case(token, &[], &create);
+        assert_eq!(
+            out.status.code(),
+            Some(create_exit),
+            "{token} server create\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        // Swift: the upstream operator_roles (admin, SwiftOperator) refuse both
+        let out = case(token, &[], &["openstack", "container", "list"]);
+        assert_eq!(out.status.code(), Some(1), "{token} container list");
+    }
+    let reader_create =
+        String::from_utf8_lossy(&case("seed003-reader-token.json", &[], &create).stdout)
+            .into_owned();
+    assert!(
+        reader_create.contains("✗ POST /v2.1/servers: refused by `os_compute_api:servers:create`"),
+        "{reader_create}"
+    );
+    // a cloud whose Swift admits `member`
+    let roles = ["--swift-operator-roles", "admin,SwiftOperator,member"];
+    assert_eq!(
+        case(
+            "seed003-member-token.json",
+            &roles,
+            &["openstack", "container", "list"]
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+    assert_eq!(
+        case(
+            "seed003-reader-token.json",
+            &roles,
+            &["openstack", "container", "list"]
+        )
+        .status
+        .code(),
+        Some(1)
+    );
+    // a call no loaded rule guards is unknown, not guessed: exit 2
+    let out = run(&[
+        "check",
+        "--openstack-policy",
+        "nova",
+        "--credentials",
+        "seed003-member-token.json",
+        "--",
+        "openstack",
+        "image",
+        "list",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--openstack-policy glance"));
+}
+
+#[test]
+fn roles_on_the_project_of_a_clouds_yaml_entry() {
+    let case = |roles: &str, command: &[&str]| {
+        let mut args = vec![
+            "check",
+            "--openstack-policy",
+            "nova",
+            "glance",
+            "neutron",
+            "cinder",
+            "--os-cloud",
+            "genouest",
+            "--clouds-yaml",
+            "seed003-clouds.yaml",
+            "--roles",
+            roles,
+            "--",
+        ];
+        args.extend(command);
+        run(&args)
+    };
+    let create = [
+        "openstack",
+        "server",
+        "create",
+        "--image",
+        "I",
+        "--flavor",
+        "F",
+        "--network",
+        "N",
+        "vm1",
+    ];
+    assert_eq!(
+        case("reader", &["openstack", "server", "list"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(case("reader", &create).status.code(), Some(1));
+    // member implies reader, as Keystone's default implied roles put both in the token
+    let out = case("member", &create);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("roles member, reader"));
+    assert_eq!(
+        case("member", &["openstack", "container", "list"])
+            .status
+            .code(),
+        Some(1)
+    );
+    // neither --credentials nor --roles: bad input
+    let out = run(&[
+        "check",
+        "--openstack-policy",
+        "nova",
+        "--action",
+        "os_compute_api:servers:index",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}
