@@ -5,6 +5,7 @@
 
 pub mod codes;
 mod eim;
+pub mod escalation;
 mod ovh;
 
 use std::collections::{BTreeSet, HashMap};

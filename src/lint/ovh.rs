@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::Ctx;
+use super::{escalation, Ctx};
 use crate::load::catalogue::{catalogue, Known};
 use crate::model::ovh::{Policy, ResourceEntry};
 use crate::model::pattern::Matcher;
@@ -16,6 +16,21 @@ struct Hits {
     wildcards: HashMap<Box<str>, bool>,
     /// An action: `None` when the catalogue lists it (or does not cover it), else the help line.
     unknown: HashMap<Box<str>, Option<Option<String>>>,
+    /// An allowed pattern: the escalation actions it matches (indices into [`escalation::ovh_actions`]).
+    escalations: HashMap<Box<str>, Box<[usize]>>,
+}
+
+impl Hits {
+    fn escalations(&mut self, s: &Spec) -> &[usize] {
+        self.escalations.entry(s.raw().into()).or_insert_with(|| {
+            escalation::ovh_actions()
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| s.matches(e.action, Side::Grant))
+                .map(|(i, _)| i)
+                .collect()
+        })
+    }
 }
 
 pub(super) fn check(ctx: &mut Ctx<'_>) {
@@ -126,7 +141,7 @@ fn policy(ctx: &mut Ctx<'_>, p: &Policy, known: &mut Hits) {
                 );
             }
             seen.push(s.raw());
-            action(ctx, s, key, known);
+            action(ctx, s, key, known, resources_phrase(p));
         }
     }
     // Excepts that remove nothing from this policy's own allow.
@@ -148,9 +163,199 @@ fn policy(ctx: &mut Ctx<'_>, p: &Policy, known: &mut Hits) {
             );
         }
     }
+    if p.expired_at
+        .as_deref()
+        .is_none_or(|(until, _)| *until >= ctx.opts.at)
+    {
+        escalations(ctx, p, known);
+        broad_groups(ctx, p);
+    }
 }
 
-fn action(ctx: &mut Ctx<'_>, s: &Spec, key: &str, known: &mut Hits) {
+/// Whether a policy's resources can name the account itself (`urn:v1:eu:resource:account:{nic}`), on which
+/// the account-level IAM actions are authorized.
+fn names_the_account(ctx: &Ctx<'_>, p: &Policy) -> bool {
+    const ACCOUNT: &str = ":resource:account:";
+    p.resources.iter().any(|r| match r {
+        ResourceEntry::Pattern(s) if s.literal_when_granting => s.raw().contains(ACCOUNT),
+        ResourceEntry::Pattern(s) => match &s.pattern.matcher {
+            Matcher::Any => true,
+            Matcher::Exact(x) => x.contains(ACCOUNT),
+            Matcher::Prefix(pre) => {
+                pre.contains(ACCOUNT)
+                    || crate::model::urn::REGIONS
+                        .iter()
+                        .any(|r| format!("urn:v1:{r}{ACCOUNT}").starts_with(&**pre))
+            }
+            Matcher::Suffix(_) | Matcher::Contains(_) | Matcher::Glob(_) => {
+                s.raw().contains("account")
+            }
+        },
+        ResourceEntry::Group { group, .. } => ctx
+            .set
+            .resource_groups
+            .get(*group)
+            .is_some_and(|g| g.members.iter().any(|m| m.contains(ACCOUNT))),
+    })
+}
+
+/// PS130: an allow or a permission group of a policy that grants its identities an action creating or
+/// editing IAM policies, permission groups, resource groups, users, groups or credentials on the account.
+fn escalations(ctx: &mut Ctx<'_>, p: &Policy, known: &mut Hits) {
+    let set = ctx.set;
+    if p.identities.is_empty() || !names_the_account(ctx, p) {
+        return;
+    }
+    let groups: Vec<(&crate::model::ovh::PermissionsGroup, &crate::source::Loc)> = p
+        .groups
+        .iter()
+        .filter_map(|(g, loc)| set.permission_groups.get(*g).map(|g| (g, loc)))
+        .collect();
+    let all = escalation::ovh_actions();
+    // A deny of the policy or of one of its groups takes the action away whatever grants it.
+    let denied = |action: &str| {
+        p.permissions
+            .deny
+            .iter()
+            .chain(groups.iter().flat_map(|(g, _)| g.permissions.deny.iter()))
+            .any(|d| d.matches(action, Side::Restrict))
+    };
+    let kept = |indices: &[usize], except: &[Spec]| -> Vec<escalation::Escalation> {
+        indices
+            .iter()
+            .filter_map(|i| all.get(*i).copied())
+            .filter(|e| !except.iter().any(|x| x.matches(e.action, Side::Restrict)))
+            .filter(|e| !denied(e.action))
+            .collect()
+    };
+    let mut out = Vec::new();
+    for a in &p.permissions.allow {
+        let hits = kept(known.escalations(a), &p.permissions.except);
+        if !hits.is_empty() {
+            out.push((a.loc, format!("allow `{}`", a.raw()), hits));
+        }
+    }
+    for (g, loc) in &groups {
+        let mut indices = Vec::new();
+        for a in &g.permissions.allow {
+            indices.extend_from_slice(known.escalations(a));
+        }
+        indices.sort_unstable();
+        indices.dedup();
+        let hits = kept(&indices, &g.permissions.except);
+        if !hits.is_empty() {
+            out.push((**loc, format!("permission group `{}`", g.name), hits));
+        }
+    }
+    let conditional = if p.conditions.is_some() {
+        " (under the policy's conditions)"
+    } else {
+        ""
+    };
+    for (loc, what, hits) in out {
+        let mut manages: Vec<&str> = Vec::new();
+        for h in &hits {
+            if !manages.contains(&h.manages) {
+                manages.push(h.manages);
+            }
+        }
+        let shown: Vec<String> = hits
+            .iter()
+            .take(3)
+            .map(|h| format!("`{}`", h.action))
+            .collect();
+        let more = match hits.len().saturating_sub(3) {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        ctx.emit(
+            "PS130",
+            &loc,
+            format!(
+                "{what} lets the identities of policy `{}` create or edit {}{conditional} ({}{more}): an identity that may manage access can grant itself anything",
+                p.name,
+                manages.join(", "),
+                shown.join(", "),
+            ),
+            Some(String::from("keep access management with administrators: narrow the allow, or except `account:apiovh:iam/*`, `account:apiovh:me/identity/*` and `account:apiovh:me/api/*`")),
+        );
+    }
+}
+
+/// PS110 for a permission group: one that grants every action (`globalAdmin`) or whole services.
+fn broad_groups(ctx: &mut Ctx<'_>, p: &Policy) {
+    let set = ctx.set;
+    for (g, loc) in &p.groups {
+        let Some(g) = set.permission_groups.get(*g) else {
+            continue;
+        };
+        let broad: Vec<&str> = g
+            .permissions
+            .allow
+            .iter()
+            .map(Spec::raw)
+            .filter(|raw| is_broad(raw))
+            .collect();
+        let Some(first) = broad.first() else {
+            continue;
+        };
+        let grants = if *first == "*" && g.permissions.except.is_empty() {
+            String::from("every action")
+        } else if *first == "*" {
+            format!(
+                "every action but the {} it excepts",
+                g.permissions.except.len()
+            )
+        } else {
+            format!(
+                "every action of {}",
+                broad
+                    .iter()
+                    .take(3)
+                    .map(|b| format!("`{}`", b.trim_end_matches('*').trim_end_matches(':')))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+                    + &match broad.len().saturating_sub(3) {
+                        0 => String::new(),
+                        n => format!(" and {n} more services"),
+                    }
+            )
+        };
+        ctx.emit(
+            "PS110",
+            loc,
+            format!(
+                "permission group `{}` grants {grants} on {}",
+                g.name,
+                resources_phrase(p)
+            ),
+            Some(String::from(
+                "name a narrower permission group, or the actions the task needs",
+            )),
+        );
+    }
+}
+
+/// "every resource of the account" when a policy's resources cover them all, else "the policy's resources".
+fn resources_phrase(p: &Policy) -> &'static str {
+    let everything = p.resources.iter().any(|r| match r {
+        ResourceEntry::Pattern(s) if !s.literal_when_granting => match &s.pattern.matcher {
+            Matcher::Any => true,
+            Matcher::Prefix(pre) => crate::model::urn::REGIONS
+                .iter()
+                .any(|r| format!("urn:v1:{r}:resource:").starts_with(&**pre)),
+            _ => false,
+        },
+        _ => false,
+    });
+    if everything {
+        "every resource"
+    } else {
+        "the policy's resources"
+    }
+}
+
+fn action(ctx: &mut Ctx<'_>, s: &Spec, key: &str, known: &mut Hits, on: &str) {
     let raw = s.raw();
     let matrix = &ctx.set.matrix;
     if s.literal_when_granting {
@@ -183,7 +388,7 @@ fn action(ctx: &mut Ctx<'_>, s: &Spec, key: &str, known: &mut Hits) {
             format!(
                 "allow `{raw}` grants {}",
                 if raw == "*" {
-                    String::from("every action on the policy's resources")
+                    format!("every action on {on}")
                 } else {
                     format!(
                         "every action of `{}`",
