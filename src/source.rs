@@ -519,26 +519,10 @@ impl SourceMap {
                 inside: None,
             };
         };
-        let index = self
-            .indexes
-            .get(loc.source.0 as usize)
-            .and_then(|cell| cell.get_or_init(|| TextIndex::new(&source.text)).as_ref());
-        let (line, column) = match index {
-            Some(index) => match index.offset_of_pointer(&source.text, &loc.pointer()) {
-                Some(offset) => {
-                    let (l, c) = index.line_column(&source.text, offset);
-                    (Some(l), Some(c))
-                }
-                None => (None, None),
-            },
-            None => match offset_of_pointer(&source.text, &loc.pointer()) {
-                Some(offset) => {
-                    let (l, c) = line_column(&source.text, offset);
-                    (Some(l), Some(c))
-                }
-                None => (None, None),
-            },
-        };
+        let (line, column) = self
+            .range(loc, false)
+            .map(|(start, _)| self.line_column(loc.source, start))
+            .unzip();
         Position {
             file: self.file_name(loc.source),
             line,
@@ -546,6 +530,53 @@ impl SourceMap {
             pointer: loc.pointer(),
             inside: source.parent.as_ref().map(|p| Box::new(self.position(p))),
         }
+    }
+
+    /// The source's index, built on first use; `None` when the text is not strict JSON.
+    fn index(&self, id: SourceId) -> Option<&TextIndex> {
+        let source = self.get(id)?;
+        self.indexes
+            .get(id.0 as usize)
+            .and_then(|cell| cell.get_or_init(|| TextIndex::new(&source.text)).as_ref())
+    }
+
+    /// The byte range, in its own source's text, of the value at `loc` or of its key (`key`), as
+    /// [`range_of_pointer`] answers, through the source's index: locating many values of a large file
+    /// costs one pass over it, not one parse per value.
+    pub fn range(&self, loc: &Loc, key: bool) -> Option<(usize, usize)> {
+        let text = &self.get(loc.source)?.text;
+        let pointer = loc.pointer();
+        match self.index(loc.source) {
+            Some(index) => index.range_of_pointer(text, &pointer, key),
+            None => range_of_pointer(text, &pointer, key),
+        }
+    }
+
+    /// The 1-based line and character column of a byte offset in a source (binary search in its index).
+    pub fn line_column(&self, id: SourceId, offset: usize) -> (usize, usize) {
+        let Some(source) = self.get(id) else {
+            return (1, 1);
+        };
+        match self.index(id) {
+            Some(index) => index.line_column(&source.text, offset),
+            None => line_column(&source.text, offset),
+        }
+    }
+
+    /// The text of a source's 1-based line, without its line break.
+    pub fn line_text(&self, id: SourceId, line: usize) -> Option<&str> {
+        let text = &self.get(id)?.text;
+        let Some(index) = self.index(id) else {
+            return text.lines().nth(line.checked_sub(1)?);
+        };
+        let start = *index.line_starts.get(line.checked_sub(1)?)? as usize;
+        let end = index
+            .line_starts
+            .get(line)
+            .map_or(text.len(), |&s| s as usize);
+        let raw = text.get(start..end)?;
+        let raw = raw.strip_suffix('\n').unwrap_or(raw);
+        Some(raw.strip_suffix('\r').unwrap_or(raw))
     }
 
     /// The line and column of a byte offset in a source (for serde_json syntax errors, which give them
@@ -594,14 +625,17 @@ enum Kids {
     /// A scalar, or a container too small (or deep) to index.
     Span,
     Array(Vec<Node>),
-    /// Members in order; a lookup takes the first of duplicate keys, as the span-aware parse does.
-    Object(Vec<(Box<str>, Node)>),
+    /// Members in order, each with the byte range of its key; a lookup takes the first of duplicate keys,
+    /// as the span-aware parse does.
+    Object(Vec<(Box<str>, (usize, usize), Node)>),
 }
 
 impl TextIndex {
     /// `None` when the text is not strict JSON.
     fn new(text: &str) -> Option<TextIndex> {
         u32::try_from(text.len()).ok()?;
+        #[cfg(test)]
+        parsed::add(text.len());
         serde_json::from_str::<serde::de::IgnoredAny>(text).ok()?;
         let bytes = text.as_bytes();
         let start = skip_ws(bytes, 0);
@@ -611,9 +645,10 @@ impl TextIndex {
         Some(TextIndex { line_starts, root })
     }
 
-    /// What [`offset_of_pointer`] answers, without parsing the whole text.
-    fn offset_of_pointer(&self, text: &str, pointer: &str) -> Option<usize> {
+    /// What [`range_of_pointer`] answers, without parsing the whole text.
+    fn range_of_pointer(&self, text: &str, pointer: &str, key: bool) -> Option<(usize, usize)> {
         let mut node = &self.root;
+        let mut name = None;
         let mut rest = pointer;
         while let Some(after) = rest.strip_prefix('/') {
             let (raw, next) = match after.find('/') {
@@ -624,20 +659,31 @@ impl TextIndex {
             let child = match &node.kids {
                 Kids::Span => {
                     let sub = text.get(node.start..node.end)?;
-                    return offset_of_pointer(sub, rest).map(|o| node.start + o);
+                    return range_of_pointer(sub, rest, key)
+                        .map(|(s, e)| (node.start + s, node.start + e));
                 }
-                Kids::Array(items) => token.parse::<usize>().ok().and_then(|i| items.get(i)),
-                Kids::Object(members) => {
-                    members.iter().find(|(k, _)| **k == *token).map(|(_, n)| n)
-                }
+                Kids::Array(items) => token
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| items.get(i))
+                    .map(|n| (None, n)),
+                Kids::Object(members) => members
+                    .iter()
+                    .find(|(k, _, _)| **k == *token)
+                    .map(|(_, r, n)| (Some(*r), n)),
             };
             match child {
-                Some(c) => node = c,
-                None => return Some(node.start),
+                Some((n, c)) => (name, node) = (n, c),
+                None if key => return None,
+                None => return Some((node.start, node.end)),
             }
             rest = next;
         }
-        Some(node.start)
+        if key {
+            name
+        } else {
+            Some((node.start, node.end))
+        }
     }
 
     /// What [`line_column`] answers, by binary search over the line starts.
@@ -729,6 +775,7 @@ fn index_value(text: &str, start: usize, depth: usize) -> Option<(Node, usize)> 
     if b.get(i) != Some(&close) {
         loop {
             if open == b'{' {
+                let key_start = i;
                 let key_end = skip_string(b, i)?;
                 let raw = text.get(i..key_end)?;
                 let key: Box<str> = if raw.contains('\\') {
@@ -742,7 +789,7 @@ fn index_value(text: &str, start: usize, depth: usize) -> Option<(Node, usize)> 
                 }
                 i = skip_ws(b, i + 1);
                 let (node, after) = index_value(text, i, depth + 1)?;
-                members.push((key, node));
+                members.push((key, (key_start, key_end), node));
                 i = after;
             } else {
                 let (node, after) = index_value(text, i, depth + 1)?;
@@ -778,32 +825,41 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
 /// The byte offset where the value at `pointer` starts, or, when it does not exist, where its nearest
 /// existing ancestor starts. `None` when the text does not parse.
 pub fn offset_of_pointer(text: &str, pointer: &str) -> Option<usize> {
+    range_of_pointer(text, pointer, false).map(|(start, _)| start)
+}
+
+/// The byte range of the value at `pointer`, or of its key (`key`: the last token names an object member).
+/// A pointer that does not resolve (`/Action/0` when `Action` is a string) falls back to its nearest
+/// existing ancestor's value, or gives `None` when the key is asked. `None` when the text does not parse.
+pub fn range_of_pointer(text: &str, pointer: &str, key: bool) -> Option<(usize, usize)> {
+    #[cfg(test)]
+    parsed::add(text.len());
     let parsed = jsonc_parser::parse_to_ast(text, &Default::default(), &Default::default()).ok()?;
     let mut value = parsed.value.as_ref()?;
-    let mut offset = value.range().start;
+    let mut name = None;
     for token in pointer.split('/').skip(1) {
         let token = token.replace("~1", "/").replace("~0", "~");
         let next = match value {
-            jsonc_parser::ast::Value::Object(object) => object
+            jsonc_parser::ast::Value::Object(o) => o
                 .properties
                 .iter()
                 .find(|p| p.name.as_str() == token)
-                .map(|p| &p.value),
-            jsonc_parser::ast::Value::Array(array) => token
+                .map(|p| (Some(p.name.range()), &p.value)),
+            jsonc_parser::ast::Value::Array(a) => token
                 .parse::<usize>()
                 .ok()
-                .and_then(|i| array.elements.get(i)),
+                .and_then(|i| a.elements.get(i))
+                .map(|v| (None, v)),
             _ => None,
         };
         match next {
-            Some(v) => {
-                value = v;
-                offset = v.range().start;
-            }
+            Some((n, v)) => (name, value) = (n, v),
+            None if key => return None,
             None => break,
         }
     }
-    Some(offset)
+    let range = if key { name? } else { value.range() };
+    Some((range.start, range.end))
 }
 
 /// Turn a serde_path_to_error path (`[0].permissions.allow[2]`) into a JSON pointer (`/0/permissions/allow/2`).
@@ -828,6 +884,26 @@ pub fn pointer_of_path(path: &serde_path_to_error::Path) -> String {
         }
     }
     pointer
+}
+
+/// Work counting for tests: how many bytes of text this thread has parsed to locate values, so that a
+/// test can tell one pass over a file from one pass per finding without timing anything.
+#[cfg(test)]
+pub(crate) mod parsed {
+    use std::cell::Cell;
+
+    thread_local! {
+        static BYTES: Cell<usize> = const { Cell::new(0) };
+    }
+
+    pub(crate) fn add(n: usize) {
+        BYTES.with(|b| b.set(b.get() + n));
+    }
+
+    /// Bytes parsed by this thread so far.
+    pub(crate) fn bytes() -> usize {
+        BYTES.with(Cell::get)
+    }
 }
 
 #[cfg(test)]
@@ -939,9 +1015,8 @@ mod tests {
             ));
         }
         text.push_str("\n]\n");
-        let index = TextIndex::new(&text);
-        assert!(index.is_some(), "strict JSON is indexed");
-        let Some(index) = index else { return };
+        // The same array as a member of a large object (indexed member by member, keys included).
+        let wrapped = format!("{{\"k\\u0041\": 1, \"big\": {text}, \"a~b\": {text}}}");
         let pointers = [
             "",
             "/0",
@@ -954,15 +1029,34 @@ mod tests {
             "/5/a~1b~0/9",
             "/x",
         ];
-        for p in pointers {
-            let want = offset_of_pointer(&text, p);
-            assert_eq!(index.offset_of_pointer(&text, p), want, "pointer {p:?}");
-            if let Some(o) = want {
-                assert_eq!(
-                    index.line_column(&text, o),
-                    line_column(&text, o),
-                    "pointer {p:?}"
-                );
+        for (text, prefixes) in [
+            (&text, &[""][..]),
+            (&wrapped, &["/big", "/a~0b", "/kA", "/none"][..]),
+        ] {
+            let index = TextIndex::new(text);
+            assert!(index.is_some(), "strict JSON is indexed");
+            let Some(index) = index else { return };
+            for p in prefixes
+                .iter()
+                .flat_map(|pre| pointers.map(|p| format!("{pre}{p}")))
+            {
+                let p = p.as_str();
+                for key in [false, true] {
+                    let want = range_of_pointer(text, p, key);
+                    assert_eq!(
+                        index.range_of_pointer(text, p, key),
+                        want,
+                        "pointer {p:?}, key {key}"
+                    );
+                }
+                let want = offset_of_pointer(text, p);
+                if let Some(o) = want {
+                    assert_eq!(
+                        index.line_column(text, o),
+                        line_column(text, o),
+                        "pointer {p:?}"
+                    );
+                }
             }
         }
         assert!(TextIndex::new("// a comment\n{}").is_none());

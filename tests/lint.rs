@@ -546,3 +546,162 @@ fn carets_sit_under_the_value_on_a_long_minified_line() {
         "{out}"
     );
 }
+
+/// Issue 15: a group with no known members given the managed `globalAdmin` group, and `*`, on every
+/// resource (`urn:v1:eu:resource:*`) is a broad grant (PS110) and privilege escalation (PS130) each.
+#[test]
+fn issue_15_global_admin_on_every_resource_is_broad_and_escalating() {
+    let dir = "fixtures/lint/admin-grants";
+    let f = findings(&[dir]);
+    let mut got: Vec<(String, u64)> = f
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [("PS110", 23), ("PS110", 46), ("PS130", 23), ("PS130", 46)]
+            .map(|(c, l)| (c.to_owned(), l)),
+        "{f:#?}"
+    );
+    let human = lint(&[dir], &[]);
+    insta::with_settings!({ description => format!("policy-sim lint {dir} --at {AT}"), omit_expression => true }, {
+        insta::assert_snapshot!("issue_15_admin_grants", stdout(&human));
+    });
+}
+
+/// PS130 on OVHcloud reads a policy as the cloud does: a write action taken back by the policy's own
+/// `except` or `deny` (or its permission group's) is no escalation; on resources that are not the account
+/// (a VPS) an account-level action grants nothing; an expired policy grants nothing.
+#[test]
+fn ovh_escalation_follows_except_deny_resources_and_expiry() {
+    let policy = |name: &str,
+                  resources: &[&str],
+                  allow: &[&str],
+                  except: &[&str],
+                  deny: &[&str],
+                  extra: serde_json::Value| {
+        let mut p = serde_json::json!({
+            "name": name,
+            "identities": ["urn:v1:eu:identity:user:xx1111-ovh/alice"],
+            "resources": resources.iter().map(|r| serde_json::json!({"urn": r})).collect::<Vec<_>>(),
+            "permissions": {
+                "allow": allow.iter().map(|a| serde_json::json!({"action": a})).collect::<Vec<_>>(),
+                "except": except.iter().map(|a| serde_json::json!({"action": a})).collect::<Vec<_>>(),
+                "deny": deny.iter().map(|a| serde_json::json!({"action": a})).collect::<Vec<_>>(),
+            },
+        });
+        if let (Some(p), Some(extra)) = (p.as_object_mut(), extra.as_object()) {
+            p.extend(extra.clone());
+        }
+        p
+    };
+    let account = ["urn:v1:eu:resource:account:xx1111-ovh"];
+    let none = serde_json::json!({});
+    let policies = serde_json::json!([
+        // 0: escalates (the except leaves `create`)
+        policy(
+            "keeps-create",
+            &account,
+            &["account:apiovh:iam/policy/*"],
+            &[
+                "account:apiovh:iam/policy/edit",
+                "account:apiovh:iam/policy/delete"
+            ],
+            &[],
+            none.clone()
+        ),
+        // 1: all writes excepted
+        policy(
+            "excepted",
+            &account,
+            &["account:apiovh:iam/*"],
+            &[
+                "account:apiovh:iam/policy/*",
+                "account:apiovh:iam/permissionsGroup/*",
+                "account:apiovh:iam/resourceGroup/*"
+            ],
+            &[],
+            none.clone()
+        ),
+        // 2: denied in the same policy
+        policy(
+            "denied",
+            &account,
+            &["account:apiovh:*"],
+            &[],
+            &["account:apiovh:iam/*", "account:apiovh:me/*"],
+            none.clone()
+        ),
+        // 3: not on the account
+        policy(
+            "vps-only",
+            &["urn:v1:eu:resource:vps:*"],
+            &["*"],
+            &[],
+            &[],
+            none.clone()
+        ),
+        // 4: expired
+        policy(
+            "expired",
+            &account,
+            &["account:apiovh:iam/policy/create"],
+            &[],
+            &[],
+            serde_json::json!({"expiredAt": "2026-01-01T00:00:00Z"})
+        ),
+        // 5: a permission group whose own except leaves policy writes (globalReadWrite)
+        policy(
+            "read-write",
+            &account,
+            &[],
+            &[],
+            &[],
+            serde_json::json!({"permissionsGroups": [{"urn": "urn:v1:eu:permissionsGroup:ovh:globalReadWrite"}]})
+        ),
+    ]);
+    let dir = std::env::temp_dir().join(format!("policy-sim-ps130-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("policies.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&policies).unwrap()).unwrap();
+    let f = findings(&[file.to_str().unwrap()]);
+    let escalating: BTreeSet<String> = f
+        .iter()
+        .filter(|f| f["code"] == "PS130")
+        .map(|f| {
+            f["pointer"]
+                .as_str()
+                .unwrap()
+                .split('/')
+                .nth(1)
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        escalating,
+        BTreeSet::from(["0".to_owned(), "5".to_owned()]),
+        "{f:#?}"
+    );
+    let read_write = f
+        .iter()
+        .find(|f| f["code"] == "PS130" && f["pointer"].as_str().unwrap().starts_with("/5/"))
+        .unwrap();
+    let message = read_write["message"].as_str().unwrap();
+    assert!(message.contains("IAM policies"), "{message}");
+    // globalReadWrite excepts group and identity-provider management: not listed as what it lets them do
+    // (it still lets them mint a token for any local user: `me/identity/user/token/create`).
+    assert!(!message.contains("user groups"), "{message}");
+    assert!(!message.contains("identity provider"), "{message}");
+    assert!(
+        message.contains("local users and their tokens"),
+        "{message}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -82,8 +82,8 @@ rules! {
         "denying a role does not take away a permission another allowed role still carries"
         "A `deny` or `except` names an OpenStack role (`publicCloudProject:openstack:objectstoreOperator`) while the same identity is allowed another role carrying the same permissions (`administrator` carries `objectstore_all`): the permission stays granted through the other role (DOMAIN.md §1.7). Deny or remove the other role too.";
     "PS110" "broad-wildcard" Warning
-        "`*` or a whole-service wildcard grants far more than a task needs"
-        "An allow grants every action (`*`) or a whole service (`vps:*`, `vps:apiovh:*`, `api:*`, `ec2:*`). Name the actions the task needs.";
+        "`*`, a whole-service wildcard or an all-powerful permission group grants far more than a task needs"
+        "An allow grants every action (`*`) or a whole service (`vps:*`, `vps:apiovh:*`, `api:*`, `ec2:*`), or an OVHcloud policy attaches a permission group that does (the managed `globalAdmin` grants every action, `globalReadWrite` every action but identity and IP-restriction management). The message says when the policy's resources are every resource (`urn:v1:eu:resource:*`). Name the actions the task needs, or a narrower permission group.";
     "PS111" "allow-not" Warning
         "Allow with NotAction or NotResource grants almost everything"
         "An EIM `Allow` statement uses `NotAction` (every action but the listed ones) or `NotResource`. Use `Action` with the actions meant, or turn it into a `Deny`.";
@@ -119,7 +119,7 @@ rules! {
         "An OVHcloud action has a `*` that is neither at its start nor at its end (`vps:*:reboot`). Only leading and trailing wildcards are documented, and the Control Panel accepts only those. policy-sim reads it literally in an allow and as a wildcard in a deny or except.";
     "PS130" "privilege-escalation" Warning
         "a user who may manage policies can grant itself anything"
-        "The EIM user (or the caller of a bare document) is allowed to create or edit policies or policy versions, link policies or put inline policies: it could write a policy bypassing its permissions and attach it to itself (OSC-GEN).";
+        "EIM: the user (or the caller of a bare document) is allowed to create or edit policies or policy versions, link policies or put inline policies: it could write a policy bypassing its permissions and attach it to itself (OSC-GEN). OVHcloud: a policy whose resources include the account (`urn:v1:eu:resource:account:{nic}`, `urn:v1:eu:resource:*`) allows, directly or through a permission group (`globalAdmin`, `globalReadWrite`), an action that creates or edits IAM policies, permission groups, resource groups, local users or groups, the identity provider, service accounts or API credentials, or deletes a policy: `account:apiovh:iam/policy/create`, `account:apiovh:me/identity/user/edit`, `account:apiovh:me/api/oauth2/client/create`, and wildcards covering them (`account:apiovh:iam/*`, `account:apiovh:*`, `*`). These actions are read from the shipped catalogue: every action an API write under `/iam/policy`, `/iam/permissionsGroup`, `/iam/resourceGroup`, `/me/identity/user`, `/me/identity/group`, `/me/identity/provider`, `/me/api/oauth2/client` or `/me/api/credential` needs. An `except` or `deny` in the same policy (or its permission group) that removes them is taken into account; a deny in another policy is not. Keep access management with administrators.";
     "PS131" "eim-condition" Warning
         "EIM documents no Condition element; policy-sim never treats one as satisfied"
         "The statement has a `Condition`. No EIM document describes conditions (IP limits are account-level API access rules), so policy-sim never lets a conditional Allow grant and always lets a conditional Deny apply.";

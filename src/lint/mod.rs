@@ -5,9 +5,10 @@
 
 pub mod codes;
 mod eim;
+pub mod escalation;
 mod ovh;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -16,7 +17,7 @@ use crate::error::Diagnostic;
 use crate::load::{Loaded, Role};
 use crate::model::matrix::Matrix;
 use crate::model::PolicySet;
-use crate::source::{Loc, SourceMap};
+use crate::source::{Loc, SourceId, SourceMap};
 pub use codes::{rule, Level, Rule, RULES};
 
 /// One finding.
@@ -141,8 +142,17 @@ pub fn lint_loaded(mut loaded: Loaded, opts: &Options) -> Report {
         eim::check(&mut ctx);
         report.findings.append(&mut ctx.findings);
     }
+    // The outermost source of each file name (the first, as a lookup by name finds it).
+    let mut files: HashMap<&str, SourceId> = HashMap::new();
+    let mut id = 0u32;
+    while let Some(s) = loaded.sources.get(SourceId(id)) {
+        if s.parent.is_none() {
+            files.entry(s.name.as_str()).or_insert(SourceId(id));
+        }
+        id += 1;
+    }
     for f in &mut report.findings {
-        complete_span(f, &loaded.sources);
+        complete_span(f, &loaded.sources, &files);
     }
     report.findings.sort_by(|a, b| {
         (&a.file, a.line, a.column, a.code).cmp(&(&b.file, b.line, b.column, b.code))
@@ -201,14 +211,12 @@ pub(crate) fn finding_at(
     let r = rule(code);
     let pos = sources.position(loc);
     let (end_line, end_column) = sources
-        .get(loc.source)
-        .and_then(|s| span_end(&s.text, &loc.pointer()))
-        .map_or((None, None), |(l, c)| (Some(l), Some(c)));
-    let line_text = pos.line.and_then(|l| {
-        sources
-            .get(loc.source)
-            .and_then(|s| s.text.lines().nth(l.saturating_sub(1)).map(str::to_owned))
-    });
+        .range(loc, false)
+        .map(|(_, end)| sources.line_column(loc.source, end))
+        .unzip();
+    let line_text = pos
+        .line
+        .and_then(|l| sources.line_text(loc.source, l).map(str::to_owned));
     Finding {
         code,
         name: r.map_or("", |r| r.name),
@@ -229,69 +237,26 @@ pub(crate) fn finding_at(
     }
 }
 
-/// The line and column just past the value at `pointer`.
-fn span_end(text: &str, pointer: &str) -> Option<(usize, usize)> {
-    value_range(text, pointer, false).map(|(_, end)| crate::source::line_column(text, end))
-}
-
-/// The byte range of the value at `pointer`, or of its key (`key`: the last token names an object member).
-/// A pointer that does not resolve (`/Action/0` when `Action` is a string) falls back to its nearest
-/// existing ancestor, as [`SourceMap::position`] does for the start.
-fn value_range(text: &str, pointer: &str, key: bool) -> Option<(usize, usize)> {
-    use jsonc_parser::common::Ranged;
-    let parsed = jsonc_parser::parse_to_ast(text, &Default::default(), &Default::default()).ok()?;
-    let mut value = parsed.value.as_ref()?;
-    let mut name = None;
-    for token in pointer.split('/').skip(1) {
-        let token = token.replace("~1", "/").replace("~0", "~");
-        let next = match value {
-            jsonc_parser::ast::Value::Object(o) => o
-                .properties
-                .iter()
-                .find(|p| p.name.as_str() == token)
-                .map(|p| (Some(p.name.range()), &p.value)),
-            jsonc_parser::ast::Value::Array(a) => token
-                .parse::<usize>()
-                .ok()
-                .and_then(|i| a.elements.get(i))
-                .map(|v| (None, v)),
-            _ => None,
-        };
-        match next {
-            Some((n, v)) => (name, value) = (n, v),
-            None if key => return None,
-            None => break,
-        }
-    }
-    let range = if key { name? } else { value.range() };
-    Some((range.start, range.end))
-}
-
 /// Load and validation diagnostics carry a start only: add the end of the offending value, so that every
 /// format shows the whole span. An unknown field is its name, so its span is the key, not the value.
-fn complete_span(f: &mut Finding, sources: &SourceMap) {
+fn complete_span(f: &mut Finding, sources: &SourceMap, files: &HashMap<&str, SourceId>) {
     if f.inside.is_some() || f.pointer.is_empty() || f.end_line.is_some() {
         return;
     }
-    let mut id = 0u32;
-    let text = loop {
-        match sources.get(crate::source::SourceId(id)) {
-            Some(s) if s.parent.is_none() && s.name == f.file => break s.text.clone(),
-            Some(_) => id += 1,
-            None => return,
-        }
+    let Some(&id) = files.get(f.file.as_str()) else {
+        return;
     };
     let last = f.pointer.rsplit('/').next().unwrap_or_default();
     let key = f.code == "PS002" && f.message.contains(&format!("`{last}`"));
-    let Some((start, end)) = value_range(&text, &f.pointer, key) else {
+    let Some((start, end)) = sources.range(&Loc::new(id, &f.pointer), key) else {
         return;
     };
-    let (line, column) = crate::source::line_column(&text, start);
+    let (line, column) = sources.line_column(id, start);
     if !key && (Some(line), Some(column)) != (f.line, f.column) {
         return;
     }
-    let (end_line, end_column) = crate::source::line_column(&text, end);
-    f.line_text = text.lines().nth(line.saturating_sub(1)).map(str::to_owned);
+    let (end_line, end_column) = sources.line_column(id, end);
+    f.line_text = sources.line_text(id, line).map(str::to_owned);
     f.line_text_start = 0;
     (f.line, f.column) = (Some(line), Some(column));
     (f.end_line, f.end_column) = (Some(end_line), Some(end_column));
@@ -365,5 +330,69 @@ fn from_diagnostic(d: Diagnostic) -> Finding {
         help: d.help,
         line_text: d.line_text,
         line_text_start: d.line_text_start,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One file of `n` policies, pretty-printed as an API dump is; every tenth allows `vps:apiovh:*`
+    /// (PS110) and every seventh repeats an action (PS114), so findings grow with the file.
+    fn one_file(n: usize) -> String {
+        let policies: Vec<serde_json::Value> = (0..n)
+            .map(|i| {
+                let mut allow = vec![serde_json::json!({"action": "vps:apiovh:reboot"})];
+                if i % 10 == 0 {
+                    allow.push(serde_json::json!({"action": "vps:apiovh:*"}));
+                }
+                if i % 7 == 0 {
+                    allow.push(serde_json::json!({"action": "vps:apiovh:reboot"}));
+                }
+                serde_json::json!({
+                    "name": format!("policy-{i}"),
+                    "identities": [format!("urn:v1:eu:identity:user:xx1111-ovh/u{}", i % 30)],
+                    "resources": [{"urn": format!("urn:v1:eu:resource:vps:vps-{i}.vps.ovh.net")}],
+                    "permissions": {"allow": allow, "except": [], "deny": []},
+                })
+            })
+            .collect();
+        serde_json::to_string_pretty(&policies).unwrap_or_default()
+    }
+
+    /// Issue 15: linting one file of 20,000 policies took minutes, because every finding re-parsed the
+    /// whole file to find where its value ends. Locating all findings must cost a bounded number of passes
+    /// over the file, whatever the number of findings; counted in bytes parsed, not timed.
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn locating_findings_in_one_large_file_parses_it_a_bounded_number_of_times() {
+        let opts = Options {
+            at: jiff::Timestamp::UNIX_EPOCH,
+            matrix: Arc::new(crate::validate::builtin_matrix().unwrap()),
+        };
+        for n in [500, 2_000] {
+            let text = one_file(n);
+            let len = text.len();
+            let mut loaded = Loaded::new();
+            loaded.add_text("dump.json", text, Role::Any);
+            let before = crate::source::parsed::bytes();
+            let report = lint_loaded(loaded, &opts);
+            let parsed = crate::source::parsed::bytes() - before;
+            let count = |code: &str| report.findings.iter().filter(|f| f.code == code).count();
+            assert_eq!(count("PS110"), n / 10, "{n} policies");
+            assert_eq!(count("PS114"), n.div_ceil(7), "{n} policies");
+            assert!(
+                report
+                    .findings
+                    .iter()
+                    .all(|f| f.end_line.is_some() && f.line_text.is_some()),
+                "every finding has its span and its line"
+            );
+            assert!(
+                parsed <= 2 * len,
+                "{n} policies, {} findings: {parsed} bytes parsed for a {len}-byte file",
+                report.findings.len()
+            );
+        }
     }
 }

@@ -2,14 +2,40 @@
 
 use std::collections::HashMap;
 
-use super::Ctx;
+use super::{escalation, Ctx};
 use crate::load::catalogue::{catalogue, Known};
 use crate::model::ovh::{Policy, ResourceEntry};
 use crate::model::pattern::Matcher;
 use crate::model::{Side, Spec};
 
+/// Catalogue answers per action text, asked once per distinct text rather than once per use: a large
+/// file repeats the same few actions thousands of times, and each answer scans the catalogue.
+#[derive(Default)]
+struct Hits {
+    /// A wildcard pattern: whether it matches a catalogued action.
+    wildcards: HashMap<Box<str>, bool>,
+    /// An action: `None` when the catalogue lists it (or does not cover it), else the help line.
+    unknown: HashMap<Box<str>, Option<Option<String>>>,
+    /// An allowed pattern: the escalation actions it matches (indices into [`escalation::ovh_actions`]).
+    escalations: HashMap<Box<str>, Box<[usize]>>,
+}
+
+impl Hits {
+    fn escalations(&mut self, s: &Spec) -> &[usize] {
+        self.escalations.entry(s.raw().into()).or_insert_with(|| {
+            escalation::ovh_actions()
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| s.matches(e.action, Side::Grant))
+                .map(|(i, _)| i)
+                .collect()
+        })
+    }
+}
+
 pub(super) fn check(ctx: &mut Ctx<'_>) {
     let set = ctx.set;
+    let mut known = Hits::default();
     let mut names: HashMap<&str, &Policy> = HashMap::new();
     for p in &set.ovh_policies {
         if let Some(first) = names.get(&*p.name) {
@@ -25,13 +51,13 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
         } else {
             names.insert(&p.name, p);
         }
-        policy(ctx, p);
+        policy(ctx, p, &mut known);
     }
     dead_allows(ctx);
     role_traps(ctx);
 }
 
-fn policy(ctx: &mut Ctx<'_>, p: &Policy) {
+fn policy(ctx: &mut Ctx<'_>, p: &Policy, known: &mut Hits) {
     let name = &p.name;
     if let Some((until, loc)) = p.expired_at.as_deref() {
         if *until < ctx.opts.at {
@@ -115,7 +141,7 @@ fn policy(ctx: &mut Ctx<'_>, p: &Policy) {
                 );
             }
             seen.push(s.raw());
-            action(ctx, s, key);
+            action(ctx, s, key, known, resources_phrase(p));
         }
     }
     // Excepts that remove nothing from this policy's own allow.
@@ -137,9 +163,199 @@ fn policy(ctx: &mut Ctx<'_>, p: &Policy) {
             );
         }
     }
+    if p.expired_at
+        .as_deref()
+        .is_none_or(|(until, _)| *until >= ctx.opts.at)
+    {
+        escalations(ctx, p, known);
+        broad_groups(ctx, p);
+    }
 }
 
-fn action(ctx: &mut Ctx<'_>, s: &Spec, key: &str) {
+/// Whether a policy's resources can name the account itself (`urn:v1:eu:resource:account:{nic}`), on which
+/// the account-level IAM actions are authorized.
+fn names_the_account(ctx: &Ctx<'_>, p: &Policy) -> bool {
+    const ACCOUNT: &str = ":resource:account:";
+    p.resources.iter().any(|r| match r {
+        ResourceEntry::Pattern(s) if s.literal_when_granting => s.raw().contains(ACCOUNT),
+        ResourceEntry::Pattern(s) => match &s.pattern.matcher {
+            Matcher::Any => true,
+            Matcher::Exact(x) => x.contains(ACCOUNT),
+            Matcher::Prefix(pre) => {
+                pre.contains(ACCOUNT)
+                    || crate::model::urn::REGIONS
+                        .iter()
+                        .any(|r| format!("urn:v1:{r}{ACCOUNT}").starts_with(&**pre))
+            }
+            Matcher::Suffix(_) | Matcher::Contains(_) | Matcher::Glob(_) => {
+                s.raw().contains("account")
+            }
+        },
+        ResourceEntry::Group { group, .. } => ctx
+            .set
+            .resource_groups
+            .get(*group)
+            .is_some_and(|g| g.members.iter().any(|m| m.contains(ACCOUNT))),
+    })
+}
+
+/// PS130: an allow or a permission group of a policy that grants its identities an action creating or
+/// editing IAM policies, permission groups, resource groups, users, groups or credentials on the account.
+fn escalations(ctx: &mut Ctx<'_>, p: &Policy, known: &mut Hits) {
+    let set = ctx.set;
+    if p.identities.is_empty() || !names_the_account(ctx, p) {
+        return;
+    }
+    let groups: Vec<(&crate::model::ovh::PermissionsGroup, &crate::source::Loc)> = p
+        .groups
+        .iter()
+        .filter_map(|(g, loc)| set.permission_groups.get(*g).map(|g| (g, loc)))
+        .collect();
+    let all = escalation::ovh_actions();
+    // A deny of the policy or of one of its groups takes the action away whatever grants it.
+    let denied = |action: &str| {
+        p.permissions
+            .deny
+            .iter()
+            .chain(groups.iter().flat_map(|(g, _)| g.permissions.deny.iter()))
+            .any(|d| d.matches(action, Side::Restrict))
+    };
+    let kept = |indices: &[usize], except: &[Spec]| -> Vec<escalation::Escalation> {
+        indices
+            .iter()
+            .filter_map(|i| all.get(*i).copied())
+            .filter(|e| !except.iter().any(|x| x.matches(e.action, Side::Restrict)))
+            .filter(|e| !denied(e.action))
+            .collect()
+    };
+    let mut out = Vec::new();
+    for a in &p.permissions.allow {
+        let hits = kept(known.escalations(a), &p.permissions.except);
+        if !hits.is_empty() {
+            out.push((a.loc, format!("allow `{}`", a.raw()), hits));
+        }
+    }
+    for (g, loc) in &groups {
+        let mut indices = Vec::new();
+        for a in &g.permissions.allow {
+            indices.extend_from_slice(known.escalations(a));
+        }
+        indices.sort_unstable();
+        indices.dedup();
+        let hits = kept(&indices, &g.permissions.except);
+        if !hits.is_empty() {
+            out.push((**loc, format!("permission group `{}`", g.name), hits));
+        }
+    }
+    let conditional = if p.conditions.is_some() {
+        " (under the policy's conditions)"
+    } else {
+        ""
+    };
+    for (loc, what, hits) in out {
+        let mut manages: Vec<&str> = Vec::new();
+        for h in &hits {
+            if !manages.contains(&h.manages) {
+                manages.push(h.manages);
+            }
+        }
+        let shown: Vec<String> = hits
+            .iter()
+            .take(3)
+            .map(|h| format!("`{}`", h.action))
+            .collect();
+        let more = match hits.len().saturating_sub(3) {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        ctx.emit(
+            "PS130",
+            &loc,
+            format!(
+                "{what} lets the identities of policy `{}` create or edit {}{conditional} ({}{more}): an identity that may manage access can grant itself anything",
+                p.name,
+                manages.join(", "),
+                shown.join(", "),
+            ),
+            Some(String::from("keep access management with administrators: narrow the allow, or except `account:apiovh:iam/*`, `account:apiovh:me/identity/*` and `account:apiovh:me/api/*`")),
+        );
+    }
+}
+
+/// PS110 for a permission group: one that grants every action (`globalAdmin`) or whole services.
+fn broad_groups(ctx: &mut Ctx<'_>, p: &Policy) {
+    let set = ctx.set;
+    for (g, loc) in &p.groups {
+        let Some(g) = set.permission_groups.get(*g) else {
+            continue;
+        };
+        let broad: Vec<&str> = g
+            .permissions
+            .allow
+            .iter()
+            .map(Spec::raw)
+            .filter(|raw| is_broad(raw))
+            .collect();
+        let Some(first) = broad.first() else {
+            continue;
+        };
+        let grants = if *first == "*" && g.permissions.except.is_empty() {
+            String::from("every action")
+        } else if *first == "*" {
+            format!(
+                "every action but the {} it excepts",
+                g.permissions.except.len()
+            )
+        } else {
+            format!(
+                "every action of {}",
+                broad
+                    .iter()
+                    .take(3)
+                    .map(|b| format!("`{}`", b.trim_end_matches('*').trim_end_matches(':')))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+                    + &match broad.len().saturating_sub(3) {
+                        0 => String::new(),
+                        n => format!(" and {n} more services"),
+                    }
+            )
+        };
+        ctx.emit(
+            "PS110",
+            loc,
+            format!(
+                "permission group `{}` grants {grants} on {}",
+                g.name,
+                resources_phrase(p)
+            ),
+            Some(String::from(
+                "name a narrower permission group, or the actions the task needs",
+            )),
+        );
+    }
+}
+
+/// "every resource of the account" when a policy's resources cover them all, else "the policy's resources".
+fn resources_phrase(p: &Policy) -> &'static str {
+    let everything = p.resources.iter().any(|r| match r {
+        ResourceEntry::Pattern(s) if !s.literal_when_granting => match &s.pattern.matcher {
+            Matcher::Any => true,
+            Matcher::Prefix(pre) => crate::model::urn::REGIONS
+                .iter()
+                .any(|r| format!("urn:v1:{r}:resource:").starts_with(&**pre)),
+            _ => false,
+        },
+        _ => false,
+    });
+    if everything {
+        "every resource"
+    } else {
+        "the policy's resources"
+    }
+}
+
+fn action(ctx: &mut Ctx<'_>, s: &Spec, key: &str, known: &mut Hits, on: &str) {
     let raw = s.raw();
     let matrix = &ctx.set.matrix;
     if s.literal_when_granting {
@@ -172,7 +388,7 @@ fn action(ctx: &mut Ctx<'_>, s: &Spec, key: &str) {
             format!(
                 "allow `{raw}` grants {}",
                 if raw == "*" {
-                    String::from("every action on the policy's resources")
+                    format!("every action on {on}")
                 } else {
                     format!(
                         "every action of `{}`",
@@ -186,7 +402,13 @@ fn action(ctx: &mut Ctx<'_>, s: &Spec, key: &str) {
     let cat = catalogue();
     if s.pattern.is_wildcard() {
         // A pattern that matches no known action nor role, in the catalogued namespace.
-        if raw.contains(":apiovh:") && !cat.ovh.iter().any(|a| s.matches(a, Side::Grant)) {
+        let matches_one = || cat.ovh.iter().any(|a| s.matches(a, Side::Grant));
+        if raw.contains(":apiovh:")
+            && !*known
+                .wildcards
+                .entry(raw.into())
+                .or_insert_with(matches_one)
+        {
             ctx.emit(
                 "PS101",
                 &s.loc,
@@ -209,19 +431,23 @@ fn action(ctx: &mut Ctx<'_>, s: &Spec, key: &str) {
         }
         return;
     }
-    if let Known::No(suggestions) = cat.ovh_action(raw) {
-        let help = if suggestions.is_empty() {
-            None
-        } else {
-            Some(format!(
+    let unknown = known
+        .unknown
+        .entry(raw.into())
+        .or_insert_with(|| match cat.ovh_action(raw) {
+            Known::No(suggestions) if suggestions.is_empty() => Some(None),
+            Known::No(suggestions) => Some(Some(format!(
                 "did you mean {}?",
                 suggestions
                     .iter()
                     .map(|x| format!("`{x}`"))
                     .collect::<Vec<_>>()
                     .join(", ")
-            ))
-        };
+            ))),
+            Known::Yes | Known::Candidate | Known::NotCovered => None,
+        });
+    if let Some(help) = unknown {
+        let help = help.clone();
         ctx.emit("PS101", &s.loc, format!("`{raw}` is not an OVHcloud action: no API operation needs it, so this {key} matches nothing"), help);
     }
 }
@@ -284,13 +510,25 @@ fn covers(d: &Spec, a: &Spec) -> bool {
 fn dead_allows(ctx: &mut Ctx<'_>) {
     let set = ctx.set;
     let mut out = Vec::new();
-    // A killer deny names every identity of the allow's policy, so it names the first: index by identity
-    // instead of comparing every pair of policies.
-    let mut by_identity: HashMap<&str, Vec<&Policy>> = HashMap::new();
-    for q in &set.ovh_policies {
-        if !q.permissions.deny.is_empty() {
-            for (i, _) in &q.identities {
-                by_identity.entry(&**i).or_default().push(q);
+    // A killer deny names every identity of the allow's policy, so it names the first; and an exact deny
+    // covers only the same exact allow. Index by identity, and exact denies by their action too, rather
+    // than comparing every pair of policies.
+    type Index<'p, K> = HashMap<K, Vec<(usize, &'p Policy)>>;
+    let mut wild: Index<'_, &str> = HashMap::new();
+    let mut exact: Index<'_, (&str, &str)> = HashMap::new();
+    for (n, q) in set.ovh_policies.iter().enumerate() {
+        if q.conditions.is_some() || q.expired_at.is_some() {
+            continue;
+        }
+        for (i, _) in &q.identities {
+            for d in &q.permissions.deny {
+                let list = match &d.pattern.matcher {
+                    Matcher::Exact(x) => exact.entry((&**i, &**x)).or_default(),
+                    _ => wild.entry(&**i).or_default(),
+                };
+                if list.last().is_none_or(|(m, _)| *m != n) {
+                    list.push((n, q));
+                }
             }
         }
     }
@@ -298,25 +536,34 @@ fn dead_allows(ctx: &mut Ctx<'_>) {
         let Some((first, _)) = p.identities.first() else {
             continue;
         };
-        let candidates = by_identity.get(&**first).map_or(&[][..], Vec::as_slice);
-        for a in &p.permissions.allow {
-            let killer = candidates.iter().copied().find(|q| {
-                q.conditions.is_none()
-                    && q.expired_at.is_none()
-                    && p.identities
+        let kills = |a: &Spec, q: &Policy| {
+            p.identities
+                .iter()
+                .all(|(i, _)| q.identities.iter().any(|(j, _)| i == j))
+                && p.resources.iter().all(|r| match r {
+                    ResourceEntry::Pattern(rp) => q
+                        .resources
                         .iter()
-                        .all(|(i, _)| q.identities.iter().any(|(j, _)| i == j))
-                    && p.resources.iter().all(|r| match r {
-                        ResourceEntry::Pattern(rp) => q
-                            .resources
-                            .iter()
-                            .any(|qr| matches!(qr, ResourceEntry::Pattern(qp) if covers(qp, rp))),
-                        ResourceEntry::Group { urn, .. } => q.resources.iter().any(
-                            |qr| matches!(qr, ResourceEntry::Group { urn: u, .. } if u == urn),
-                        ),
-                    })
-                    && q.permissions.deny.iter().any(|d| covers(d, a))
-            });
+                        .any(|qr| matches!(qr, ResourceEntry::Pattern(qp) if covers(qp, rp))),
+                    ResourceEntry::Group { urn, .. } => q
+                        .resources
+                        .iter()
+                        .any(|qr| matches!(qr, ResourceEntry::Group { urn: u, .. } if u == urn)),
+                })
+                && q.permissions.deny.iter().any(|d| covers(d, a))
+        };
+        for a in &p.permissions.allow {
+            // The first killer in file order, from either index.
+            let exact_candidates = match &a.pattern.matcher {
+                Matcher::Exact(x) => exact.get(&(&**first, &**x)).map_or(&[][..], Vec::as_slice),
+                _ => &[],
+            };
+            let wild_candidates = wild.get(&**first).map_or(&[][..], Vec::as_slice);
+            let killer = [exact_candidates, wild_candidates]
+                .into_iter()
+                .filter_map(|c| c.iter().find(|(_, q)| kills(a, q)))
+                .min_by_key(|(n, _)| *n)
+                .map(|(_, q)| *q);
             if let Some(q) = killer {
                 let d = q
                     .permissions
@@ -344,6 +591,32 @@ fn role_traps(ctx: &mut Ctx<'_>) {
     let set = ctx.set;
     let matrix = &*set.matrix;
     let mut out = Vec::new();
+    // Per identity and role: the policies (with their rank) that allow the role and neither except nor
+    // deny it themselves, so that each deny looks up its candidates instead of scanning every policy.
+    let mut allowing: HashMap<(&str, &str), Vec<(usize, &Policy)>> = HashMap::new();
+    for (n, q) in set.ovh_policies.iter().enumerate() {
+        for role in &matrix.roles {
+            let r = &*role.action;
+            if q.permissions
+                .allow
+                .iter()
+                .any(|a| a.matches(r, Side::Grant))
+                && !q
+                    .permissions
+                    .except
+                    .iter()
+                    .chain(&q.permissions.deny)
+                    .any(|x| x.matches(r, Side::Restrict))
+            {
+                for (i, _) in &q.identities {
+                    let list = allowing.entry((&**i, r)).or_default();
+                    if list.last().is_none_or(|(m, _)| *m != n) {
+                        list.push((n, q));
+                    }
+                }
+            }
+        }
+    }
     for p in &set.ovh_policies {
         for (d, kind) in p
             .permissions
@@ -357,30 +630,22 @@ fn role_traps(ctx: &mut Ctx<'_>) {
             };
             // Roles allowed to one of this policy's identities, in any policy, other than the denied one.
             for other in &matrix.roles {
-                if other.action == denied.action || other.bits & denied.bits == 0 {
+                if other.action == denied.action
+                    || other.bits & denied.bits == 0
+                    || p.permissions
+                        .deny
+                        .iter()
+                        .any(|x| x.matches(&other.action, Side::Restrict))
+                {
                     continue;
                 }
-                let allowed = set.ovh_policies.iter().find(|q| {
-                    q.identities
-                        .iter()
-                        .any(|(i, _)| p.identities.iter().any(|(j, _)| i == j))
-                        && resources_overlap(q, p)
-                        && q.permissions
-                            .allow
-                            .iter()
-                            .any(|a| a.matches(&other.action, Side::Grant))
-                        && !q
-                            .permissions
-                            .except
-                            .iter()
-                            .any(|e| e.matches(&other.action, Side::Restrict))
-                        && !q
-                            .permissions
-                            .deny
-                            .iter()
-                            .chain(&p.permissions.deny)
-                            .any(|x| x.matches(&other.action, Side::Restrict))
-                });
+                let allowed = p
+                    .identities
+                    .iter()
+                    .filter_map(|(i, _)| allowing.get(&(&**i, &*other.action)))
+                    .filter_map(|c| c.iter().find(|(_, q)| resources_overlap(q, p)))
+                    .min_by_key(|(n, _)| *n)
+                    .map(|(_, q)| *q);
                 if let Some(q) = allowed {
                     let kept: Vec<&str> = matrix
                         .permissions
