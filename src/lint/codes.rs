@@ -69,6 +69,9 @@ rules! {
     "PS006" "invalid-value" Error
         "a value the cloud rejects (an Effect of `Permit`, an empty Action list, a date that is not a date)"
         "A value is outside what the cloud accepts: an EIM `Effect` other than `Allow`/`Deny`, an empty `Action` array, a malformed action (`**`, `::`), an `expiredAt` that is not RFC 3339, an unknown condition operator or key, an unknown permission group or resource group.";
+    "PS007" "incomplete-input" Warning
+        "a group the input does not define is read the safe way: its allows grant nothing, so answers may deny what the cloud allows"
+        "A policy names a resource group that no input defines (a policy dump without the `GET /v2/iam/resourceGroup?details=true` dump; every account's managed `ovh-default` policy names one), or a resource group lists its members by `id` only (dumped without `?details=true`); or a dumped OVHcloud-managed permission group differs from the shipped copy (the dump is used). Answers stay safe (no allow on a guess) but may be denies the cloud would not give: pass the missing dump.";
     "PS101" "unknown-action" Warning
         "an action no API operation needs grants or denies nothing: usually a typo or an invented name"
         "The action is not in the shipped catalogue (policies/ovh-actions.tsv, built from the OVHcloud API schemas' `x-iam-actions`; policies/outscale-actions.tsv for EIM). `vps:apiovh:createSnapshot` is not an action: `POST /vps/{serviceName}/createSnapshot` needs `vps:apiovh:snapshot/create`. The help line names the closest real actions. EIM accepts unknown names at creation and they grant nothing (OSC-QA T4609/T4610).";

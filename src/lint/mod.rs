@@ -111,6 +111,16 @@ pub fn lint_loaded(mut loaded: Loaded, opts: &Options) -> Report {
         }
         match crate::validate::validate(attempt, opts.matrix.clone()) {
             Ok(s) => {
+                // What validation read the safe way (or replaced) is a finding too.
+                for w in &s.warnings {
+                    let mut f = from_diagnostic(w.clone());
+                    f.code = "PS007";
+                    if let Some(r) = rule("PS007") {
+                        f.name = r.name;
+                        f.level = r.level;
+                    }
+                    report.findings.push(f);
+                }
                 set = Some(s);
                 break;
             }

@@ -403,7 +403,13 @@ fn action(ctx: &mut Ctx<'_>, s: &Spec, key: &str, known: &mut Hits, on: &str) {
     if s.pattern.is_wildcard() {
         // A pattern that matches no known action nor role, in the catalogued namespace.
         let matches_one = || cat.ovh.iter().any(|a| s.matches(a, Side::Grant));
-        if raw.contains(":apiovh:")
+        // A pattern of an API the catalogue does not hold cannot be judged.
+        let held = matches!(
+            cat.ovh_scope(raw),
+            crate::load::catalogue::OvhScope::Held(_)
+        );
+        if held
+            && raw.contains(":apiovh:")
             && !*known
                 .wildcards
                 .entry(raw.into())
