@@ -127,4 +127,27 @@ fn main() {
     let t = Instant::now();
     whole_lines(&mut grouped.iter().copied());
     per("the same, rounds grouped by identity", t);
+    // The same line answered as `--format json` (the brief trace, the batch default).
+    let mut json = String::new();
+    let t = Instant::now();
+    for (n, l) in lines.iter().enumerate() {
+        engine
+            .prepare_cached_into(&parse(l), &mut cache, &mut request)
+            .unwrap();
+        let b = engine.brief_with(&request, &mut buffers);
+        json.clear();
+        policy_sim::report::write_brief_json(
+            &mut json,
+            n + 1,
+            request.identity_echo(),
+            &request.action,
+            request.resource.as_deref(),
+            b.decision,
+            &b.trace,
+            &b.missing_context,
+        );
+        black_box(&json);
+        buffers.recycle(b);
+    }
+    per("+ brief + write_brief_json (--format json)", t);
 }
