@@ -72,6 +72,10 @@ pub fn diff(old: &Engine, new: &Engine, u: &Universe, mut tick: impl FnMut()) ->
         let actions: BTreeSet<&str> = ro.actions.iter().chain(&rn.actions).copied().collect();
         let resources: BTreeSet<&Res> = ro.resources.iter().chain(&rn.resources).copied().collect();
         let points: BTreeSet<usize> = ro.points.iter().chain(&rn.points).copied().collect();
+        let (co, cn) = (
+            super::Conditional::of(old, &who.urn),
+            super::Conditional::of(new, &who.urn),
+        );
         for res in resources {
             let acts: Vec<&str> = actions
                 .iter()
@@ -81,6 +85,10 @@ pub fn diff(old: &Engine, new: &Engine, u: &Universe, mut tick: impl FnMut()) ->
             if acts.is_empty() {
                 continue;
             }
+            let cond: Vec<bool> = acts
+                .iter()
+                .map(|a| co.matches(a) || cn.matches(a))
+                .collect();
             let mut seen: Vec<bool> = vec![false; acts.len()];
             for &pi in &points {
                 let Some(point) = u.points.get(pi) else {
@@ -92,8 +100,8 @@ pub fn diff(old: &Engine, new: &Engine, u: &Universe, mut tick: impl FnMut()) ->
                 ) else {
                     continue;
                 };
-                for (a, s) in acts.iter().zip(seen.iter_mut()) {
-                    if *s {
+                for ((a, s), c) in acts.iter().zip(seen.iter_mut()).zip(&cond) {
+                    if *s || (pi != 0 && !*c) {
                         continue;
                     }
                     let (was, is) = (po.allowed(a), pn.allowed(a));

@@ -630,25 +630,63 @@ pub fn granting_policies<'e>(engine: &'e Engine, who: &str) -> Vec<&'e Policy> {
         .collect()
 }
 
-/// Whether a condition or an expiry can change what an identity may do: some policy naming it, its group,
-/// or (its group unknown) any group of its account, has one.
-fn conditional_reach(engine: &Engine, who: &str) -> bool {
-    let set = &engine.set;
-    let has = |p: &Policy| p.conditions.is_some() || p.expired_at.is_some();
-    if granting_policies(engine, who).into_iter().any(has) {
-        return true;
-    }
-    let Ok(id) = IdentityUrn::parse(who) else {
-        return false;
-    };
-    if id.kind == IdentityKind::User && !set.membership.user_group.contains_key(who) {
-        let prefix = format!("urn:v1:{}:identity:group:{}/", id.region, id.account);
-        return set
-            .ovh_policies
+/// The patterns of the policies whose condition or expiry can change what an identity may do: those naming
+/// it or its group, and (its group unknown) those naming any group of its account. An action none of them
+/// can match gets the same answer at every point.
+pub struct Conditional<'e> {
+    specs: Vec<&'e Spec>,
+    matrix: &'e crate::model::matrix::Matrix,
+}
+
+impl Conditional<'_> {
+    pub fn of<'e>(engine: &'e Engine, who: &str) -> Conditional<'e> {
+        let set = &engine.set;
+        let has = |p: &Policy| p.conditions.is_some() || p.expired_at.is_some();
+        let mut policies: Vec<&Policy> = granting_policies(engine, who)
+            .into_iter()
+            .filter(|p| has(p))
+            .collect();
+        if let Ok(id) = IdentityUrn::parse(who) {
+            if id.kind == IdentityKind::User && !set.membership.user_group.contains_key(who) {
+                let prefix = format!("urn:v1:{}:identity:group:{}/", id.region, id.account);
+                policies.extend(set.ovh_policies.iter().filter(|p| {
+                    has(p) && p.identities.iter().any(|(i, _)| i.starts_with(&prefix))
+                }));
+            }
+        }
+        let specs = policies
             .iter()
-            .any(|p| has(p) && p.identities.iter().any(|(i, _)| i.starts_with(&prefix)));
+            .flat_map(|p| {
+                policy_specs(p).chain(
+                    p.groups
+                        .iter()
+                        .filter_map(|(g, _)| set.permission_groups.get(*g))
+                        .flat_map(group_specs),
+                )
+            })
+            .collect();
+        Conditional {
+            specs,
+            matrix: &set.matrix,
+        }
     }
-    false
+
+    pub fn is_empty(&self) -> bool {
+        self.specs.is_empty()
+    }
+
+    /// Whether some conditional pattern can match the action (or a role carrying the permission).
+    pub fn matches(&self, action: &str) -> bool {
+        let m = |a: &str| {
+            self.specs
+                .iter()
+                .any(|s| s.matches(a, Side::Grant) || s.matches(a, Side::Restrict))
+        };
+        match self.matrix.permission_index(action) {
+            Some(i) => self.matrix.roles_carrying(i).any(|r| m(&r.action)),
+            None => m(action),
+        }
+    }
 }
 
 /// What one identity can be granted at all: the actions and resources the granting policies' allows can
@@ -658,6 +696,8 @@ pub struct Reach<'u> {
     pub resources: Vec<&'u Res>,
     /// The indices of the points worth trying (only the first when no condition or expiry reaches it).
     pub points: Vec<usize>,
+    /// Per action of `actions`: whether a point other than the first can change its answer.
+    pub conditional: Vec<bool>,
 }
 
 pub fn reach<'u>(engine: &Engine, u: &'u Universe, who: &str) -> Reach<'u> {
@@ -712,15 +752,18 @@ pub fn reach<'u>(engine: &Engine, u: &'u Universe, who: &str) -> Reach<'u> {
             })
             .collect()
     };
-    let points = if conditional_reach(engine, who) {
-        (0..u.points.len()).collect()
-    } else {
+    let cond = Conditional::of(engine, who);
+    let points = if cond.is_empty() {
         vec![0]
+    } else {
+        (0..u.points.len()).collect()
     };
+    let conditional = actions.iter().map(|a| cond.matches(a)).collect();
     Reach {
         actions,
         resources,
         points,
+        conditional,
     }
 }
 
@@ -741,12 +784,14 @@ pub fn access_on(
     res: &Res,
     actions: &[&str],
     points: &[usize],
+    conditional: &[bool],
 ) -> Vec<Option<Access>> {
     let mut out: Vec<Option<Access>> = vec![None; actions.len()];
     let typed: Vec<bool> = actions
         .iter()
         .map(|a| action_type(a) == res.rtype)
         .collect();
+    let cond = |i: usize| conditional.get(i).copied().unwrap_or(true);
     for &pi in points {
         let Some(point) = u.points.get(pi) else {
             continue;
@@ -755,15 +800,15 @@ pub fn access_on(
             continue;
         };
         let mut open = false;
-        for ((a, slot), ok) in actions.iter().zip(out.iter_mut()).zip(&typed) {
-            if slot.is_none() && *ok {
+        for (i, ((a, slot), ok)) in actions.iter().zip(out.iter_mut()).zip(&typed).enumerate() {
+            if slot.is_none() && *ok && (pi == 0 || cond(i)) {
                 if probe.allowed(a) {
                     *slot = Some(if pi == 0 {
                         Access::Always
                     } else {
                         Access::When(pi)
                     });
-                } else {
+                } else if cond(i) {
                     open = true;
                 }
             }
@@ -929,8 +974,10 @@ pub fn who_can(
             if acts.is_empty() {
                 continue;
             }
+            let cond = Conditional::of(engine, &who.urn);
+            let flags: Vec<bool> = acts.iter().map(|a| cond.matches(a)).collect();
             for res in resources {
-                let acc = access_on(engine, u, who, res, &acts, &r.points);
+                let acc = access_on(engine, u, who, res, &acts, &r.points, &flags);
                 for (a, x) in acts.iter().zip(acc) {
                     if let Some(x) = x {
                         grants.push(Grant::new(engine, u, who, res, a, x));
@@ -1028,13 +1075,14 @@ pub fn grants_of(engine: &Engine, u: &Universe, who: &Who, resource: Option<&str
     };
     let mut out = Vec::new();
     for res in resources {
-        let acts: Vec<&str> = r
+        let (acts, flags): (Vec<&str>, Vec<bool>) = r
             .actions
             .iter()
-            .copied()
-            .filter(|a| action_type(a) == res.rtype)
-            .collect();
-        let acc = access_on(engine, u, who, res, &acts, &r.points);
+            .zip(&r.conditional)
+            .filter(|(a, _)| action_type(a) == res.rtype)
+            .map(|(a, c)| (*a, *c))
+            .unzip();
+        let acc = access_on(engine, u, who, res, &acts, &r.points, &flags);
         for (a, x) in acts.iter().zip(acc) {
             if let Some(x) = x {
                 out.push(Grant::new(engine, u, who, res, a, x));

@@ -83,13 +83,42 @@ pub fn points(
             }
         }
     }
+    // Per time zone: the days and the times of day where a date test can change its answer; every day is
+    // tried at every such time, so that `WeekDay IN saturday` and `Hour LT 8` hold together somewhere.
+    let mut dates: BTreeMap<
+        String,
+        (
+            jiff::tz::TimeZone,
+            BTreeSet<jiff::civil::Date>,
+            BTreeSet<jiff::civil::Time>,
+        ),
+    > = BTreeMap::new();
     for t in &all {
         match &t.subject {
             Subject::Context(k) if !fixed.iter().any(|(f, _)| *f == **k) => {
                 values.entry(k.to_string()).or_default().extend(edges(t));
             }
-            Subject::Date { tz, field, .. } => times.extend(date_edges(t, tz, *field, at)),
+            Subject::Date { tz_name, tz, field } => {
+                let e = dates.entry(tz_name.to_string()).or_insert_with(|| {
+                    let day0 = at.to_zoned_datetime(tz.clone()).date();
+                    let days = (0..8)
+                        .filter_map(|d| day0.checked_add(jiff::Span::new().days(d)).ok())
+                        .collect();
+                    let noon = BTreeSet::from([jiff::civil::Time::constant(12, 0, 0, 0)]);
+                    (tz.clone(), days, noon)
+                });
+                date_edges(t, *field, &mut e.1, &mut e.2);
+            }
             _ => {}
+        }
+    }
+    for (tz, days, hours) in dates.values() {
+        for d in days {
+            for h in hours {
+                if let Ok(z) = d.to_datetime(*h).to_zoned_datetime(tz.clone()) {
+                    times.insert(z.timestamp());
+                }
+            }
         }
     }
     let times: Vec<Option<jiff::Timestamp>> = if fixed_at {
@@ -227,65 +256,38 @@ fn step(ip: IpAddr, by: i8) -> Option<IpAddr> {
     }
 }
 
-/// Instants around a date test's values, from `at` on: the first and last second of a date and the
-/// seconds around it; an hour's first and last second on each of the next two days; noon of each of the
-/// next seven days (every week day).
+/// The days and times of day around a date test's values: a date, the day before and after (at the
+/// first and last second); an hour's first and last second and the seconds around it.
 fn date_edges(
     t: &Test,
-    tz: &jiff::tz::TimeZone,
     field: DateField,
-    at: jiff::Timestamp,
-) -> Vec<jiff::Timestamp> {
-    let mut out = Vec::new();
-    let day0 = at.to_zoned_datetime(tz.clone()).date();
-    let instant = |d: jiff::civil::Date, h: i8, m: i8, s: i8| {
-        d.at(h, m, s, 0)
-            .to_zoned_datetime(tz.clone())
-            .ok()
-            .map(|z| z.timestamp())
-    };
-    match field {
-        DateField::Date => {
-            for v in t.value.split(',').map(str::trim) {
+    days: &mut BTreeSet<jiff::civil::Date>,
+    hours: &mut BTreeSet<jiff::civil::Time>,
+) {
+    for v in t.value.split(',').map(str::trim) {
+        match field {
+            DateField::Date => {
                 if let Ok(d) = v.parse::<jiff::civil::Date>() {
-                    for (dd, h, m, s) in [
-                        (0, 0, 0, 0),
-                        (0, 23, 59, 59),
-                        (-1, 23, 59, 59),
-                        (1, 0, 0, 0),
-                    ] {
+                    for dd in -1..=1 {
                         if let Ok(d2) = d.checked_add(jiff::Span::new().days(dd)) {
-                            out.extend(instant(d2, h, m, s));
+                            days.insert(d2);
                         }
                     }
+                    hours.insert(jiff::civil::Time::constant(0, 0, 0, 0));
+                    hours.insert(jiff::civil::Time::constant(23, 59, 59, 0));
                 }
             }
-        }
-        DateField::Hour => {
-            for v in t.value.split(',').map(str::trim) {
+            DateField::Hour => {
                 if let Ok(h) = v.parse::<i8>() {
-                    for dd in 0..2 {
-                        if let Ok(d) = day0.checked_add(jiff::Span::new().days(dd)) {
-                            out.extend(instant(d, h, 0, 0));
-                            out.extend(instant(d, h, 59, 59));
-                            if h > 0 {
-                                out.extend(instant(d, h - 1, 59, 59));
-                            }
-                            if h < 23 {
-                                out.extend(instant(d, h + 1, 0, 0));
-                            }
+                    for (hh, m, s) in [(h, 0, 0), (h, 59, 59), (h - 1, 59, 59), (h + 1, 0, 0)] {
+                        if let Ok(t) = jiff::civil::Time::new(hh, m, s, 0) {
+                            hours.insert(t);
                         }
                     }
                 }
             }
-        }
-        DateField::WeekDay => {
-            for dd in 0..8 {
-                if let Ok(d) = day0.checked_add(jiff::Span::new().days(dd)) {
-                    out.extend(instant(d, 12, 0, 0));
-                }
-            }
+            // Every week day is among the next eight days, tried already.
+            DateField::WeekDay => {}
         }
     }
-    out
 }
