@@ -89,7 +89,9 @@ pub fn diff(old: &Engine, new: &Engine, u: &Universe, mut tick: impl FnMut()) ->
                 .iter()
                 .map(|a| co.matches(a) || cn.matches(a))
                 .collect();
-            let mut seen: Vec<bool> = vec![false; acts.len()];
+            let class = super::classes(&[&co, &cn], &acts);
+            // The point where each action first flips.
+            let mut flipped: Vec<Option<usize>> = vec![None; acts.len()];
             for &pi in &points {
                 let Some(point) = u.points.get(pi) else {
                     continue;
@@ -100,25 +102,41 @@ pub fn diff(old: &Engine, new: &Engine, u: &Universe, mut tick: impl FnMut()) ->
                 ) else {
                     continue;
                 };
-                for ((a, s), c) in acts.iter().zip(seen.iter_mut()).zip(&cond) {
-                    if *s || (pi != 0 && !*c) {
+                for i in 0..acts.len() {
+                    let (Some(a), Some(c)) = (acts.get(i), cond.get(i)) else {
+                        continue;
+                    };
+                    if flipped.get(i).is_some_and(Option::is_some) || (pi != 0 && !*c) {
                         continue;
                     }
-                    let (was, is) = (po.allowed(a), pn.allowed(a));
-                    if was != is {
-                        *s = true;
-                        let kind = if is {
-                            ChangeKind::Granted
-                        } else {
-                            ChangeKind::Removed
-                        };
-                        let e = groups
-                            .entry((kind, who.clone(), res.clone()))
-                            .or_insert_with(|| {
-                                (Vec::new(), Witness::new(who, a, &res.urn, point), pi != 0)
-                            });
-                        e.0.push((*a).to_owned());
+                    let rep = class.get(i).copied().unwrap_or(i);
+                    let is = if pi != 0 && rep != i {
+                        // Same signature as its class's first action: the same answers, decided above.
+                        if flipped.get(rep).copied().flatten() != Some(pi) {
+                            continue;
+                        }
+                        pn.allowed(a)
+                    } else {
+                        let (was, is) = (po.allowed(a), pn.allowed(a));
+                        if was == is {
+                            continue;
+                        }
+                        is
+                    };
+                    if let Some(f) = flipped.get_mut(i) {
+                        *f = Some(pi);
                     }
+                    let kind = if is {
+                        ChangeKind::Granted
+                    } else {
+                        ChangeKind::Removed
+                    };
+                    let e = groups
+                        .entry((kind, who.clone(), res.clone()))
+                        .or_insert_with(|| {
+                            (Vec::new(), Witness::new(who, a, &res.urn, point), pi != 0)
+                        });
+                    e.0.push((*a).to_owned());
                 }
             }
         }

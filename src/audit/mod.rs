@@ -207,6 +207,8 @@ pub struct Universe {
     pub points: Vec<Point>,
     /// The product of condition values was cut at [`points::MAX_POINTS`].
     pub points_cut: bool,
+    /// The context keys fixed by `--context`.
+    pub fixed: Vec<(String, String)>,
 }
 
 /// What an audit is asked under: context keys fixed by `--context`, and whether `--at` fixed the time.
@@ -430,6 +432,7 @@ impl Universe {
         let (pts, cut) = points::points(&sets, &scope.context, at, scope.fixed_at);
         u.points = pts;
         u.points_cut = cut;
+        u.fixed = scope.context.clone();
         // EIM.
         let mut eim_ids = BTreeSet::new();
         let mut eim_known: BTreeSet<String> = catalogue()
@@ -634,7 +637,14 @@ pub fn granting_policies<'e>(engine: &'e Engine, who: &str) -> Vec<&'e Policy> {
 /// it or its group, and (its group unknown) those naming any group of its account. An action none of them
 /// can match gets the same answer at every point.
 pub struct Conditional<'e> {
+    /// The patterns of the conditional (or expiring) policies.
     specs: Vec<&'e Spec>,
+    /// The patterns of every policy that can reach the identity.
+    all: Vec<&'e Spec>,
+    /// The context keys their conditions read.
+    keys: BTreeSet<String>,
+    /// Some condition reads the date, or some policy expires.
+    timed: bool,
     matrix: &'e crate::model::matrix::Matrix,
 }
 
@@ -642,37 +652,67 @@ impl Conditional<'_> {
     pub fn of<'e>(engine: &'e Engine, who: &str) -> Conditional<'e> {
         let set = &engine.set;
         let has = |p: &Policy| p.conditions.is_some() || p.expired_at.is_some();
-        let mut policies: Vec<&Policy> = granting_policies(engine, who)
-            .into_iter()
-            .filter(|p| has(p))
-            .collect();
+        let mut policies: Vec<&Policy> = granting_policies(engine, who);
         if let Ok(id) = IdentityUrn::parse(who) {
             if id.kind == IdentityKind::User && !set.membership.user_group.contains_key(who) {
                 let prefix = format!("urn:v1:{}:identity:group:{}/", id.region, id.account);
-                policies.extend(set.ovh_policies.iter().filter(|p| {
-                    has(p) && p.identities.iter().any(|(i, _)| i.starts_with(&prefix))
-                }));
+                policies.extend(
+                    set.ovh_policies
+                        .iter()
+                        .filter(|p| p.identities.iter().any(|(i, _)| i.starts_with(&prefix))),
+                );
             }
         }
-        let specs = policies
-            .iter()
-            .flat_map(|p| {
-                policy_specs(p).chain(
-                    p.groups
-                        .iter()
-                        .filter_map(|(g, _)| set.permission_groups.get(*g))
-                        .flat_map(group_specs),
-                )
-            })
-            .collect();
+        let specs_of = |p: &&'e Policy| {
+            policy_specs(p).chain(
+                p.groups
+                    .iter()
+                    .filter_map(|(g, _)| set.permission_groups.get(*g))
+                    .flat_map(group_specs),
+            )
+        };
+        let mut keys = BTreeSet::new();
+        let mut timed = false;
+        for p in policies.iter().filter(|p| has(p)) {
+            timed |= p.expired_at.is_some();
+            if let Some(c) = p.conditions.as_deref() {
+                let mut tests = Vec::new();
+                points::tests(&c.0, &mut tests);
+                for t in tests {
+                    match &t.subject {
+                        crate::model::condition::Subject::Context(k) => {
+                            keys.insert(k.to_string());
+                        }
+                        crate::model::condition::Subject::Date { .. } => timed = true,
+                        crate::model::condition::Subject::ResourceType => {}
+                    }
+                }
+            }
+        }
         Conditional {
-            specs,
+            specs: policies
+                .iter()
+                .filter(|p| has(p))
+                .flat_map(specs_of)
+                .collect(),
+            all: policies.iter().flat_map(specs_of).collect(),
+            keys,
+            timed,
             matrix: &set.matrix,
         }
     }
 
     pub fn is_empty(&self) -> bool {
         self.specs.is_empty()
+    }
+
+    /// Whether a point can matter: it sets only keys the conditions read (besides the fixed ones), and a
+    /// time only when some condition reads the date or some policy expires.
+    pub fn point_matters(&self, p: &Point, fixed: &[(String, String)]) -> bool {
+        (p.at.is_none() || self.timed)
+            && p.context
+                .iter()
+                .all(|(k, _)| self.keys.contains(k) || fixed.iter().any(|(f, _)| f == k))
     }
 
     /// Whether some conditional pattern can match the action (or a role carrying the permission).
@@ -687,6 +727,42 @@ impl Conditional<'_> {
             None => m(action),
         }
     }
+
+    /// Which patterns of every reaching policy match the action, on each side: two actions with the same
+    /// signature get the same answer at every point. `None` for an OpenStack permission (decided through
+    /// the roles carrying it).
+    fn signature(&self, action: &str, out: &mut Vec<bool>) -> bool {
+        if self.matrix.permission_index(action).is_some() {
+            return false;
+        }
+        for s in &self.all {
+            out.push(s.matches(action, Side::Grant));
+            out.push(s.matches(action, Side::Restrict));
+        }
+        true
+    }
+}
+
+/// For each action, the index of the first action with the same signature under every one of `conds`
+/// (itself when it is the first, or when it is an OpenStack permission). Only a class's first action
+/// needs evaluating beyond the first point.
+pub fn classes(conds: &[&Conditional<'_>], actions: &[&str]) -> Vec<usize> {
+    let mut seen: std::collections::HashMap<(&str, Vec<bool>), usize> =
+        std::collections::HashMap::new();
+    actions
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let mut sig = Vec::new();
+            let all = conds.iter().all(|c| c.signature(a, &mut sig));
+            if all {
+                // Of one resource type: an action of another type is not tried on the same resource.
+                *seen.entry((action_type(a), sig)).or_insert(i)
+            } else {
+                i
+            }
+        })
+        .collect()
 }
 
 /// What one identity can be granted at all: the actions and resources the granting policies' allows can
@@ -756,7 +832,12 @@ pub fn reach<'u>(engine: &Engine, u: &'u Universe, who: &str) -> Reach<'u> {
     let points = if cond.is_empty() {
         vec![0]
     } else {
-        (0..u.points.len()).collect()
+        u.points
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| cond.point_matters(p, &u.fixed))
+            .map(|(i, _)| i)
+            .collect()
     };
     let conditional = actions.iter().map(|a| cond.matches(a)).collect();
     Reach {
@@ -777,6 +858,10 @@ pub enum Access {
 }
 
 /// For each of `actions` (those of the resource's type), the first point of `points` where it is allowed.
+/// `conditional[i]`: a point other than the first can change the answer of action `i`; `class[i]`: the
+/// first action with the same signature (see [`classes`]), evaluated for the whole class beyond the
+/// first point.
+#[allow(clippy::too_many_arguments)]
 pub fn access_on(
     engine: &Engine,
     u: &Universe,
@@ -785,6 +870,7 @@ pub fn access_on(
     actions: &[&str],
     points: &[usize],
     conditional: &[bool],
+    class: &[usize],
 ) -> Vec<Option<Access>> {
     let mut out: Vec<Option<Access>> = vec![None; actions.len()];
     let typed: Vec<bool> = actions
@@ -792,6 +878,7 @@ pub fn access_on(
         .map(|a| action_type(a) == res.rtype)
         .collect();
     let cond = |i: usize| conditional.get(i).copied().unwrap_or(true);
+    let rep = |i: usize| class.get(i).copied().unwrap_or(i);
     for &pi in points {
         let Some(point) = u.points.get(pi) else {
             continue;
@@ -800,17 +887,33 @@ pub fn access_on(
             continue;
         };
         let mut open = false;
-        for (i, ((a, slot), ok)) in actions.iter().zip(out.iter_mut()).zip(&typed).enumerate() {
-            if slot.is_none() && *ok && (pi == 0 || cond(i)) {
-                if probe.allowed(a) {
+        for i in 0..actions.len() {
+            let (Some(a), Some(ok)) = (actions.get(i), typed.get(i)) else {
+                continue;
+            };
+            if !*ok || out.get(i).is_some_and(Option::is_some) {
+                continue;
+            }
+            if pi != 0 && !cond(i) {
+                continue;
+            }
+            let r = rep(i);
+            let allowed = if pi != 0 && r != i {
+                // Its class's first action was decided at this point just before.
+                out.get(r).copied().flatten() == Some(Access::When(pi))
+            } else {
+                probe.allowed(a)
+            };
+            if allowed {
+                if let Some(slot) = out.get_mut(i) {
                     *slot = Some(if pi == 0 {
                         Access::Always
                     } else {
                         Access::When(pi)
                     });
-                } else if cond(i) {
-                    open = true;
                 }
+            } else if cond(i) {
+                open = true;
             }
         }
         if !open {
@@ -838,7 +941,17 @@ pub struct Grant {
 }
 
 impl Grant {
-    fn new(engine: &Engine, u: &Universe, who: &Who, res: &Res, action: &str, a: Access) -> Grant {
+    /// `said`: the condition texts written so far, by (class of the action, point): actions of one class
+    /// are decided by the same policies, so their condition is written once.
+    fn new(
+        engine: &Engine,
+        u: &Universe,
+        who: &Who,
+        res: &Res,
+        (action, class): (&str, usize),
+        a: Access,
+        said: &mut std::collections::HashMap<(usize, usize), String>,
+    ) -> Grant {
         let point = match a {
             Access::Always => u.points.first().cloned().unwrap_or_default(),
             Access::When(i) => u.points.get(i).cloned().unwrap_or_default(),
@@ -846,7 +959,11 @@ impl Grant {
         let witness = Witness::new(who, action, &res.urn, &point);
         let condition = match a {
             Access::Always => None,
-            Access::When(_) => Some(condition_of(engine, &witness)),
+            Access::When(i) => Some(
+                said.entry((class, i))
+                    .or_insert_with(|| condition_of(engine, &witness))
+                    .clone(),
+            ),
         };
         Grant {
             identity: who.urn.clone(),
@@ -976,11 +1093,13 @@ pub fn who_can(
             }
             let cond = Conditional::of(engine, &who.urn);
             let flags: Vec<bool> = acts.iter().map(|a| cond.matches(a)).collect();
+            let class = classes(&[&cond], &acts);
             for res in resources {
-                let acc = access_on(engine, u, who, res, &acts, &r.points, &flags);
-                for (a, x) in acts.iter().zip(acc) {
+                let acc = access_on(engine, u, who, res, &acts, &r.points, &flags, &class);
+                let mut said = std::collections::HashMap::new();
+                for ((a, x), c) in acts.iter().zip(acc).zip(&class) {
                     if let Some(x) = x {
-                        grants.push(Grant::new(engine, u, who, res, a, x));
+                        grants.push(Grant::new(engine, u, who, res, (a, *c), x, &mut said));
                     }
                 }
             }
@@ -1073,6 +1192,7 @@ pub fn grants_of(engine: &Engine, u: &Universe, who: &Who, resource: Option<&str
         Some(g) => vec![g],
         None => r.resources.clone(),
     };
+    let cond = Conditional::of(engine, &who.urn);
     let mut out = Vec::new();
     for res in resources {
         let (acts, flags): (Vec<&str>, Vec<bool>) = r
@@ -1082,10 +1202,12 @@ pub fn grants_of(engine: &Engine, u: &Universe, who: &Who, resource: Option<&str
             .filter(|(a, _)| action_type(a) == res.rtype)
             .map(|(a, c)| (*a, *c))
             .unzip();
-        let acc = access_on(engine, u, who, res, &acts, &r.points, &flags);
-        for (a, x) in acts.iter().zip(acc) {
+        let class = classes(&[&cond], &acts);
+        let acc = access_on(engine, u, who, res, &acts, &r.points, &flags, &class);
+        let mut said = std::collections::HashMap::new();
+        for ((a, x), c) in acts.iter().zip(acc).zip(&class) {
             if let Some(x) = x {
-                out.push(Grant::new(engine, u, who, res, a, x));
+                out.push(Grant::new(engine, u, who, res, (a, *c), x, &mut said));
             }
         }
     }

@@ -66,6 +66,7 @@ pub fn points(
 ) -> (Vec<Point>, bool) {
     let mut values: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut times: BTreeSet<jiff::Timestamp> = BTreeSet::new();
+    let mut expiries: BTreeSet<jiff::Timestamp> = BTreeSet::new();
     let mut all = Vec::new();
     for set in sets {
         for p in &set.ovh_policies {
@@ -73,6 +74,7 @@ pub fn points(
                 tests(&c.0, &mut all);
             }
             if let Some(e) = p.expired_at.as_deref() {
+                expiries.insert(e.0);
                 times.insert(e.0);
                 if let Ok(t) = e.0.checked_add(jiff::SignedDuration::from_secs(1)) {
                     times.insert(t);
@@ -100,10 +102,15 @@ pub fn points(
             }
             Subject::Date { tz_name, tz, field } => {
                 let e = dates.entry(tz_name.to_string()).or_insert_with(|| {
-                    let day0 = at.to_zoned_datetime(tz.clone()).date();
-                    let days = (0..8)
-                        .filter_map(|d| day0.checked_add(jiff::Span::new().days(d)).ok())
-                        .collect();
+                    // A week from the evaluation time and from each expiry: every week day before and
+                    // after each policy expires.
+                    let mut days = BTreeSet::new();
+                    for anchor in std::iter::once(at).chain(expiries.iter().copied()) {
+                        let day0 = anchor.to_zoned_datetime(tz.clone()).date();
+                        days.extend(
+                            (0..8).filter_map(|d| day0.checked_add(jiff::Span::new().days(d)).ok()),
+                        );
+                    }
                     let noon = BTreeSet::from([jiff::civil::Time::constant(12, 0, 0, 0)]);
                     (tz.clone(), days, noon)
                 });
@@ -256,8 +263,8 @@ fn step(ip: IpAddr, by: i8) -> Option<IpAddr> {
     }
 }
 
-/// The days and times of day around a date test's values: a date, the day before and after (at the
-/// first and last second); an hour's first and last second and the seconds around it.
+/// The days and times of day around a date test's values: a date, the day before and the week after (at
+/// the first and last second); an hour's first and last second and the seconds around it.
 fn date_edges(
     t: &Test,
     field: DateField,
@@ -268,7 +275,8 @@ fn date_edges(
         match field {
             DateField::Date => {
                 if let Ok(d) = v.parse::<jiff::civil::Date>() {
-                    for dd in -1..=1 {
+                    // The day before, the day itself, and a week after: every week day past the bound.
+                    for dd in -1..=8 {
                         if let Ok(d2) = d.checked_add(jiff::Span::new().days(dd)) {
                             days.insert(d2);
                         }
