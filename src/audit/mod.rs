@@ -1066,7 +1066,11 @@ pub fn who_can(
     let actions = expand_action(u, action);
     let mut grants = Vec::new();
     let mut eim = Vec::new();
-    let given: Option<Res> = resource.map(|r| Res {
+    // A resource pattern (`urn:v1:eu:resource:vps:*`) stands for the resources of the universe it matches.
+    let pattern = resource
+        .filter(|r| r.contains('*'))
+        .map(|r| crate::model::Pattern::wildcard(r, crate::model::pattern::Syntax::default()));
+    let given: Option<Res> = resource.filter(|_| pattern.is_none()).map(|r| Res {
         urn: r.to_owned(),
         rtype: ResourceUrn::type_of(r).unwrap_or_default().to_owned(),
         stands_for: None,
@@ -1079,9 +1083,15 @@ pub fn who_can(
     if resource.is_none_or(|r| r.starts_with("urn:")) {
         for who in &u.ovh_identities {
             let r = reach(engine, u, &who.urn);
-            let resources: Vec<&Res> = match &given {
-                Some(g) => vec![g],
-                None => r.resources.clone(),
+            let resources: Vec<&Res> = match (&given, &pattern) {
+                (Some(g), _) => vec![g],
+                (None, Some(p)) => r
+                    .resources
+                    .iter()
+                    .copied()
+                    .filter(|x| p.matches(&x.urn))
+                    .collect(),
+                (None, None) => r.resources.clone(),
             };
             let acts: Vec<&str> = ovh_actions
                 .iter()
