@@ -62,11 +62,13 @@ impl Change {
     }
 }
 
+/// The actions of one change, its witness, and whether the witness needs a context or time.
+type Flips = (Vec<String>, Witness, bool);
+
 /// Every change between OLD and NEW over the joint universe `u` (built with [`Universe::joint`] on both).
 pub fn diff(old: &Engine, new: &Engine, u: &Universe, mut tick: impl FnMut()) -> Vec<Change> {
     // (kind, who, resource) → (actions, first witness)
-    let mut groups: BTreeMap<(ChangeKind, Who, Res), (Vec<String>, Witness, bool)> =
-        BTreeMap::new();
+    let mut groups: BTreeMap<(ChangeKind, Who, Res), Flips> = BTreeMap::new();
     for who in &u.ovh_identities {
         let (ro, rn) = (reach(old, u, &who.urn), reach(new, u, &who.urn));
         let actions: BTreeSet<&str> = ro.actions.iter().chain(&rn.actions).copied().collect();
