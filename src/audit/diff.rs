@@ -62,6 +62,87 @@ impl Change {
     }
 }
 
+/// The changes of one identity, by kind and resource.
+fn changes_of(
+    old: &Engine,
+    new: &Engine,
+    u: &Universe,
+    who: &Who,
+) -> BTreeMap<(ChangeKind, Res), Flips> {
+    let mut groups: BTreeMap<(ChangeKind, Res), Flips> = BTreeMap::new();
+    let (ro, rn) = (reach(old, u, &who.urn), reach(new, u, &who.urn));
+    let actions: BTreeSet<&str> = ro.actions.iter().chain(&rn.actions).copied().collect();
+    let resources: BTreeSet<&Res> = ro.resources.iter().chain(&rn.resources).copied().collect();
+    let points: BTreeSet<usize> = ro.points.iter().chain(&rn.points).copied().collect();
+    let (co, cn) = (
+        super::Conditional::of(old, &who.urn),
+        super::Conditional::of(new, &who.urn),
+    );
+    for res in resources {
+        let acts: Vec<&str> = actions
+            .iter()
+            .copied()
+            .filter(|a| super::action_type(a) == res.rtype)
+            .collect();
+        if acts.is_empty() {
+            continue;
+        }
+        let cond: Vec<bool> = acts
+            .iter()
+            .map(|a| co.matches(a) || cn.matches(a))
+            .collect();
+        let class = super::classes(&[&co, &cn], &acts);
+        // The point where each action first flips.
+        let mut flipped: Vec<Option<usize>> = vec![None; acts.len()];
+        for &pi in &points {
+            let Some(point) = u.points.get(pi) else {
+                continue;
+            };
+            let (Some(mut po), Some(mut pn)) = (
+                Probe::at(old, Some(&who.urn), Some(&res.urn), point),
+                Probe::at(new, Some(&who.urn), Some(&res.urn), point),
+            ) else {
+                continue;
+            };
+            for i in 0..acts.len() {
+                let (Some(a), Some(c)) = (acts.get(i), cond.get(i)) else {
+                    continue;
+                };
+                if flipped.get(i).is_some_and(Option::is_some) || (pi != 0 && !*c) {
+                    continue;
+                }
+                let rep = class.get(i).copied().unwrap_or(i);
+                let is = if pi != 0 && rep != i {
+                    // Same signature as its class's first action: the same answers, decided above.
+                    if flipped.get(rep).copied().flatten() != Some(pi) {
+                        continue;
+                    }
+                    pn.allowed(a)
+                } else {
+                    let (was, is) = (po.allowed(a), pn.allowed(a));
+                    if was == is {
+                        continue;
+                    }
+                    is
+                };
+                if let Some(f) = flipped.get_mut(i) {
+                    *f = Some(pi);
+                }
+                let kind = if is {
+                    ChangeKind::Granted
+                } else {
+                    ChangeKind::Removed
+                };
+                let e = groups.entry((kind, res.clone())).or_insert_with(|| {
+                    (Vec::new(), Witness::new(who, a, &res.urn, point), pi != 0)
+                });
+                e.0.push((*a).to_owned());
+            }
+        }
+    }
+    groups
+}
+
 /// The actions of one change, its witness, and whether the witness needs a context or time.
 type Flips = (Vec<String>, Witness, bool);
 
@@ -69,78 +150,22 @@ type Flips = (Vec<String>, Witness, bool);
 pub fn diff(old: &Engine, new: &Engine, u: &Universe, mut tick: impl FnMut()) -> Vec<Change> {
     // (kind, who, resource) → (actions, first witness)
     let mut groups: BTreeMap<(ChangeKind, Who, Res), Flips> = BTreeMap::new();
-    for who in &u.ovh_identities {
-        let (ro, rn) = (reach(old, u, &who.urn), reach(new, u, &who.urn));
-        let actions: BTreeSet<&str> = ro.actions.iter().chain(&rn.actions).copied().collect();
-        let resources: BTreeSet<&Res> = ro.resources.iter().chain(&rn.resources).copied().collect();
-        let points: BTreeSet<usize> = ro.points.iter().chain(&rn.points).copied().collect();
-        let (co, cn) = (
-            super::Conditional::of(old, &who.urn),
-            super::Conditional::of(new, &who.urn),
-        );
-        for res in resources {
-            let acts: Vec<&str> = actions
-                .iter()
-                .copied()
-                .filter(|a| super::action_type(a) == res.rtype)
-                .collect();
-            if acts.is_empty() {
-                continue;
-            }
-            let cond: Vec<bool> = acts
-                .iter()
-                .map(|a| co.matches(a) || cn.matches(a))
-                .collect();
-            let class = super::classes(&[&co, &cn], &acts);
-            // The point where each action first flips.
-            let mut flipped: Vec<Option<usize>> = vec![None; acts.len()];
-            for &pi in &points {
-                let Some(point) = u.points.get(pi) else {
-                    continue;
-                };
-                let (Some(mut po), Some(mut pn)) = (
-                    Probe::at(old, Some(&who.urn), Some(&res.urn), point),
-                    Probe::at(new, Some(&who.urn), Some(&res.urn), point),
-                ) else {
-                    continue;
-                };
-                for i in 0..acts.len() {
-                    let (Some(a), Some(c)) = (acts.get(i), cond.get(i)) else {
-                        continue;
-                    };
-                    if flipped.get(i).is_some_and(Option::is_some) || (pi != 0 && !*c) {
-                        continue;
-                    }
-                    let rep = class.get(i).copied().unwrap_or(i);
-                    let is = if pi != 0 && rep != i {
-                        // Same signature as its class's first action: the same answers, decided above.
-                        if flipped.get(rep).copied().flatten() != Some(pi) {
-                            continue;
-                        }
-                        pn.allowed(a)
-                    } else {
-                        let (was, is) = (po.allowed(a), pn.allowed(a));
-                        if was == is {
-                            continue;
-                        }
-                        is
-                    };
-                    if let Some(f) = flipped.get_mut(i) {
-                        *f = Some(pi);
-                    }
-                    let kind = if is {
-                        ChangeKind::Granted
-                    } else {
-                        ChangeKind::Removed
-                    };
-                    let e = groups
-                        .entry((kind, who.clone(), res.clone()))
-                        .or_insert_with(|| {
-                            (Vec::new(), Witness::new(who, a, &res.urn, point), pi != 0)
-                        });
-                    e.0.push((*a).to_owned());
-                }
-            }
+    // A listed group member no policy names answers like its group's symbolic member: computed once.
+    let mut cache: BTreeMap<usize, BTreeMap<(ChangeKind, Res), Flips>> = BTreeMap::new();
+    for (i, who) in u.ovh_identities.iter().enumerate() {
+        let key = u.twins.get(i).copied().flatten().unwrap_or(i);
+        let of = u.ovh_identities.get(key).unwrap_or(who);
+        let mine = cache
+            .entry(key)
+            .or_insert_with(|| changes_of(old, new, u, of));
+        for ((kind, res), (actions, witness, conditional)) in mine.iter() {
+            let mut w = witness.clone();
+            w.identity = Some(who.urn.clone());
+            w.member_of = who.member_of.clone();
+            groups.insert(
+                (*kind, who.clone(), res.clone()),
+                (actions.clone(), w, *conditional),
+            );
         }
         tick();
     }

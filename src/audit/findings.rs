@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::{grants_of, is_service_account, Grant, Universe, Witness};
+use super::{is_service_account, Universe, Witness};
 use crate::compile::Engine;
 
 /// How serious a finding is; ordered, for `--fail-on`.
@@ -124,18 +124,32 @@ pub fn findings(engine: &Engine, u: &Universe, at: jiff::Timestamp) -> Vec<Findi
     let set = &engine.set;
     let mut out = Vec::new();
     let escalation = escalation_actions();
-    for who in &u.ovh_identities {
-        let grants: Vec<Grant> = grants_of(engine, u, who, None);
+    let all = super::all_grants(engine, u, || {});
+    // Per identity (or its twin): the resource and point where it may do anything.
+    let mut admin_of: std::collections::HashMap<usize, Option<(String, usize)>> =
+        std::collections::HashMap::new();
+    for (i, (who, grants)) in u.ovh_identities.iter().zip(&all).enumerate() {
         // Administrator-equivalent: allowed an action of a service that does not exist, on some resource.
-        let admin = u.ovh_resources.iter().find_map(|r| {
-            let pts = super::reach(engine, u, &who.urn).points;
-            pts.iter().find_map(|&pi| {
-                let p = u.points.get(pi)?;
-                let w = Witness::new(who, PROBE, &r.urn, p);
-                super::decide(engine, &w)
-                    .is_some_and(|d| d.allowed())
-                    .then_some((w, pi))
+        let key = u.twins.get(i).copied().flatten().unwrap_or(i);
+        let found = admin_of
+            .entry(key)
+            .or_insert_with(|| {
+                let of = u.ovh_identities.get(key).unwrap_or(who);
+                let reach = super::reach(engine, u, &of.urn);
+                reach.resources.iter().find_map(|r| {
+                    reach.points.iter().find_map(|&pi| {
+                        let p = u.points.get(pi)?;
+                        let w = Witness::new(of, PROBE, &r.urn, p);
+                        super::decide(engine, &w)
+                            .is_some_and(|d| d.allowed())
+                            .then(|| (r.urn.clone(), pi))
+                    })
+                })
             })
+            .clone();
+        let admin = found.and_then(|(r, pi)| {
+            let p = u.points.get(pi)?;
+            Some((Witness::new(who, PROBE, &r, p), pi))
         });
         if let Some((w, pi)) = admin {
             let mut f = finding(

@@ -209,6 +209,9 @@ pub struct Universe {
     pub points_cut: bool,
     /// The context keys fixed by `--context`.
     pub fixed: Vec<(String, String)>,
+    /// Per identity of `ovh_identities`: the symbolic member it answers like — a listed member of a group
+    /// that no policy names directly, in every engine. Its answers are its twin's, computed once.
+    pub twins: Vec<Option<usize>>,
 }
 
 /// What an audit is asked under: context keys fixed by `--context`, and whether `--at` fixed the time.
@@ -317,6 +320,33 @@ impl Universe {
             });
         }
         u.ovh_identities = ids.into_iter().collect();
+        u.twins = u
+            .ovh_identities
+            .iter()
+            .map(|w| {
+                if w.member_of.is_some() {
+                    return None;
+                }
+                let group = engines
+                    .first()
+                    .and_then(|e| e.set.membership.user_group.get(w.urn.as_str()))
+                    .map(|(g, _)| g.to_string())?;
+                let same = engines.iter().all(|e| {
+                    e.ovh_candidates(&w.urn).is_empty()
+                        && e.set
+                            .membership
+                            .user_group
+                            .get(w.urn.as_str())
+                            .is_some_and(|(g, _)| **g == *group)
+                });
+                if !same {
+                    return None;
+                }
+                u.ovh_identities
+                    .iter()
+                    .position(|x| x.member_of.as_deref() == Some(group.as_str()))
+            })
+            .collect();
         // Actions: everything a pattern can match among the known names, plus witnesses.
         let mut known: BTreeSet<String> = catalogue().ovh.iter().map(|s| s.to_string()).collect();
         let mut acts = BTreeSet::new();
@@ -976,6 +1006,16 @@ impl Grant {
         }
     }
 
+    /// The same grant for another identity that answers alike (a group's listed member).
+    pub fn for_who(&self, who: &Who) -> Grant {
+        let mut g = self.clone();
+        g.identity = who.urn.clone();
+        g.member_of = who.member_of.clone();
+        g.witness.identity = Some(who.urn.clone());
+        g.witness.member_of = who.member_of.clone();
+        g
+    }
+
     pub fn who(&self) -> Who {
         Who {
             urn: self.identity.clone(),
@@ -1184,6 +1224,37 @@ pub fn what_can(
     }
 }
 
+/// Every grant of each OVHcloud identity of the universe, a listed group member's copied from its group's
+/// symbolic member (computed once); `tick` after each identity.
+pub fn all_grants(engine: &Engine, u: &Universe, mut tick: impl FnMut()) -> Vec<Vec<Grant>> {
+    let mut out: Vec<Option<Vec<Grant>>> = vec![None; u.ovh_identities.len()];
+    for (i, who) in u.ovh_identities.iter().enumerate() {
+        let twin = u.twins.get(i).copied().flatten();
+        let gs = match twin {
+            Some(t) => {
+                if out.get(t).is_some_and(Option::is_none) {
+                    if let (Some(tw), Some(slot)) = (u.ovh_identities.get(t), out.get_mut(t)) {
+                        *slot = Some(grants_of(engine, u, tw, None));
+                    }
+                }
+                out.get(t)
+                    .and_then(Option::as_ref)
+                    .map(|v| v.iter().map(|g| g.for_who(who)).collect())
+                    .unwrap_or_default()
+            }
+            None => match out.get_mut(i).and_then(Option::take) {
+                Some(v) => v,
+                None => grants_of(engine, u, who, None),
+            },
+        };
+        if let Some(slot) = out.get_mut(i) {
+            *slot = Some(gs);
+        }
+        tick();
+    }
+    out.into_iter().map(Option::unwrap_or_default).collect()
+}
+
 /// Every grant of one OVHcloud identity (on one resource, when given).
 pub fn grants_of(engine: &Engine, u: &Universe, who: &Who, resource: Option<&str>) -> Vec<Grant> {
     let r = reach(engine, u, &who.urn);
@@ -1278,11 +1349,16 @@ pub fn access_matrix(engine: &Engine, u: &Universe, mut tick: impl FnMut()) -> A
     let matrix = &*engine.set.matrix;
     let perm_names: Vec<String> = matrix.permissions.iter().map(|p| p.name.clone()).collect();
     let mut by_res: BTreeMap<&str, Vec<Row>> = BTreeMap::new();
-    for who in &u.ovh_identities {
-        let grants = grants_of(engine, u, who, None);
+    let all = all_grants(engine, u, &mut tick);
+    let by_urn: std::collections::HashMap<&str, &Res> = u
+        .ovh_resources
+        .iter()
+        .map(|r| (r.urn.as_str(), r))
+        .collect();
+    for (who, grants) in u.ovh_identities.iter().zip(&all) {
         let mut rows: BTreeMap<&str, Row> = BTreeMap::new();
-        for g in &grants {
-            let Some(res) = u.ovh_resources.iter().find(|r| r.urn == g.resource) else {
+        for g in grants {
+            let Some(res) = by_urn.get(g.resource.as_str()).copied() else {
                 continue;
             };
             let project = res.rtype == "publicCloudProject";
@@ -1313,7 +1389,6 @@ pub fn access_matrix(engine: &Engine, u: &Universe, mut tick: impl FnMut()) -> A
         for (r, row) in rows {
             by_res.entry(r).or_default().push(row);
         }
-        tick();
     }
     let mut blocks = Vec::new();
     for res in &u.ovh_resources {
