@@ -69,9 +69,15 @@ fn bench(c: &mut Criterion) {
                 assert!(!f.is_empty());
             })
         });
-        // NEW: OLD with one policy's allows widened to `*` (a change a review must catch).
+        // NEW: OLD plus a policy granting `*` on every resource to one listed user (a change a review must
+        // catch).
         let mut v: serde_json::Value = serde_json::from_str(&w.policies_json).unwrap();
-        v[0]["permissions"]["allow"] = serde_json::json!([{"action": "*"}]);
+        let user = w.users[0].clone();
+        v.as_array_mut().unwrap().push(serde_json::json!({
+            "name": "bench-widened", "identities": [user],
+            "resources": [{"urn": "urn:v1:eu:resource:*"}],
+            "permissions": {"allow": [{"action": "*"}], "except": [], "deny": []},
+        }));
         let mut loaded = policy_sim::Loaded::new();
         loaded.add_text("policies.json", v.to_string(), policy_sim::Role::Policies);
         loaded.add_text(
