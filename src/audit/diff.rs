@@ -1,11 +1,13 @@
-//! The semantic diff of two policy sets: every (identity, action, resource) of the joint universe whose
-//! decision changes, grouped by identity and resource, each group with one witness request.
+//! The semantic diff of two policy sets: every (identity, action, resource, context) of the joint universe
+//! whose decision changes, grouped by identity and resource, each group with one witness request. The
+//! contexts are the edges of both sets' conditions, so a condition widened (`198.51.100.0/24` →
+//! `0.0.0.0/0`) is a change, shown by a context only NEW allows.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::{relevant_actions, Probe, Universe, Witness};
+use super::{reach, Probe, Res, Universe, Who, Witness};
 use crate::compile::Engine;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -23,41 +25,184 @@ pub struct Change {
     pub kind: ChangeKind,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub identity: Option<String>,
+    /// A symbolic member: the group it stands for any member of.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member_of: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
+    /// A witness resource: the pattern it stands for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stands_for: Option<String>,
     pub actions: Vec<String>,
-    /// One concrete request that flips: `policy-sim check` answers differently on OLD and NEW.
+    /// The flip needs a context or time (a condition changed, or a conditional grant was added).
+    pub conditional: bool,
+    /// For a conditional change: the conditions of the policies deciding the witness where it is allowed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+    /// One concrete request that flips: `policy-sim check` allows it on NEW and denies it on OLD
+    /// (granted), or the reverse (removed).
     pub witness: Witness,
 }
 
-/// The union of two universes.
-fn joint(a: &Universe, b: &Universe) -> Universe {
-    fn merge<T: Ord + Clone>(x: &[T], y: &[T]) -> Vec<T> {
-        let mut v: Vec<T> = x.iter().chain(y).cloned().collect();
-        v.sort();
-        v.dedup();
-        v
+impl Change {
+    pub fn identity_label(&self) -> String {
+        match (&self.member_of, &self.identity) {
+            (Some(g), _) => format!("any member of {g}"),
+            (None, Some(i)) => i.clone(),
+            (None, None) => String::from("(caller)"),
+        }
     }
-    Universe {
-        ovh_identities: merge(&a.ovh_identities, &b.ovh_identities),
-        ovh_resources: merge(&a.ovh_resources, &b.ovh_resources),
-        ovh_actions: merge(&a.ovh_actions, &b.ovh_actions),
-        eim_identities: merge(&a.eim_identities, &b.eim_identities),
-        eim_actions: merge(&a.eim_actions, &b.eim_actions),
-        empty_groups: merge(&a.empty_groups, &b.empty_groups),
+
+    pub fn resource_label(&self) -> Option<String> {
+        let r = self.resource.as_ref()?;
+        Some(match &self.stands_for {
+            Some(p) => format!("any other resource matching {p} (witness {r})"),
+            None => r.clone(),
+        })
     }
 }
 
-/// Every change between OLD and NEW.
-pub fn diff(old: &Engine, new: &Engine) -> Vec<Change> {
-    let u = joint(&Universe::of(old), &Universe::of(new));
-    let mut groups: BTreeMap<(ChangeKind, Option<String>, Option<String>), Vec<String>> =
-        BTreeMap::new();
-    let mut flip = |id: Option<&str>, r: Option<&str>, actions: &[&str]| {
-        let (Some(mut po), Some(mut pn)) = (Probe::new(old, id, r), Probe::new(new, id, r)) else {
-            return;
+/// The changes of one identity, by kind and resource.
+fn changes_of(
+    old: &Engine,
+    new: &Engine,
+    u: &Universe,
+    who: &Who,
+) -> BTreeMap<(ChangeKind, Res), Flips> {
+    let mut groups: BTreeMap<(ChangeKind, Res), Flips> = BTreeMap::new();
+    let (ro, rn) = (reach(old, u, &who.urn), reach(new, u, &who.urn));
+    let actions: BTreeSet<&str> = ro.actions.iter().chain(&rn.actions).copied().collect();
+    let resources: BTreeSet<&Res> = ro.resources.iter().chain(&rn.resources).copied().collect();
+    let points: BTreeSet<usize> = ro.points.iter().chain(&rn.points).copied().collect();
+    let (co, cn) = (
+        super::Conditional::of(old, &who.urn),
+        super::Conditional::of(new, &who.urn),
+    );
+    for res in resources {
+        let acts: Vec<&str> = actions
+            .iter()
+            .copied()
+            .filter(|a| super::action_type(a) == res.rtype)
+            .collect();
+        if acts.is_empty() {
+            continue;
+        }
+        let cond: Vec<bool> = acts
+            .iter()
+            .map(|a| co.matches(a) || cn.matches(a))
+            .collect();
+        let class = super::classes(&[&co, &cn], &acts);
+        // The point where each action first flips.
+        let mut flipped: Vec<Option<usize>> = vec![None; acts.len()];
+        for &pi in &points {
+            let Some(point) = u.points.get(pi) else {
+                continue;
+            };
+            let (Some(mut po), Some(mut pn)) = (
+                Probe::at(old, Some(&who.urn), Some(&res.urn), point),
+                Probe::at(new, Some(&who.urn), Some(&res.urn), point),
+            ) else {
+                continue;
+            };
+            for i in 0..acts.len() {
+                let (Some(a), Some(c)) = (acts.get(i), cond.get(i)) else {
+                    continue;
+                };
+                if flipped.get(i).is_some_and(Option::is_some) || (pi != 0 && !*c) {
+                    continue;
+                }
+                let rep = class.get(i).copied().unwrap_or(i);
+                let is = if pi != 0 && rep != i {
+                    // Same signature as its class's first action: the same answers, decided above.
+                    if flipped.get(rep).copied().flatten() != Some(pi) {
+                        continue;
+                    }
+                    pn.allowed(a)
+                } else {
+                    let (was, is) = (po.allowed(a), pn.allowed(a));
+                    if was == is {
+                        continue;
+                    }
+                    is
+                };
+                if let Some(f) = flipped.get_mut(i) {
+                    *f = Some(pi);
+                }
+                let kind = if is {
+                    ChangeKind::Granted
+                } else {
+                    ChangeKind::Removed
+                };
+                let e = groups.entry((kind, res.clone())).or_insert_with(|| {
+                    (Vec::new(), Witness::new(who, a, &res.urn, point), pi != 0)
+                });
+                e.0.push((*a).to_owned());
+            }
+        }
+    }
+    groups
+}
+
+/// The actions of one change, its witness, and whether the witness needs a context or time.
+type Flips = (Vec<String>, Witness, bool);
+
+/// Every change between OLD and NEW over the joint universe `u` (built with [`Universe::joint`] on both).
+pub fn diff(old: &Engine, new: &Engine, u: &Universe, mut tick: impl FnMut()) -> Vec<Change> {
+    // (kind, who, resource) → (actions, first witness)
+    let mut groups: BTreeMap<(ChangeKind, Who, Res), Flips> = BTreeMap::new();
+    // A listed group member no policy names answers like its group's symbolic member: computed once.
+    let mut cache: BTreeMap<usize, BTreeMap<(ChangeKind, Res), Flips>> = BTreeMap::new();
+    for (i, who) in u.ovh_identities.iter().enumerate() {
+        let key = u.twins.get(i).copied().flatten().unwrap_or(i);
+        let of = u.ovh_identities.get(key).unwrap_or(who);
+        let mine = cache
+            .entry(key)
+            .or_insert_with(|| changes_of(old, new, u, of));
+        for ((kind, res), (actions, witness, conditional)) in mine.iter() {
+            let mut w = witness.clone();
+            w.identity = Some(who.urn.clone());
+            w.member_of = who.member_of.clone();
+            groups.insert(
+                (*kind, who.clone(), res.clone()),
+                (actions.clone(), w, *conditional),
+            );
+        }
+        tick();
+    }
+    let mut out: Vec<Change> = groups
+        .into_iter()
+        .map(|((kind, who, res), (mut actions, witness, conditional))| {
+            actions.sort();
+            let allowing = if kind == ChangeKind::Granted {
+                new
+            } else {
+                old
+            };
+            let condition = conditional.then(|| super::condition_of(allowing, &witness));
+            Change {
+                condition,
+                kind,
+                identity: Some(who.urn),
+                member_of: who.member_of,
+                resource: Some(res.urn),
+                stands_for: res.stands_for,
+                actions,
+                conditional,
+                witness,
+            }
+        })
+        .collect();
+    // EIM: no resources, no conditions the audit varies.
+    let eim: Vec<&str> = u.eim_actions.iter().map(String::as_str).collect();
+    for id in &u.eim_identities {
+        let (Some(mut po), Some(mut pn)) = (
+            Probe::new(old, id.as_deref(), None),
+            Probe::new(new, id.as_deref(), None),
+        ) else {
+            continue;
         };
-        for a in actions {
+        let mut by_kind: BTreeMap<ChangeKind, Vec<String>> = BTreeMap::new();
+        for a in &eim {
             let (was, is) = (po.allowed(a), pn.allowed(a));
             if was != is {
                 let kind = if is {
@@ -65,42 +210,32 @@ pub fn diff(old: &Engine, new: &Engine) -> Vec<Change> {
                 } else {
                     ChangeKind::Removed
                 };
-                groups
-                    .entry((kind, id.map(str::to_owned), r.map(str::to_owned)))
-                    .or_default()
-                    .push((*a).to_owned());
+                by_kind.entry(kind).or_default().push((*a).to_owned());
             }
         }
-    };
-    for id in &u.ovh_identities {
-        // An action matters if a pattern reaching the identity in either set can match it.
-        let mut actions = relevant_actions(old, &u, id);
-        actions.extend(relevant_actions(new, &u, id));
-        actions.sort_unstable();
-        actions.dedup();
-        for r in &u.ovh_resources {
-            flip(Some(id), Some(r), &actions);
+        for (kind, actions) in by_kind {
+            let Some(first) = actions.first().cloned() else {
+                continue;
+            };
+            out.push(Change {
+                kind,
+                identity: id.clone(),
+                member_of: None,
+                resource: None,
+                stands_for: None,
+                actions,
+                conditional: false,
+                condition: None,
+                witness: Witness {
+                    identity: id.clone(),
+                    member_of: None,
+                    action: first,
+                    resource: None,
+                    context: Vec::new(),
+                    at: None,
+                },
+            });
         }
     }
-    let eim: Vec<&str> = u.eim_actions.iter().map(String::as_str).collect();
-    for id in &u.eim_identities {
-        flip(id.as_deref(), None, &eim);
-    }
-    groups
-        .into_iter()
-        .filter_map(|((kind, identity, resource), actions)| {
-            let witness = Witness {
-                identity: identity.clone(),
-                action: actions.first()?.clone(),
-                resource: resource.clone(),
-            };
-            Some(Change {
-                kind,
-                identity,
-                resource,
-                actions,
-                witness,
-            })
-        })
-        .collect()
+    out
 }

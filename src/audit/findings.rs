@@ -1,90 +1,258 @@
-//! Findings for reviewers: administrator-equivalent access, wildcard grants, identities of another
-//! account, service accounts with `objectstore_all` or `*`, policies that expire soon, grants that depend on
-//! conditions, EIM users who can manage policies. Each finding names a witness where one exists.
+//! Findings for reviewers, each with a stable code, a severity, the policy's `file:line` and a witness
+//! where one exists: administrator-equivalent access, privilege escalation (OVHcloud IAM and identity
+//! management, EIM policy writing), broad grants, wildcard grants, identities of another account, service
+//! accounts with `objectstore_all`, policies that expire soon, grants that depend on conditions.
 
 use serde::Serialize;
 
-use super::{decide, is_service_account, Universe, Witness};
+use super::{is_service_account, Universe, Witness};
 use crate::compile::Engine;
+
+/// How serious a finding is; ordered, for `--fail-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Note,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Note => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// The registry: code, kind, severity, what it means. A code is never reused.
+pub const CODES: &[(&str, &str, Severity, &str)] = &[
+    ("PA101", "administrator-equivalent", Severity::Error, "allowed every action, even one of no known service"),
+    ("PA102", "privilege-escalation", Severity::Error, "may write IAM policies, permission or resource groups, users, groups, identity providers or API credentials: it can grant itself more"),
+    ("PA103", "broad-grant", Severity::Error, "a policy grants every action (`*` or the managed group globalAdmin) over every resource"),
+    ("PA104", "wildcard-grant", Severity::Warning, "a policy allows every action of a service, or `*`"),
+    ("PA105", "other-account", Severity::Warning, "a policy names an identity of another account"),
+    ("PA106", "service-account-objectstore", Severity::Warning, "a service account holds `objectstore_all`: every Swift container of the project"),
+    ("PA107", "conditional-grant", Severity::Note, "a policy's grants hold only under its condition"),
+    ("PA108", "expires-soon", Severity::Note, "a policy expires within 30 days"),
+];
 
 /// One reviewer finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
+    pub code: &'static str,
     pub kind: &'static str,
+    pub severity: Severity,
     pub subject: String,
     pub detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// Conditional access: the condition, written out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub witness: Option<Witness>,
+}
+
+fn finding(kind: &'static str, subject: String, detail: String) -> Finding {
+    let (code, severity) = CODES
+        .iter()
+        .find(|c| c.1 == kind)
+        .map_or(("PA000", Severity::Warning), |c| (c.0, c.2));
+    Finding {
+        code,
+        kind,
+        severity,
+        subject,
+        detail,
+        file: None,
+        line: None,
+        condition: None,
+        witness: None,
+    }
+}
+
+/// The file and line of the policy deciding a witness (the first decisive one).
+fn located(engine: &Engine, mut f: Finding, w: &Witness) -> Finding {
+    if let Ok(resp) = engine.check(&w.request()) {
+        if let Some(t) = resp.trace.iter().find(|t| t.decisive && t.file.is_some()) {
+            f.file = t.file.clone();
+            f.line = t.line;
+        }
+    }
+    f.witness = Some(w.clone());
+    f
+}
+
+fn policy_located(engine: &Engine, mut f: Finding, loc: &crate::source::Loc) -> Finding {
+    let (file, line, _) = engine.locate(loc);
+    f.file = file;
+    f.line = line;
+    f
 }
 
 /// An action no catalogue knows: only a pattern that grants every action of every service matches it.
 const PROBE: &str = "zzzAuditProbe:apiovh:anything/probe";
 
+/// OVHcloud actions that let an identity grant itself more (the catalogue's IAM, identity and API
+/// credential writes).
+pub fn escalation_actions() -> Vec<&'static str> {
+    crate::load::catalogue::catalogue()
+        .ovh
+        .iter()
+        .copied()
+        .filter(|a| {
+            let writes = ["/create", "/edit", "/add", "/enable"]
+                .iter()
+                .any(|w| a.ends_with(w));
+            writes
+                && (a.starts_with("account:apiovh:iam/policy/")
+                    || a.starts_with("account:apiovh:iam/permissionsGroup/")
+                    || a.starts_with("account:apiovh:iam/resourceGroup/")
+                    || a.starts_with("account:apiovh:me/identity/")
+                    || a.starts_with("account:apiovh:me/api/oauth2/client/")
+                    || a.starts_with("account:apiovh:me/api/credential/"))
+        })
+        .collect()
+}
+
 pub fn findings(engine: &Engine, u: &Universe, at: jiff::Timestamp) -> Vec<Finding> {
     let set = &engine.set;
     let mut out = Vec::new();
-    // Administrator-equivalent: allowed an action of a service that does not exist, on some resource.
-    for id in &u.ovh_identities {
-        if let Some(r) = u.ovh_resources.iter().find(|r| {
-            decide(
-                engine,
-                &Witness {
-                    identity: Some(id.clone()),
-                    action: PROBE.into(),
-                    resource: Some((*r).clone()),
-                },
-            )
-            .is_some_and(|d| d.allowed())
-        }) {
-            out.push(Finding {
-                kind: "administrator-equivalent",
-                subject: id.clone(),
-                detail: format!("allowed every action (even one of no known service) on `{r}`"),
-                witness: Some(Witness {
-                    identity: Some(id.clone()),
-                    action: PROBE.into(),
-                    resource: Some(r.clone()),
-                }),
-            });
+    let escalation = escalation_actions();
+    let all = super::all_grants(engine, u, || {});
+    // Per identity (or its twin): the resource and point where it may do anything.
+    let mut admin_of: std::collections::HashMap<usize, Option<(String, usize)>> =
+        std::collections::HashMap::new();
+    for (i, (who, grants)) in u.ovh_identities.iter().zip(&all).enumerate() {
+        // Administrator-equivalent: allowed an action of a service that does not exist, on some resource.
+        let key = u.twins.get(i).copied().flatten().unwrap_or(i);
+        let found = admin_of
+            .entry(key)
+            .or_insert_with(|| {
+                let of = u.ovh_identities.get(key).unwrap_or(who);
+                let reach = super::reach(engine, u, &of.urn);
+                reach.resources.iter().find_map(|r| {
+                    reach.points.iter().find_map(|&pi| {
+                        let p = u.points.get(pi)?;
+                        let w = Witness::new(of, PROBE, &r.urn, p);
+                        super::decide(engine, &w)
+                            .is_some_and(|d| d.allowed())
+                            .then(|| (r.urn.clone(), pi))
+                    })
+                })
+            })
+            .clone();
+        let admin = found.and_then(|(r, pi)| {
+            let p = u.points.get(pi)?;
+            Some((Witness::new(who, PROBE, &r, p), pi))
+        });
+        if let Some((w, pi)) = admin {
+            let mut f = finding(
+                "administrator-equivalent",
+                who.label(),
+                format!(
+                    "allowed every action (even one of no known service) on {}",
+                    w.resource.as_deref().unwrap_or_default()
+                ),
+            );
+            if pi != 0 {
+                f.condition = Some(super::condition_of(engine, &w));
+            }
+            out.push(located(engine, f, &w));
+        }
+        if let Some(g) = grants
+            .iter()
+            .find(|g| escalation.contains(&g.action.as_str()))
+        {
+            let mut f = finding(
+                "privilege-escalation",
+                who.label(),
+                format!(
+                    "may call `{}` on {}: it can write IAM policies, groups, users or credentials and grant itself more",
+                    g.action, g.resource
+                ),
+            );
+            f.condition = g.condition.clone();
+            out.push(located(engine, f, &g.witness));
+        }
+        if is_service_account(&who.urn) {
+            if let Some(g) = grants.iter().find(|g| g.action == "objectstore_all") {
+                let mut f = finding(
+                    "service-account-objectstore",
+                    who.label(),
+                    format!(
+                        "a service account with `objectstore_all` on {}: every Swift container of the project",
+                        g.resource
+                    ),
+                );
+                f.condition = g.condition.clone();
+                out.push(located(engine, f, &g.witness));
+            }
         }
     }
     for id in u.eim_identities.iter().flatten() {
         let w = Witness {
             identity: Some(id.clone()),
-            action: String::from("api:DeleteAccessKey"),
-            resource: None,
-        };
-        let w2 = Witness {
-            identity: Some(id.clone()),
+            member_of: None,
             action: String::from("zzz:AuditProbe"),
             resource: None,
+            context: Vec::new(),
+            at: None,
         };
-        if decide(engine, &w).is_some_and(|d| d.allowed())
-            && decide(engine, &w2).is_some_and(|d| d.allowed())
-        {
-            out.push(Finding {
-                kind: "administrator-equivalent",
-                subject: format!("EIM user `{id}`"),
-                detail: String::from("allowed every action of every service"),
-                witness: Some(w2),
-            });
+        if super::decide(engine, &w).is_some_and(|d| d.allowed()) {
+            let f = finding(
+                "administrator-equivalent",
+                format!("EIM user `{id}`"),
+                String::from("allowed every action of every service"),
+            );
+            out.push(located(engine, f, &w));
         }
     }
-    // Wildcard grants.
+    // Broad and wildcard grants, per policy.
+    let global_admin = |gi: usize| {
+        set.permission_groups.get(gi).is_some_and(|g| {
+            g.name.eq_ignore_ascii_case("globalAdmin")
+                || g.permissions.allow.iter().any(|s| s.raw() == "*")
+        })
+    };
     for p in &set.ovh_policies {
-        for a in &p.permissions.allow {
+        let everywhere = p.resources.iter().any(|r| match r {
+            crate::model::ovh::ResourceEntry::Pattern(s) => {
+                s.pattern.matches("urn:v1:eu:resource:anyType:any")
+                    || s.raw() == "*"
+                    || s.raw().ends_with(":resource:*")
+            }
+            crate::model::ovh::ResourceEntry::Group { .. } => false,
+        });
+        let all_actions = p.permissions.allow.iter().any(|s| s.raw() == "*")
+            || p.groups.iter().any(|(g, _)| global_admin(*g));
+        if everywhere && all_actions {
+            let f = finding(
+                "broad-grant",
+                format!("policy `{}`", p.name),
+                String::from("grants every action over every resource (`*` or globalAdmin on `urn:v1:<region>:resource:*`)"),
+            );
+            out.push(policy_located(engine, f, &p.loc));
+            continue;
+        }
+        for a in p.permissions.allow.iter() {
             let raw = a.raw();
             if raw == "*"
                 || (raw.ends_with(":*")
                     && raw.matches(':').count() <= 2
                     && !raw.contains(":openstack:"))
             {
-                out.push(Finding {
-                    kind: "wildcard-grant",
-                    subject: format!("policy `{}`", p.name),
-                    detail: format!("allows `{raw}`"),
-                    witness: None,
-                });
+                let f = finding(
+                    "wildcard-grant",
+                    format!("policy `{}`", p.name),
+                    format!("allows `{raw}`"),
+                );
+                out.push(policy_located(engine, f, &a.loc));
             }
         }
     }
@@ -93,28 +261,16 @@ pub fn findings(engine: &Engine, u: &Universe, at: jiff::Timestamp) -> Vec<Findi
         let Some(owner) = p.owner.as_deref() else {
             continue;
         };
-        for (id, _) in &p.identities {
-            if let Ok(u) = crate::model::urn::IdentityUrn::parse(id) {
-                if *u.account != *owner {
-                    out.push(Finding { kind: "other-account", subject: id.to_string(), detail: format!("named by policy `{}` of account `{owner}`: another customer's account gets access", p.name), witness: None });
+        for (id, loc) in &p.identities {
+            if let Ok(i) = crate::model::urn::IdentityUrn::parse(id) {
+                if *i.account != *owner {
+                    let f = finding(
+                        "other-account",
+                        id.to_string(),
+                        format!("named by policy `{}` of account `{owner}`: another customer's account gets access", p.name),
+                    );
+                    out.push(policy_located(engine, f, loc));
                 }
-            }
-        }
-    }
-    // Service accounts with objectstore_all or everything.
-    for id in u.ovh_identities.iter().filter(|i| is_service_account(i)) {
-        for r in u
-            .ovh_resources
-            .iter()
-            .filter(|r| r.contains(":publicCloudProject:"))
-        {
-            let w = Witness {
-                identity: Some(id.clone()),
-                action: String::from("objectstore_all"),
-                resource: Some(r.clone()),
-            };
-            if decide(engine, &w).is_some_and(|d| d.allowed()) {
-                out.push(Finding { kind: "service-account-objectstore", subject: id.clone(), detail: format!("a service account with `objectstore_all` on `{r}`: every Swift container of the project"), witness: Some(w) });
             }
         }
     }
@@ -123,21 +279,29 @@ pub fn findings(engine: &Engine, u: &Universe, at: jiff::Timestamp) -> Vec<Findi
         .checked_add(jiff::SignedDuration::from_hours(24 * 30))
         .unwrap_or(at);
     for p in &set.ovh_policies {
-        if let Some((t, _)) = p.expired_at.as_deref() {
+        if let Some((t, loc)) = p.expired_at.as_deref() {
             if *t >= at && *t <= soon {
-                out.push(Finding {
-                    kind: "expires-soon",
-                    subject: format!("policy `{}`", p.name),
-                    detail: format!("expires at {t}, within 30 days"),
-                    witness: None,
-                });
+                let f = finding(
+                    "expires-soon",
+                    format!("policy `{}`", p.name),
+                    format!("expires at {t}, within 30 days"),
+                );
+                out.push(policy_located(engine, f, loc));
             }
         }
     }
     // Grants that depend on conditions.
     for p in &set.ovh_policies {
-        if p.conditions.is_some() && !p.permissions.allow.is_empty() {
-            out.push(Finding { kind: "conditional-grant", subject: format!("policy `{}`", p.name), detail: String::from("its allows hold only when its condition does: check the condition (request IP, dates, tags)"), witness: None });
+        if let Some(c) = p.conditions.as_deref() {
+            if !p.permissions.allow.is_empty() || !p.groups.is_empty() {
+                let mut f = finding(
+                    "conditional-grant",
+                    format!("policy `{}`", p.name),
+                    String::from("its grants hold only when its condition does"),
+                );
+                f.condition = Some(super::points::text(&c.0));
+                out.push(policy_located(engine, f, &c.1));
+            }
         }
     }
     // EIM users who can manage policies.
@@ -152,14 +316,22 @@ pub fn findings(engine: &Engine, u: &Universe, at: jiff::Timestamp) -> Vec<Findi
         ] {
             let w = Witness {
                 identity: id.clone(),
+                member_of: None,
                 action: action.to_owned(),
                 resource: None,
+                context: Vec::new(),
+                at: None,
             };
-            if decide(engine, &w).is_some_and(|d| d.allowed()) {
+            if super::decide(engine, &w).is_some_and(|d| d.allowed()) {
                 let who = id
                     .as_deref()
                     .map_or_else(|| String::from("the caller"), |i| format!("EIM user `{i}`"));
-                out.push(Finding { kind: "privilege-escalation", subject: who, detail: format!("may call `{action}`: it could write a policy bypassing its permissions and attach it to itself"), witness: Some(w) });
+                let f = finding(
+                    "privilege-escalation",
+                    who,
+                    format!("may call `{action}`: it could write a policy bypassing its permissions and attach it to itself"),
+                );
+                out.push(located(engine, f, &w));
                 break;
             }
         }

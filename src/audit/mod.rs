@@ -1,208 +1,523 @@
 //! Audit: whole-set questions over a compiled policy set — who can, what can, the effective-access matrix,
 //! the semantic diff of two sets, the smallest role sets, and findings for reviewers.
 //!
-//! Every answer is computed with the engine's own `decide` over a finite universe that covers the
-//! patterns exactly: every identity the policies name (groups expanded to their members), every action a
-//! pattern can match among the shipped catalogues, the role actions, the OpenStack permissions and the
-//! literal actions of the policies — plus one witness action for each wildcard pattern that matches none
-//! of those — and every resource the policies name, plus one witness resource for each resource pattern.
-//! Each claim comes with a concrete request (a witness) that `policy-sim check` confirms.
+//! Every answer is computed with the engine's own `decide` over a finite universe built so that it cannot
+//! miss access:
+//! - identities: every identity URN the policies name, every known member of a group, **one symbolic
+//!   member per group** ("any member of `…/contractors`", a fresh user the audit places in the group, with
+//!   or without an account file), the root of every account seen; EIM: every user and the caller;
+//! - actions: every action a pattern can match among the shipped catalogues, the role actions, the
+//!   OpenStack permissions and the policies' literal actions, plus one witness per wildcard pattern that
+//!   matches none of those;
+//! - resources: every resource the policies name, the members of resource groups, and per wildcard pattern
+//!   one resource standing for "any other" resource it matches, for each resource type in play; an action
+//!   appears only on resources of its own type (its service: `vps:apiovh:reboot` on a `vps`);
+//! - contexts and times ([`points`]): the edges of every condition, so that a grant under a condition is
+//!   found and reported as conditional, with a context that satisfies it.
+//!
+//! Each claim comes with a concrete request (a [`Witness`]) that `policy-sim check` confirms.
 
 pub mod diff;
 pub mod findings;
+pub mod points;
 pub mod roles;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
 
 use crate::compile::Engine;
 use crate::eval::{Decision, Principal};
 use crate::load::catalogue::catalogue;
 use crate::model::ovh::{PermissionsGroup, Policy, ResourceEntry};
-use crate::model::urn::{IdentityKind, ResourceUrn};
+use crate::model::urn::{IdentityKind, IdentityUrn, ResourceUrn};
 use crate::model::{Side, Spec};
 use crate::Request;
 
+pub use points::Point;
+
 /// A concrete request that shows a claim.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct Witness {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub identity: Option<String>,
+    /// The group a symbolic member is placed in (`check --member-of`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member_of: Option<String>,
     pub action: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub context: Vec<(String, String)>,
+    /// RFC 3339, when the claim needs a time other than the evaluation time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+}
+
+/// Single-quoted for a POSIX shell.
+pub fn quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@,+".contains(&b))
+    {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
 }
 
 impl Witness {
+    pub fn new(who: &Who, action: &str, resource: &str, point: &Point) -> Witness {
+        Witness {
+            identity: Some(who.urn.clone()),
+            member_of: who.member_of.clone(),
+            action: action.to_owned(),
+            resource: Some(resource.to_owned()),
+            context: point.context.clone(),
+            at: point.at.map(|t| t.to_string()),
+        }
+    }
+
     pub fn request(&self) -> Request {
-        Request::new(
+        let mut r = Request::new(
             self.identity.as_deref(),
             &self.action,
             self.resource.as_deref(),
-        )
+        );
+        r.context = self.context.iter().cloned().collect();
+        r.at = self.at.clone();
+        r
     }
 
-    /// The `policy-sim check` arguments that confirm it.
+    /// The `policy-sim check` arguments that confirm it, after `--policies … --account …`.
     pub fn command(&self) -> String {
-        let mut s = String::new();
+        let mut s = Vec::new();
         if let Some(i) = &self.identity {
-            s.push_str(&format!("--identity '{i}' "));
+            s.push(format!("--identity {}", quote(i)));
         }
-        s.push_str(&format!("--action '{}'", self.action));
+        if let Some(g) = &self.member_of {
+            s.push(format!("--member-of {}", quote(g)));
+        }
+        s.push(format!("--action {}", quote(&self.action)));
         if let Some(r) = &self.resource {
-            s.push_str(&format!(" --resource '{r}'"));
+            s.push(format!("--resource {}", quote(r)));
         }
+        for (k, v) in &self.context {
+            s.push(format!("--context {}", quote(&format!("{k}={v}"))));
+        }
+        if let Some(t) = &self.at {
+            s.push(format!("--at {t}"));
+        }
+        s.join(" ")
+    }
+
+    /// The whole command line: `policy-sim check --policies … [--account …] [--at …] …`.
+    pub fn command_line(&self, inv: &Invocation) -> String {
+        let mut s = String::from("policy-sim check --policies");
+        for p in &inv.policies {
+            s.push(' ');
+            s.push_str(&quote(p));
+        }
+        for a in &inv.accounts {
+            s.push_str(" --account ");
+            s.push_str(&quote(a));
+        }
+        if let (Some(at), None) = (&inv.at, &self.at) {
+            s.push_str(" --at ");
+            s.push_str(&quote(at));
+        }
+        s.push(' ');
+        s.push_str(&self.command());
         s
+    }
+}
+
+/// How the audit was invoked: what a witness's `check` command needs besides the request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Invocation {
+    pub policies: Vec<String>,
+    pub accounts: Vec<String>,
+    pub at: Option<String>,
+}
+
+/// An OVHcloud identity of the universe.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Who {
+    pub urn: String,
+    /// A symbolic member: the group it stands for any member of.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member_of: Option<String>,
+}
+
+impl Who {
+    pub fn label(&self) -> String {
+        match &self.member_of {
+            Some(g) => format!("any member of {g}"),
+            None => self.urn.clone(),
+        }
+    }
+}
+
+/// An OVHcloud resource of the universe.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Res {
+    pub urn: String,
+    #[serde(rename = "type")]
+    pub rtype: String,
+    /// A witness resource: the wildcard pattern it stands for ("any other `vps` matching …").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stands_for: Option<String>,
+}
+
+impl Res {
+    pub fn label(&self) -> String {
+        match &self.stands_for {
+            Some(p) => format!(
+                "any other {} matching {p} (witness {})",
+                self.rtype, self.urn
+            ),
+            None => self.urn.clone(),
+        }
+    }
+}
+
+/// The resource type an action applies to: its service (`vps:apiovh:reboot` → `vps`); an OpenStack
+/// permission (`compute_read`) applies to a Public Cloud project.
+pub fn action_type(action: &str) -> &str {
+    match action.split_once(':') {
+        Some((t, _)) => t,
+        None => "publicCloudProject",
     }
 }
 
 /// The finite universe an audit ranges over.
 #[derive(Debug, Clone, Default)]
 pub struct Universe {
-    /// OVHcloud principals (accounts, users, service accounts), sorted.
-    pub ovh_identities: Vec<String>,
-    /// OVHcloud resources: named ones, group members, and one witness per wildcard pattern.
-    pub ovh_resources: Vec<String>,
+    /// OVHcloud principals, sorted: named ones, known and symbolic group members, account roots.
+    pub ovh_identities: Vec<Who>,
+    /// OVHcloud resources: named ones, group members, and witnesses per wildcard pattern and type.
+    pub ovh_resources: Vec<Res>,
     /// OVHcloud actions some pattern can match, role actions and OpenStack permissions.
     pub ovh_actions: Vec<String>,
     /// EIM users of the account files (and `None` for the caller of bare documents).
     pub eim_identities: Vec<Option<String>>,
     /// EIM actions some statement can match.
     pub eim_actions: Vec<String>,
-    /// Groups that name no known member: their policies reach no one the audit can list.
-    pub empty_groups: Vec<String>,
+    /// The contexts and times tried; the first is the request with only the fixed keys.
+    pub points: Vec<Point>,
+    /// The product of condition values was cut at [`points::MAX_POINTS`].
+    pub points_cut: bool,
+    /// The context keys fixed by `--context`.
+    pub fixed: Vec<(String, String)>,
+    /// Per identity of `ovh_identities`: the symbolic member it answers like — a listed member of a group
+    /// that no policy names directly, in every engine. Its answers are its twin's, computed once.
+    pub twins: Vec<Option<usize>>,
+}
+
+/// What an audit is asked under: context keys fixed by `--context`, and whether `--at` fixed the time.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    pub context: Vec<(String, String)>,
+    pub fixed_at: bool,
+}
+
+/// The symbolic member of a group: a fresh local user of its account.
+pub fn symbolic_member(group: &str) -> Option<String> {
+    let g = IdentityUrn::parse(group).ok()?;
+    (g.kind == IdentityKind::Group).then(|| {
+        format!(
+            "urn:v1:{}:identity:user:{}/any-member-of-{}",
+            g.region, g.account, g.name
+        )
+    })
+}
+
+fn groups_named(engine: &Engine) -> BTreeSet<String> {
+    let mut groups = BTreeSet::new();
+    for p in &engine.set.ovh_policies {
+        for (id, _) in &p.identities {
+            if id.contains(":identity:group:") {
+                groups.insert(id.to_string());
+            }
+        }
+    }
+    groups.extend(
+        engine
+            .set
+            .membership
+            .user_group
+            .values()
+            .map(|(g, _)| g.to_string()),
+    );
+    groups
 }
 
 impl Universe {
-    pub fn of(engine: &Engine) -> Universe {
-        let set = &engine.set;
+    /// The universe of one engine; its symbolic members are added to its membership.
+    pub fn of(engine: &mut Engine, scope: &Scope) -> Universe {
+        Universe::joint(&mut [engine], scope)
+    }
+
+    /// The universe of several engines (a diff's OLD and NEW): every engine gets every symbolic member.
+    pub fn joint(engines: &mut [&mut Engine], scope: &Scope) -> Universe {
         let mut u = Universe::default();
-        // Identities: named ones; groups expanded to their members from the account files.
-        let mut ids = BTreeSet::new();
         let mut groups = BTreeSet::new();
-        for p in &set.ovh_policies {
-            for (id, _) in &p.identities {
-                if id.contains(":identity:group:") {
-                    groups.insert(id.to_string());
-                } else {
-                    ids.insert(id.to_string());
+        for e in engines.iter() {
+            groups.extend(groups_named(e));
+        }
+        let mut ids: BTreeSet<Who> = BTreeSet::new();
+        for g in &groups {
+            if let Some(m) = symbolic_member(g) {
+                for e in engines.iter_mut() {
+                    if !e.set.membership.user_group.contains_key(m.as_str()) {
+                        e.assume_member(&m, g);
+                    }
                 }
+                ids.insert(Who {
+                    urn: m,
+                    member_of: Some(g.clone()),
+                });
             }
         }
-        for (user, (group, _)) in &set.membership.user_group {
-            ids.insert(user.to_string());
-            groups.remove(&**group);
+        let mut accounts = BTreeSet::new();
+        for e in engines.iter() {
+            let set = &e.set;
+            for p in &set.ovh_policies {
+                for (id, _) in &p.identities {
+                    if let Ok(i) = IdentityUrn::parse(id) {
+                        accounts.insert((i.region.to_string(), i.account.to_string()));
+                    }
+                    if !id.contains(":identity:group:") {
+                        ids.insert(Who {
+                            urn: id.to_string(),
+                            member_of: None,
+                        });
+                    }
+                }
+            }
+            for (user, (group, _)) in &set.membership.user_group {
+                if ids
+                    .iter()
+                    .any(|w| *w.urn == **user && w.member_of.is_some())
+                {
+                    continue;
+                }
+                if user.contains("/any-member-of-")
+                    && symbolic_member(group).as_deref() == Some(user)
+                {
+                    continue;
+                }
+                ids.insert(Who {
+                    urn: user.to_string(),
+                    member_of: None,
+                });
+            }
+        }
+        for (region, account) in accounts {
+            ids.insert(Who {
+                urn: format!("urn:v1:{region}:identity:account:{account}"),
+                member_of: None,
+            });
         }
         u.ovh_identities = ids.into_iter().collect();
-        u.empty_groups = groups.into_iter().collect();
-        // Resources.
-        let mut res = BTreeSet::new();
-        for p in &set.ovh_policies {
-            for r in &p.resources {
-                match r {
-                    ResourceEntry::Pattern(s) if !s.pattern.is_wildcard() => {
-                        res.insert(s.raw().to_owned());
-                    }
-                    ResourceEntry::Pattern(s) => {
-                        if let Some(w) = resource_witness(s) {
-                            res.insert(w);
-                        }
-                    }
-                    ResourceEntry::Group { group, .. } => {
-                        for m in set
-                            .resource_groups
-                            .get(*group)
-                            .map(|g| g.members.as_slice())
-                            .unwrap_or_default()
-                        {
-                            res.insert(m.to_string());
-                        }
-                    }
-                }
-            }
-        }
-        u.ovh_resources = res.into_iter().collect();
-        // Actions: everything a pattern can match among the known names, plus witnesses.
-        let matrix = &*set.matrix;
-        let mut known: BTreeSet<String> = catalogue().ovh.iter().map(|s| s.to_string()).collect();
-        known.extend(matrix.roles.iter().map(|r| r.action.to_string()));
-        let all_specs: Vec<&Spec> = set
-            .ovh_policies
+        u.twins = u
+            .ovh_identities
             .iter()
-            .flat_map(policy_specs)
-            .chain(set.permission_groups.iter().flat_map(group_specs))
+            .map(|w| {
+                if w.member_of.is_some() {
+                    return None;
+                }
+                let group = engines
+                    .first()
+                    .and_then(|e| e.set.membership.user_group.get(w.urn.as_str()))
+                    .map(|(g, _)| g.to_string())?;
+                let same = engines.iter().all(|e| {
+                    e.ovh_candidates(&w.urn).is_empty()
+                        && e.set
+                            .membership
+                            .user_group
+                            .get(w.urn.as_str())
+                            .is_some_and(|(g, _)| **g == *group)
+                });
+                if !same {
+                    return None;
+                }
+                u.ovh_identities
+                    .iter()
+                    .position(|x| x.member_of.as_deref() == Some(group.as_str()))
+            })
             .collect();
-        for s in &all_specs {
-            if !s.pattern.is_wildcard() {
-                known.insert(s.raw().to_owned());
-            }
-        }
+        // Actions: everything a pattern can match among the known names, plus witnesses.
+        let mut known: BTreeSet<String> = catalogue().ovh.iter().map(|s| s.to_string()).collect();
         let mut acts = BTreeSet::new();
-        for s in &all_specs {
-            let mut any = false;
-            for k in &known {
-                if s.matches(k, Side::Restrict) {
-                    acts.insert(k.clone());
-                    any = true;
+        for e in engines.iter() {
+            let set = &e.set;
+            known.extend(set.matrix.roles.iter().map(|r| r.action.to_string()));
+            for s in set
+                .ovh_policies
+                .iter()
+                .flat_map(policy_specs)
+                .chain(set.permission_groups.iter().flat_map(group_specs))
+            {
+                if !s.pattern.is_wildcard() {
+                    known.insert(s.raw().to_owned());
                 }
             }
-            if !any {
-                acts.insert(action_witness(s.raw()));
-            }
         }
-        // Permissions whose role is in play.
-        for (i, p) in matrix.permissions.iter().enumerate() {
-            if matrix.roles_carrying(i).any(|r| acts.contains(&*r.action)) {
-                acts.insert(p.name.clone());
+        for e in engines.iter() {
+            let set = &e.set;
+            let used_groups: BTreeSet<usize> = set
+                .ovh_policies
+                .iter()
+                .flat_map(|p| p.groups.iter().map(|(g, _)| *g))
+                .collect();
+            let specs: Vec<&Spec> = set
+                .ovh_policies
+                .iter()
+                .flat_map(policy_specs)
+                .chain(
+                    used_groups
+                        .iter()
+                        .filter_map(|g| set.permission_groups.get(*g))
+                        .flat_map(group_specs),
+                )
+                .collect();
+            for s in specs {
+                let mut any = false;
+                for k in &known {
+                    if s.matches(k, Side::Restrict) || s.matches(k, Side::Grant) {
+                        acts.insert(k.clone());
+                        any = true;
+                    }
+                }
+                if !any {
+                    acts.insert(action_witness(s.raw()));
+                }
+            }
+            // Permissions whose role is in play.
+            let matrix = &*set.matrix;
+            for (i, p) in matrix.permissions.iter().enumerate() {
+                if matrix.roles_carrying(i).any(|r| acts.contains(&*r.action)) {
+                    acts.insert(p.name.clone());
+                }
             }
         }
         u.ovh_actions = acts.into_iter().collect();
-        // EIM.
-        let account = &set.eim_account;
-        if !set.eim_unlinked.is_empty() {
-            u.eim_identities.push(None);
+        let types: BTreeSet<&str> = u.ovh_actions.iter().map(|a| action_type(a)).collect();
+        // Resources.
+        let mut res: BTreeMap<String, Res> = BTreeMap::new();
+        for e in engines.iter() {
+            let set = &e.set;
+            for p in &set.ovh_policies {
+                for r in &p.resources {
+                    match r {
+                        ResourceEntry::Pattern(s) if !s.pattern.is_wildcard() => {
+                            if let Ok(t) = ResourceUrn::type_of(s.raw()) {
+                                res.entry(s.raw().to_owned()).or_insert(Res {
+                                    urn: s.raw().to_owned(),
+                                    rtype: t.to_owned(),
+                                    stands_for: None,
+                                });
+                            }
+                        }
+                        ResourceEntry::Pattern(s) => {
+                            for w in resource_witnesses(s, &types) {
+                                if let Ok(t) = ResourceUrn::type_of(&w) {
+                                    let r = Res {
+                                        urn: w.clone(),
+                                        rtype: t.to_owned(),
+                                        stands_for: Some(s.raw().to_owned()),
+                                    };
+                                    res.entry(w).or_insert(r);
+                                }
+                            }
+                        }
+                        ResourceEntry::Group { group, .. } => {
+                            for m in set
+                                .resource_groups
+                                .get(*group)
+                                .map(|g| g.members.as_slice())
+                                .unwrap_or_default()
+                            {
+                                if let Ok(t) = ResourceUrn::type_of(m) {
+                                    res.entry(m.to_string()).or_insert(Res {
+                                        urn: m.to_string(),
+                                        rtype: t.to_owned(),
+                                        stands_for: None,
+                                    });
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
-        u.eim_identities
-            .extend(account.users.keys().map(|k| Some(k.to_string())));
+        // A named resource is not "any other": a witness that equals one is the named one.
+        u.ovh_resources = res.into_values().collect();
+        // Contexts and times.
+        let sets: Vec<&crate::model::PolicySet> = engines.iter().map(|e| &e.set).collect();
+        let at = engines
+            .first()
+            .map_or_else(jiff::Timestamp::now, |e| e.default_at);
+        let (pts, cut) = points::points(&sets, &scope.context, at, scope.fixed_at);
+        u.points = pts;
+        u.points_cut = cut;
+        u.fixed = scope.context.clone();
+        // EIM.
+        let mut eim_ids = BTreeSet::new();
         let mut eim_known: BTreeSet<String> = catalogue()
             .outscale
             .iter()
             .map(|(a, _)| a.to_string())
             .collect();
-        let eim_specs: Vec<&Spec> = set
-            .eim_documents
-            .iter()
-            .flat_map(|d| d.statements.iter())
-            .flat_map(|s| s.actions.patterns.iter())
-            .collect();
-        for s in &eim_specs {
-            if !s.pattern.is_wildcard() {
-                eim_known.insert(s.raw().to_owned());
-            }
-        }
         let mut eim_acts = BTreeSet::new();
-        for s in &eim_specs {
-            let mut any = false;
-            for k in &eim_known {
-                if s.matches(k, Side::Restrict) || s.matches(k, Side::Grant) {
-                    eim_acts.insert(k.clone());
-                    any = true;
+        for e in engines.iter() {
+            let set = &e.set;
+            if !set.eim_unlinked.is_empty() {
+                eim_ids.insert(None);
+            }
+            eim_ids.extend(set.eim_account.users.keys().map(|k| Some(k.to_string())));
+            let eim_specs: Vec<&Spec> = set
+                .eim_documents
+                .iter()
+                .flat_map(|d| d.statements.iter())
+                .flat_map(|s| s.actions.patterns.iter())
+                .collect();
+            for s in &eim_specs {
+                if !s.pattern.is_wildcard() {
+                    eim_known.insert(s.raw().to_owned());
                 }
             }
-            if !any {
-                eim_acts.insert(action_witness(s.raw()));
+            for s in &eim_specs {
+                let mut any = false;
+                for k in &eim_known {
+                    if s.matches(k, Side::Restrict) || s.matches(k, Side::Grant) {
+                        eim_acts.insert(k.clone());
+                        any = true;
+                    }
+                }
+                if !any {
+                    eim_acts.insert(action_witness(s.raw()));
+                }
+            }
+            // NotAction statements can allow anything: the whole catalogue is in play then.
+            if set
+                .eim_documents
+                .iter()
+                .flat_map(|d| d.statements.iter())
+                .any(|s| s.actions.negated)
+            {
+                eim_acts.extend(eim_known.iter().cloned());
             }
         }
-        // NotAction statements can allow anything: the whole catalogue is in play then.
-        if set
-            .eim_documents
-            .iter()
-            .flat_map(|d| d.statements.iter())
-            .any(|s| s.actions.negated)
-        {
-            eim_acts.extend(eim_known);
-        }
+        u.eim_identities = eim_ids.into_iter().collect();
         u.eim_actions = eim_acts.into_iter().collect();
         u
+    }
+
+    /// The identity of the universe with this URN.
+    pub fn who(&self, urn: &str) -> Option<&Who> {
+        self.ovh_identities.iter().find(|w| w.urn == urn)
     }
 }
 
@@ -232,6 +547,27 @@ pub fn action_witness(raw: &str) -> String {
     }
 }
 
+/// Resources standing for "any other" resource a wildcard pattern matches: one of each type in play that
+/// the pattern matches (`urn:v1:eu:resource:vps:any-other-vps`, shared by every pattern it matches), else
+/// the pattern completed (`…:vps:vps-*` → `…:vps:vps-any`).
+pub fn resource_witnesses(s: &Spec, types: &BTreeSet<&str>) -> Vec<String> {
+    let raw = s.raw();
+    let region = raw
+        .split(':')
+        .nth(2)
+        .filter(|r| !r.contains(['*', '?']) && !r.is_empty())
+        .unwrap_or("eu");
+    let mut out: Vec<String> = types
+        .iter()
+        .map(|t| format!("urn:v1:{region}:resource:{t}:any-other-{t}"))
+        .filter(|c| s.matches(c, Side::Grant) || s.matches(c, Side::Restrict))
+        .collect();
+    if out.is_empty() {
+        out.extend(resource_witness(s));
+    }
+    out
+}
+
 /// A valid resource URN the pattern matches (the trailing `*` completed), if there is one.
 pub fn resource_witness(s: &Spec) -> Option<String> {
     let raw = s.raw();
@@ -242,9 +578,10 @@ pub fn resource_witness(s: &Spec) -> Option<String> {
     let template = ["urn", "v1", "eu", "resource", "anyType", "any"];
     let mut candidates = vec![format!("{prefix}any"), format!("{prefix}:any")];
     let parts: Vec<&str> = prefix.split(':').collect();
-    let k = parts.len() - 1;
+    let k = parts.len().saturating_sub(1);
     if let (Some(last), Some(field)) = (parts.last(), template.get(k)) {
-        if field.starts_with(last) {
+        // Only a pattern whose type is written out: `urn:v1:eu:resource:*` stands for every type.
+        if field.starts_with(last) && k > 4 {
             let rest = template
                 .get(k + 1..)
                 .map(|r| r.join(":"))
@@ -257,9 +594,10 @@ pub fn resource_witness(s: &Spec) -> Option<String> {
             });
         }
     }
-    candidates
-        .into_iter()
-        .find(|c| ResourceUrn::parse(c).is_ok() && s.matches(c, Side::Grant))
+    candidates.into_iter().find(|c| {
+        ResourceUrn::type_of(c).is_ok_and(|t| !t.is_empty() && t != "any" && t != "anyType")
+            && s.matches(c, Side::Grant)
+    })
 }
 
 /// One decision of the universe.
@@ -267,7 +605,7 @@ pub fn decide(engine: &Engine, w: &Witness) -> Option<Decision> {
     engine.prepare(&w.request()).ok().map(|p| engine.decide(&p))
 }
 
-/// Many decisions for one identity and resource: the request is checked once, then only its action
+/// Many decisions for one identity, resource and point: the request is checked once, then only its action
 /// changes (no parsing, no allocation per decision).
 pub struct Probe<'e> {
     engine: &'e Engine,
@@ -280,14 +618,27 @@ impl<'e> Probe<'e> {
         identity: Option<&str>,
         resource: Option<&str>,
     ) -> Option<Probe<'e>> {
+        Probe::at(engine, identity, resource, &Point::default())
+    }
+
+    pub fn at(
+        engine: &'e Engine,
+        identity: Option<&str>,
+        resource: Option<&str>,
+        point: &Point,
+    ) -> Option<Probe<'e>> {
         let action = if identity.is_some_and(|i| i.starts_with("urn:")) {
             "probe:probe:probe"
         } else {
             "api:Probe"
         };
-        let base = engine
+        let mut base = engine
             .prepare(&Request::new(identity, action, resource))
             .ok()?;
+        base.context = point.context.iter().cloned().collect();
+        if let Some(t) = point.at {
+            base.at = t;
+        }
         Some(Probe { engine, base })
     }
 
@@ -298,81 +649,532 @@ impl<'e> Probe<'e> {
     }
 }
 
-/// The actions of the universe that can matter to an identity: those a pattern of a policy naming it, or
-/// naming any group (a superset: its group may be unknown), can match, and the permissions their roles
-/// carry. Every other action is denied by default for it.
-pub fn relevant_actions<'u>(engine: &Engine, u: &'u Universe, identity: &str) -> Vec<&'u str> {
+/// The policies that can grant an identity something: those naming it and those naming its group.
+pub fn granting_policies<'e>(engine: &'e Engine, who: &str) -> Vec<&'e Policy> {
     let set = &engine.set;
-    let reaching: Vec<&Policy> = set
-        .ovh_policies
-        .iter()
-        .filter(|p| {
-            p.identities
-                .iter()
-                .any(|(i, _)| **i == *identity || i.contains(":identity:group:"))
-        })
-        .collect();
-    let specs: Vec<&Spec> = reaching
-        .iter()
-        .flat_map(|p| {
+    let mut idx: Vec<u32> = engine.ovh_candidates(who).to_vec();
+    if let Some((g, _)) = set.membership.user_group.get(who) {
+        idx.extend_from_slice(engine.ovh_candidates(g));
+    }
+    idx.sort_unstable();
+    idx.dedup();
+    idx.iter()
+        .filter_map(|i| set.ovh_policies.get(*i as usize))
+        .collect()
+}
+
+/// The patterns of the policies whose condition or expiry can change what an identity may do: those naming
+/// it or its group, and (its group unknown) those naming any group of its account. An action none of them
+/// can match gets the same answer at every point.
+pub struct Conditional<'e> {
+    /// The patterns of the conditional (or expiring) policies.
+    specs: Vec<&'e Spec>,
+    /// The patterns of every policy that can reach the identity.
+    all: Vec<&'e Spec>,
+    /// The context keys their conditions read.
+    keys: BTreeSet<String>,
+    /// Some condition reads the date, or some policy expires.
+    timed: bool,
+    matrix: &'e crate::model::matrix::Matrix,
+}
+
+impl Conditional<'_> {
+    pub fn of<'e>(engine: &'e Engine, who: &str) -> Conditional<'e> {
+        let set = &engine.set;
+        let has = |p: &Policy| p.conditions.is_some() || p.expired_at.is_some();
+        let mut policies: Vec<&Policy> = granting_policies(engine, who);
+        if let Ok(id) = IdentityUrn::parse(who) {
+            if id.kind == IdentityKind::User && !set.membership.user_group.contains_key(who) {
+                let prefix = format!("urn:v1:{}:identity:group:{}/", id.region, id.account);
+                policies.extend(
+                    set.ovh_policies
+                        .iter()
+                        .filter(|p| p.identities.iter().any(|(i, _)| i.starts_with(&prefix))),
+                );
+            }
+        }
+        let specs_of = |p: &&'e Policy| {
             policy_specs(p).chain(
                 p.groups
                     .iter()
                     .filter_map(|(g, _)| set.permission_groups.get(*g))
                     .flat_map(group_specs),
             )
-        })
-        .collect();
-    let matrix = &*set.matrix;
-    u.ovh_actions
+        };
+        let mut keys = BTreeSet::new();
+        let mut timed = false;
+        for p in policies.iter().filter(|p| has(p)) {
+            timed |= p.expired_at.is_some();
+            if let Some(c) = p.conditions.as_deref() {
+                let mut tests = Vec::new();
+                points::tests(&c.0, &mut tests);
+                for t in tests {
+                    match &t.subject {
+                        crate::model::condition::Subject::Context(k) => {
+                            keys.insert(k.to_string());
+                        }
+                        crate::model::condition::Subject::Date { .. } => timed = true,
+                        crate::model::condition::Subject::ResourceType => {}
+                    }
+                }
+            }
+        }
+        Conditional {
+            specs: policies
+                .iter()
+                .filter(|p| has(p))
+                .flat_map(specs_of)
+                .collect(),
+            all: policies.iter().flat_map(specs_of).collect(),
+            keys,
+            timed,
+            matrix: &set.matrix,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.specs.is_empty()
+    }
+
+    /// Whether a point can matter: it sets only keys the conditions read (besides the fixed ones), and a
+    /// time only when some condition reads the date or some policy expires.
+    pub fn point_matters(&self, p: &Point, fixed: &[(String, String)]) -> bool {
+        (p.at.is_none() || self.timed)
+            && p.context
+                .iter()
+                .all(|(k, _)| self.keys.contains(k) || fixed.iter().any(|(f, _)| f == k))
+    }
+
+    /// Whether some conditional pattern can match the action (or a role carrying the permission).
+    pub fn matches(&self, action: &str) -> bool {
+        let m = |a: &str| {
+            self.specs
+                .iter()
+                .any(|s| s.matches(a, Side::Grant) || s.matches(a, Side::Restrict))
+        };
+        match self.matrix.permission_index(action) {
+            Some(i) => self.matrix.roles_carrying(i).any(|r| m(&r.action)),
+            None => m(action),
+        }
+    }
+
+    /// Which patterns of every reaching policy match the action, on each side: two actions with the same
+    /// signature get the same answer at every point. `None` for an OpenStack permission (decided through
+    /// the roles carrying it).
+    fn signature(&self, action: &str, out: &mut Vec<bool>) -> bool {
+        if self.matrix.permission_index(action).is_some() {
+            return false;
+        }
+        for s in &self.all {
+            out.push(s.matches(action, Side::Grant));
+            out.push(s.matches(action, Side::Restrict));
+        }
+        true
+    }
+}
+
+/// For each action, the index of the first action with the same signature under every one of `conds`
+/// (itself when it is the first, or when it is an OpenStack permission). Only a class's first action
+/// needs evaluating beyond the first point.
+pub fn classes(conds: &[&Conditional<'_>], actions: &[&str]) -> Vec<usize> {
+    let mut seen: std::collections::HashMap<(&str, Vec<bool>), usize> =
+        std::collections::HashMap::new();
+    actions
         .iter()
-        .map(String::as_str)
-        .filter(|a| match matrix.permission_index(a) {
-            Some(i) => matrix
-                .roles_carrying(i)
-                .any(|r| specs.iter().any(|s| s.matches(&r.action, Side::Restrict))),
-            None => specs.iter().any(|s| s.matches(a, Side::Restrict)),
+        .enumerate()
+        .map(|(i, a)| {
+            let mut sig = Vec::new();
+            let all = conds.iter().all(|c| c.signature(a, &mut sig));
+            if all {
+                // Of one resource type: an action of another type is not tried on the same resource.
+                *seen.entry((action_type(a), sig)).or_insert(i)
+            } else {
+                i
+            }
         })
         .collect()
 }
 
-/// Who may do `action` on `resource`: (allowed, denied-but-considered) identities.
+/// What one identity can be granted at all: the actions and resources the granting policies' allows can
+/// match. Every other (action, resource) is denied by default.
+pub struct Reach<'u> {
+    pub actions: Vec<&'u str>,
+    pub resources: Vec<&'u Res>,
+    /// The indices of the points worth trying (only the first when no condition or expiry reaches it).
+    pub points: Vec<usize>,
+    /// Per action of `actions`: whether a point other than the first can change its answer.
+    pub conditional: Vec<bool>,
+}
+
+pub fn reach<'u>(engine: &Engine, u: &'u Universe, who: &str) -> Reach<'u> {
+    let set = &engine.set;
+    let policies = granting_policies(engine, who);
+    let allow_specs: Vec<&Spec> = policies
+        .iter()
+        .flat_map(|p| {
+            p.permissions.allow.iter().chain(
+                p.groups
+                    .iter()
+                    .filter_map(|(g, _)| set.permission_groups.get(*g))
+                    .flat_map(|g| g.permissions.allow.iter()),
+            )
+        })
+        .collect();
+    let matches = |s: &Spec, a: &str| s.matches(a, Side::Grant) || s.matches(a, Side::Restrict);
+    let matrix = &*set.matrix;
+    let actions: Vec<&str> = if allow_specs.is_empty() {
+        Vec::new()
+    } else {
+        u.ovh_actions
+            .iter()
+            .map(String::as_str)
+            .filter(|a| match matrix.permission_index(a) {
+                Some(i) => matrix
+                    .roles_carrying(i)
+                    .any(|r| allow_specs.iter().any(|s| matches(s, &r.action))),
+                None => allow_specs.iter().any(|s| matches(s, a)),
+            })
+            .collect()
+    };
+    let types: BTreeSet<&str> = actions.iter().map(|a| action_type(a)).collect();
+    let resources: Vec<&Res> = if actions.is_empty() {
+        Vec::new()
+    } else {
+        u.ovh_resources
+            .iter()
+            .filter(|r| types.contains(r.rtype.as_str()))
+            .filter(|r| {
+                policies.iter().any(|p| {
+                    p.resources.iter().any(|e| match e {
+                        ResourceEntry::Pattern(s) => {
+                            s.matches(&r.urn, Side::Grant) || s.matches(&r.urn, Side::Restrict)
+                        }
+                        ResourceEntry::Group { group, .. } => set
+                            .resource_groups
+                            .get(*group)
+                            .is_some_and(|g| g.members.iter().any(|m| **m == *r.urn)),
+                    })
+                })
+            })
+            .collect()
+    };
+    let cond = Conditional::of(engine, who);
+    let points = if cond.is_empty() {
+        vec![0]
+    } else {
+        u.points
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| cond.point_matters(p, &u.fixed))
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let conditional = actions.iter().map(|a| cond.matches(a)).collect();
+    Reach {
+        actions,
+        resources,
+        points,
+        conditional,
+    }
+}
+
+/// How an access holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Access {
+    /// Allowed with no context beyond the fixed keys, at the evaluation time.
+    Always,
+    /// Allowed only at this point of the universe.
+    When(usize),
+}
+
+/// For each of `actions` (those of the resource's type), the first point of `points` where it is allowed.
+/// `conditional[i]`: a point other than the first can change the answer of action `i`; `class[i]`: the
+/// first action with the same signature (see [`classes`]), evaluated for the whole class beyond the
+/// first point.
+#[allow(clippy::too_many_arguments)]
+pub fn access_on(
+    engine: &Engine,
+    u: &Universe,
+    who: &Who,
+    res: &Res,
+    actions: &[&str],
+    points: &[usize],
+    conditional: &[bool],
+    class: &[usize],
+) -> Vec<Option<Access>> {
+    let mut out: Vec<Option<Access>> = vec![None; actions.len()];
+    let typed: Vec<bool> = actions
+        .iter()
+        .map(|a| action_type(a) == res.rtype)
+        .collect();
+    let cond = |i: usize| conditional.get(i).copied().unwrap_or(true);
+    let rep = |i: usize| class.get(i).copied().unwrap_or(i);
+    for &pi in points {
+        let Some(point) = u.points.get(pi) else {
+            continue;
+        };
+        let Some(mut probe) = Probe::at(engine, Some(&who.urn), Some(&res.urn), point) else {
+            continue;
+        };
+        let mut open = false;
+        for i in 0..actions.len() {
+            let (Some(a), Some(ok)) = (actions.get(i), typed.get(i)) else {
+                continue;
+            };
+            if !*ok || out.get(i).is_some_and(Option::is_some) {
+                continue;
+            }
+            if pi != 0 && !cond(i) {
+                continue;
+            }
+            let r = rep(i);
+            let allowed = if pi != 0 && r != i {
+                // Its class's first action was decided at this point just before.
+                out.get(r).copied().flatten() == Some(Access::When(pi))
+            } else {
+                probe.allowed(a)
+            };
+            if allowed {
+                if let Some(slot) = out.get_mut(i) {
+                    *slot = Some(if pi == 0 {
+                        Access::Always
+                    } else {
+                        Access::When(pi)
+                    });
+                }
+            } else if cond(i) {
+                open = true;
+            }
+        }
+        if !open {
+            break;
+        }
+    }
+    out
+}
+
+/// One allowed (identity, action, resource), with how it holds and its witness.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Grant {
+    pub identity: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member_of: Option<String>,
+    pub action: String,
+    pub resource: String,
+    /// A witness resource: the pattern it stands for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stands_for: Option<String>,
+    /// Conditional access: the conditions of the policies that decide it, written out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+    pub witness: Witness,
+}
+
+impl Grant {
+    /// `said`: the condition texts written so far, by (class of the action, point): actions of one class
+    /// are decided by the same policies, so their condition is written once.
+    fn new(
+        engine: &Engine,
+        u: &Universe,
+        who: &Who,
+        res: &Res,
+        (action, class): (&str, usize),
+        a: Access,
+        said: &mut std::collections::HashMap<(usize, usize), String>,
+    ) -> Grant {
+        let point = match a {
+            Access::Always => u.points.first().cloned().unwrap_or_default(),
+            Access::When(i) => u.points.get(i).cloned().unwrap_or_default(),
+        };
+        let witness = Witness::new(who, action, &res.urn, &point);
+        let condition = match a {
+            Access::Always => None,
+            Access::When(i) => Some(
+                said.entry((class, i))
+                    .or_insert_with(|| condition_of(engine, &witness))
+                    .clone(),
+            ),
+        };
+        Grant {
+            identity: who.urn.clone(),
+            member_of: who.member_of.clone(),
+            action: action.to_owned(),
+            resource: res.urn.clone(),
+            stands_for: res.stands_for.clone(),
+            condition,
+            witness,
+        }
+    }
+
+    /// The same grant for another identity that answers alike (a group's listed member).
+    pub fn for_who(&self, who: &Who) -> Grant {
+        let mut g = self.clone();
+        g.identity = who.urn.clone();
+        g.member_of = who.member_of.clone();
+        g.witness.identity = Some(who.urn.clone());
+        g.witness.member_of = who.member_of.clone();
+        g
+    }
+
+    pub fn who(&self) -> Who {
+        Who {
+            urn: self.identity.clone(),
+            member_of: self.member_of.clone(),
+        }
+    }
+
+    pub fn res(&self) -> Res {
+        Res {
+            urn: self.resource.clone(),
+            rtype: action_type(&self.action).to_owned(),
+            stands_for: self.stands_for.clone(),
+        }
+    }
+}
+
+/// The conditions of the policies that decide a witness, written out (`request.IP.IN_RANGE: 0.0.0.0/0`),
+/// with the context that satisfies them.
+pub fn condition_of(engine: &Engine, w: &Witness) -> String {
+    let mut conds = Vec::new();
+    if let Ok(resp) = engine.check(&w.request()) {
+        for t in resp.trace.iter().filter(|t| t.decisive) {
+            let Some(name) = &t.policy else { continue };
+            for p in engine.set.ovh_policies.iter().filter(|p| *p.name == **name) {
+                if let Some(c) = p.conditions.as_deref() {
+                    let s = format!("`{}` (policy `{name}`)", points::text(&c.0));
+                    if !conds.contains(&s) {
+                        conds.push(s);
+                    }
+                }
+            }
+        }
+    }
+    let ctx: Vec<String> = w
+        .context
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .chain(w.at.iter().map(|t| format!("at {t}")))
+        .collect();
+    let when = if ctx.is_empty() {
+        String::from("the evaluation time")
+    } else {
+        ctx.join(", ")
+    };
+    if conds.is_empty() {
+        format!("when {when} (a conditional deny then does not apply)")
+    } else {
+        format!("{} — holds for {when}", conds.join(" and "))
+    }
+}
+
+/// Every action of the universe (and the catalogue) an action or pattern names; a literal action is itself.
+pub fn expand_action(u: &Universe, pattern: &str) -> Vec<String> {
+    if !pattern.contains(['*', '?']) {
+        return vec![pattern.to_owned()];
+    }
+    let spec = crate::model::Pattern::wildcard(
+        pattern,
+        crate::model::pattern::Syntax {
+            question: true,
+            fold_case: false,
+        },
+    );
+    let mut out: BTreeSet<String> = u
+        .ovh_actions
+        .iter()
+        .chain(&u.eim_actions)
+        .filter(|a| spec.matches(a))
+        .cloned()
+        .collect();
+    out.extend(
+        catalogue()
+            .ovh
+            .iter()
+            .filter(|a| spec.matches(a))
+            .map(|a| a.to_string()),
+    );
+    out.into_iter().collect()
+}
+
+/// Who may do `action` (a name or a pattern) on `resource` (one URN, else every resource of the universe).
 pub fn who_can(
     engine: &Engine,
     u: &Universe,
     action: &str,
     resource: Option<&str>,
-) -> Vec<(Witness, Decision)> {
-    let mut out = Vec::new();
-    let eim = !action.starts_with("urn:")
-        && action.contains(':')
-        && resource.is_none_or(|r| !r.starts_with("urn:"));
-    let ovh_like = resource.is_some_and(|r| r.starts_with("urn:"));
-    if ovh_like || !eim {
-        for id in &u.ovh_identities {
-            let w = Witness {
-                identity: Some(id.clone()),
-                action: action.to_owned(),
-                resource: resource.map(str::to_owned),
+) -> (Vec<Grant>, Vec<Witness>) {
+    let actions = expand_action(u, action);
+    let mut grants = Vec::new();
+    let mut eim = Vec::new();
+    // A resource pattern (`urn:v1:eu:resource:vps:*`) stands for the resources of the universe it matches.
+    let pattern = resource
+        .filter(|r| r.contains('*'))
+        .map(|r| crate::model::Pattern::wildcard(r, crate::model::pattern::Syntax::default()));
+    let given: Option<Res> = resource.filter(|_| pattern.is_none()).map(|r| Res {
+        urn: r.to_owned(),
+        rtype: ResourceUrn::type_of(r).unwrap_or_default().to_owned(),
+        stands_for: None,
+    });
+    let ovh_actions: Vec<&str> = actions
+        .iter()
+        .map(String::as_str)
+        .filter(|a| a.matches(':').count() != 1)
+        .collect();
+    if resource.is_none_or(|r| r.starts_with("urn:")) {
+        for who in &u.ovh_identities {
+            let r = reach(engine, u, &who.urn);
+            let resources: Vec<&Res> = match (&given, &pattern) {
+                (Some(g), _) => vec![g],
+                (None, Some(p)) => r
+                    .resources
+                    .iter()
+                    .copied()
+                    .filter(|x| p.matches(&x.urn))
+                    .collect(),
+                (None, None) => r.resources.clone(),
             };
-            if let Some(d) = decide(engine, &w) {
-                out.push((w, d));
+            let acts: Vec<&str> = ovh_actions
+                .iter()
+                .copied()
+                .filter(|a| given.is_some() || r.actions.contains(a))
+                .collect();
+            if acts.is_empty() {
+                continue;
+            }
+            let cond = Conditional::of(engine, &who.urn);
+            let flags: Vec<bool> = acts.iter().map(|a| cond.matches(a)).collect();
+            let class = classes(&[&cond], &acts);
+            for res in resources {
+                let acc = access_on(engine, u, who, res, &acts, &r.points, &flags, &class);
+                let mut said = std::collections::HashMap::new();
+                for ((a, x), c) in acts.iter().zip(acc).zip(&class) {
+                    if let Some(x) = x {
+                        grants.push(Grant::new(engine, u, who, res, (a, *c), x, &mut said));
+                    }
+                }
             }
         }
     }
-    if !ovh_like {
+    if resource.is_none_or(|r| !r.starts_with("urn:")) {
         for id in &u.eim_identities {
-            let w = Witness {
-                identity: id.clone(),
-                action: action.to_owned(),
-                resource: None,
+            let Some(mut probe) = Probe::new(engine, id.as_deref(), None) else {
+                continue;
             };
-            if let Some(d) = decide(engine, &w) {
-                out.push((w, d));
+            for a in actions.iter().filter(|a| a.matches(':').count() == 1) {
+                if probe.allowed(a) {
+                    eim.push(Witness {
+                        identity: id.clone(),
+                        member_of: None,
+                        action: a.clone(),
+                        resource: None,
+                        context: Vec::new(),
+                        at: None,
+                    });
+                }
             }
         }
     }
-    out
+    (grants, eim)
 }
 
 /// What one identity may do: every allowed (action, resource) of the universe.
@@ -381,7 +1183,7 @@ pub fn what_can(
     u: &Universe,
     identity: Option<&str>,
     resource: Option<&str>,
-) -> Vec<Witness> {
+) -> (Vec<Grant>, Vec<Witness>) {
     let principal = identity.map_or(Ok(Principal::Caller), |i| {
         engine
             .prepare(&Request::new(
@@ -391,163 +1193,241 @@ pub fn what_can(
             ))
             .map(|p| p.principal)
     });
-    let mut out = Vec::new();
     match principal {
         Ok(Principal::Ovh(_)) => {
-            let resources: Vec<String> = match resource {
-                Some(r) => vec![r.to_owned()],
-                None => u.ovh_resources.clone(),
-            };
-            let actions = relevant_actions(engine, u, identity.unwrap_or(""));
-            for r in &resources {
-                let Some(mut probe) = Probe::new(engine, identity, Some(r)) else {
-                    continue;
-                };
-                for a in &actions {
-                    if probe.allowed(a) {
-                        out.push(Witness {
-                            identity: identity.map(str::to_owned),
-                            action: (*a).to_owned(),
-                            resource: Some(r.clone()),
-                        });
-                    }
-                }
-            }
+            let urn = identity.unwrap_or_default();
+            let who = u.who(urn).cloned().unwrap_or_else(|| Who {
+                urn: urn.to_owned(),
+                member_of: None,
+            });
+            (grants_of(engine, u, &who, resource), Vec::new())
         }
         _ => {
+            let mut out = Vec::new();
             let Some(mut probe) = Probe::new(engine, identity, None) else {
-                return out;
+                return (Vec::new(), out);
             };
             for a in &u.eim_actions {
                 if probe.allowed(a) {
                     out.push(Witness {
                         identity: identity.map(str::to_owned),
+                        member_of: None,
                         action: a.clone(),
                         resource: None,
+                        context: Vec::new(),
+                        at: None,
                     });
                 }
+            }
+            (Vec::new(), out)
+        }
+    }
+}
+
+/// Every grant of each OVHcloud identity of the universe, a listed group member's copied from its group's
+/// symbolic member (computed once); `tick` after each identity.
+pub fn all_grants(engine: &Engine, u: &Universe, mut tick: impl FnMut()) -> Vec<Vec<Grant>> {
+    let mut out: Vec<Option<Vec<Grant>>> = vec![None; u.ovh_identities.len()];
+    for (i, who) in u.ovh_identities.iter().enumerate() {
+        let twin = u.twins.get(i).copied().flatten();
+        let gs = match twin {
+            Some(t) => {
+                if out.get(t).is_some_and(Option::is_none) {
+                    if let (Some(tw), Some(slot)) = (u.ovh_identities.get(t), out.get_mut(t)) {
+                        *slot = Some(grants_of(engine, u, tw, None));
+                    }
+                }
+                out.get(t)
+                    .and_then(Option::as_ref)
+                    .map(|v| v.iter().map(|g| g.for_who(who)).collect())
+                    .unwrap_or_default()
+            }
+            None => match out.get_mut(i).and_then(Option::take) {
+                Some(v) => v,
+                None => grants_of(engine, u, who, None),
+            },
+        };
+        if let Some(slot) = out.get_mut(i) {
+            *slot = Some(gs);
+        }
+        tick();
+    }
+    out.into_iter().map(Option::unwrap_or_default).collect()
+}
+
+/// Every grant of one OVHcloud identity (on one resource, when given).
+pub fn grants_of(engine: &Engine, u: &Universe, who: &Who, resource: Option<&str>) -> Vec<Grant> {
+    let r = reach(engine, u, &who.urn);
+    let given: Option<Res> = resource.map(|x| {
+        u.ovh_resources
+            .iter()
+            .find(|y| y.urn == x)
+            .cloned()
+            .unwrap_or_else(|| Res {
+                urn: x.to_owned(),
+                rtype: ResourceUrn::type_of(x).unwrap_or_default().to_owned(),
+                stands_for: None,
+            })
+    });
+    let resources: Vec<&Res> = match &given {
+        Some(g) => vec![g],
+        None => r.resources.clone(),
+    };
+    let cond = Conditional::of(engine, &who.urn);
+    let mut out = Vec::new();
+    for res in resources {
+        let (acts, flags): (Vec<&str>, Vec<bool>) = r
+            .actions
+            .iter()
+            .zip(&r.conditional)
+            .filter(|(a, _)| action_type(a) == res.rtype)
+            .map(|(a, c)| (*a, *c))
+            .unzip();
+        let class = classes(&[&cond], &acts);
+        let acc = access_on(engine, u, who, res, &acts, &r.points, &flags, &class);
+        let mut said = std::collections::HashMap::new();
+        for ((a, x), c) in acts.iter().zip(acc).zip(&class) {
+            if let Some(x) = x {
+                out.push(Grant::new(engine, u, who, res, (a, *c), x, &mut said));
             }
         }
     }
     out
 }
 
-/// The OpenStack permissions an identity holds on a project, as a matrix row.
-pub fn permission_row(engine: &Engine, identity: &str, resource: &str) -> Vec<(String, bool)> {
-    engine
-        .set
-        .matrix
-        .permissions
-        .iter()
-        .map(|p| {
-            let w = Witness {
-                identity: Some(identity.to_owned()),
-                action: p.name.clone(),
-                resource: Some(resource.to_owned()),
-            };
-            (
-                p.name.clone(),
-                decide(engine, &w).is_some_and(|d| d.allowed()),
-            )
-        })
-        .collect()
-}
-
 /// Whether an identity URN is a service account.
 pub fn is_service_account(id: &str) -> bool {
-    crate::model::urn::IdentityUrn::parse(id).is_ok_and(|u| u.kind == IdentityKind::Credential)
+    IdentityUrn::parse(id).is_ok_and(|u| u.kind == IdentityKind::Credential)
 }
 
 /// The effective-access matrix: for each resource, identities × permissions (the 16 OpenStack permissions
 /// for a Public Cloud project) and the other actions each identity may do there.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AccessMatrix {
     pub blocks: Vec<Block>,
 }
 
 /// One resource's block (`resource` is absent for EIM, which has no resource-level permissions).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Block {
     pub cloud: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
+    /// A witness resource: the pattern it stands for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stands_for: Option<String>,
     /// Column names (OpenStack permissions for a project; empty otherwise).
     pub permissions: Vec<String>,
     pub rows: Vec<Row>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Row {
     pub identity: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member_of: Option<String>,
     /// One per column of `permissions`.
     pub granted: Vec<bool>,
     /// The other actions allowed here.
     pub actions: Vec<String>,
+    /// The grants that hold only under a condition (permissions and actions), with their witness.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conditional: Vec<Grant>,
 }
 
-pub fn access_matrix(engine: &Engine, u: &Universe) -> AccessMatrix {
+impl Row {
+    pub fn label(&self) -> String {
+        match &self.member_of {
+            Some(g) => format!("any member of {g}"),
+            None => self.identity.clone(),
+        }
+    }
+}
+
+/// The matrix, one identity at a time; `tick` is called after each identity (a progress bar).
+pub fn access_matrix(engine: &Engine, u: &Universe, mut tick: impl FnMut()) -> AccessMatrix {
     let matrix = &*engine.set.matrix;
     let perm_names: Vec<String> = matrix.permissions.iter().map(|p| p.name.clone()).collect();
-    let mut blocks = Vec::new();
-    for r in &u.ovh_resources {
-        let project = r.contains(":resource:publicCloudProject:");
-        let mut rows = Vec::new();
-        for id in &u.ovh_identities {
-            let Some(mut probe) = Probe::new(engine, Some(id), Some(r)) else {
+    let mut by_res: BTreeMap<&str, Vec<Row>> = BTreeMap::new();
+    let all = all_grants(engine, u, &mut tick);
+    let by_urn: std::collections::HashMap<&str, &Res> = u
+        .ovh_resources
+        .iter()
+        .map(|r| (r.urn.as_str(), r))
+        .collect();
+    for (who, grants) in u.ovh_identities.iter().zip(&all) {
+        let mut rows: BTreeMap<&str, Row> = BTreeMap::new();
+        for g in grants {
+            let Some(res) = by_urn.get(g.resource.as_str()).copied() else {
                 continue;
             };
-            let granted: Vec<bool> = if project {
-                matrix
-                    .permissions
-                    .iter()
-                    .map(|p| probe.allowed(&p.name))
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            let actions: Vec<String> = relevant_actions(engine, u, id)
-                .into_iter()
-                .filter(|a| matrix.permission_index(a).is_none())
-                .filter(|a| probe.allowed(a))
-                .map(str::to_owned)
-                .collect();
-            if granted.iter().any(|g| *g) || !actions.is_empty() {
-                rows.push(Row {
-                    identity: id.clone(),
-                    granted,
-                    actions,
-                });
-            }
-        }
-        if !rows.is_empty() {
-            blocks.push(Block {
-                cloud: "ovhcloud",
-                resource: Some(r.clone()),
-                permissions: if project {
-                    perm_names.clone()
+            let project = res.rtype == "publicCloudProject";
+            let row = rows.entry(res.urn.as_str()).or_insert_with(|| Row {
+                identity: who.urn.clone(),
+                member_of: who.member_of.clone(),
+                granted: if project {
+                    vec![false; perm_names.len()]
                 } else {
                     Vec::new()
                 },
-                rows,
+                actions: Vec::new(),
+                conditional: Vec::new(),
             });
+            if g.condition.is_some() {
+                row.conditional.push(g.clone());
+                continue;
+            }
+            match matrix.permission_index(&g.action) {
+                Some(i) if project => {
+                    if let Some(c) = row.granted.get_mut(i) {
+                        *c = true;
+                    }
+                }
+                _ => row.actions.push(g.action.clone()),
+            }
         }
+        for (r, row) in rows {
+            by_res.entry(r).or_default().push(row);
+        }
+    }
+    let mut blocks = Vec::new();
+    for res in &u.ovh_resources {
+        let Some(rows) = by_res.remove(res.urn.as_str()) else {
+            continue;
+        };
+        let project = res.rtype == "publicCloudProject";
+        blocks.push(Block {
+            cloud: "ovhcloud",
+            resource: Some(res.urn.clone()),
+            stands_for: res.stands_for.clone(),
+            permissions: if project {
+                perm_names.clone()
+            } else {
+                Vec::new()
+            },
+            rows,
+        });
     }
     let mut rows = Vec::new();
     for id in &u.eim_identities {
         let actions: Vec<String> = what_can(engine, u, id.as_deref(), None)
+            .1
             .into_iter()
             .map(|w| w.action)
             .collect();
         rows.push(Row {
             identity: id.clone().unwrap_or_else(|| String::from("(caller)")),
+            member_of: None,
             granted: Vec::new(),
             actions,
+            conditional: Vec::new(),
         });
     }
     if !rows.is_empty() {
         blocks.push(Block {
             cloud: "outscale",
             resource: None,
+            stands_for: None,
             permissions: Vec::new(),
             rows,
         });

@@ -6,41 +6,36 @@ use serde::Serialize;
 use crate::compile::Engine;
 use crate::model::matrix::Matrix;
 
-/// Every smallest set of roles whose rows together carry every needed permission.
+/// The least-privilege role sets whose rows together carry every needed permission: fewest permissions
+/// beyond the needed ones first, then fewest roles (every subset of the matrix's roles is tried).
 pub fn smallest_covers(matrix: &Matrix, needs: u64) -> Vec<Vec<String>> {
     let n = matrix.roles.len().min(20);
-    let mut best: Option<u32> = None;
-    let mut out: Vec<u64> = Vec::new();
-    for subset in 1u64..(1u64 << n) {
-        let size = subset.count_ones();
-        if best.is_some_and(|b| size > b) {
-            continue;
-        }
-        let bits = matrix
-            .roles
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| subset & (1 << i) != 0)
-            .fold(0u64, |acc, (_, r)| acc | r.bits);
-        if bits & needs == needs {
-            if best.is_none_or(|b| size < b) {
-                best = Some(size);
-                out.clear();
-            }
-            out.push(subset);
-        }
-    }
-    // Among equally small covers, those granting the fewest extra permissions first.
-    let extra = |s: &u64| {
+    let bits_of = |subset: u64| {
         matrix
             .roles
             .iter()
             .enumerate()
-            .filter(|(i, _)| s & (1 << i) != 0)
-            .fold(0u64, |a, (_, r)| a | r.bits)
-            .count_ones()
+            .filter(|(i, _)| subset & (1 << i) != 0)
+            .fold(0u64, |acc, (_, r)| acc | r.bits)
     };
-    out.sort_by_key(|s| (extra(s), *s));
+    let mut best: Option<(u32, u32)> = None;
+    let mut out: Vec<u64> = Vec::new();
+    for subset in 1u64..(1u64 << n) {
+        let bits = bits_of(subset);
+        if bits & needs != needs {
+            continue;
+        }
+        let key = ((bits & !needs).count_ones(), subset.count_ones());
+        match best {
+            Some(b) if key > b => continue,
+            Some(b) if key == b => out.push(subset),
+            _ => {
+                best = Some(key);
+                out.clear();
+                out.push(subset);
+            }
+        }
+    }
     out.into_iter()
         .map(|s| {
             matrix
@@ -94,11 +89,12 @@ pub fn narrower(engine: &Engine, u: &super::Universe, needs: u64) -> Vec<Narrowe
         .filter(|r| cover.iter().any(|c| **c == *r.action))
         .fold(0u64, |a, r| a | r.bits);
     let mut out = Vec::new();
-    for id in &u.ovh_identities {
+    for who in &u.ovh_identities {
         for res in u
             .ovh_resources
             .iter()
-            .filter(|r| r.contains(":resource:publicCloudProject:"))
+            .filter(|r| r.rtype == "publicCloudProject")
+            .map(|r| &r.urn)
         {
             let holds: Vec<&crate::model::matrix::Role> = matrix
                 .roles
@@ -106,11 +102,7 @@ pub fn narrower(engine: &Engine, u: &super::Universe, needs: u64) -> Vec<Narrowe
                 .filter(|r| {
                     super::decide(
                         engine,
-                        &super::Witness {
-                            identity: Some(id.clone()),
-                            action: r.action.to_string(),
-                            resource: Some(res.clone()),
-                        },
+                        &super::Witness::new(who, &r.action, res, &super::Point::default()),
                     )
                     .is_some_and(|d| d.allowed())
                 })
@@ -131,7 +123,7 @@ pub fn narrower(engine: &Engine, u: &super::Universe, needs: u64) -> Vec<Narrowe
                 .map(|(_, p)| p.name.clone())
                 .collect();
             out.push(Narrower {
-                identity: id.clone(),
+                identity: who.label(),
                 resource: res.clone(),
                 holds: holds.iter().map(|r| r.action.to_string()).collect(),
                 extra,

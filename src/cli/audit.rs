@@ -5,8 +5,10 @@ use std::io::Write;
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::{Exit, Failure};
-use crate::audit::{self, diff::ChangeKind, Universe};
+use crate::audit::findings::Severity;
+use crate::audit::{self, diff::ChangeKind, Invocation, Scope, Universe};
 use crate::error::Error;
+use crate::report::html::Page;
 use crate::Engine;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -16,28 +18,54 @@ pub enum AuditFormat {
     Json,
     /// Comma-separated values (matrix only).
     Csv,
-    /// One self-contained HTML report: the matrix, the findings and each witness.
+    /// One self-contained HTML report (who-can, what-can, matrix, findings, diff).
     Html,
+    /// SARIF 2.1.0 (findings only), for code scanning.
+    Sarif,
 }
 
 #[derive(Debug, Args)]
 pub struct Inputs {
     /// Policy files, directories or globs.
-    #[arg(long, short = 'p', value_name = "PATH", num_args = 1.., required = true)]
+    #[arg(long, short = 'p', value_name = "PATH", num_args = 1.., required_unless_present = "account")]
     pub policies: Vec<String>,
     /// Account files (group membership, EIM links).
     #[arg(long, value_name = "FILE")]
     pub account: Vec<String>,
-    /// Evaluation time (RFC 3339); default: now.
-    #[arg(long, value_name = "TIME")]
-    pub at: Option<String>,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
     #[arg(long, short = 'f', value_enum, default_value_t)]
     pub format: AuditFormat,
 }
 
+/// What every audit command is asked under.
+#[derive(Debug, Args)]
+pub struct ScopeArgs {
+    /// Evaluation time (RFC 3339); default: now, and the instants after it where a date condition or an expiry changes an answer.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// Fix a condition key for the whole audit, repeatable: `request.IP=192.0.2.10`. Keys not fixed range over the edges of every condition.
+    #[arg(long, short = 'c', value_name = "KEY=VALUE", value_parser = parse_kv)]
+    pub context: Vec<(String, String)>,
+}
+
+fn parse_kv(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err(format!(
+            "`{s}` is not KEY=VALUE (e.g. `request.IP=192.0.2.10`)"
+        )),
+    }
+}
+
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Every answer is computed with the engine over a universe that covers the policies' patterns exactly; each claim comes with a witness request that `policy-sim check` confirms.\n\nExit status: 0; `diff` exits 1 when NEW grants access OLD did not; 2 for bad input."
+    after_help = "Every answer ranges over a universe that cannot miss access: every identity named, every known \
+group member plus one symbolic \"any member of GROUP\" per group, every account root; every resource named plus \
+one \"any other\" resource per wildcard pattern and resource type; the edges of every condition (a grant that \
+needs a context is reported as conditional, with one that satisfies it). Each claim comes with a witness: a \
+`policy-sim check` command line that confirms it.\n\nExit status: 0; `diff` exits 1 when NEW grants access OLD did \
+not; `findings --fail-on SEVERITY` exits 1 on a finding that severe; 2 for bad input."
 )]
 pub struct AuditArgs {
     #[command(subcommand)]
@@ -46,7 +74,7 @@ pub struct AuditArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Every identity that may do ACTION on RESOURCE, with the granting policy, and what stops the others.
+    /// Every identity that may do ACTION (a name or a pattern such as `vps:apiovh:*`) on RESOURCE, or on any resource when omitted.
     WhoCan {
         #[command(flatten)]
         inputs: Inputs,
@@ -69,10 +97,13 @@ pub enum AuditCommand {
         #[command(flatten)]
         inputs: Inputs,
     },
-    /// Findings for reviewers: administrator-equivalent access, wildcard grants, other accounts, service accounts with objectstore_all, expiring policies, conditional grants, privilege escalation.
+    /// Findings for reviewers, each with a code, a severity and the policy's file:line: administrator-equivalent access, privilege escalation, broad and wildcard grants, other accounts, service accounts with objectstore_all, conditional grants, expiring policies.
     Findings {
         #[command(flatten)]
         inputs: Inputs,
+        /// Exit 1 when a finding is at least this severe (for CI).
+        #[arg(long, value_enum, value_name = "SEVERITY")]
+        fail_on: Option<Severity>,
     },
     /// What a change to the policies grants or removes, each change with a witness request. Exit 1 when NEW grants access OLD did not.
     Diff {
@@ -82,12 +113,12 @@ pub enum AuditCommand {
         new: String,
         #[arg(long, value_name = "FILE")]
         account: Vec<String>,
-        #[arg(long, value_name = "TIME")]
-        at: Option<String>,
+        #[command(flatten)]
+        scope: ScopeArgs,
         #[arg(long, short = 'f', value_enum, default_value_t)]
         format: AuditFormat,
     },
-    /// The smallest sets of roles covering the needed OpenStack permissions, and narrower roles for identities holding more.
+    /// The least-privilege role sets covering the needed OpenStack permissions (fewest extra permissions, then fewest roles), and narrower roles for identities holding more.
     Roles {
         /// Needed permissions, comma-separated: `compute_read,image_read`.
         #[arg(long, value_delimiter = ',', required = true)]
@@ -96,19 +127,35 @@ pub enum AuditCommand {
         policies: Vec<String>,
         #[arg(long, value_name = "FILE")]
         account: Vec<String>,
+        /// text or json.
         #[arg(long, short = 'f', value_enum, default_value_t)]
         format: AuditFormat,
     },
 }
 
-fn engine(inputs: &Inputs) -> Result<Engine, Error> {
+fn engine(policies: &[String], accounts: &[String], scope: &ScopeArgs) -> Result<Engine, Error> {
     super::check::engine(
-        &inputs.policies,
-        &inputs.account,
+        policies,
+        accounts,
         None,
         256 * 1024 * 1024,
-        inputs.at.as_deref(),
+        scope.at.as_deref(),
     )
+}
+
+fn scope(s: &ScopeArgs) -> Scope {
+    Scope {
+        context: s.context.clone(),
+        fixed_at: s.at.is_some(),
+    }
+}
+
+fn inv(policies: &[String], accounts: &[String], s: &ScopeArgs) -> Invocation {
+    Invocation {
+        policies: policies.to_vec(),
+        accounts: accounts.to_vec(),
+        at: s.at.clone(),
+    }
 }
 
 fn json(out: &mut impl Write, v: &impl serde::Serialize) -> Result<(), Failure> {
@@ -120,75 +167,99 @@ fn json(out: &mut impl Write, v: &impl serde::Serialize) -> Result<(), Failure> 
     Ok(())
 }
 
-fn no_csv(f: AuditFormat) -> Result<(), Failure> {
-    if f == AuditFormat::Csv {
-        return Err(Error::Usage(String::from("--format csv is for `audit matrix`")).into());
+/// Refuse a format the command does not offer, saying which it does.
+fn offer(command: &str, f: AuditFormat, offered: &[AuditFormat]) -> Result<(), Failure> {
+    if offered.contains(&f) {
+        return Ok(());
     }
-    Ok(())
+    let names: Vec<String> = offered
+        .iter()
+        .filter_map(|o| o.to_possible_value().map(|v| v.get_name().to_owned()))
+        .collect();
+    let asked = f
+        .to_possible_value()
+        .map(|v| v.get_name().to_owned())
+        .unwrap_or_default();
+    Err(Error::Usage(format!(
+        "`audit {command}` has no --format {asked}; it offers {}",
+        names.join(", ")
+    ))
+    .into())
+}
+
+/// A progress bar on stderr for work over many identities; hidden when stderr is not a terminal.
+fn progress(len: usize, what: &str) -> indicatif::ProgressBar {
+    let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) && len > 50 {
+        indicatif::ProgressBar::new(len as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+        "{what} {{bar:40}} {{pos}}/{{len}} identities {{elapsed}}"
+    )) {
+        bar.set_style(style);
+    }
+    bar
 }
 
 pub fn run(args: &AuditArgs, out: &mut impl Write) -> Result<Exit, Failure> {
+    use AuditFormat::*;
     match &args.command {
         AuditCommand::WhoCan {
             inputs,
             action,
             resource,
         } => {
-            no_csv(inputs.format)?;
-            let e = engine(inputs)?;
-            let u = Universe::of(&e);
-            let rows = audit::who_can(&e, &u, action, resource.as_deref());
+            offer("who-can", inputs.format, &[Text, Json, Html])?;
+            let mut e = engine(&inputs.policies, &inputs.account, &inputs.scope)?;
+            let u = Universe::of(&mut e, &scope(&inputs.scope));
+            let inv = inv(&inputs.policies, &inputs.account, &inputs.scope);
+            let (grants, eim) = audit::who_can(&e, &u, action, resource.as_deref());
             match inputs.format {
-                AuditFormat::Json => {
-                    let v: Vec<serde_json::Value> = rows
-                        .iter()
-                        .map(|(w, d)| {
-                            let resp = e.check(&w.request()).ok();
-                            let by: Vec<String> = resp.iter().flat_map(|r| r.trace.iter().filter(|t| t.decisive).filter_map(|t| t.policy.clone())).collect();
-                            serde_json::json!({"identity": w.identity, "decision": d.decision, "reason": d.reason, "decided_by": by, "witness": w})
-                        })
-                        .collect();
-                    json(out, &v)?;
-                }
-                AuditFormat::Html => write!(
+                Json => json(
+                    out,
+                    &serde_json::json!({"action": action, "resource": resource, "ovhcloud": grants, "outscale": eim}),
+                )?,
+                Html => write!(
                     out,
                     "{}",
-                    crate::report::html::report(&format!("who can `{action}`"), None, &[], &[])
+                    crate::report::html::report(&Page {
+                        title: &format!(
+                            "who can `{action}`{}",
+                            resource
+                                .as_deref()
+                                .map(|r| format!(" on `{r}`"))
+                                .unwrap_or_default()
+                        ),
+                        inv: &inv,
+                        matrix: None,
+                        grants: &grants,
+                        findings: &[],
+                        changes: &[],
+                    })
                 )?,
                 _ => {
-                    writeln!(
-                        out,
-                        "who can `{action}`{}:",
+                    let mut s = format!(
+                        "who can `{action}`{}:\n",
                         resource
                             .as_deref()
                             .map(|r| format!(" on `{r}`"))
-                            .unwrap_or_default()
-                    )?;
-                    for (w, d) in &rows {
-                        let resp = e.check(&w.request()).map_err(Failure::Error)?;
-                        let mark = if d.allowed() { "ALLOW" } else { "deny " };
-                        if d.allowed()
-                            || d.reason != crate::Reason::ImplicitDeny
-                            || resp.trace.iter().any(|t| {
-                                t.kind == crate::eval::Kind::Policy
-                                    || t.kind == crate::eval::Kind::Statement
-                            })
-                        {
-                            writeln!(
-                                out,
-                                "  {mark} {} — {}",
-                                w.identity.as_deref().unwrap_or("(caller)"),
-                                crate::report::summary(&resp)
-                            )?;
-                        }
+                            .unwrap_or_else(|| String::from(" on any resource"))
+                    );
+                    crate::report::audit::grants(&mut s, &grants, &inv);
+                    for w in &eim {
+                        s.push_str(&format!(
+                            "  ALLOW {} {}\n    witness: {}\n",
+                            w.identity.as_deref().unwrap_or("(caller)"),
+                            w.action,
+                            w.command_line(&inv)
+                        ));
                     }
-                    if !u.empty_groups.is_empty() {
-                        writeln!(
-                            out,
-                            "  note: groups with no known member (pass --account): {}",
-                            u.empty_groups.join(", ")
-                        )?;
+                    if grants.is_empty() && eim.is_empty() {
+                        s.push_str("  no one\n");
                     }
+                    crate::report::audit::notes(&mut s, &u);
+                    write!(out, "{s}")?;
                 }
             }
             Ok(Exit::Ok)
@@ -198,156 +269,129 @@ pub fn run(args: &AuditArgs, out: &mut impl Write) -> Result<Exit, Failure> {
             identity,
             resource,
         } => {
-            no_csv(inputs.format)?;
-            let e = engine(inputs)?;
-            let u = Universe::of(&e);
-            let allowed = audit::what_can(&e, &u, identity.as_deref(), resource.as_deref());
-            let projects: Vec<&String> = match resource {
-                Some(r) if r.contains(":publicCloudProject:") => vec![r],
-                Some(_) => vec![],
-                None => u
-                    .ovh_resources
-                    .iter()
-                    .filter(|r| r.contains(":publicCloudProject:"))
-                    .collect(),
-            };
-            let rows: Vec<(String, Vec<(String, bool)>)> = match identity {
-                Some(i) if i.starts_with("urn:") => projects
-                    .iter()
-                    .map(|p| ((*p).clone(), audit::permission_row(&e, i, p)))
-                    .collect(),
-                _ => vec![],
-            };
+            offer("what-can", inputs.format, &[Text, Json, Html])?;
+            let mut e = engine(&inputs.policies, &inputs.account, &inputs.scope)?;
+            let u = Universe::of(&mut e, &scope(&inputs.scope));
+            let inv = inv(&inputs.policies, &inputs.account, &inputs.scope);
+            let (grants, eim) = audit::what_can(&e, &u, identity.as_deref(), resource.as_deref());
+            let who = identity
+                .as_deref()
+                .map(|i| u.who(i).map_or_else(|| i.to_owned(), audit::Who::label));
+            let who = who.as_deref().unwrap_or("the caller (bare documents)");
             match inputs.format {
-                AuditFormat::Json => json(
+                Json => json(
                     out,
-                    &serde_json::json!({"identity": identity, "openstack": rows.iter().map(|(p, r)| serde_json::json!({"resource": p, "permissions": r.iter().filter(|(_, b)| *b).map(|(n, _)| n).collect::<Vec<_>>()})).collect::<Vec<_>>(), "allowed": allowed}),
+                    &serde_json::json!({"identity": identity, "ovhcloud": grants, "outscale": eim}),
                 )?,
-                AuditFormat::Html => write!(
+                Html => write!(
                     out,
                     "{}",
-                    crate::report::html::report(
-                        &format!("what can {}", identity.as_deref().unwrap_or("the caller")),
-                        Some(&audit::access_matrix(&e, &u)),
-                        &[],
-                        &[]
-                    )
+                    crate::report::html::report(&Page {
+                        title: &format!("what can {who} do"),
+                        inv: &inv,
+                        matrix: None,
+                        grants: &grants,
+                        findings: &[],
+                        changes: &[],
+                    })
                 )?,
                 _ => {
-                    writeln!(
-                        out,
-                        "what can {} do:",
-                        identity.as_deref().unwrap_or("the caller (bare documents)")
-                    )?;
-                    for (p, row) in &rows {
-                        let held: Vec<&str> = row
-                            .iter()
-                            .filter(|(_, b)| *b)
-                            .map(|(n, _)| n.as_str())
-                            .collect();
-                        writeln!(
-                            out,
-                            "  OpenStack on {p}: {}",
-                            if held.is_empty() {
-                                String::from("none")
-                            } else {
-                                held.join(", ")
-                            }
-                        )?;
+                    let mut s = format!("what can {who} do:\n");
+                    crate::report::audit::grants(&mut s, &grants, &inv);
+                    for w in &eim {
+                        s.push_str(&format!(
+                            "  ALLOW {}\n    witness: {}\n",
+                            w.action,
+                            w.command_line(&inv)
+                        ));
                     }
-                    let mut by_resource: indexmap::IndexMap<Option<String>, Vec<&str>> =
-                        indexmap::IndexMap::new();
-                    for w in &allowed {
-                        if e.set.matrix.permission_index(&w.action).is_none() {
-                            by_resource
-                                .entry(w.resource.clone())
-                                .or_default()
-                                .push(&w.action);
-                        }
+                    if grants.is_empty() && eim.is_empty() {
+                        s.push_str("  nothing\n");
                     }
-                    for (r, acts) in &by_resource {
-                        writeln!(
-                            out,
-                            "  {} action(s){}: {}",
-                            acts.len(),
-                            r.as_deref().map(|r| format!(" on {r}")).unwrap_or_default(),
-                            acts.join(", ")
-                        )?;
-                    }
-                    if allowed.is_empty() {
-                        writeln!(out, "  nothing")?;
-                    }
+                    crate::report::audit::notes(&mut s, &u);
+                    write!(out, "{s}")?;
                 }
             }
             Ok(Exit::Ok)
         }
         AuditCommand::Matrix { inputs } => {
-            let e = engine(inputs)?;
-            let u = Universe::of(&e);
-            let m = audit::access_matrix(&e, &u);
+            offer("matrix", inputs.format, &[Text, Json, Csv, Html])?;
+            let mut e = engine(&inputs.policies, &inputs.account, &inputs.scope)?;
+            let u = Universe::of(&mut e, &scope(&inputs.scope));
+            let inv = inv(&inputs.policies, &inputs.account, &inputs.scope);
+            let bar = progress(u.ovh_identities.len(), "matrix");
+            let m = audit::access_matrix(&e, &u, || bar.inc(1));
+            bar.finish_and_clear();
             match inputs.format {
-                AuditFormat::Json => json(out, &m)?,
-                AuditFormat::Html => {
-                    let at = inputs
-                        .at
-                        .as_deref()
-                        .and_then(|a| a.parse().ok())
-                        .unwrap_or_else(jiff::Timestamp::now);
-                    let f = audit::findings::findings(&e, &u, at);
+                Json => json(out, &m)?,
+                Html => {
+                    let f = audit::findings::findings(&e, &u, e.default_at);
                     write!(
                         out,
                         "{}",
-                        crate::report::html::report(&inputs.policies.join(", "), Some(&m), &f, &[])
+                        crate::report::html::report(&Page {
+                            title: &inputs.policies.join(", "),
+                            inv: &inv,
+                            matrix: Some(&m),
+                            grants: &[],
+                            findings: &f,
+                            changes: &[],
+                        })
                     )?;
                 }
-                AuditFormat::Csv => {
-                    writeln!(out, "cloud,resource,identity,permission_or_action,allowed")?;
+                Csv => {
+                    let mut s = String::from(
+                        "cloud,resource,stands_for,identity,member_of,permission_or_action,allowed,condition\n",
+                    );
                     for b in &m.blocks {
+                        let res = csv(b.resource.as_deref().unwrap_or(""));
+                        let sf = csv(b.stands_for.as_deref().unwrap_or(""));
                         for r in &b.rows {
+                            let head = format!(
+                                "{},{res},{sf},{},{}",
+                                b.cloud,
+                                csv(&r.identity),
+                                csv(r.member_of.as_deref().unwrap_or(""))
+                            );
                             for (p, g) in b.permissions.iter().zip(&r.granted) {
-                                writeln!(
-                                    out,
-                                    "{},{},{},{},{}",
-                                    b.cloud,
-                                    csv(b.resource.as_deref().unwrap_or("")),
-                                    csv(&r.identity),
-                                    csv(p),
-                                    g
-                                )?;
+                                if *g {
+                                    s.push_str(&format!("{head},{},true,\n", csv(p)));
+                                }
                             }
                             for a in &r.actions {
-                                writeln!(
-                                    out,
-                                    "{},{},{},{},true",
-                                    b.cloud,
-                                    csv(b.resource.as_deref().unwrap_or("")),
-                                    csv(&r.identity),
-                                    csv(a)
-                                )?;
+                                s.push_str(&format!("{head},{},true,\n", csv(a)));
+                            }
+                            for g in &r.conditional {
+                                s.push_str(&format!(
+                                    "{head},{},conditional,{}\n",
+                                    csv(&g.action),
+                                    csv(g.condition.as_deref().unwrap_or(""))
+                                ));
                             }
                         }
                     }
+                    write!(out, "{s}")?;
                 }
-                AuditFormat::Text => {
+                Text | Sarif => {
+                    let mut s = String::new();
                     for b in &m.blocks {
-                        writeln!(
-                            out,
-                            "{}",
-                            b.resource
-                                .as_deref()
-                                .unwrap_or("OUTSCALE EIM (no resource-level permissions)")
-                        )?;
+                        s.push_str(&match (&b.resource, &b.stands_for) {
+                            (Some(r), Some(p)) => {
+                                format!("any other resource matching {p} (witness {r})\n")
+                            }
+                            (Some(r), None) => format!("{r}\n"),
+                            _ => String::from("OUTSCALE EIM (no resource-level permissions)\n"),
+                        });
                         if !b.permissions.is_empty() {
-                            writeln!(
-                                out,
-                                "  permissions: {}",
+                            s.push_str(&format!(
+                                "  permissions: {}\n",
                                 b.permissions
                                     .iter()
                                     .enumerate()
                                     .map(|(i, p)| format!("{}={p}", i + 1))
                                     .collect::<Vec<_>>()
                                     .join(" ")
-                            )?;
+                            ));
                         }
                         for r in &b.rows {
                             let cells: String = r
@@ -355,130 +399,99 @@ pub fn run(args: &AuditArgs, out: &mut impl Write) -> Result<Exit, Failure> {
                                 .iter()
                                 .map(|g| if *g { " x" } else { " ." })
                                 .collect();
-                            writeln!(
-                                out,
-                                "  {:<70}{cells}  +{} action(s)",
-                                r.identity,
-                                r.actions.len()
-                            )?;
+                            s.push_str(&format!(
+                                "  {:<70}{cells}  +{} action(s){}\n",
+                                r.label(),
+                                r.actions.len(),
+                                if r.conditional.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!(", {} conditional", r.conditional.len())
+                                }
+                            ));
+                            for g in &r.conditional {
+                                s.push_str(&format!(
+                                    "    conditional {}: {}\n      witness: {}\n",
+                                    g.action,
+                                    g.condition.as_deref().unwrap_or_default(),
+                                    g.witness.command_line(&inv)
+                                ));
+                            }
                         }
                     }
+                    crate::report::audit::notes(&mut s, &u);
+                    write!(out, "{s}")?;
                 }
             }
             Ok(Exit::Ok)
         }
-        AuditCommand::Findings { inputs } => {
-            no_csv(inputs.format)?;
-            let e = engine(inputs)?;
-            let u = Universe::of(&e);
-            let at = inputs
-                .at
-                .as_deref()
-                .and_then(|a| a.parse().ok())
-                .unwrap_or_else(jiff::Timestamp::now);
-            let f = audit::findings::findings(&e, &u, at);
+        AuditCommand::Findings { inputs, fail_on } => {
+            offer("findings", inputs.format, &[Text, Json, Html, Sarif])?;
+            let mut e = engine(&inputs.policies, &inputs.account, &inputs.scope)?;
+            let u = Universe::of(&mut e, &scope(&inputs.scope));
+            let inv = inv(&inputs.policies, &inputs.account, &inputs.scope);
+            let f = audit::findings::findings(&e, &u, e.default_at);
             match inputs.format {
-                AuditFormat::Json => json(out, &f)?,
-                AuditFormat::Html => write!(
+                Json => json(out, &f)?,
+                Sarif => writeln!(out, "{}", crate::report::audit::sarif(&f, &inv))?,
+                Html => write!(
                     out,
                     "{}",
-                    crate::report::html::report(
-                        &inputs.policies.join(", "),
-                        Some(&audit::access_matrix(&e, &u)),
-                        &f,
-                        &[]
-                    )
+                    crate::report::html::report(&Page {
+                        title: &inputs.policies.join(", "),
+                        inv: &inv,
+                        matrix: None,
+                        grants: &[],
+                        findings: &f,
+                        changes: &[],
+                    })
                 )?,
                 _ => {
-                    for x in &f {
-                        writeln!(
-                            out,
-                            "{}: {} — {}{}",
-                            x.kind,
-                            x.subject,
-                            x.detail,
-                            x.witness
-                                .as_ref()
-                                .map(|w| format!("\n    witness: policy-sim check {}", w.command()))
-                                .unwrap_or_default()
-                        )?;
-                    }
-                    writeln!(out, "{} findings", f.len())?;
+                    let mut s = String::new();
+                    crate::report::audit::findings(&mut s, &f, &inv);
+                    write!(out, "{s}")?;
                 }
             }
-            Ok(Exit::Ok)
+            Ok(match fail_on {
+                Some(level) if f.iter().any(|x| x.severity >= *level) => Exit::Deny,
+                _ => Exit::Ok,
+            })
         }
         AuditCommand::Diff {
             old,
             new,
             account,
-            at,
+            scope: sc,
             format,
         } => {
-            no_csv(*format)?;
-            let e_old = super::check::engine(
-                std::slice::from_ref(old),
-                account,
-                None,
-                256 * 1024 * 1024,
-                at.as_deref(),
-            )?;
-            let e_new = super::check::engine(
-                std::slice::from_ref(new),
-                account,
-                None,
-                256 * 1024 * 1024,
-                at.as_deref(),
-            )?;
-            let changes = audit::diff::diff(&e_old, &e_new);
+            offer("diff", *format, &[Text, Json, Html])?;
+            let mut e_old = engine(std::slice::from_ref(old), account, sc)?;
+            let mut e_new = engine(std::slice::from_ref(new), account, sc)?;
+            let u = Universe::joint(&mut [&mut e_old, &mut e_new], &scope(sc));
+            let bar = progress(u.ovh_identities.len(), "diff");
+            let changes = audit::diff::diff(&e_old, &e_new, &u, || bar.inc(1));
+            bar.finish_and_clear();
+            let inv_old = inv(std::slice::from_ref(old), account, sc);
+            let inv_new = inv(std::slice::from_ref(new), account, sc);
             match format {
-                AuditFormat::Json => json(out, &changes)?,
-                AuditFormat::Html => write!(
+                Json => json(out, &changes)?,
+                Html => write!(
                     out,
                     "{}",
-                    crate::report::html::report(
-                        &format!("diff {old} → {new}"),
-                        None,
-                        &[],
-                        &changes
-                    )
+                    crate::report::html::report(&Page {
+                        title: &format!("diff {old} → {new}"),
+                        inv: &inv_new,
+                        matrix: None,
+                        grants: &[],
+                        findings: &[],
+                        changes: &changes,
+                    })
                 )?,
                 _ => {
-                    for c in &changes {
-                        let verb = if c.kind == ChangeKind::Granted {
-                            "GRANTS"
-                        } else {
-                            "removes"
-                        };
-                        writeln!(
-                            out,
-                            "{verb} {} {} action(s){}: {}\n    witness: policy-sim check {}",
-                            c.identity.as_deref().unwrap_or("(caller)"),
-                            c.actions.len(),
-                            c.resource
-                                .as_deref()
-                                .map(|r| format!(" on {r}"))
-                                .unwrap_or_default(),
-                            c.actions
-                                .iter()
-                                .take(8)
-                                .cloned()
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                                + if c.actions.len() > 8 { ", ..." } else { "" },
-                            c.witness.command()
-                        )?;
-                    }
-                    let granted = changes
-                        .iter()
-                        .filter(|c| c.kind == ChangeKind::Granted)
-                        .count();
-                    writeln!(
-                        out,
-                        "{} changes: {granted} grant new access, {} remove access",
-                        changes.len(),
-                        changes.len() - granted
-                    )?;
+                    let mut s = String::new();
+                    crate::report::audit::changes(&mut s, &changes, &inv_old, &inv_new);
+                    crate::report::audit::notes(&mut s, &u);
+                    write!(out, "{s}")?;
                 }
             }
             Ok(if changes.iter().any(|c| c.kind == ChangeKind::Granted) {
@@ -493,7 +506,7 @@ pub fn run(args: &AuditArgs, out: &mut impl Write) -> Result<Exit, Failure> {
             account,
             format,
         } => {
-            no_csv(*format)?;
+            offer("roles", *format, &[Text, Json])?;
             let matrix = super::matrix(None)?;
             let bits = audit::roles::needs_bits(&matrix, needs).map_err(|unknown| {
                 let names: Vec<&str> = matrix.permissions.iter().map(|p| p.name.as_str()).collect();
@@ -507,17 +520,21 @@ pub fn run(args: &AuditArgs, out: &mut impl Write) -> Result<Exit, Failure> {
             let narrower = if policies.is_empty() {
                 Vec::new()
             } else {
-                let e = super::check::engine(policies, account, None, 256 * 1024 * 1024, None)?;
-                let u = Universe::of(&e);
+                let mut e = super::check::engine(policies, account, None, 256 * 1024 * 1024, None)?;
+                let u = Universe::of(&mut e, &Scope::default());
                 audit::roles::narrower(&e, &u, bits)
             };
             match format {
-                AuditFormat::Json => json(
+                Json => json(
                     out,
                     &serde_json::json!({"needs": needs, "smallest": covers, "narrower": narrower}),
                 )?,
                 _ => {
-                    writeln!(out, "smallest role sets for {}:", needs.join(", "))?;
+                    writeln!(
+                        out,
+                        "least-privilege role sets for {} (fewest extra permissions, then fewest roles):",
+                        needs.join(", ")
+                    )?;
                     for c in &covers {
                         writeln!(out, "  {}", c.join(" + "))?;
                     }

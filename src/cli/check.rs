@@ -48,6 +48,14 @@ pub struct CheckArgs {
     /// Evaluation time (RFC 3339) for expiry and date conditions; default: now.
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
+    /// OVHcloud: treat --identity (a local user) as a member of this group, as if an account file said so; `audit` witnesses for "any member of GROUP" use it.
+    #[arg(
+        long,
+        value_name = "GROUP_URN",
+        requires = "identity",
+        conflicts_with = "requests"
+    )]
+    pub member_of: Option<String>,
     /// A JSON Lines file of requests (`{"identity", "action", "resource", "context"?, "at"?}` a line); `-` for stdin.
     #[arg(long, value_name = "FILE.jsonl", conflicts_with_all = ["identity", "resource", "context"])]
     pub requests: Option<String>,
@@ -161,17 +169,47 @@ pub fn engine(
     Ok(engine)
 }
 
+/// `--member-of`: the user joins the group (both of one account), unless an account file already puts it
+/// in another.
+fn member_of(engine: &mut Engine, user: &str, group: &str) -> Result<(), Error> {
+    use crate::model::urn::{IdentityKind, IdentityUrn};
+    let u = IdentityUrn::parse(user).map_err(Error::Usage)?;
+    let g = IdentityUrn::parse(group).map_err(|e| Error::Usage(format!("--member-of: {e}")))?;
+    if u.kind != IdentityKind::User || g.kind != IdentityKind::Group {
+        return Err(Error::Usage(format!(
+            "--member-of `{group}` needs a local user as --identity and a group URN (`urn:v1:eu:identity:group:{{nic}}/{{name}}`)"
+        )));
+    }
+    if u.account != g.account || u.region != g.region {
+        return Err(Error::Usage(format!(
+            "--member-of `{group}`: the user `{user}` belongs to another account"
+        )));
+    }
+    if let Some((known, _)) = engine.set.membership.user_group.get(user) {
+        if **known != *group {
+            return Err(Error::Usage(format!(
+                "--member-of `{group}`: the account file puts `{user}` in `{known}`"
+            )));
+        }
+    }
+    engine.assume_member(user, group);
+    Ok(())
+}
+
 pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
     if !args.openstack_policy.is_empty() {
         return super::oslo::run(args, out);
     }
-    let engine = engine(
+    let mut engine = engine(
         &args.policies,
         &args.account,
         args.matrix.as_deref(),
         args.max_file_size,
         args.at.as_deref(),
     )?;
+    if let (Some(group), Some(user)) = (&args.member_of, &args.identity) {
+        member_of(&mut engine, user, group)?;
+    }
     if !args.command.is_empty() || args.script.is_some() {
         return openstack(&engine, args, out);
     }

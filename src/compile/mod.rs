@@ -689,6 +689,19 @@ impl Engine {
         self
     }
 
+    /// Treat an OVHcloud local user as a member of `group`, as if an account file said so (`check
+    /// --member-of`, and the audit's "any member of" identities). Membership is read at evaluation, so
+    /// nothing is recompiled.
+    pub fn assume_member(&mut self, user: &str, group: &str) {
+        self.set.membership.user_group.insert(
+            user.into(),
+            (
+                group.into(),
+                crate::source::Loc::root(crate::source::SourceId(0)),
+            ),
+        );
+    }
+
     /// The EIM documents that apply to a user, and how each reaches it.
     pub fn eim_docs_of(&self, user: &str) -> &[(usize, Via)] {
         self.eim_user_docs.get(user).map_or(&[], Vec::as_slice)

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use crate::audit::diff::{Change, ChangeKind};
 use crate::audit::findings::Finding;
-use crate::audit::{AccessMatrix, Witness};
+use crate::audit::{AccessMatrix, Grant, Invocation, Witness};
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -20,17 +20,31 @@ table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ccc;padding
 th.p{writing-mode:vertical-rl;transform:rotate(180deg);font-weight:normal;font-size:12px}td.y{background:#c8e6c9;text-align:center}td.n{color:#bbb;text-align:center}\
 code{font:12px ui-monospace,monospace;background:#f4f4f4;padding:0 .2em}.granted{color:#b71c1c}.removed{color:#1b5e20}.kind{font-weight:bold}";
 
-fn witness(w: &Witness) -> String {
-    format!("<code>policy-sim check {}</code>", esc(&w.command()))
+/// What one page shows.
+#[derive(Debug)]
+pub struct Page<'a> {
+    /// Names what was audited.
+    pub title: &'a str,
+    /// Turns witnesses into `check` command lines.
+    pub inv: &'a Invocation,
+    pub matrix: Option<&'a AccessMatrix>,
+    /// who-can / what-can answers.
+    pub grants: &'a [Grant],
+    pub findings: &'a [Finding],
+    pub changes: &'a [Change],
 }
 
-/// The report. `title` names what was audited.
-pub fn report(
-    title: &str,
-    matrix: Option<&AccessMatrix>,
-    findings: &[Finding],
-    changes: &[Change],
-) -> String {
+/// The report.
+pub fn report(page: &Page<'_>) -> String {
+    let Page {
+        title,
+        inv,
+        matrix,
+        grants,
+        findings,
+        changes,
+    } = *page;
+    let witness = |w: &Witness| format!("<code>{}</code>", esc(&w.command_line(inv)));
     let mut h = String::new();
     let _ = write!(h, "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>policy-sim audit: {}</title><style>{STYLE}</style></head><body>", esc(title));
     let _ = write!(
@@ -43,6 +57,21 @@ pub fn report(
         .filter(|c| c.kind == ChangeKind::Granted)
         .count();
     let _ = write!(h, "<p id=\"summary\">{} findings; {} matrix blocks; {} changes ({granted} granting new access)</p>", findings.len(), matrix.map_or(0, |m| m.blocks.len()), changes.len());
+    if !grants.is_empty() {
+        let _ = write!(h, "<h2 id=\"access\">Access</h2><table><tr><th>identity</th><th>action</th><th>resource</th><th>condition</th><th>witness</th></tr>");
+        for g in grants {
+            let _ = write!(
+                h,
+                "<tr class=\"grant\"><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&g.who().label()),
+                esc(&g.action),
+                esc(&g.res().label()),
+                esc(g.condition.as_deref().unwrap_or("always")),
+                witness(&g.witness)
+            );
+        }
+        h.push_str("</table>");
+    }
     if !changes.is_empty() {
         let _ = write!(h, "<h2 id=\"diff\">Changes</h2><table><tr><th>change</th><th>identity</th><th>resource</th><th>actions</th><th>witness</th></tr>");
         for c in changes {
@@ -53,8 +82,8 @@ pub fn report(
             let _ = write!(
                 h,
                 "<tr class=\"change {class}\"><td class=\"kind {class}\">{label}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(c.identity.as_deref().unwrap_or("(caller)")),
-                esc(c.resource.as_deref().unwrap_or("")),
+                esc(&c.identity_label()),
+                esc(&c.resource_label().unwrap_or_default()),
                 c.actions.iter().map(|a| format!("<code>{}</code>", esc(a))).collect::<Vec<_>>().join(" "),
                 witness(&c.witness)
             );
@@ -65,11 +94,18 @@ pub fn report(
     if findings.is_empty() {
         h.push_str("<p>No finding.</p>");
     } else {
-        h.push_str("<table><tr><th>kind</th><th>subject</th><th>detail</th><th>witness</th></tr>");
+        h.push_str("<table><tr><th>code</th><th>severity</th><th>where</th><th>kind</th><th>subject</th><th>detail</th><th>witness</th></tr>");
         for f in findings {
             let _ = write!(
                 h,
-                "<tr class=\"finding\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr class=\"finding\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                f.code,
+                f.severity.as_str(),
+                esc(&match (&f.file, f.line) {
+                    (Some(file), Some(l)) => format!("{file}:{l}"),
+                    (Some(file), None) => file.clone(),
+                    _ => String::new(),
+                }),
                 esc(f.kind),
                 esc(&f.subject),
                 esc(&f.detail),
@@ -84,29 +120,33 @@ pub fn report(
             let _ = write!(
                 h,
                 "<h3>{}</h3><table class=\"matrix\"><tr><th>identity</th>",
-                esc(b
-                    .resource
-                    .as_deref()
-                    .unwrap_or("OUTSCALE EIM (no resource-level permissions)"))
+                esc(&match (&b.resource, &b.stands_for) {
+                    (Some(r), Some(p)) => format!("any other resource matching {p} (witness {r})"),
+                    (Some(r), None) => r.clone(),
+                    _ => String::from("OUTSCALE EIM (no resource-level permissions)"),
+                })
             );
             for p in &b.permissions {
                 let _ = write!(h, "<th class=\"p\">{}</th>", esc(p));
             }
             h.push_str("<th>other actions allowed</th></tr>");
             for r in &b.rows {
-                let _ = write!(h, "<tr><td>{}</td>", esc(&r.identity));
+                let _ = write!(h, "<tr><td>{}</td>", esc(&r.label()));
                 for (g, p) in r.granted.iter().zip(&b.permissions) {
                     if *g {
                         // The witness of the cell: the request that shows it.
                         let w = Witness {
                             identity: Some(r.identity.clone()),
+                            member_of: r.member_of.clone(),
                             action: p.clone(),
                             resource: b.resource.clone(),
+                            context: Vec::new(),
+                            at: None,
                         };
                         let _ = write!(
                             h,
-                            "<td class=\"y\" title=\"policy-sim check {}\">✓</td>",
-                            esc(&w.command())
+                            "<td class=\"y\" title=\"{}\">✓</td>",
+                            esc(&w.command_line(inv))
                         );
                     } else {
                         h.push_str("<td class=\"n\">·</td>");
@@ -119,6 +159,12 @@ pub fn report(
                     r.actions
                         .iter()
                         .map(|a| format!("<code>{}</code>", esc(a)))
+                        .chain(r.conditional.iter().map(|g| format!(
+                            "<code>{}</code> (conditional: {}) {}",
+                            esc(&g.action),
+                            esc(g.condition.as_deref().unwrap_or_default()),
+                            witness(&g.witness)
+                        )))
                         .collect::<Vec<_>>()
                         .join(" ")
                 );

@@ -1,5 +1,6 @@
 //! Report: render responses, diagnostics and lint findings. Never decides.
 
+pub mod audit;
 pub mod findings;
 pub mod html;
 pub mod oslo;

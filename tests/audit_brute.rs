@@ -1,0 +1,426 @@
+//! Issue 15: the audit against brute force. Random small OVHcloud policy sets (groups with and without
+//! known members, IP-range, date and week-day conditions, expiry, except, deny, wildcards, permission
+//! groups); every request over a small concrete universe — including a fresh member of each group, a
+//! resource no policy names, and the boundary values of every condition, chosen here independently of the
+//! audit — is decided with the engine, and:
+//! - what-can and who-can list an (identity, action, resource) exactly when some request allows it, as
+//!   conditional access exactly when the request without context (at the evaluation time) does not;
+//! - every grant's witness is allowed by `check`;
+//! - `diff` reports a change exactly when some request flips, covering each flipped request.
+//!
+//! The concrete actions are catalogue actions: the audit's universe is the catalogue's actions and those
+//! the policies name (an action neither knows is asked about with a literal `who-can --action`).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use policy_sim::audit::{self, Res, Scope, Universe, Who};
+use policy_sim::{Engine, Loaded, Request, Role};
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+const NIC: &str = "xx1111-ovh";
+const G1: &str = "urn:v1:eu:identity:group:xx1111-ovh/g1";
+const G2: &str = "urn:v1:eu:identity:group:xx1111-ovh/g2";
+const U1: &str = "urn:v1:eu:identity:user:xx1111-ovh/u1";
+const U2: &str = "urn:v1:eu:identity:user:xx1111-ovh/u2";
+const SA: &str = "urn:v1:eu:identity:credential:xx1111-ovh/oauth2-0f0f0f0f0f0f0f0f";
+const ROOT: &str = "urn:v1:eu:identity:account:xx1111-ovh";
+const FRESH1: &str = "urn:v1:eu:identity:user:xx1111-ovh/fresh-one";
+const FRESH2: &str = "urn:v1:eu:identity:user:xx1111-ovh/fresh-two";
+const PROJECT: &str = "urn:v1:eu:resource:publicCloudProject:0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f";
+const AT: &str = "2026-06-01T12:00:00Z"; // a Monday
+
+/// Who the policies may name: a group with a known member (u1), a group with none, a user whose group is
+/// unknown, a user of g1, a service account.
+const IDS: [&str; 5] = [G1, G2, U2, U1, SA];
+const RES: [&str; 5] = [
+    "urn:v1:eu:resource:vps:*",
+    "urn:v1:eu:resource:vps:vps-1",
+    "urn:v1:eu:resource:*",
+    "urn:v1:eu:resource:dnsZone:z1",
+    PROJECT,
+];
+const ACTS: [&str; 8] = [
+    "vps:apiovh:reboot",
+    "vps:apiovh:*",
+    "dnsZone:apiovh:get",
+    "dnsZone:apiovh:*",
+    "publicCloudProject:openstack:administrator",
+    "publicCloudProject:openstack:objectstoreOperator",
+    "account:apiovh:iam/policy/*",
+    "vps:apiovh:terminate",
+];
+const GROUPS: [&str; 2] = [
+    "urn:v1:eu:permissionsGroup:ovh:globalAdmin",
+    "urn:v1:eu:permissionsGroup:ovh:vrackManagement",
+];
+const CIDRS: [&str; 4] = [
+    "198.51.100.0/24",
+    "0.0.0.0/0",
+    "203.0.113.0/25",
+    "192.0.2.7",
+];
+
+/// Request IPs: each range's first and last address, the addresses around them, and others.
+const IPS: [&str; 14] = [
+    "198.51.100.0",
+    "198.51.100.255",
+    "198.51.99.255",
+    "198.51.101.0",
+    "203.0.113.0",
+    "203.0.113.127",
+    "203.0.113.128",
+    "203.0.112.255",
+    "192.0.2.7",
+    "192.0.2.6",
+    "192.0.2.8",
+    "0.0.0.0",
+    "255.255.255.255",
+    "10.0.0.1",
+];
+/// Times from the evaluation time on: around the expiry, the date bound, week ends, early hours.
+const TIMES: [&str; 10] = [
+    "2026-06-02T07:30:00Z",
+    "2026-06-06T12:00:00Z",
+    "2026-06-06T07:00:00Z",
+    "2026-06-14T23:59:59Z",
+    "2026-06-15T00:00:00Z",
+    "2026-06-15T00:00:01Z",
+    "2026-06-30T23:59:59Z",
+    "2026-07-01T12:00:00Z",
+    "2026-07-02T00:00:00Z",
+    "2026-07-04T07:00:00Z",
+];
+const EXPIRY: &str = "2026-06-15T00:00:00Z";
+
+/// The concrete (action, resource) pairs, each action on a resource of its own type.
+const PAIRS: [(&str, &str); 16] = [
+    ("vps:apiovh:reboot", "urn:v1:eu:resource:vps:vps-1"),
+    ("vps:apiovh:terminate", "urn:v1:eu:resource:vps:vps-1"),
+    ("vps:apiovh:reboot", "urn:v1:eu:resource:vps:vps-9"),
+    ("vps:apiovh:terminate", "urn:v1:eu:resource:vps:vps-9"),
+    ("dnsZone:apiovh:get", "urn:v1:eu:resource:dnsZone:z1"),
+    (
+        "dnsZone:apiovh:record/delete",
+        "urn:v1:eu:resource:dnsZone:z1",
+    ),
+    ("dnsZone:apiovh:get", "urn:v1:eu:resource:dnsZone:z9"),
+    ("compute_read", PROJECT),
+    ("objectstore_all", PROJECT),
+    ("publicCloudProject:openstack:administrator", PROJECT),
+    (
+        "compute_read",
+        "urn:v1:eu:resource:publicCloudProject:99999999999999999999999999999999",
+    ),
+    ("vrack:apiovh:get", "urn:v1:eu:resource:vrack:pn-1"),
+    (
+        "account:apiovh:iam/policy/create",
+        "urn:v1:eu:resource:account:xx1111-ovh",
+    ),
+    (
+        "account:apiovh:me/bill/get",
+        "urn:v1:eu:resource:account:xx1111-ovh",
+    ),
+    ("vps:apiovh:get", "urn:v1:eu:resource:vps:vps-9"),
+    (
+        "dnsZone:apiovh:record/delete",
+        "urn:v1:eu:resource:dnsZone:z9",
+    ),
+];
+
+/// The concrete identities: the named ones, a fresh member of each group, the account root.
+const CONCRETE: [&str; 6] = [U1, U2, SA, FRESH1, FRESH2, ROOT];
+
+fn condition() -> impl Strategy<Value = Option<Value>> {
+    let ip = (0..CIDRS.len())
+        .prop_map(|i| json!({"operator": "MATCH", "values": {"request.IP.IN_RANGE": CIDRS[i]}}));
+    prop_oneof![
+        3 => Just(None),
+        3 => ip.clone().prop_map(Some),
+        1 => ip.clone().prop_map(|c| Some(json!({"operator": "NOT", "conditions": [c]}))),
+        1 => Just(Some(json!({"operator": "MATCH", "values": {"date(UTC).Date.AFTER": "2026-07-01"}}))),
+        1 => ip.prop_map(|c| Some(json!({"operator": "AND", "conditions": [c, {"operator": "MATCH", "values": {"date(UTC).WeekDay.IN": "saturday,sunday"}}]}))),
+        1 => Just(Some(json!({"operator": "MATCH", "values": {"date(UTC).Hour.LT": "8"}}))),
+    ]
+}
+
+fn policy() -> impl Strategy<Value = Value> {
+    let acts = |n| prop::collection::vec(0..ACTS.len(), 0..n);
+    (
+        prop::collection::vec(0..IDS.len(), 1..3),
+        prop::collection::vec(0..RES.len(), 1..3),
+        acts(3),
+        acts(2),
+        acts(2),
+        prop::collection::vec(prop_oneof![6 => Just(None), 1 => (0..GROUPS.len()).prop_map(Some)], 1),
+        condition(),
+        prop_oneof![4 => Just(false), 1 => Just(true)],
+    )
+        .prop_map(|(ids, res, allow, except, deny, group, cond, expires)| {
+            let a = |v: &[usize]| Value::Array(v.iter().map(|&k| json!({"action": ACTS[k]})).collect());
+            let mut p = json!({
+                "name": "p",
+                "identities": ids.iter().map(|&i| IDS[i]).collect::<Vec<_>>(),
+                "resources": res.iter().map(|&r| json!({"urn": RES[r]})).collect::<Vec<_>>(),
+                "permissions": {"allow": a(&allow), "except": a(&except), "deny": a(&deny)},
+                "permissionsGroups": group.iter().flatten().map(|&g| json!({"urn": GROUPS[g]})).collect::<Vec<_>>(),
+            });
+            if let Some(c) = cond {
+                p["conditions"] = c;
+            }
+            if expires {
+                p["expiredAt"] = json!(EXPIRY);
+            }
+            p
+        })
+}
+
+fn named(ps: &[Value]) -> Value {
+    Value::Array(
+        ps.iter()
+            .enumerate()
+            .map(|(k, p)| {
+                let mut p = p.clone();
+                p["name"] = json!(format!("p{k}"));
+                p
+            })
+            .collect(),
+    )
+}
+
+fn engine(policies: &Value) -> Engine {
+    let mut l = Loaded::new();
+    l.add_text("policies.json", policies.to_string(), Role::Policies);
+    let account = json!({"account": NIC, "region": "eu", "users": [{"login": "u1", "group": "g1", "urn": U1}]});
+    l.add_text("account.json", account.to_string(), Role::Account);
+    policy_sim::build(l, None)
+        .unwrap()
+        .with_default_time(AT.parse().unwrap())
+}
+
+/// The brute-force engine: a copy with the fresh users joined to their groups, as `check --member-of` does.
+fn brute_engine(e: &Engine) -> Engine {
+    let mut e = e.clone();
+    e.assume_member(FRESH1, G1);
+    e.assume_member(FRESH2, G2);
+    e
+}
+
+/// Every context and time a request is tried under: no IP or each IP, at the evaluation time or later. The
+/// IP only matters when some policy reads it, the time when some policy reads the date or expires (the
+/// engine's semantics, not the audit's): the others are left out to keep the test quick.
+fn contexts(policies: &[&Value]) -> Vec<(Option<&'static str>, Option<&'static str>)> {
+    let text: String = policies.iter().map(|p| p.to_string()).collect();
+    let ips: Vec<Option<&str>> = if text.contains("request.IP") {
+        std::iter::once(None)
+            .chain(IPS.iter().copied().map(Some))
+            .collect()
+    } else {
+        vec![None]
+    };
+    let times: Vec<Option<&str>> = if text.contains("date(") || text.contains("expiredAt") {
+        std::iter::once(None)
+            .chain(TIMES.iter().copied().map(Some))
+            .collect()
+    } else {
+        vec![None]
+    };
+    let mut out = Vec::new();
+    for t in &times {
+        for ip in &ips {
+            out.push((*ip, *t));
+        }
+    }
+    out
+}
+
+/// Whether some context allows the request: the request is checked once, then its context and time
+/// change.
+fn allowed_somewhere(
+    e: &Engine,
+    id: &str,
+    action: &str,
+    resource: &str,
+    ctxs: &[(Option<&str>, Option<jiff::Timestamp>)],
+) -> Option<usize> {
+    let base = e
+        .prepare(&Request::new(Some(id), action, Some(resource)))
+        .unwrap();
+    ctxs.iter().position(|(ip, at)| {
+        let mut p = base.clone();
+        if let Some(ip) = ip {
+            p.context.insert("request.IP".into(), (*ip).into());
+        }
+        if let Some(at) = at {
+            p.at = *at;
+        }
+        e.decide(&p).allowed()
+    })
+}
+
+fn parsed(
+    ctxs: &[(Option<&'static str>, Option<&'static str>)],
+) -> Vec<(Option<&'static str>, Option<jiff::Timestamp>)> {
+    ctxs.iter()
+        .map(|(ip, t)| (*ip, t.map(|t| t.parse().unwrap())))
+        .collect()
+}
+
+/// The identity of the universe standing for a concrete one.
+fn who_for<'u>(u: &'u Universe, id: &str) -> Option<&'u Who> {
+    match id {
+        FRESH1 => u
+            .ovh_identities
+            .iter()
+            .find(|w| w.member_of.as_deref() == Some(G1)),
+        FRESH2 => u
+            .ovh_identities
+            .iter()
+            .find(|w| w.member_of.as_deref() == Some(G2)),
+        _ => u.who(id),
+    }
+}
+
+/// The resource of the universe standing for a concrete one: itself, or the "any other" of its type.
+fn res_for<'u>(u: &'u Universe, r: &str) -> Option<&'u Res> {
+    u.ovh_resources.iter().find(|x| x.urn == r).or_else(|| {
+        let t = r.split(':').nth(4).unwrap();
+        u.ovh_resources
+            .iter()
+            .find(|x| x.stands_for.is_some() && x.rtype == t)
+    })
+}
+
+fn scope() -> Scope {
+    Scope::default()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn who_can_and_what_can_are_exactly_what_check_allows(ps in prop::collection::vec(policy(), 1..5)) {
+        let set = named(&ps);
+        let mut e = engine(&set);
+        let brute = brute_engine(&e);
+        let u = Universe::of(&mut e, &scope());
+        let pctx = parsed(&contexts(&[&set]));
+        // who-can over each concrete pair's resource of the universe, asked once.
+        let mut asked: std::collections::HashMap<(&str, String), Vec<String>> = std::collections::HashMap::new();
+        for (action, resource) in PAIRS {
+            if let Some(r) = res_for(&u, resource) {
+                asked.entry((action, r.urn.clone())).or_insert_with(|| {
+                    audit::who_can(&e, &u, action, Some(&r.urn)).0.into_iter().map(|g| g.identity).collect()
+                });
+            }
+        }
+        for id in CONCRETE {
+            let who = who_for(&u, id);
+            let grants = who.map(|w| audit::grants_of(&e, &u, w, None)).unwrap_or_default();
+            // Every grant is confirmed by check, with its witness's context, time and membership.
+            for g in &grants {
+                let d = e.prepare(&g.witness.request()).map(|p| e.decide(&p).allowed()).unwrap();
+                prop_assert!(d, "witness not allowed: {:?}", g.witness);
+            }
+            for (action, resource) in PAIRS {
+                let first = allowed_somewhere(&brute, id, action, resource, &pctx);
+                let (any, base) = (first.is_some(), first == Some(0));
+                let res = res_for(&u, resource);
+                let listed = match (who, res) {
+                    (Some(w), Some(r)) => grants.iter().find(|g| g.identity == w.urn && g.action == action && g.resource == r.urn),
+                    _ => None,
+                };
+                prop_assert_eq!(any, listed.is_some(), "what-can: {} {} {} (universe: {:?} {:?})\n{}", id, action, resource, who, res, serde_json::to_string_pretty(&set).unwrap());
+                if let Some(g) = listed {
+                    prop_assert_eq!(base, g.condition.is_none(), "conditional or not: {} {} {} {:?}", id, action, resource, g);
+                }
+                if let (Some(w), Some(r)) = (who, res) {
+                    let by = &asked[&(action, r.urn.clone())];
+                    prop_assert_eq!(any, by.contains(&w.urn), "who-can -r: {} {} {}", id, action, resource);
+                }
+            }
+        }
+        // who-can without a resource, for one action of each type: the same answers as with one.
+        for action in ["vps:apiovh:terminate", "compute_read", "account:apiovh:iam/policy/create"] {
+            let (by, _) = audit::who_can(&e, &u, action, None);
+            for id in CONCRETE {
+                let any = PAIRS.iter().filter(|(a, _)| *a == action).any(|(a, r)| allowed_somewhere(&brute, id, a, r, &pctx).is_some());
+                let listed = who_for(&u, id).is_some_and(|w| by.iter().any(|g| g.identity == w.urn));
+                prop_assert_eq!(any, listed, "who-can {} without --resource, {}", action, id);
+            }
+        }
+    }
+
+    #[test]
+    fn diff_reports_a_change_exactly_when_some_request_flips(old in prop::collection::vec(policy(), 0..4), new in prop::collection::vec(policy(), 0..4), share in 0..3usize) {
+        // Often NEW is OLD with a policy changed, added or removed: the changes are then small.
+        let mut new = new;
+        if share > 0 {
+            let mut o = old.clone();
+            o.truncate(o.len().saturating_sub(1));
+            o.extend(new.into_iter().take(share));
+            new = o;
+        }
+        let (so, sn) = (named(&old), named(&new));
+        let (mut eo, mut en) = (engine(&so), engine(&sn));
+        let (bo, bn) = (brute_engine(&eo), brute_engine(&en));
+        let u = Universe::joint(&mut [&mut eo, &mut en], &scope());
+        let changes = audit::diff::diff(&eo, &en, &u, || {});
+        let ctxs = parsed(&contexts(&[&so, &sn]));
+        let mut flips = Vec::new();
+        for id in CONCRETE {
+            for (action, resource) in PAIRS {
+                let (po, pn) = (
+                    bo.prepare(&Request::new(Some(id), action, Some(resource))).unwrap(),
+                    bn.prepare(&Request::new(Some(id), action, Some(resource))).unwrap(),
+                );
+                let at = |e: &Engine, base: &policy_sim::Prepared, ip: Option<&str>, t: Option<jiff::Timestamp>| {
+                    let mut p = base.clone();
+                    if let Some(ip) = ip {
+                        p.context.insert("request.IP".into(), ip.into());
+                    }
+                    if let Some(t) = t {
+                        p.at = t;
+                    }
+                    e.decide(&p).allowed()
+                };
+                let flipped = ctxs.iter().find(|(ip, t)| at(&bo, &po, *ip, *t) != at(&bn, &pn, *ip, *t));
+                if let Some((ip, t)) = flipped {
+                    flips.push((id, action, resource));
+                    let (w, r) = (who_for(&u, id), res_for(&u, resource));
+                    prop_assert!(w.is_some() && r.is_some(), "{} or {} missing from the universe", id, resource);
+                    let (w, r) = (w.unwrap(), r.unwrap());
+                    prop_assert!(
+                        changes.iter().any(|c| c.identity.as_deref() == Some(&w.urn) && c.resource.as_deref() == Some(&r.urn) && c.actions.iter().any(|a| a == action)),
+                        "flip not reported: {} {} {} at {:?} {:?}\nOLD {}\nNEW {}", id, action, resource, ip, t,
+                        serde_json::to_string_pretty(&so).unwrap(), serde_json::to_string_pretty(&sn).unwrap()
+                    );
+                }
+            }
+        }
+        // And the other way: a reported change of a concrete (action, resource) is some request's flip.
+        for c in &changes {
+            for id in CONCRETE.iter().filter(|id| who_for(&u, id).is_some_and(|w| c.identity.as_deref() == Some(&w.urn))) {
+                for (action, resource) in PAIRS.iter().filter(|(a, r)| c.actions.iter().any(|x| x == a) && res_for(&u, r).is_some_and(|x| c.resource.as_deref() == Some(&x.urn))) {
+                    let same_res: Vec<&str> = PAIRS.iter().filter(|(a, r)| a == action && res_for(&u, r).is_some_and(|x| c.resource.as_deref() == Some(&x.urn))).map(|(_, r)| *r).collect();
+                    prop_assert!(
+                        flips.iter().any(|(i, a, r)| i == id && a == action && same_res.contains(r)),
+                        "change without a flip: {} {} {} {:?}", id, action, resource, c
+                    );
+                }
+            }
+        }
+        // Every change's witness flips under check.
+        for c in &changes {
+            let r = c.witness.request();
+            let a = eo.prepare(&r).map(|p| eo.decide(&p).allowed()).unwrap();
+            let b = en.prepare(&r).map(|p| en.decide(&p).allowed()).unwrap();
+            prop_assert_ne!(a, b, "witness does not flip: {:?}", c.witness);
+            prop_assert_eq!(b, c.kind == audit::diff::ChangeKind::Granted);
+        }
+    }
+}
