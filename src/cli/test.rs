@@ -31,6 +31,9 @@ pub struct TestArgs {
     /// Policies to test instead of those the files name.
     #[arg(long, short = 'p', value_name = "PATH", num_args = 1..)]
     pub policies: Vec<String>,
+    /// A Terraform/OpenTofu plan (`terraform show -json plan.out > plan.json`) whose planned IAM objects are tested, with the policies. Repeatable.
+    #[arg(long, value_name = "PLAN.json")]
+    pub terraform_plan: Vec<String>,
     /// Account files instead of those the files name.
     #[arg(long, value_name = "FILE")]
     pub account: Vec<String>,
@@ -140,15 +143,16 @@ pub fn run(args: &TestArgs, out: &mut impl Write) -> Result<Exit, Failure> {
         } else {
             args.account.clone()
         };
-        if policies.is_empty() {
+        if policies.is_empty() && args.terraform_plan.is_empty() {
             return Err(Error::Usage(format!(
                 "{file}: no policies: name them under \"policies\" or pass --policies"
             ))
             .into());
         }
-        let engine = super::check::engine(
+        let (engine, _) = super::check::engine_with_plans(
             &policies,
             &accounts,
+            &args.terraform_plan,
             None,
             256 * 1024 * 1024,
             spec.at.as_deref(),
