@@ -39,6 +39,14 @@ pub struct PlanInputs {
     pub notes: Vec<String>,
 }
 
+impl PlanInputs {
+    /// The Terraform address a source comes from: pass a trace entry's `file` (the decisive policy of a
+    /// witness, asked of the planned engine for a grant, of the prior one for a removal).
+    pub fn address_of(&self, source: &str) -> Option<&str> {
+        self.addresses.get(source).map(String::as_str)
+    }
+}
+
 /// What reading one state of a plan into a [`Loaded`] produced besides the sources.
 #[derive(Debug, Default)]
 pub struct PlanRead {
