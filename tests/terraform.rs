@@ -280,3 +280,30 @@ fn test_subcommand_reads_the_plan() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A real `terraform show -json` (Terraform 1.11, built-in `terraform_data` only, no prior state): the
+/// envelope reads, nothing is mapped, nothing is a problem.
+#[test]
+fn real_terraform_envelope_reads() {
+    let plan = "fixtures/terraform/real-terraform-data.json";
+    for state in [State::Prior, State::Planned] {
+        let mut loaded = Loaded::new();
+        let read = add_state(&mut loaded, plan, state);
+        assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+        assert!(read.addresses.is_empty());
+    }
+}
+
+#[test]
+fn not_a_plan_is_refused() {
+    let mut loaded = Loaded::new();
+    add_state(
+        &mut loaded,
+        "policies/examples/accounts/ovh-account.json",
+        State::Planned,
+    );
+    assert!(loaded
+        .problems
+        .iter()
+        .any(|p| p.message.contains("not a Terraform plan")));
+}
