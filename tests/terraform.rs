@@ -1,6 +1,13 @@
 //! `--terraform-plan`: a `terraform show -json` plan's IAM objects, mapped to the API shapes (issue 20).
 //! Fixtures: `fixtures/terraform/*.json`, written in the documented plan format.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::process::Command;
 
 use policy_sim::load::terraform::{add_state, diff_inputs, State};

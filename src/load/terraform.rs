@@ -651,7 +651,7 @@ impl<'p> Reader<'p> {
                     let mut u = json!({ "login": login, "urn": urn });
                     match r.values.get("group") {
                         Some(Value::String(g)) => {
-                            u["group"] = Value::String(g.clone());
+                            set(&mut u, "group", Value::String(g.clone()));
                         }
                         _ if Self::unknown(r, "group", None) => self.problem(
                             r.at.key("group"),
@@ -691,10 +691,10 @@ impl<'p> Reader<'p> {
             let plate = self.who.plate.clone().unwrap_or_else(|| String::from("eu"));
             let mut o = json!({ "account": nic, "region": plate, "users": ovh_account.users });
             if !ovh_account.groups.is_empty() {
-                o["groups"] = Value::Array(ovh_account.groups);
+                set(&mut o, "groups", Value::Array(ovh_account.groups));
             }
             if !ovh_account.clients.is_empty() {
-                o["oauth2Clients"] = Value::Array(ovh_account.clients);
+                set(&mut o, "oauth2Clients", Value::Array(ovh_account.clients));
             }
             out.push((ovh_account.addresses.join(", "), o, Role::Account));
         }
@@ -999,11 +999,11 @@ impl<'p> Reader<'p> {
                     .to_owned();
                 let mut o = json!({ "PolicyName": name });
                 if let Some(orn) = str_of(r.values, "orn") {
-                    o["Orn"] = Value::String(orn.to_owned());
+                    set(&mut o, "Orn", Value::String(orn.to_owned()));
                 }
                 match r.values.get("document") {
-                    Some(Value::String(d)) => o["Document"] = Value::String(d.clone()),
-                    _ => self.problem(r.at.key("document"), format!("`{}`: `document` is missing or known only after apply; policy-sim cannot read a policy it does not see", r.address)),
+                    Some(Value::String(d)) => set(&mut o, "Document", Value::String(d.clone())),
+                    _ => self.problem(r.at.key("document"), format!("`{}`: `document` is missing or known only after apply); policy-sim cannot read a policy it does not see", r.address)),
                 }
                 eim.policies.insert(r.address.clone(), o);
             }
@@ -1251,7 +1251,7 @@ impl EimOut {
         for (a, p) in &self.policies {
             let mut p = p.clone();
             if let Some(d) = self.default_docs.get(a) {
-                p["Document"] = Value::String(d.clone());
+                set(&mut p, "Document", Value::String(d.clone()));
             }
             policies.push((a.clone(), p));
         }
@@ -1266,5 +1266,12 @@ impl EimOut {
             .map(|(n, m, l)| json!({ "UserGroupName": n, "Users": m, "LinkedPolicies": l.iter().map(link).collect::<Vec<_>>() }))
             .collect();
         Some((policies, json!({ "Users": users, "UserGroups": groups })))
+    }
+}
+
+/// `object[key] = value` without indexing (which would panic on a non-object).
+fn set(object: &mut Value, key: &str, value: Value) {
+    if let Value::Object(m) = object {
+        m.insert(key.to_owned(), value);
     }
 }
