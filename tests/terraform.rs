@@ -89,7 +89,8 @@ fn unknown_attribute_is_an_error_naming_address_and_attribute() {
 
 #[test]
 fn unknown_identity_answers_with_the_placeholder() {
-    let id = "urn:v1:eu:identity:group:known-after-apply/known-after-apply(ovh_me_identity_group.devs.urn)";
+    // No `data "ovh_me"`, no --account: the account is unknown, the group a placeholder that keeps its name.
+    let id = "urn:v1:eu:identity:group:known-after-apply/devs";
     let run = |action: &str| {
         bin()
             .args([
@@ -123,6 +124,27 @@ fn unknown_identity_answers_with_the_placeholder() {
     );
     // The policy's deny names the placeholder too.
     assert_eq!(run("vps:apiovh:delete").status.code(), Some(1));
+    // bob joins it through `group = ovh_me_identity_group.devs.name`, unknown in the plan: read through
+    // the configuration's references.
+    let out = bin()
+        .args([
+            "check",
+            "--terraform-plan",
+            OVH_UNKNOWN,
+            "-a",
+            "vps:apiovh:get",
+            "-r",
+            VPS,
+        ])
+        .args(["-i", "urn:v1:eu:identity:user:known-after-apply/bob"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 #[test]

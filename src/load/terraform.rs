@@ -15,7 +15,7 @@
 //!
 //! Unknown values are never guessed and never dropped. An identity URN the provider builds from known parts is
 //! built the same way; otherwise the value becomes a named placeholder identity
-//! (`urn:v1:eu:identity:group:xx1111-ovh/known-after-apply(ovh_me_identity_group.devs.urn)`), and a note says so.
+//! (`urn:v1:eu:identity:credential:xx1111-ovh/oauth2-known-after-apply(ovh_me_api_oauth2_client.bot.identity)`; without the account, `urn:v1:eu:identity:group:known-after-apply/devs`), and a note says so.
 //! A placeholder is an identity of its own: only the policies naming it apply to it (their denies as well as
 //! their allows), and no other policy's allow reaches it — the safe reading.
 
@@ -653,10 +653,14 @@ impl<'p> Reader<'p> {
                         Some(Value::String(g)) => {
                             set(&mut u, "group", Value::String(g.clone()));
                         }
-                        _ if Self::unknown(r, "group", None) => self.problem(
+                        _ if Self::unknown(r, "group", None) => match self.referenced_group(r, &resources) {
+                            // `group = ovh_me_identity_group.ops.name`: the group's name, known in the plan.
+                            Some(g) => set(&mut u, "group", Value::String(g)),
+                            None => self.problem(
                             r.at.key("group"),
-                            format!("`{}`: the user's `group` is known only after apply; policy-sim cannot tell which group's policies reach the user", r.address),
-                        ),
+                            format!("`{}`: the user's `group` is known only after apply and its references name no group of the plan; policy-sim cannot tell which group's policies reach the user", r.address),
+                            ),
+                        },
                         _ => {}
                     }
                     ovh_account.users.push(u);
@@ -710,6 +714,17 @@ impl<'p> Reader<'p> {
         out
     }
 
+    /// The name of the `ovh_me_identity_group` a user's unknown `group` refers to, when the plan knows it.
+    fn referenced_group(&self, r: &Res<'_>, all: &[Res<'_>]) -> Option<String> {
+        let refs = r.expressions?.get("group")?.get("references")?.as_array()?;
+        refs.iter().filter_map(Value::as_str).find_map(|reference| {
+            all.iter()
+                .find(|t| t.kind == "ovh_me_identity_group" && refers_to(reference, &t.address))
+                .and_then(|t| str_of(t.values, "name"))
+                .map(str::to_owned)
+        })
+    }
+
     /// `ovh_iam_policy` → a `GET /v2/iam/policy` object. terraform-provider-ovh `ovh/resource_iam_policy.go`
     /// (`prepareIamPolicyCall`, `expandConditions`): `identities` as is, `resources` → `[{urn}]`,
     /// `allow`/`except`/`deny` → `permissions.{allow,except,deny}[{action}]`, `permissions_groups` →
@@ -719,6 +734,13 @@ impl<'p> Reader<'p> {
         let mut o = Map::new();
         copy_str(r.values, "id", &mut o, "id");
         copy_str(r.values, "name", &mut o, "name");
+        if Self::unknown(r, "name", None) {
+            // A name only labels the policy in answers: the placeholder says where it comes from.
+            o.insert(
+                "name".into(),
+                Value::String(format!("known-after-apply({}.name)", r.address)),
+            );
+        }
         copy_str(r.values, "description", &mut o, "description");
         copy_common(r.values, &mut o);
         let ids = self.urn_list(r, "identities", all);
@@ -864,13 +886,18 @@ impl<'p> Reader<'p> {
             .unwrap_or_else(|| String::from("known-after-apply"));
         let (built, urn) = match r.kind.as_str() {
             // resource_me_identity_user.go: `urn:v1:{plate}:identity:user:{account}/{login}`.
+            // Without the account, a placeholder keeps the login (and a group its name): the validator
+            // derives a user's group URN from the user's (`{account}/{group}`), so a user and the group it
+            // joins stay together.
             "ovh_me_identity_user" => match (&plate, &nic, str_of(r.values, "login")) {
                 (Some(p), Some(n), Some(l)) => (true, format!("urn:v1:{p}:identity:user:{n}/{l}")),
+                (_, _, Some(l)) => (false, format!("urn:v1:{p}:identity:user:{n}/{l}")),
                 _ => (false, format!("urn:v1:{p}:identity:user:{n}/{placeholder}")),
             },
             // A group's URN comes from the API, in the user's form: `urn:v1:{plate}:identity:group:{account}/{name}`.
             "ovh_me_identity_group" => match (&plate, &nic, str_of(r.values, "name")) {
                 (Some(p), Some(n), Some(g)) => (true, format!("urn:v1:{p}:identity:group:{n}/{g}")),
+                (_, _, Some(g)) => (false, format!("urn:v1:{p}:identity:group:{n}/{g}")),
                 _ => (
                     false,
                     format!("urn:v1:{p}:identity:group:{n}/{placeholder}"),
@@ -895,6 +922,11 @@ impl<'p> Reader<'p> {
         };
         let note = if built {
             format!("`{}.{key}` is known only after apply; built as `{urn}`, the way the provider builds it", r.address)
+        } else if !urn.contains("known-after-apply(") {
+            format!(
+                "(known after apply: {}.{key}) is read as the placeholder `{urn}` (the account is unknown: add a `data \"ovh_me\"` or pass --account): only the policies naming it apply to it, their denies included, and no other allow reaches it",
+                r.address
+            )
         } else {
             format!(
                 "(known after apply: {}.{key}) is read as the placeholder `{urn}`: only the policies naming it apply to it, their denies included, and no other allow reaches it",
