@@ -406,3 +406,20 @@ fn outscale_diff_names_addresses() {
         ))
         .is_err());
 }
+
+/// An expectation file names its plan (`terraform_plan`, relative to the file).
+#[test]
+fn expectation_file_names_its_plan() {
+    let out = bin()
+        .args(["test", "fixtures/terraform/expectations/ovh-plan.json"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(text.matches("PASS ").count(), 3, "{text}");
+}
