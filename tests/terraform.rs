@@ -10,7 +10,7 @@
 
 use std::process::Command;
 
-use policy_sim::load::terraform::{add_state, diff_inputs, State};
+use policy_sim::load::terraform::{add_state, diff_inputs, PlanInputs, State};
 use policy_sim::load::{Limits, Loaded};
 use policy_sim::source::SourceId;
 
@@ -43,6 +43,24 @@ fn mapped(path: &str, state: State) -> String {
         out.push_str(&format!("note: {n}\n"));
     }
     out
+}
+
+/// The addresses of the decisive entries of `engine`'s answer to `req`.
+fn decisive(
+    engine: &policy_sim::Engine,
+    req: &policy_sim::Request,
+    inputs: &PlanInputs,
+) -> (bool, Vec<String>) {
+    let resp = engine.check(req).unwrap();
+    let addresses = resp
+        .trace
+        .iter()
+        .filter(|e| e.decisive)
+        .filter_map(|e| e.file.as_deref())
+        .filter_map(|f| inputs.address_of(f))
+        .map(str::to_owned)
+        .collect();
+    (resp.decision == policy_sim::Verdict::Allow, addresses)
 }
 
 #[test]
@@ -223,14 +241,7 @@ fn diff_prior_against_planned_names_addresses() {
             policy_sim::audit::diff::ChangeKind::Granted => &planned,
             policy_sim::audit::diff::ChangeKind::Removed => &prior,
         };
-        let resp = engine.check(&c.witness.request()).unwrap();
-        let causes: Vec<&str> = resp
-            .trace
-            .iter()
-            .filter(|e| e.decisive)
-            .filter_map(|e| e.file.as_deref())
-            .filter_map(|f| inputs.address_of(f))
-            .collect();
+        let (_, causes) = decisive(engine, &c.witness.request(), &inputs);
         lines.push(format!(
             "{:?} {} on {}: {} actions, e.g. {} — {}",
             c.kind,
@@ -348,14 +359,7 @@ fn outscale_diff_names_addresses() {
     for c in policy_sim::audit::diff::diff(&prior, &planned) {
         let granted = c.kind == policy_sim::audit::diff::ChangeKind::Granted;
         let engine = if granted { &planned } else { &prior };
-        let resp = engine.check(&c.witness.request()).unwrap();
-        let causes: Vec<&str> = resp
-            .trace
-            .iter()
-            .filter(|e| e.decisive)
-            .filter_map(|e| e.file.as_deref())
-            .filter_map(|f| inputs.address_of(f))
-            .collect();
+        let (_, causes) = decisive(engine, &c.witness.request(), &inputs);
         lines.push(format!(
             "{:?} {} {} — {}",
             c.kind,
@@ -376,18 +380,11 @@ fn outscale_diff_names_addresses() {
     // A user on one side only (created or deleted) is not in `audit::diff` today (its probe needs the user
     // on both sides): asked directly.
     let cause = |engine: &policy_sim::Engine, user: &str, action: &str| {
-        let resp = engine
-            .check(&policy_sim::Request::new(Some(user), action, None))
-            .unwrap();
-        let files: Vec<String> = resp
-            .trace
-            .iter()
-            .filter(|e| e.decisive)
-            .filter_map(|e| e.file.as_deref())
-            .filter_map(|f| inputs.address_of(f))
-            .map(str::to_owned)
-            .collect();
-        (resp.decision == policy_sim::Verdict::Allow, files)
+        decisive(
+            engine,
+            &policy_sim::Request::new(Some(user), action, None),
+            &inputs,
+        )
     };
     assert_eq!(
         cause(&planned, "deployer", "api:DeleteVms"),
