@@ -73,6 +73,13 @@ fn ovh_prior_mapping() {
     insta::assert_snapshot!(mapped(OVH, State::Prior));
 }
 
+/// A module called with `for_each`: each instance's policy names its own group (references are relative
+/// to the module).
+#[test]
+fn module_instances_mapping() {
+    insta::assert_snapshot!(mapped("fixtures/terraform/ovh-module.json", State::Planned));
+}
+
 #[test]
 fn outscale_planned_mapping() {
     insta::assert_snapshot!(mapped(OSC, State::Planned));

@@ -181,7 +181,7 @@ pub fn add_state_text(
         notes: Vec::new(),
         who: Who::default(),
     };
-    r.collect(loaded);
+    r.collect();
     r.who = r.who(loaded);
     let out = r.map();
     loaded.problems.append(&mut r.problems);
@@ -437,7 +437,7 @@ fn config_address(address: &str) -> String {
 impl<'p> Reader<'p> {
     /// Every managed resource instance of the state read (modules included), with its `after_unknown` and
     /// its configuration; `data.ovh_me` is kept for the account.
-    fn collect(&mut self, _loaded: &Loaded) {
+    fn collect(&mut self) {
         let (module, ptr) = match self.state {
             State::Prior => (
                 self.plan.pointer("/prior_state/values/root_module"),
@@ -500,13 +500,13 @@ impl<'p> Reader<'p> {
                     values,
                 });
             }
-            for (i, c) in m
+            let children = m
                 .get("child_modules")
                 .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            for (i, c) in children.iter().enumerate().rev() {
+                // Reversed: popped in document order.
                 stack.push((c, format!("{ptr}/child_modules/{i}")));
             }
         }
@@ -719,7 +719,10 @@ impl<'p> Reader<'p> {
         let refs = r.expressions?.get("group")?.get("references")?.as_array()?;
         refs.iter().filter_map(Value::as_str).find_map(|reference| {
             all.iter()
-                .find(|t| t.kind == "ovh_me_identity_group" && refers_to(reference, &t.address))
+                .find(|t| {
+                    t.kind == "ovh_me_identity_group"
+                        && refers_to(&qualify(r, reference), &t.address)
+                })
                 .and_then(|t| str_of(t.values, "name"))
                 .map(str::to_owned)
         })
@@ -975,7 +978,8 @@ impl<'p> Reader<'p> {
             .collect();
         let mut found = Vec::new();
         for reference in refs {
-            for target in all.iter().filter(|t| refers_to(reference, &t.address)) {
+            let reference = qualify(r, reference);
+            for target in all.iter().filter(|t| refers_to(&reference, &t.address)) {
                 if !matches!(
                     target.kind.as_str(),
                     "ovh_me_identity_user"
@@ -1140,7 +1144,7 @@ impl<'p> Reader<'p> {
     /// The `outscale_policy` a `policy_orn` names: by its known ORN, else through the configuration's references.
     fn linked_policy(
         &self,
-        _r: &Res<'_>,
+        r: &Res<'_>,
         value: Option<&Value>,
         expr: Option<&Value>,
         all: &[Res<'_>],
@@ -1154,10 +1158,48 @@ impl<'p> Reader<'p> {
         let refs = expr?.get("references")?.as_array()?;
         refs.iter().filter_map(Value::as_str).find_map(|reference| {
             all.iter()
-                .find(|t| t.kind == "outscale_policy" && refers_to(reference, &t.address))
+                .find(|t| {
+                    t.kind == "outscale_policy" && refers_to(&qualify(r, reference), &t.address)
+                })
                 .map(|t| t.address.clone())
         })
     }
+}
+
+/// The module instance path of an address, with its trailing dot: `module.a["x"].module.b.` for
+/// `module.a["x"].module.b.ovh_iam_policy.p[0]`, empty at the root. A module's configuration references name
+/// resources relative to it.
+fn module_of(address: &str) -> &str {
+    let mut end = 0usize;
+    let mut rest = address;
+    while let Some(after) = rest.strip_prefix("module.") {
+        // The module name, then instance keys (`["a.b"]` may hold dots), then the dot.
+        let mut depth = 0usize;
+        let mut quoted = false;
+        let mut cut = None;
+        for (i, c) in after.char_indices() {
+            match c {
+                '"' if depth > 0 => quoted = !quoted,
+                '[' if !quoted => depth += 1,
+                ']' if !quoted => depth = depth.saturating_sub(1),
+                '.' if depth == 0 => {
+                    cut = Some(i);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let Some(i) = cut else { break };
+        let taken = "module.".len() + i + 1;
+        end += taken;
+        rest = address.get(end..).unwrap_or_default();
+    }
+    address.get(..end).unwrap_or_default()
+}
+
+/// A reference of `r`'s configuration, made absolute (prefixed with `r`'s module instance).
+fn qualify(r: &Res<'_>, reference: &str) -> String {
+    format!("{}{reference}", module_of(&r.address))
 }
 
 /// Does a configuration reference (`ovh_me_identity_group.devs.urn`, `ovh_me_identity_group.devs`,
