@@ -80,6 +80,35 @@ fn module_instances_mapping() {
     insta::assert_snapshot!(mapped("fixtures/terraform/ovh-module.json", State::Planned));
 }
 
+/// A resource group and a permission group created with the policy that names them (their URNs known
+/// only after apply): one placeholder URN each, in the group and in the policy.
+#[test]
+fn groups_created_with_their_policy() {
+    insta::assert_snapshot!(mapped("fixtures/terraform/ovh-groups.json", State::Planned));
+    let out = bin()
+        .args([
+            "check",
+            "--terraform-plan",
+            "fixtures/terraform/ovh-groups.json",
+        ])
+        .args([
+            "-i",
+            "urn:v1:eu:identity:user:xx1111-ovh/ci",
+            "-a",
+            "vps:apiovh:reboot",
+            "-r",
+            VPS,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
 #[test]
 fn outscale_planned_mapping() {
     insta::assert_snapshot!(mapped(OSC, State::Planned));

@@ -925,6 +925,15 @@ impl<'p> Reader<'p> {
         };
         let note = if built {
             format!("`{}.{key}` is known only after apply; built as `{urn}`, the way the provider builds it", r.address)
+        } else if matches!(
+            r.kind.as_str(),
+            "ovh_iam_permissions_group" | "ovh_iam_resource_group"
+        ) {
+            // The group's content is in the plan: only its URN is unknown, and one name serves both.
+            format!(
+                "(known after apply: {}.{key}) is read as `{urn}`, in the group's definition and in every policy naming it",
+                r.address
+            )
         } else if !urn.contains("known-after-apply(") {
             format!(
                 "(known after apply: {}.{key}) is read as the placeholder `{urn}` (the account is unknown: add a `data \"ovh_me\"` or pass --account): only the policies naming it apply to it, their denies included, and no other allow reaches it",
