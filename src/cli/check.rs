@@ -22,8 +22,11 @@ an OpenStack permission (`compute_read`: granted when a role carrying it is auth
 )]
 pub struct CheckArgs {
     /// Policy files, directories (walked for *.json) or globs: OVHcloud policies, permission groups, resource groups and resources as the API returns them, or OUTSCALE EIM policy documents; a snapshot directory of `policy-sim export`. Optional when the --account files carry the policies (OUTSCALE).
-    #[arg(long, short = 'p', value_name = "PATH", num_args = 1.., required_unless_present_any = ["account", "openstack_policy"])]
+    #[arg(long, short = 'p', value_name = "PATH", num_args = 1.., required_unless_present_any = ["account", "openstack_policy", "terraform_plan"])]
     pub policies: Vec<String>,
+    /// A Terraform/OpenTofu plan (`terraform show -json plan.out > plan.json`): its planned IAM objects are read as policies and accounts (see README, "Terraform plans"). Repeatable; combines with --policies.
+    #[arg(long, value_name = "PLAN.json")]
+    pub terraform_plan: Vec<String>,
     /// An account file: OVHcloud local users and their groups, or OUTSCALE EIM users, groups and linked policies (see README, "Account files").
     #[arg(long, value_name = "FILE")]
     pub account: Vec<String>,
@@ -144,6 +147,20 @@ pub fn engine(
     max_file_size: u64,
     at: Option<&str>,
 ) -> Result<Engine, Error> {
+    engine_with_plans(policies, accounts, &[], matrix, max_file_size, at).map(|(e, _)| e)
+}
+
+/// [`engine`] with Terraform plans (`--terraform-plan`): their planned IAM objects are loaded after the
+/// policies and accounts. Also returns what the plans' reading assumes (values known only after apply),
+/// which is printed on stderr here and belongs in every answer's notes.
+pub fn engine_with_plans(
+    policies: &[String],
+    accounts: &[String],
+    plans: &[String],
+    matrix: Option<&str>,
+    max_file_size: u64,
+    at: Option<&str>,
+) -> Result<(Engine, Vec<String>), Error> {
     let mut loaded = Loaded::new();
     loaded.limits.max_file_bytes = max_file_size;
     for p in policies {
@@ -151,6 +168,13 @@ pub fn engine(
     }
     for a in accounts {
         loaded.add_path(a, Role::Account);
+    }
+    let mut notes = Vec::new();
+    for plan in plans {
+        notes.extend(crate::load::terraform::add_plan(&mut loaded, plan).notes);
+    }
+    for n in &notes {
+        eprintln!("note: {n}");
     }
     let matrix = super::matrix(matrix)?;
     let mut engine = crate::build(loaded, Some(matrix))?;
@@ -166,7 +190,7 @@ pub fn engine(
         })?;
         engine = engine.with_default_time(t);
     }
-    Ok(engine)
+    Ok((engine, notes))
 }
 
 /// `--member-of`: the user joins the group (both of one account), unless an account file already puts it
@@ -200,9 +224,10 @@ pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
     if !args.openstack_policy.is_empty() {
         return super::oslo::run(args, out);
     }
-    let mut engine = engine(
+    let (mut engine, plan_notes) = engine_with_plans(
         &args.policies,
         &args.account,
+        &args.terraform_plan,
         args.matrix.as_deref(),
         args.max_file_size,
         args.at.as_deref(),
@@ -239,6 +264,8 @@ pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
         eprintln!("warning: {w}");
         resp.notes.insert(0, w.clone());
     }
+    // What the plan's reading assumes (placeholders for values known only after apply), in the answer.
+    resp.notes.extend(plan_notes);
     if resp.request.cloud == "ovhcloud" {
         use crate::load::catalogue::{catalogue, OvhLookup};
         if let OvhLookup::NotInCatalogue { why, .. } = catalogue().ovh_lookup(&resp.request.action)

@@ -28,8 +28,11 @@ Example (CI): policy-sim lint 'policies/**/*.json' --format sarif > policy-sim.s
 )]
 pub struct LintArgs {
     /// Files, directories (walked for *.json) or globs: OVHcloud policies, permission and resource groups, EIM documents and account files.
-    #[arg(value_name = "PATH|GLOB", required_unless_present_any = ["explain", "openstack_policy"])]
+    #[arg(value_name = "PATH|GLOB", required_unless_present_any = ["explain", "openstack_policy", "terraform_plan"])]
     pub paths: Vec<String>,
+    /// A Terraform/OpenTofu plan (`terraform show -json plan.out > plan.json`): its planned IAM objects are linted, each finding named after its resource address. Repeatable.
+    #[arg(long, value_name = "PLAN.json")]
+    pub terraform_plan: Vec<String>,
     #[arg(long, short = 'f', value_enum, default_value_t)]
     pub format: LintFormat,
     /// Fail (exit 1) on findings of this level or above (`error`, `warning`, `info`), or raise a code to error. Repeatable.
@@ -117,7 +120,20 @@ pub fn run(args: &LintArgs, out: &mut impl Write) -> Result<Exit, Failure> {
         at,
         matrix: Arc::new(super::matrix(args.matrix.as_deref())?),
     };
-    let mut report = crate::lint::lint_paths(&args.paths, &opts);
+    let mut report = if args.terraform_plan.is_empty() {
+        crate::lint::lint_paths(&args.paths, &opts)
+    } else {
+        let mut loaded = crate::load::Loaded::new();
+        for p in &args.paths {
+            loaded.add_path(p, crate::load::Role::Any);
+        }
+        for plan in &args.terraform_plan {
+            for n in crate::load::terraform::add_plan(&mut loaded, plan).notes {
+                eprintln!("note: {n}");
+            }
+        }
+        crate::lint::lint_loaded(loaded, &opts)
+    };
     report.findings.retain(|f| !silence.contains(&f.code));
     for f in &mut report.findings {
         if raise.contains(&f.code) {

@@ -31,6 +31,9 @@ pub struct TestArgs {
     /// Policies to test instead of those the files name.
     #[arg(long, short = 'p', value_name = "PATH", num_args = 1..)]
     pub policies: Vec<String>,
+    /// A Terraform/OpenTofu plan (`terraform show -json plan.out > plan.json`) whose planned IAM objects are tested, with the policies, instead of the files' `terraform_plan`. Repeatable.
+    #[arg(long, value_name = "PLAN.json")]
+    pub terraform_plan: Vec<String>,
     /// Account files instead of those the files name.
     #[arg(long, value_name = "FILE")]
     pub account: Vec<String>,
@@ -46,6 +49,9 @@ struct ExpectationFile {
     policies: Vec<String>,
     #[serde(default)]
     account: Vec<String>,
+    /// Terraform plans (`terraform show -json`), read with the policies.
+    #[serde(default)]
+    terraform_plan: Vec<String>,
     at: Option<String>,
     #[serde(default)]
     description: Option<String>,
@@ -113,7 +119,7 @@ fn read(path: &str) -> Result<(ExpectationFile, SourceMap, Loc), Error> {
                     help: None,
                 }
             };
-            Err(Error::from_problems(vec![p.help("an expectation file is {\"policies\": [...], \"account\"?: [...], \"at\"?: \"...\", \"cases\": [{\"identity\", \"action\", \"resource\", \"expect\": \"allow\"|\"deny\", \"reason\"?, \"unknown_ok\"?}]}")], &sources))
+            Err(Error::from_problems(vec![p.help("an expectation file is {\"policies\": [...], \"account\"?: [...], \"terraform_plan\"?: [...], \"at\"?: \"...\", \"cases\": [{\"identity\", \"action\", \"resource\", \"expect\": \"allow\"|\"deny\", \"reason\"?, \"unknown_ok\"?}]}")], &sources))
         }
     }
 }
@@ -140,15 +146,21 @@ pub fn run(args: &TestArgs, out: &mut impl Write) -> Result<Exit, Failure> {
         } else {
             args.account.clone()
         };
-        if policies.is_empty() {
+        let plans: Vec<String> = if args.terraform_plan.is_empty() {
+            spec.terraform_plan.iter().map(rel).collect()
+        } else {
+            args.terraform_plan.clone()
+        };
+        if policies.is_empty() && plans.is_empty() {
             return Err(Error::Usage(format!(
                 "{file}: no policies: name them under \"policies\" or pass --policies"
             ))
             .into());
         }
-        let engine = super::check::engine(
+        let (engine, _) = super::check::engine_with_plans(
             &policies,
             &accounts,
+            &plans,
             None,
             256 * 1024 * 1024,
             spec.at.as_deref(),

@@ -182,9 +182,12 @@ fn outermost(p: &crate::source::Position) -> &crate::source::Position {
 fn keep_files(loaded: &Loaded, bad: &BTreeSet<String>) -> Loaded {
     let mut out = Loaded::new();
     let mut id = 0u32;
+    // Only the files read: a Terraform plan is a source (its problems point into it) but not a file.
+    let files: std::collections::HashSet<&str> = loaded.files.iter().map(String::as_str).collect();
     while let Some(source) = loaded.sources.get(crate::source::SourceId(id)) {
         id += 1;
         if source.parent.is_some()
+            || !files.contains(source.name.as_str())
             || bad.contains(&source.name)
             || source.name.starts_with("<built-in>")
         {

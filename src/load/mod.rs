@@ -16,6 +16,7 @@ pub mod catalogue;
 pub mod raw;
 pub mod scan;
 mod split;
+pub mod terraform;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
