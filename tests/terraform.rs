@@ -464,3 +464,39 @@ fn expectation_file_names_its_plan() {
     );
     assert_eq!(text.matches("PASS ").count(), 3, "{text}");
 }
+
+/// `audit diff --terraform-plan`: a plan that makes a group a global admin exits 1 and names the address.
+#[test]
+fn audit_diff_of_a_plan_exits_1_naming_the_address() {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_policy-sim"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "audit",
+            "diff",
+            "--terraform-plan",
+            "fixtures/terraform/ovh-plan.json",
+        ])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(out.contains("caused by (Terraform addresses"), "{out}");
+    assert!(
+        out.contains("granted urn:v1:eu:identity:user:xx1111-ovh/alice on urn:v1:eu:resource:vps:vps-1.vps.ovh.net: ovh_iam_policy.ops_admin"),
+        "{out}"
+    );
+    assert!(
+        out.contains("removed ") && out.contains("ovh_iam_policy.old[0]"),
+        "{out}"
+    );
+    // The planned side's witnesses paste as `check --terraform-plan`.
+    assert!(
+        out.contains("policy-sim check --terraform-plan fixtures/terraform/ovh-plan.json"),
+        "{out}"
+    );
+}

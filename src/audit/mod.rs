@@ -113,10 +113,17 @@ impl Witness {
 
     /// The whole command line: `policy-sim check --policies … [--account …] [--at …] …`.
     pub fn command_line(&self, inv: &Invocation) -> String {
-        let mut s = String::from("policy-sim check --policies");
+        let mut s = String::from("policy-sim check");
+        if !inv.policies.is_empty() {
+            s.push_str(" --policies");
+        }
         for p in &inv.policies {
             s.push(' ');
             s.push_str(&quote(p));
+        }
+        if let Some(plan) = &inv.terraform_plan {
+            s.push_str(" --terraform-plan ");
+            s.push_str(&quote(plan));
         }
         for a in &inv.accounts {
             s.push_str(" --account ");
@@ -138,6 +145,8 @@ pub struct Invocation {
     pub policies: Vec<String>,
     pub accounts: Vec<String>,
     pub at: Option<String>,
+    /// A Terraform plan whose planned state the witness is checked against (`--terraform-plan`).
+    pub terraform_plan: Option<String>,
 }
 
 /// An OVHcloud identity of the universe.

@@ -107,10 +107,18 @@ pub enum AuditCommand {
     },
     /// What a change to the policies grants or removes, each change with a witness request. Exit 1 when NEW grants access OLD did not.
     Diff {
-        /// The policies before (file, directory or glob).
-        old: String,
+        /// The policies before (file, directory, glob, or a snapshot of `policy-sim export`).
+        #[arg(required_unless_present = "terraform_plan")]
+        old: Option<String>,
         /// The policies after.
-        new: String,
+        #[arg(required_unless_present = "terraform_plan")]
+        new: Option<String>,
+        /// Instead of OLD and NEW: a Terraform plan (`terraform show -json plan.out > plan.json`), its prior state against its planned state; each change names the resource address that causes it.
+        #[arg(long, value_name = "PLAN.json", conflicts_with_all = ["old", "new"])]
+        terraform_plan: Option<String>,
+        /// With --terraform-plan: what Terraform does not manage, added to both sides.
+        #[arg(long, short = 'p', value_name = "PATH", num_args = 1.., requires = "terraform_plan")]
+        policies: Vec<String>,
         #[arg(long, value_name = "FILE")]
         account: Vec<String>,
         #[command(flatten)]
@@ -143,6 +151,50 @@ fn engine(policies: &[String], accounts: &[String], scope: &ScopeArgs) -> Result
     )
 }
 
+/// For each change of a plan's diff, the Terraform addresses of the policies deciding its witness: in the
+/// planned state for a grant, in the prior state for a removal.
+fn plan_causes(
+    changes: &[audit::diff::Change],
+    old: &Engine,
+    new: &Engine,
+    addresses: &indexmap::IndexMap<String, String>,
+) -> Vec<(String, Vec<String>)> {
+    changes
+        .iter()
+        .map(|c| {
+            let e = if c.kind == ChangeKind::Granted {
+                new
+            } else {
+                old
+            };
+            let mut causes: Vec<String> = Vec::new();
+            if let Ok(resp) = e.check(&c.witness.request()) {
+                for entry in resp.trace.iter().filter(|t| t.decisive) {
+                    let file = entry.file.as_deref().unwrap_or("");
+                    let addr = addresses
+                        .get(file)
+                        .cloned()
+                        .unwrap_or_else(|| file.to_owned());
+                    if !addr.is_empty() && !causes.contains(&addr) {
+                        causes.push(addr);
+                    }
+                }
+            }
+            let who = c
+                .identity
+                .clone()
+                .unwrap_or_else(|| String::from("(caller)"));
+            let on = c.resource.clone().unwrap_or_default();
+            let kind = if c.kind == ChangeKind::Granted {
+                "granted"
+            } else {
+                "removed"
+            };
+            (format!("{kind} {who} on {on}"), causes)
+        })
+        .collect()
+}
+
 fn scope(s: &ScopeArgs) -> Scope {
     Scope {
         context: s.context.clone(),
@@ -155,6 +207,7 @@ fn inv(policies: &[String], accounts: &[String], s: &ScopeArgs) -> Invocation {
         policies: policies.to_vec(),
         accounts: accounts.to_vec(),
         at: s.at.clone(),
+        terraform_plan: None,
     }
 }
 
@@ -460,19 +513,65 @@ pub fn run(args: &AuditArgs, out: &mut impl Write) -> Result<Exit, Failure> {
         AuditCommand::Diff {
             old,
             new,
+            terraform_plan,
+            policies,
             account,
             scope: sc,
             format,
         } => {
             offer("diff", *format, &[Text, Json, Html])?;
-            let mut e_old = engine(std::slice::from_ref(old), account, sc)?;
-            let mut e_new = engine(std::slice::from_ref(new), account, sc)?;
+            let (mut e_old, mut e_new, inv_old, inv_new, plan) = match (terraform_plan, old, new) {
+                (Some(plan), _, _) => {
+                    let inputs = crate::load::terraform::diff_inputs(
+                        plan,
+                        policies,
+                        account,
+                        crate::load::Limits::default(),
+                    );
+                    for n in &inputs.notes {
+                        eprintln!("note: {n}");
+                    }
+                    let build = |l: crate::load::Loaded| -> Result<Engine, Error> {
+                        let mut e = crate::build(l, Some(super::matrix(None)?))?;
+                        if let Some(at) = &sc.at {
+                            let t = at.parse::<jiff::Timestamp>().map_err(|_| {
+                                Error::Usage(format!("--at `{at}` is not an RFC 3339 date-time"))
+                            })?;
+                            e = e.with_default_time(t);
+                        }
+                        Ok(e)
+                    };
+                    let e_old = build(inputs.prior)?;
+                    let e_new = build(inputs.planned)?;
+                    // The prior state has no command of its own: its witnesses are not pasteable.
+                    let inv_old = inv(policies, account, sc);
+                    let mut inv_new = inv(policies, account, sc);
+                    inv_new.terraform_plan = Some(plan.clone());
+                    let addresses = inputs.addresses;
+                    (e_old, e_new, inv_old, inv_new, Some(addresses))
+                }
+                (None, Some(old), Some(new)) => (
+                    engine(std::slice::from_ref(old), account, sc)?,
+                    engine(std::slice::from_ref(new), account, sc)?,
+                    inv(std::slice::from_ref(old), account, sc),
+                    inv(std::slice::from_ref(new), account, sc),
+                    None,
+                ),
+                _ => {
+                    return Err(Error::Usage(String::from(
+                        "audit diff needs OLD and NEW, or --terraform-plan PLAN.json",
+                    ))
+                    .into())
+                }
+            };
             let u = Universe::joint(&mut [&mut e_old, &mut e_new], &scope(sc));
             let bar = progress(u.ovh_identities.len(), "diff");
             let changes = audit::diff::diff(&e_old, &e_new, &u, || bar.inc(1));
             bar.finish_and_clear();
-            let inv_old = inv(std::slice::from_ref(old), account, sc);
-            let inv_new = inv(std::slice::from_ref(new), account, sc);
+            let (old, new) = (
+                old.clone().unwrap_or_else(|| String::from("prior state")),
+                new.clone().unwrap_or_else(|| String::from("planned state")),
+            );
             match format {
                 Json => json(out, &changes)?,
                 Html => write!(
@@ -490,6 +589,10 @@ pub fn run(args: &AuditArgs, out: &mut impl Write) -> Result<Exit, Failure> {
                 _ => {
                     let mut s = String::new();
                     crate::report::audit::changes(&mut s, &changes, &inv_old, &inv_new);
+                    if let Some(addresses) = &plan {
+                        let causes = plan_causes(&changes, &e_old, &e_new, addresses);
+                        crate::report::audit::plan_causes(&mut s, &causes);
+                    }
                     crate::report::audit::notes(&mut s, &u);
                     write!(out, "{s}")?;
                 }

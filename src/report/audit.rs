@@ -221,3 +221,20 @@ pub fn sarif(fs: &[Finding], inv: &Invocation) -> String {
         .build();
     serde_json::to_string_pretty(&log).unwrap_or_default()
 }
+
+/// The Terraform addresses behind each change of `audit diff --terraform-plan`.
+pub fn plan_causes(out: &mut String, causes: &[(String, Vec<String>)]) {
+    use std::fmt::Write as _;
+    if causes.is_empty() {
+        return;
+    }
+    out.push_str("\ncaused by (Terraform addresses of the deciding policies):\n");
+    for (what, addrs) in causes {
+        let by = if addrs.is_empty() {
+            String::from("(no single deciding policy)")
+        } else {
+            addrs.join(", ")
+        };
+        let _ = writeln!(out, "  {what}: {by}");
+    }
+}
