@@ -455,3 +455,69 @@ fn outscale_read_answers_load_or_say_what_they_lack() {
         }
     }
 }
+
+/// Pages of a paginated dump concatenated into one file (`cat page1.json page2.json`) read as one list, an
+/// empty page included; problems keep their line and column.
+#[test]
+fn concatenated_pages_read_as_one_dump() {
+    let dir = tempdir();
+    let f = dir.join("pages.json");
+    let page = |name: &str, perms: &str| {
+        format!(
+            r#"[{{"name": "{name}", "identities": ["urn:v1:eu:identity:user:xx1111-ovh/u"], "resources": [{{"urn": "urn:v1:eu:resource:vps:*"}}], "permissions": {perms}}}]"#
+        )
+    };
+    std::fs::write(
+        &f,
+        format!(
+            "{}\n[]\n{}\n",
+            page("p1", r#"{"allow": [{"action": "vps:apiovh:reboot"}]}"#),
+            page("p2", r#"{"deny": [{"action": "vps:apiovh:stop"}]}"#)
+        ),
+    )
+    .unwrap();
+    let ask = |action: &str| {
+        run(&[
+            "check",
+            "-p",
+            f.to_str().unwrap(),
+            "-i",
+            "urn:v1:eu:identity:user:xx1111-ovh/u",
+            "-a",
+            action,
+            "-r",
+            "urn:v1:eu:resource:vps:x",
+        ])
+        .status
+        .code()
+    };
+    assert_eq!(ask("vps:apiovh:reboot"), Some(0), "page 1's allow");
+    assert_eq!(ask("vps:apiovh:stop"), Some(1), "page 3's deny");
+    // A mistake in the third page is located there.
+    std::fs::write(
+        &f,
+        format!(
+            "{}\n[]\n{}\n",
+            page("p1", "{}"),
+            page(
+                "p2",
+                r#"{"deny": [{"action": "vps:apiovh:stop"}], "alow": []}"#
+            )
+        ),
+    )
+    .unwrap();
+    let o = run(&[
+        "check",
+        "-p",
+        f.to_str().unwrap(),
+        "-i",
+        "urn:v1:eu:identity:user:xx1111-ovh/u",
+        "-a",
+        "vps:apiovh:stop",
+        "-r",
+        "urn:v1:eu:resource:vps:x",
+    ]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err.contains("pages.json:3:"), "{err}");
+}

@@ -145,7 +145,7 @@ impl Engine {
                 if !brief && *o != *id.account {
                     if let Some(t) = tr.as_deref_mut() {
                         t.note(format!(
-                            "the resource belongs to account `{o}` ({}), the identity to account `{}`: across accounts, `{}` gets only what `{o}` granted to it, and its users only what `{}` passes on of that; denies of both apply (DOMAIN.md §1.2, cross-account; inferred)",
+                            "the resource belongs to account `{o}` ({}), the identity to account `{}`: across accounts, `{}` gets only what `{o}` granted to it, and its users only what `{}` passes on of that; denies of both apply (inferred from OVHcloud's IAM API guide on granting to another account)",
                             if dumped { "from the resource dumps" } else { "inferred: the only owner of the loaded policies" },
                             id.account, id.account, id.account
                         ));

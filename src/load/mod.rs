@@ -375,6 +375,11 @@ impl Loaded {
     /// Add a file's text.
     pub fn add_text(&mut self, name: &str, text: String, role: Role) {
         self.files.push(name.to_owned());
+        // Pages of a paginated dump concatenated into one file (`cat page*.json`): one array.
+        let text = match role {
+            Role::Policies | Role::Any => join_pages(text),
+            Role::Account => text,
+        };
         let id = self.sources.add(name, text, None);
         let root = Loc::new(id, "");
         let Some(source) = self.sources.get(id) else {
@@ -955,6 +960,97 @@ fn strip_position(message: &str) -> String {
         Some(i) => message.get(..i).unwrap_or(message).to_owned(),
         None => message.to_owned(),
     }
+}
+
+/// `[...]\n[...]`, JSON arrays one after the other (the pages of a paginated list, concatenated), made into
+/// one array in place: each `]` between two pages becomes `,`, the next `[` a space, and an empty page white
+/// space, so every byte keeps its offset (line and column of every problem stay right). Anything else is
+/// returned as it was. Only texts holding `]` then `[` with nothing but white space between (never valid
+/// JSON outside a string) are parsed for it.
+fn join_pages(text: String) -> String {
+    let b = text.as_bytes();
+    let mut candidate = false;
+    let mut i = 0;
+    while let Some(off) = memchr::memchr(b']', b.get(i..).unwrap_or_default()) {
+        let after = i + off + 1;
+        let next = b
+            .get(after..)
+            .unwrap_or_default()
+            .iter()
+            .find(|c| !c.is_ascii_whitespace());
+        if next == Some(&b'[') {
+            candidate = true;
+            break;
+        }
+        i = after;
+    }
+    if !candidate {
+        return text;
+    }
+    let mut spans = Vec::new();
+    let mut values = serde_json::Deserializer::from_str(&text).into_iter::<serde::de::IgnoredAny>();
+    loop {
+        let before = values.byte_offset();
+        match values.next() {
+            None => break,
+            Some(Ok(_)) => spans.push((before, values.byte_offset())),
+            Some(Err(_)) => return text,
+        }
+    }
+    if spans.len() < 2 {
+        return text;
+    }
+    // (start of `[`, end after `]`, empty)
+    let mut arrays = Vec::new();
+    for (from, to) in spans {
+        let Some(piece) = text.get(from..to) else {
+            return text;
+        };
+        let Some(lead) = piece.find(|c: char| !c.is_whitespace()) else {
+            return text;
+        };
+        let start = from + lead;
+        let inner = text
+            .get(start + 1..to.saturating_sub(1))
+            .unwrap_or_default();
+        if b.get(start) != Some(&b'[') || b.get(to.saturating_sub(1)) != Some(&b']') {
+            return text;
+        }
+        arrays.push((start, to, inner.trim().is_empty()));
+    }
+    let mut out = text.clone().into_bytes();
+    let blank = |from: usize, to: usize, out: &mut Vec<u8>| {
+        for c in out.get_mut(from..to).into_iter().flatten() {
+            if !c.is_ascii_whitespace() {
+                *c = b' ';
+            }
+        }
+    };
+    let non_empty: Vec<(usize, usize)> =
+        arrays.iter().filter(|a| !a.2).map(|a| (a.0, a.1)).collect();
+    if non_empty.is_empty() {
+        // Every page empty: the first stays `[]`.
+        for &(from, to, _) in arrays.iter().skip(1) {
+            blank(from, to, &mut out);
+        }
+    } else {
+        for &(from, to, empty) in &arrays {
+            if empty {
+                blank(from, to, &mut out);
+            }
+        }
+        for pair in non_empty.windows(2) {
+            if let [(_, prev_end), (next_start, _)] = pair {
+                if let Some(c) = out.get_mut(prev_end - 1) {
+                    *c = b',';
+                }
+                if let Some(c) = out.get_mut(*next_start) {
+                    *c = b' ';
+                }
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or(text)
 }
 
 /// The candidate closest to `word` (case-insensitive equality first, then edit distance ≤ 3).
