@@ -500,3 +500,35 @@ fn audit_diff_of_a_plan_exits_1_naming_the_address() {
         "{out}"
     );
 }
+
+/// Every audit command reads plans: `who-can` over a plan, its witness confirmed by `check --terraform-plan`.
+#[test]
+fn audit_who_can_reads_a_plan_and_its_witness_pastes() {
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_policy-sim"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let o = run(&[
+        "audit",
+        "who-can",
+        "--terraform-plan",
+        "fixtures/terraform/ovh-plan.json",
+        "-a",
+        "vps:apiovh:reinstall",
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    let witness = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("witness: policy-sim "))
+        .unwrap_or_else(|| panic!("no witness in {out}"));
+    assert!(
+        witness.starts_with("check --terraform-plan fixtures/terraform/ovh-plan.json"),
+        "{witness}"
+    );
+    let args: Vec<&str> = witness.split_whitespace().collect();
+    assert_eq!(run(&args).status.code(), Some(0), "{witness}");
+}

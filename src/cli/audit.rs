@@ -26,9 +26,12 @@ pub enum AuditFormat {
 
 #[derive(Debug, Args)]
 pub struct Inputs {
-    /// Policy files, directories or globs.
-    #[arg(long, short = 'p', value_name = "PATH", num_args = 1.., required_unless_present = "account")]
+    /// Policy files, directories or globs (or a snapshot of `policy-sim export`).
+    #[arg(long, short = 'p', value_name = "PATH", num_args = 1.., required_unless_present_any = ["account", "terraform_plan"])]
     pub policies: Vec<String>,
+    /// A Terraform plan (`terraform show -json plan.out > plan.json`): its planned IAM objects are audited, with --policies for what Terraform does not manage.
+    #[arg(long, value_name = "PLAN.json")]
+    pub terraform_plan: Vec<String>,
     /// Account files (group membership, EIM links).
     #[arg(long, value_name = "FILE")]
     pub account: Vec<String>,
@@ -139,6 +142,23 @@ pub enum AuditCommand {
         #[arg(long, short = 'f', value_enum, default_value_t)]
         format: AuditFormat,
     },
+}
+
+/// The engine of an audit's inputs: policies, accounts and Terraform plans (their notes on stderr).
+fn planned_engine(inputs: &Inputs) -> Result<Engine, Error> {
+    let (engine, notes) = super::check::engine_with_plans(
+        &inputs.policies,
+        &inputs.account,
+        &inputs.terraform_plan,
+        None,
+        256 * 1024 * 1024,
+        inputs.scope.at.as_deref(),
+    )?;
+    let mut seen = std::collections::BTreeSet::new();
+    for n in notes.iter().filter(|n| seen.insert(n.as_str())) {
+        eprintln!("note: {n}");
+    }
+    Ok(engine)
 }
 
 fn engine(policies: &[String], accounts: &[String], scope: &ScopeArgs) -> Result<Engine, Error> {
@@ -264,9 +284,10 @@ pub fn run(args: &AuditArgs, out: &mut impl Write) -> Result<Exit, Failure> {
             resource,
         } => {
             offer("who-can", inputs.format, &[Text, Json, Html])?;
-            let mut e = engine(&inputs.policies, &inputs.account, &inputs.scope)?;
+            let mut e = planned_engine(inputs)?;
             let u = Universe::of(&mut e, &scope(&inputs.scope));
-            let inv = inv(&inputs.policies, &inputs.account, &inputs.scope);
+            let mut inv = inv(&inputs.policies, &inputs.account, &inputs.scope);
+            inv.terraform_plan = inputs.terraform_plan.first().cloned();
             let (grants, eim) = audit::who_can(&e, &u, action, resource.as_deref());
             match inputs.format {
                 Json => json(
@@ -323,9 +344,10 @@ pub fn run(args: &AuditArgs, out: &mut impl Write) -> Result<Exit, Failure> {
             resource,
         } => {
             offer("what-can", inputs.format, &[Text, Json, Html])?;
-            let mut e = engine(&inputs.policies, &inputs.account, &inputs.scope)?;
+            let mut e = planned_engine(inputs)?;
             let u = Universe::of(&mut e, &scope(&inputs.scope));
-            let inv = inv(&inputs.policies, &inputs.account, &inputs.scope);
+            let mut inv = inv(&inputs.policies, &inputs.account, &inputs.scope);
+            inv.terraform_plan = inputs.terraform_plan.first().cloned();
             let (grants, eim) = audit::what_can(&e, &u, identity.as_deref(), resource.as_deref());
             let who = identity
                 .as_deref()
@@ -369,9 +391,10 @@ pub fn run(args: &AuditArgs, out: &mut impl Write) -> Result<Exit, Failure> {
         }
         AuditCommand::Matrix { inputs } => {
             offer("matrix", inputs.format, &[Text, Json, Csv, Html])?;
-            let mut e = engine(&inputs.policies, &inputs.account, &inputs.scope)?;
+            let mut e = planned_engine(inputs)?;
             let u = Universe::of(&mut e, &scope(&inputs.scope));
-            let inv = inv(&inputs.policies, &inputs.account, &inputs.scope);
+            let mut inv = inv(&inputs.policies, &inputs.account, &inputs.scope);
+            inv.terraform_plan = inputs.terraform_plan.first().cloned();
             let bar = progress(u.ovh_identities.len(), "matrix");
             let m = audit::access_matrix(&e, &u, || bar.inc(1));
             bar.finish_and_clear();
@@ -480,9 +503,10 @@ pub fn run(args: &AuditArgs, out: &mut impl Write) -> Result<Exit, Failure> {
         }
         AuditCommand::Findings { inputs, fail_on } => {
             offer("findings", inputs.format, &[Text, Json, Html, Sarif])?;
-            let mut e = engine(&inputs.policies, &inputs.account, &inputs.scope)?;
+            let mut e = planned_engine(inputs)?;
             let u = Universe::of(&mut e, &scope(&inputs.scope));
-            let inv = inv(&inputs.policies, &inputs.account, &inputs.scope);
+            let mut inv = inv(&inputs.policies, &inputs.account, &inputs.scope);
+            inv.terraform_plan = inputs.terraform_plan.first().cloned();
             let f = audit::findings::findings(&e, &u, e.default_at);
             match inputs.format {
                 Json => json(out, &f)?,
