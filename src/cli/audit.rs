@@ -134,10 +134,15 @@ pub enum AuditCommand {
         /// Needed permissions, comma-separated: `compute_read,image_read`.
         #[arg(long, value_delimiter = ',', required = true)]
         needs: Vec<String>,
+        /// Policies whose identities to check for more than they need.
         #[arg(long, short = 'p', value_name = "PATH", num_args = 1..)]
         policies: Vec<String>,
+        /// Account files (group membership).
         #[arg(long, value_name = "FILE")]
         account: Vec<String>,
+        /// A Terraform plan whose planned policies to check, like --policies.
+        #[arg(long, value_name = "PLAN.json")]
+        terraform_plan: Vec<String>,
         /// text or json.
         #[arg(long, short = 'f', value_enum, default_value_t)]
         format: AuditFormat,
@@ -631,6 +636,7 @@ pub fn run(args: &AuditArgs, out: &mut impl Write) -> Result<Exit, Failure> {
             needs,
             policies,
             account,
+            terraform_plan,
             format,
         } => {
             offer("roles", *format, &[Text, Json])?;
@@ -644,10 +650,17 @@ pub fn run(args: &AuditArgs, out: &mut impl Write) -> Result<Exit, Failure> {
                 ))
             })?;
             let covers = audit::roles::smallest_covers(&matrix, bits);
-            let narrower = if policies.is_empty() {
+            let narrower = if policies.is_empty() && terraform_plan.is_empty() {
                 Vec::new()
             } else {
-                let mut e = super::check::engine(policies, account, None, 256 * 1024 * 1024, None)?;
+                let (mut e, _) = super::check::engine_with_plans(
+                    policies,
+                    account,
+                    terraform_plan,
+                    None,
+                    256 * 1024 * 1024,
+                    None,
+                )?;
                 let u = Universe::of(&mut e, &Scope::default());
                 audit::roles::narrower(&e, &u, bits)
             };
