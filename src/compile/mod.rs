@@ -1,5 +1,5 @@
 //! Compile: the checked policy set → an immutable index, built once and shared across threads.
-//! OVHcloud identities are exact URNs (DOMAIN.md §1.3), so candidate policies are found by hash lookup;
+//! OVHcloud identities are exact URNs (the domain notes §1.3), so candidate policies are found by hash lookup;
 //! an EIM user's documents (inline, default versions of linked managed policies, and the same for each of
 //! its groups) are resolved once.
 //!

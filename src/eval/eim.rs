@@ -1,4 +1,4 @@
-//! OUTSCALE EIM evaluation (DOMAIN.md §2.2): the root user is never restricted; EIM users can never use
+//! OUTSCALE EIM evaluation (the domain notes §2.2): the root user is never restricted; EIM users can never use
 //! OOS, OKS or ICU; otherwise an explicit `Deny` in any of the user's policies wins, then any `Allow`,
 //! else the default deny. Resources are not evaluated (no resource-level permissions); a `Condition`
 //! cannot be evaluated, so it never makes an Allow apply and always lets a Deny apply.

@@ -1,4 +1,4 @@
-//! OVHcloud IAM evaluation (DOMAIN.md §1.2, §1.7).
+//! OVHcloud IAM evaluation (the domain notes §1.2, §1.7).
 //!
 //! For one action `a`: every policy naming the identity (or the user's group) that is not expired, whose
 //! resources match, and whose condition holds, contributes its `deny` (any match denies everywhere) and
@@ -71,7 +71,7 @@ struct Effect {
 }
 
 /// Which policies may grant: across accounts, only the resource owner's policies grant on its resources
-/// (DOMAIN.md §1.2, cross-account). Denies are never gated: every deny that names the identity applies.
+/// (the domain notes §1.2, cross-account). Denies are never gated: every deny that names the identity applies.
 #[derive(Clone, Copy, Default)]
 pub(super) struct Gate<'a> {
     /// The account whose policies alone may grant; `None`: every policy may.
@@ -235,7 +235,7 @@ impl Engine {
                 ));
             }
             if id.kind == IdentityKind::Account {
-                t.note("an `account` identity is the account's root login; it does not cover the account's local users or service accounts (DOMAIN.md §1.4, inferred)");
+                t.note("an `account` identity is the account's root login; it does not cover the account's local users or service accounts (inferred: the managed `ovh-default` policy grants the account everything while its read-only users stay read-only)");
             }
         }
         let matrix = &*set.matrix;

@@ -83,7 +83,7 @@ rules! {
         "OpenStack permissions (`compute_read`, `objectstore_all`, ...) are carried by role actions (`publicCloudProject:openstack:infrastructureSupervisor`); a policy must allow the role. The help line names the roles that carry the permission (`policy-sim roles`).";
     "PS104" "role-deny-trap" Warning
         "denying a role does not take away a permission another allowed role still carries"
-        "A `deny` or `except` names an OpenStack role (`publicCloudProject:openstack:objectstoreOperator`) while the same identity is allowed another role carrying the same permissions (`administrator` carries `objectstore_all`): the permission stays granted through the other role (DOMAIN.md §1.7). Deny or remove the other role too.";
+        "A `deny` or `except` names an OpenStack role (`publicCloudProject:openstack:objectstoreOperator`) while the same identity is allowed another role carrying the same permissions (`administrator` carries `objectstore_all`): the permission stays granted through the other role (the role matrix: a permission is granted when any allowed role carries it). Deny or remove the other role too.";
     "PS110" "broad-wildcard" Warning
         "`*`, a whole-service wildcard or an all-powerful permission group grants far more than a task needs"
         "An allow grants every action (`*`) or a whole service (`vps:*`, `vps:apiovh:*`, `api:*`, `ec2:*`), or an OVHcloud policy attaches a permission group that does (the managed `globalAdmin` grants every action, `globalReadWrite` every action but identity and IP-restriction management). The message says when the policy's resources are every resource (`urn:v1:eu:resource:*`). Name the actions the task needs, or a narrower permission group.";
@@ -95,7 +95,7 @@ rules! {
         "Every request this allow could grant is denied by a `deny` (or EIM `Deny`) for the same identities and resources, so it never grants anything. Remove the allow, or narrow the deny.";
     "PS113" "useless-except" Warning
         "an except that matches none of its policy's allows removes nothing"
-        "`except` only removes actions from the same policy's `allow` (DOMAIN.md §1.2); this one matches none of them — maybe it was meant as a `deny`, or the allow pattern is misspelt.";
+        "`except` only removes actions from the same policy's `allow`; this one matches none of them — maybe it was meant as a `deny`, or the allow pattern is misspelt.";
     "PS114" "duplicate" Warning
         "duplicates hide intent and make diffs noisy"
         "The same action appears twice in one list, the same identity twice in one policy, or two files define a policy with the same name (OVHcloud names are unique in an account).";

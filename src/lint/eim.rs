@@ -5,7 +5,7 @@ use crate::load::catalogue::{catalogue, Known};
 use crate::model::eim::{Effect, Via};
 use crate::model::Side;
 
-/// The service codes EIM knows (DOMAIN.md §2.1).
+/// The service codes EIM knows (the domain notes §2.1).
 const SERVICES: [&str; 5] = ["api", "ec2", "elasticloadbalancing", "iam", "directconnect"];
 
 /// Actions that let a user write or attach policies: privilege escalation (OSC-GEN).

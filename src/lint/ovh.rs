@@ -592,7 +592,7 @@ fn dead_allows(ctx: &mut Ctx<'_>) {
 }
 
 /// A deny or except of a role while the same identity is allowed another role carrying the same
-/// permissions (DOMAIN.md §1.7): the permission stays granted.
+/// permissions (the domain notes §1.7): the permission stays granted.
 fn role_traps(ctx: &mut Ctx<'_>) {
     let set = ctx.set;
     let matrix = &*set.matrix;

@@ -48,7 +48,7 @@ impl Default for Limits {
             // The deepest real input is an OVHcloud condition tree (8 levels of 2 JSON levels each) in a
             // policy in an array: about 20. 64 leaves room and stays far from any stack.
             max_depth: 64,
-            // An EIM policy document is at most 5,120 characters (DOMAIN.md §2.1), even embedded in a string.
+            // An EIM policy document is at most 5,120 characters (the domain notes §2.1), even embedded in a string.
             max_string_bytes: 1024 * 1024,
         }
     }

@@ -1,4 +1,4 @@
-//! OVHcloud policy conditions (DOMAIN.md §1.6): a tree of `AND` / `OR` / `NOT` over `MATCH` leaves whose keys
+//! OVHcloud policy conditions (the domain notes §1.6): a tree of `AND` / `OR` / `NOT` over `MATCH` leaves whose keys
 //! end with a comparison (`request.IP.IN_RANGE`, `date(Europe/Paris).WeekDay.IN`, `resource.Tag(env)`).
 //! Evaluation is three-valued: a key the request does not supply is *unknown*, never guessed.
 

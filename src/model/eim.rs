@@ -1,4 +1,4 @@
-//! OUTSCALE EIM (DOMAIN.md §2): policy documents, users, groups, managed and inline policies.
+//! OUTSCALE EIM (the domain notes §2): policy documents, users, groups, managed and inline policies.
 
 use indexmap::IndexMap;
 
@@ -26,7 +26,7 @@ pub struct Statement {
     pub effect: Effect,
     pub actions: Clause,
     pub resources: Clause,
-    /// A `Condition` block: parsed as JSON, never evaluated as true (DOMAIN.md §2.1).
+    /// A `Condition` block: parsed as JSON, never evaluated as true (the domain notes §2.1).
     pub condition: Option<Loc>,
     pub loc: Loc,
 }
@@ -129,5 +129,5 @@ pub struct Account {
     pub policies: IndexMap<Box<str>, ManagedPolicy>,
 }
 
-/// Services EIM users can never use, whatever their policies (DOMAIN.md §2.2).
+/// Services EIM users can never use, whatever their policies (the domain notes §2.2).
 pub const NEVER_FOR_EIM_USERS: [&str; 3] = ["oos", "icu", "oks"];

@@ -1,4 +1,4 @@
-//! The OpenStack role-to-permission matrix (DOMAIN.md §1.7; seed 000): which OpenStack permissions each
+//! The OpenStack role-to-permission matrix (the domain notes §1.7; seed 000): which OpenStack permissions each
 //! `publicCloudProject:*` role action carries. Rows are bitsets over the permissions.
 
 /// One OpenStack permission (`compute_read`) and the service it belongs to (`Nova`).

@@ -19,7 +19,7 @@ pub struct Spec {
     /// account repeats the same actions and URNs across thousands of policies).
     pub pattern: std::sync::Arc<Pattern>,
     pub reading: Reading,
-    /// An undocumented wildcard (DOMAIN.md §1.3): on the granting side it is read literally, on the
+    /// An undocumented wildcard (the domain notes §1.3): on the granting side it is read literally, on the
     /// restricting side (except, deny) as a wildcard.
     pub literal_when_granting: bool,
     pub loc: Loc,

@@ -1,4 +1,4 @@
-//! OVHcloud IAM (DOMAIN.md §1): policies, permission groups, resource groups, local-user group membership.
+//! OVHcloud IAM (the domain notes §1): policies, permission groups, resource groups, local-user group membership.
 
 use std::hash::BuildHasherDefault;
 

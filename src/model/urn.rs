@@ -1,4 +1,4 @@
-//! OVHcloud URNs (DOMAIN.md §1.4): `urn:v1:{eu|ca|us}:{identity|resource|resourceGroup|permissionsGroup}:...`,
+//! OVHcloud URNs (the domain notes §1.4): `urn:v1:{eu|ca|us}:{identity|resource|resourceGroup|permissionsGroup}:...`,
 //! parsed into their parts. A malformed URN is an error naming the value and the expected form.
 
 use std::fmt;
@@ -247,7 +247,7 @@ pub enum ResourceRef {
 
 /// Check a resource pattern from a policy: a resource URN, a resource-group URN, or a prefix of a resource
 /// URN followed by `*`. Returns what it refers to, and whether it has an unsupported `*` (leading or
-/// inner, DOMAIN.md §1.3) — which is accepted here and read by the evaluator on the safe side.
+/// inner, the domain notes §1.3) — which is accepted here and read by the evaluator on the safe side.
 pub fn check_resource_pattern(raw: &str) -> Result<(ResourceRef, bool), String> {
     let fail = |why: String| {
         format!("malformed resource URN `{raw}`: {why}; expected {RESOURCE_FORM}, a prefix of one ending with `*`, or `urn:v1:{{region}}:resourceGroup:{{id}}`")

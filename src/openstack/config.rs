@@ -1,5 +1,5 @@
 //! Who runs the command, from the user's own OpenStack configuration, found the way the `openstack` CLI
-//! finds it (DOMAIN.md §1.8): `--os-cloud NAME` (or `OS_CLOUD`) in a `clouds.yaml` looked up in `./`,
+//! finds it (the domain notes §1.8): `--os-cloud NAME` (or `OS_CLOUD`) in a `clouds.yaml` looked up in `./`,
 //! `~/.config/openstack/`, `/etc/openstack/` (or `--clouds-yaml FILE`, or `OS_CLIENT_CONFIG_FILE`), else the
 //! `OS_*` environment variables of seed 000. `client_id` becomes the service-account credential URN,
 //! `project_id` the `publicCloudProject` resource URN, the discovery endpoint's domain the region.

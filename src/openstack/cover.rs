@@ -1,5 +1,5 @@
 //! The smallest sets of roles that allow a command: every permission its required calls need is carried by
-//! some role of the set (the role matrix, DOMAIN.md §1.7).
+//! some role of the set (the role matrix, the domain notes §1.7).
 
 use crate::error::Error;
 use crate::model::matrix::Matrix;

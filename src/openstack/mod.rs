@@ -2,7 +2,7 @@
 //!
 //! A command (`openstack server create …`), a bare API call (`GET /v2.1/servers`) or an openstacksdk call
 //! (`conn.compute.servers()`) becomes, through the shipped [`catalogue`](mod@catalogue), the list of API calls the CLI
-//! really makes and the OpenStack permission each needs (DOMAIN.md §1.8); the identity and project come
+//! really makes and the OpenStack permission each needs (the domain notes §1.8); the identity and project come
 //! from the user's own `clouds.yaml` or `OS_*` variables ([`config`]); each permission is then decided by
 //! the core engine through the role matrix (§1.7), with its trace ([`evaluate`]). [`script`] does the same
 //! for every `openstack` line of a shell script; [`cover`] names the smallest sets of roles a command needs.
@@ -406,7 +406,7 @@ pub fn evaluate(
     }
     for c in &calls {
         if c.status == Some(404) {
-            notes.push(format!("{} {}: Glance answers 404 rather than 403 when the caller cannot see an image (glance/api/v2/policy.py, DOMAIN.md §1.8): the CLI says the image is not found, not that it is forbidden", c.planned.call.service, c.planned.call.display()));
+            notes.push(format!("{} {}: Glance answers 404 rather than 403 when the caller cannot see an image (glance/api/v2/policy.py): the CLI says the image is not found, not that it is forbidden", c.planned.call.service, c.planned.call.display()));
         }
         if c.planned.made && c.allowed == Some(false) && c.planned.call.optional.is_some() {
             notes.push(format!(

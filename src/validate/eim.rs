@@ -515,7 +515,7 @@ fn statement(
     })
 }
 
-/// A `Condition` block is never evaluated (DOMAIN.md §2.1), but it must be one: an object of condition
+/// A `Condition` block is never evaluated (the domain notes §2.1), but it must be one: an object of condition
 /// operators, each an object of condition keys (`{"IpAddress": {"aws:SourceIp": "192.0.2.0/24"}}`). A `null`
 /// or a string is not read as "no condition": it is an error.
 fn condition_shape(value: &Value, at: &Loc, problems: &mut Vec<Problem>) {
