@@ -178,8 +178,8 @@ CURATED_CITATIONS = [
 ]
 
 MATRIX_SOURCE = (
-    'OVHcloud guide "How to use service accounts to connect to OpenStack" '
-    "(seed 000_b733094646b948fa.txt), table of the 11 OpenStack rights"
+    'OVHcloud guide "How to use service accounts to connect to OpenStack" (updated 2023-08-08), '
+    "table of the 11 OpenStack rights"
 )
 # The table writes "glance"; every service is emitted with its product capitalisation.
 SERVICE_NAMES = {

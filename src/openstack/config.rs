@@ -259,7 +259,7 @@ fn region(s: &Settings, how: &mut Vec<String>, notes: &mut Vec<String>) -> Resul
             .and_then(|(_, r)| r.split(':').next())
         {
             if urn_plate != plate {
-                notes.push(format!("the discovery endpoint's path names `urn:v1:{urn_plate}:...` but its domain {host} is region {plate}; the domain decides (seed 000's own clouds.yaml example for the \"Rest of the World\" mixes them the same way)"));
+                notes.push(format!("the discovery endpoint's path names `urn:v1:{urn_plate}:...` but its domain {host} is region {plate}; the domain decides (the clouds.yaml example of OVHcloud's service-account guide for the \"Rest of the World\" mixes them the same way)"));
             }
         }
         if let (Some(i), Some(p)) = (idp, idp_plate) {
@@ -311,14 +311,14 @@ pub fn resolve(
         Some(OVH_AUTH_TYPE) => {}
         Some(other) => {
             return Err(Error::Usage(format!(
-                "{} logs in with auth type `{other}` ({}), not OVHcloud's service-account login `{OVH_AUTH_TYPE}`: policy-sim maps only OVHcloud service accounts (their client_id) to IAM identities\nhelp: use the configuration of seed 000 (OS_AUTH_TYPE={OVH_AUTH_TYPE}), or give --identity and --resource; on any other Keystone cloud, the services' own rules answer: --openstack-policy nova glance neutron cinder with --credentials TOKEN.json or --roles reader,member",
+                "{} logs in with auth type `{other}` ({}), not OVHcloud's service-account login `{OVH_AUTH_TYPE}`: policy-sim maps only OVHcloud service accounts (their client_id) to IAM identities\nhelp: use an OVHcloud service account's configuration (OS_AUTH_TYPE={OVH_AUTH_TYPE}), or give --identity and --resource; on any other Keystone cloud, the services' own rules answer: --openstack-policy nova glance neutron cinder with --credentials TOKEN.json or --roles reader,member",
                 s.origin,
                 s.where_of("auth_type")
             )))
         }
         None => {
             return Err(Error::Usage(format!(
-                "{} sets no auth type (the openstack CLI would then log in with `password`), not OVHcloud's service-account login `{OVH_AUTH_TYPE}`\nhelp: set OS_AUTH_TYPE={OVH_AUTH_TYPE} (or auth_type in clouds.yaml) as seed 000 does, or give --identity and --resource; on any other Keystone cloud, the services' own rules answer: --openstack-policy nova glance neutron cinder with --credentials TOKEN.json or --roles reader,member",
+                "{} sets no auth type (the openstack CLI would then log in with `password`), not OVHcloud's service-account login `{OVH_AUTH_TYPE}`\nhelp: set OS_AUTH_TYPE={OVH_AUTH_TYPE} (or auth_type in clouds.yaml) as OVHcloud's service-account guide does, or give --identity and --resource; on any other Keystone cloud, the services' own rules answer: --openstack-policy nova glance neutron cinder with --credentials TOKEN.json or --roles reader,member",
                 s.origin
             )))
         }
