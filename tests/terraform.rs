@@ -421,8 +421,18 @@ fn outscale_diff_names_addresses() {
         all.contains("Granted watcher api:DeleteVms — outscale_policy.read"),
         "{all}"
     );
-    // A user on one side only (created or deleted) is not in `audit::diff` today (its probe needs the user
-    // on both sides): asked directly.
+    // A user on one side only (created or deleted by the plan) may do nothing on the other side: everything
+    // it may do is a change. (Skipping such users was a false all-clear: a plan creating an admin user
+    // reported only the other changes.)
+    assert!(
+        all.contains("Granted deployer api:DeleteVms — outscale_policy.admin"),
+        "{all}"
+    );
+    assert!(
+        all.contains("Removed legacy api:ReadVms — outscale_policy.read"),
+        "{all}"
+    );
+    // Their deciding policies, asked directly.
     let cause = |engine: &policy_sim::Engine, user: &str, action: &str| {
         decisive(
             engine,
@@ -497,6 +507,33 @@ fn audit_diff_of_a_plan_exits_1_naming_the_address() {
     // The planned side's witnesses paste as `check --terraform-plan`.
     assert!(
         out.contains("policy-sim check --terraform-plan fixtures/terraform/ovh-plan.json"),
+        "{out}"
+    );
+}
+
+/// A plan creating an account's first policies: the prior state is an empty policy set, not a missing input,
+/// so the plan's grants are new access (exit 1), not "no policy file was given" (exit 2).
+#[test]
+fn audit_diff_of_a_plan_creating_the_first_policies() {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_policy-sim"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "audit",
+            "diff",
+            "--terraform-plan",
+            "fixtures/terraform/ovh-groups.json",
+        ])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        out.contains("GRANTS urn:v1:eu:identity:user:xx1111-ovh/ci:"),
         "{out}"
     );
 }

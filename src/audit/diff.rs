@@ -195,15 +195,19 @@ pub fn diff(old: &Engine, new: &Engine, u: &Universe, mut tick: impl FnMut()) ->
     // EIM: no resources, no conditions the audit varies.
     let eim: Vec<&str> = u.eim_actions.iter().map(String::as_str).collect();
     for id in &u.eim_identities {
-        let (Some(mut po), Some(mut pn)) = (
+        // A user that exists on one side only (created or deleted by the change) may do nothing on the
+        // other side: every action it may do there is a change.
+        let (mut po, mut pn) = (
             Probe::new(old, id.as_deref(), None),
             Probe::new(new, id.as_deref(), None),
-        ) else {
+        );
+        if po.is_none() && pn.is_none() {
             continue;
-        };
+        }
         let mut by_kind: BTreeMap<ChangeKind, Vec<String>> = BTreeMap::new();
         for a in &eim {
-            let (was, is) = (po.allowed(a), pn.allowed(a));
+            let was = po.as_mut().is_some_and(|p| p.allowed(a));
+            let is = pn.as_mut().is_some_and(|p| p.allowed(a));
             if was != is {
                 let kind = if is {
                     ChangeKind::Granted

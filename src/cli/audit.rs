@@ -209,13 +209,17 @@ fn plan_causes(
                 .identity
                 .clone()
                 .unwrap_or_else(|| String::from("(caller)"));
-            let on = c.resource.clone().unwrap_or_default();
             let kind = if c.kind == ChangeKind::Granted {
                 "granted"
             } else {
                 "removed"
             };
-            (format!("{kind} {who} on {on}"), causes)
+            // EIM has no resource-level permissions: its changes name no resource.
+            let what = match &c.resource {
+                Some(on) => format!("{kind} {who} on {on}"),
+                None => format!("{kind} {who}"),
+            };
+            (what, causes)
         })
         .collect()
 }

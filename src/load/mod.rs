@@ -76,6 +76,9 @@ pub struct Loaded {
     pub problems: Vec<Problem>,
     /// Files read.
     pub files: Vec<String>,
+    /// Terraform plans read: inputs (a plan whose state holds no IAM object is an empty policy set, not a
+    /// missing input), but not files of their own (their objects are sources named after their addresses).
+    pub plans: Vec<String>,
     pub limits: Limits,
 }
 

@@ -172,6 +172,11 @@ pub fn add_state_text(
         ));
         return;
     }
+    // The plan is an input even when its state holds no IAM object (a plan creating the first policies):
+    // an empty prior state is a policy set with nothing in it, not a missing input.
+    if !loaded.plans.iter().any(|f| f == name) {
+        loaded.plans.push(name.to_owned());
+    }
     let mut r = Reader {
         plan: &plan,
         src: id,

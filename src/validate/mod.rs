@@ -31,7 +31,7 @@ pub fn builtin_matrix() -> Result<Matrix, Error> {
 
 /// Check everything loaded. The shipped permission groups are added first, then the account's own.
 pub fn validate(mut loaded: Loaded, matrix: Arc<Matrix>) -> Result<PolicySet, Error> {
-    let given = !loaded.files.is_empty();
+    let given = !loaded.files.is_empty() || !loaded.plans.is_empty();
     let before = loaded.ovh.len();
     loaded.add_text(
         "<built-in>/ovh-permission-groups.json",
