@@ -10,7 +10,9 @@
     clippy::indexing_slicing
 )]
 
-use std::process::{Command, Output};
+mod common;
+
+use std::process::Output;
 
 use serde_json::Value;
 
@@ -20,11 +22,7 @@ const SA: &str = "urn:v1:eu:identity:credential:ab12345-ovh/oauth2-0a1b2c3d4e5f6
 const CONTRACTORS: &str = "urn:v1:eu:identity:group:ab12345-ovh/contractors";
 
 fn bin(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_policy-sim"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .output()
-        .unwrap()
+    common::bin().args(args).output().unwrap()
 }
 
 fn p(name: &str) -> String {

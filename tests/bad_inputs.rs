@@ -9,8 +9,11 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+use common::run;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 const USER: &str = "urn:v1:eu:identity:user:xx1111-ovh/user1";
 const ACTION: &str = "vps:apiovh:reboot";
@@ -18,14 +21,6 @@ const VPS: &str = "urn:v1:eu:resource:vps:vps-1.vps.ovh.net";
 const AT: &str = "2026-06-01T12:00:00Z";
 const COMPANION_POLICY: &str = "fixtures/bad/companions/ovh-policy.json";
 const COMPANION_ACCOUNT: &str = "fixtures/bad/companions/ovh-account.json";
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_policy-sim"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 /// The request every policy or account case asks: the load must fail before it is evaluated.
 fn request() -> Vec<&'static str> {

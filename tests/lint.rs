@@ -13,9 +13,12 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+use common::{run, stderr, stdout};
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use policy_sim::lint::RULES;
 
@@ -32,14 +35,6 @@ const COMBINED: [&str; 5] = [
     "fixtures/lint/PS130/bad",
 ];
 
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_policy-sim"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
 /// `policy-sim lint PATHS... --at AT EXTRA...`
 fn lint(paths: &[&str], extra: &[&str]) -> Output {
     let mut args = vec!["lint"];
@@ -47,14 +42,6 @@ fn lint(paths: &[&str], extra: &[&str]) -> Output {
     args.extend_from_slice(&["--at", AT]);
     args.extend_from_slice(extra);
     run(&args)
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// The findings of `lint --format json`.

@@ -7,18 +7,13 @@
     clippy::indexing_slicing
 )]
 
-use std::process::{Command, Output};
+mod common;
+use common::run;
+
+use std::process::Output;
 
 const AT: &str = "2026-06-01T12:00:00Z";
 const EXAMPLES: &str = "fixtures/api-examples/ovhcloud";
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_policy-sim"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 fn text(o: &Output) -> (String, String) {
     (

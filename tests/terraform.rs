@@ -8,7 +8,8 @@
     clippy::indexing_slicing
 )]
 
-use std::process::Command;
+mod common;
+use common::bin;
 
 use policy_sim::load::terraform::{add_state, diff_inputs, PlanInputs, State};
 use policy_sim::load::{Limits, Loaded};
@@ -19,10 +20,6 @@ const OVH_UNKNOWN: &str = "fixtures/terraform/ovh-unknown-identity.json";
 const OVH_BAD: &str = "fixtures/terraform/ovh-unknown-attribute.json";
 const OSC: &str = "fixtures/terraform/outscale-plan.json";
 const VPS: &str = "urn:v1:eu:resource:vps:vps-1.vps.ovh.net";
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_policy-sim"))
-}
 
 /// Every synthetic source of one state of a plan, as the loader reads it: the mapping, pinned.
 fn mapped(path: &str, state: State) -> String {
@@ -478,8 +475,7 @@ fn expectation_file_names_its_plan() {
 /// `audit diff --terraform-plan`: a plan that makes a group a global admin exits 1 and names the address.
 #[test]
 fn audit_diff_of_a_plan_exits_1_naming_the_address() {
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_policy-sim"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+    let o = common::bin()
         .args([
             "audit",
             "diff",
@@ -515,8 +511,7 @@ fn audit_diff_of_a_plan_exits_1_naming_the_address() {
 /// so the plan's grants are new access (exit 1), not "no policy file was given" (exit 2).
 #[test]
 fn audit_diff_of_a_plan_creating_the_first_policies() {
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_policy-sim"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+    let o = common::bin()
         .args([
             "audit",
             "diff",
@@ -541,13 +536,7 @@ fn audit_diff_of_a_plan_creating_the_first_policies() {
 /// Every audit command reads plans: `who-can` over a plan, its witness confirmed by `check --terraform-plan`.
 #[test]
 fn audit_who_can_reads_a_plan_and_its_witness_pastes() {
-    let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_policy-sim"))
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| common::bin().args(args).output().unwrap();
     let o = run(&[
         "audit",
         "who-can",
