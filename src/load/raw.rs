@@ -290,7 +290,7 @@ pub struct EimStatement {
     pub condition: Option<Value>,
 }
 
-/// The EIM account file (README "Account files"): the OUTSCALE API's own field names, so pieces of
+/// The EIM account file (SEMANTICS.md "Account files"): the OUTSCALE API's own field names, so pieces of
 /// `ReadUsers`, `ReadUserGroup`, `ReadPolicy`, `ReadPolicyVersion` output paste in.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
