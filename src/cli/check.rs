@@ -92,7 +92,7 @@ pub struct CheckArgs {
     #[arg(long)]
     pub strict: bool,
     /// OpenStack, any cloud: oslo.policy rules to evaluate — a policy file (YAML or JSON), or a shipped service's registered defaults by name (nova, glance, cinder, neutron, keystone). Files override the defaults; a later file overrides an earlier one.
-    #[arg(long, value_name = "FILE|SERVICE", num_args = 1.., conflicts_with_all = ["policies", "requests", "identity", "resource", "script"])]
+    #[arg(long, value_name = "FILE|SERVICE", num_args = 1.., conflicts_with_all = ["policies", "requests", "identity", "resource"])]
     pub openstack_policy: Vec<String>,
     /// With --openstack-policy: the caller's token, the body of Keystone's `GET /v3/auth/tokens` (`openstack token issue` gives its id; `curl -H "X-Auth-Token: $T" -H "X-Subject-Token: $T" $OS_AUTH_URL/v3/auth/tokens`).
     #[arg(long, value_name = "TOKEN.json", requires = "openstack_policy")]

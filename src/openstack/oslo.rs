@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 
 use super::catalogue::Call;
 use super::Plan;
+use crate::error::Error;
 use crate::oslo::{Decision, Enforcer};
 
 /// Swift keystoneauth's upstream default `operator_roles`.
@@ -265,4 +266,91 @@ pub fn check_plan(
         allowed,
         calls,
     })
+}
+
+/// Who runs the commands: a token body, or roles on the login of the configuration.
+#[derive(Debug, Clone)]
+pub enum Who<'a> {
+    /// `--credentials TOKEN.json`: the token decides, whatever the login.
+    Token {
+        credentials: &'a Map<String, Value>,
+        shown: String,
+    },
+    /// `--roles reader,member`: these roles (with Keystone's implied roles) through the configured login.
+    Roles(&'a [String]),
+}
+
+/// A command's answer with its caller.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Answered {
+    #[serde(flatten)]
+    pub answer: CommandAnswer,
+    pub caller: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub login: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// The bridge on any Keystone cloud: the rules, where the login is configured, who calls, on what.
+pub struct Bridge<'a> {
+    pub enforcer: &'a Enforcer,
+    pub source: super::Source<'a>,
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+    pub who: Who<'a>,
+    /// `--target`: the same target for every call; else the caller's own user and project.
+    pub target: Option<&'a Map<String, Value>>,
+    pub swift_operator_roles: &'a [String],
+}
+
+impl Bridge<'_> {
+    fn answer(&self, plan: &Plan, overrides: &super::Overrides) -> Result<Answered, Error> {
+        let caller = match &self.who {
+            Who::Token { credentials, shown } => super::login::Caller {
+                credentials: (*credentials).clone(),
+                who: shown.clone(),
+                login: String::new(),
+                notes: Vec::new(),
+            },
+            Who::Roles(roles) => {
+                let settings = super::settings_with(&self.source, self.env, overrides)?;
+                super::login::caller_with_roles(&settings, roles)?
+            }
+        };
+        let target = match self.target {
+            Some(t) => t.clone(),
+            None => crate::oslo::creds::default_target(&caller.credentials),
+        };
+        let answer = check_plan(
+            self.enforcer,
+            plan,
+            &caller.credentials,
+            &target,
+            self.swift_operator_roles,
+        )
+        .map_err(|e| {
+            Error::Usage(format!(
+                "cannot decide `{}`: {e}; the service would fail the request (HTTP 500)",
+                plan.title
+            ))
+        })?;
+        Ok(Answered {
+            answer,
+            caller: caller.who,
+            login: caller.login,
+            notes: caller.notes,
+        })
+    }
+
+    /// One command (`openstack server list`, an API call, an SDK call).
+    pub fn command(&self, target: &super::Target) -> Result<Answered, Error> {
+        let plan = super::plan(target)?;
+        let overrides = super::command_overrides(&plan);
+        self.answer(&plan, &overrides)
+    }
+
+    /// Every `openstack` line of a shell script, each with the login in force on its line.
+    pub fn script(&self, text: &str) -> Vec<super::Line<Answered>> {
+        super::script_with(text, |plan, overrides| self.answer(plan, overrides))
+    }
 }

@@ -129,3 +129,74 @@ pub fn command(a: &crate::openstack::oslo::CommandAnswer) -> String {
     }
     s
 }
+
+/// A command's answer with its caller and notes (the bridge on any Keystone cloud).
+pub fn answered(a: &crate::openstack::oslo::Answered) -> String {
+    let mut s = command(&a.answer);
+    let _ = writeln!(s, "  caller: {}", a.caller);
+    if !a.login.is_empty() {
+        let _ = writeln!(s, "  login: {}", a.login);
+    }
+    for n in &a.notes {
+        let _ = writeln!(s, "  note: {n}");
+    }
+    s
+}
+
+/// One line of a script: `LINE: VERDICT  command`, the calls indented below (rules that apply only to some
+/// requests left out), then the caller, login and notes when they differ from the line before (`seen`).
+pub fn script_line(
+    l: &crate::openstack::Line<crate::openstack::oslo::Answered>,
+    seen: &mut Vec<String>,
+) -> String {
+    let mut s = String::new();
+    match &l.answer {
+        Ok(a) => {
+            let verdict = match a.answer.allowed {
+                Some(true) => "ALLOW  ",
+                Some(false) => "DENY   ",
+                None => "UNKNOWN",
+            };
+            let _ = writeln!(s, "{}: {verdict} {}", l.line, l.text);
+            for c in &a.answer.calls {
+                let mark = match c.allowed {
+                    Some(true) => "✓",
+                    Some(false) => "✗",
+                    None => "?",
+                };
+                let req = if c.required { "" } else { " (optional)" };
+                let _ = writeln!(s, "      {mark} {}{req}: {}", c.call, c.why);
+            }
+            let mut about = vec![format!("caller: {}", a.caller)];
+            if !a.login.is_empty() {
+                about.push(format!("login: {}", a.login));
+            }
+            about.extend(a.notes.iter().map(|n| format!("note: {n}")));
+            if about != *seen {
+                for line in &about {
+                    let _ = writeln!(s, "      {line}");
+                }
+                *seen = about;
+            }
+        }
+        Err(e) => {
+            let _ = writeln!(s, "{}: ERROR   {}", l.line, l.text);
+            for line in e.lines() {
+                let _ = writeln!(s, "      {line}");
+            }
+        }
+    }
+    s
+}
+
+/// The script's summary line.
+pub fn script_summary(
+    path: &str,
+    lines: usize,
+    [allowed, denied, unknown, bad]: [usize; 4],
+) -> String {
+    format!(
+        "{path}: {lines} openstack command{}: {allowed} would succeed, {denied} would be refused, {unknown} unknown (no loaded rule), {bad} could not be checked",
+        if lines == 1 { "" } else { "s" }
+    )
+}
