@@ -21,8 +21,12 @@ fn dir() -> PathBuf {
 }
 
 fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_policy-sim"))
-        .current_dir(dir())
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_policy-sim"));
+    // the developer's own OpenStack settings must not leak into the answers
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("OS_")) {
+        cmd.env_remove(k);
+    }
+    cmd.current_dir(dir())
         .args(args)
         .output()
         .expect("run policy-sim")
@@ -651,4 +655,122 @@ fn roles_on_the_project_of_a_clouds_yaml_entry() {
         "os_compute_api:servers:index",
     ]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+const SERVICES: [&str; 4] = ["nova", "glance", "neutron", "cinder"];
+const SERVER_CREATE: [&str; 10] = [
+    "openstack",
+    "server",
+    "create",
+    "--image",
+    "I",
+    "--flavor",
+    "F",
+    "--network",
+    "N",
+    "vm1",
+];
+
+/// One cloud per Keystone login type (fixtures/oslo/logins/clouds.yaml): each login is described, its
+/// scope found, and `server list` / `server create` predicted for a reader and a member
+/// (fixtures/oslo/logins/expected.json); the member's `server create` answer is a snapshot per login.
+#[test]
+fn each_login_type_of_clouds_yaml() {
+    let text = std::fs::read_to_string(dir().join("logins/expected.json")).unwrap();
+    let cases: Vec<Value> = serde_json::from_str(&text).unwrap();
+    assert_eq!(cases.len(), 5);
+    for case in &cases {
+        let cloud = case["cloud"].as_str().unwrap();
+        for (name, command) in [
+            ("server list", &["openstack", "server", "list"][..]),
+            ("server create", &SERVER_CREATE[..]),
+        ] {
+            for role in ["reader", "member"] {
+                let mut args = vec!["check", "--openstack-policy"];
+                args.extend(SERVICES);
+                args.extend([
+                    "--clouds-yaml",
+                    "logins/clouds.yaml",
+                    "--os-cloud",
+                    cloud,
+                    "--roles",
+                    role,
+                    "--",
+                ]);
+                args.extend(command);
+                let out = run(&args);
+                let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+                assert_eq!(
+                    out.status.code(),
+                    case[name][role].as_i64().map(|c| c as i32),
+                    "{cloud} {role} {name}\n{stdout}{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                for key in ["login", "scope", "note"] {
+                    if let Some(want) = case.get(key).and_then(Value::as_str) {
+                        assert!(stdout.contains(want), "{cloud}: no `{want}` in\n{stdout}");
+                    }
+                }
+                if name == "server create" && role == "member" {
+                    insta::assert_snapshot!(format!("oslo_login_{cloud}"), stdout);
+                }
+            }
+        }
+    }
+}
+
+/// Seed 001 (EGI): the walkthrough script checked line by line on any Keystone cloud. The token of
+/// `OS_TOKEN=$(...)` and the `<placeholders>` are known only when the script runs: reported, never guessed.
+#[test]
+fn seed001_script_for_a_reader_and_a_member() {
+    let script = "../openstack/seed001-walkthrough.sh";
+    let case = |extra: &[&str]| {
+        let mut args = vec!["check", "--openstack-policy"];
+        args.extend(SERVICES);
+        args.extend(extra);
+        args.extend(["--script", script]);
+        run(&args)
+    };
+    let reader = case(&["--roles", "reader"]);
+    let text = String::from_utf8_lossy(&reader.stdout).into_owned();
+    assert_eq!(reader.status.code(), Some(1), "{text}");
+    insta::assert_snapshot!("oslo_seed001_script_reader", text);
+    for want in [
+        "6: ALLOW   openstack --os-auth-type v3oidcaccesstoken",
+        "on project `<your project id>` (`--os-project-id` on line 6, known only when the script runs)",
+        "note: the token is `$(python get-token.py)` (`export OS_TOKEN` on line 22), known only when the script runs",
+        "29: ALLOW   openstack flavor list",
+        "37: DENY    openstack server create --flavor $FLAVOR",
+        "18 openstack commands: 8 would succeed, 10 would be refused",
+    ] {
+        assert!(text.contains(want), "no `{want}` in\n{text}");
+    }
+    // the access token's value is never shown
+    assert!(!text.contains("--os-access-token <"), "{text}");
+    let member = case(&["--roles", "member"]);
+    let text = String::from_utf8_lossy(&member.stdout).into_owned();
+    assert_eq!(member.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("18 would succeed, 0 would be refused"),
+        "{text}"
+    );
+    // the EGI token body itself (member, reader): the same answers; JSON lines carry line and caller
+    let token = case(&[
+        "--credentials",
+        "seed001-egi-oidc-token.json",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(token.status.code(), Some(0));
+    let lines: Vec<Value> = String::from_utf8_lossy(&token.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 18);
+    assert_eq!(lines[0]["line"], 6);
+    assert_eq!(
+        lines[0]["caller"],
+        "the token of `seed001-egi-oidc-token.json`"
+    );
+    assert!(lines.iter().all(|l| l["allowed"] == true));
 }
