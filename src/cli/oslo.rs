@@ -160,15 +160,13 @@ fn script(
     })
 }
 
-/// `policy-sim lint --openstack-policy FILE...`: exit 1 when a finding is an error (or a warning, with
-/// `--deny warning`), 2 when a file cannot be read.
-pub fn lint(
-    files: &[String],
-    json: bool,
-    warnings_fail: bool,
-    out: &mut impl Write,
-) -> Result<Exit, Failure> {
-    let mut findings = Vec::new();
+/// `policy-sim lint --openstack-policy FILE...`: the oslo.policy findings (OSLO001-OSLO004) as findings of
+/// the registry; exit 2 when a file cannot be read.
+pub fn lint(files: &[String]) -> Result<crate::lint::Report, Error> {
+    let mut report = crate::lint::Report {
+        findings: Vec::new(),
+        files: files.len(),
+    };
     for path in files {
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::Usage(format!("cannot read the policy file `{path}`: {e}")))?;
@@ -176,21 +174,11 @@ pub fn lint(
             Some((l, c)) => Error::Usage(format!("{path}:{l}:{c}: {}", e.message)),
             None => Error::Usage(format!("{path}: {}", e.message)),
         })?;
-        findings.extend(oslo::lint::lint(&file).map_err(Error::Usage)?);
+        for f in oslo::lint::lint(&file).map_err(Error::Usage)? {
+            report.findings.push(crate::lint::from_oslo(f, &text));
+        }
     }
-    if json {
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&findings).unwrap_or_default()
-        )?;
-    } else {
-        write!(out, "{}", crate::report::oslo::findings(&findings))?;
-    }
-    let fails = findings
-        .iter()
-        .any(|f| f.level == oslo::lint::Level::Error || warnings_fail);
-    Ok(if fails { Exit::Deny } else { Exit::Ok })
+    Ok(report)
 }
 
 /// `--credentials TOKEN.json`, read; `None` without it (then `--roles` names the caller).

@@ -74,29 +74,6 @@ fn tree(s: &mut String, t: &Trace, depth: usize) {
     }
 }
 
-/// `lint --openstack-policy` findings for people: `file:line:column: level[CODE]: message`, then the help.
-pub fn findings(findings: &[crate::oslo::lint::Finding]) -> String {
-    use crate::oslo::lint::Level;
-    let mut s = String::new();
-    for f in findings {
-        let level = match f.level {
-            Level::Error => "error",
-            Level::Warning => "warning",
-        };
-        let _ = writeln!(
-            s,
-            "{}:{}:{}: {level}[{}]: {}",
-            f.file, f.line, f.column, f.code, f.message
-        );
-        if let Some(h) = &f.help {
-            let _ = writeln!(s, "  help: {h}");
-        }
-    }
-    let errors = findings.iter().filter(|f| f.level == Level::Error).count();
-    let _ = writeln!(s, "{} finding(s), {errors} error(s)", findings.len());
-    s
-}
-
 /// A command's answer (`check --openstack-policy ... -- openstack ...`): the verdict, then each call.
 pub fn command(a: &crate::openstack::oslo::CommandAnswer) -> String {
     let mut s = String::new();
