@@ -774,3 +774,83 @@ fn seed001_script_for_a_reader_and_a_member() {
     );
     assert!(lines.iter().all(|l| l["allowed"] == true));
 }
+
+/// The README's "Any OpenStack cloud" commands, run as written (from the repository root, `$E` expanded):
+/// each works, with the exit status its comment promises. Then the same cloud for a reader and a member:
+/// `server list`, `server create`, `container list`.
+#[test]
+fn readme_commands_for_any_openstack_cloud() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let section = readme
+        .split("## Any OpenStack cloud")
+        .nth(1)
+        .unwrap()
+        .split("```sh")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    let mut commands: Vec<String> = Vec::new();
+    let mut pending = String::new();
+    for line in section.lines() {
+        let line = line.split(" #").next().unwrap().trim_end();
+        if let Some(l) = line.strip_suffix('\\') {
+            pending.push_str(l);
+            continue;
+        }
+        pending.push_str(line);
+        let cmd = std::mem::take(&mut pending);
+        if cmd.trim_start().starts_with("policy-sim ") {
+            commands.push(cmd.replace("$E", "policies/examples/openstack"));
+        }
+    }
+    let codes: Vec<Option<i32>> = commands
+        .iter()
+        .map(|c| {
+            let words: Vec<&str> = c.split_whitespace().skip(1).collect();
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_policy-sim"));
+            for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("OS_")) {
+                cmd.env_remove(k);
+            }
+            let out = cmd.current_dir(root).args(&words).output().unwrap();
+            assert!(
+                out.stderr.is_empty() || out.status.code() != Some(2),
+                "{c}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            out.status.code()
+        })
+        .collect();
+    // reader server list, member container list (member admitted), the action, the script (its
+    // `container list` refused), the lint
+    assert_eq!(
+        codes,
+        [Some(0), Some(0), Some(0), Some(1), Some(0)],
+        "{commands:#?}"
+    );
+    let case = |role: &str, command: &[&str]| {
+        let mut args = vec!["check", "--openstack-policy"];
+        args.extend(SERVICES);
+        args.extend([
+            "--clouds-yaml",
+            "../../policies/examples/openstack/clouds.yaml",
+            "--os-cloud",
+            "mycloud",
+            "--roles",
+            role,
+            "--",
+        ]);
+        args.extend(command);
+        run(&args).status.code()
+    };
+    let list = ["openstack", "server", "list"];
+    let containers = ["openstack", "container", "list"];
+    assert_eq!(case("reader", &list), Some(0));
+    assert_eq!(case("member", &list), Some(0));
+    assert_eq!(case("reader", &SERVER_CREATE), Some(1));
+    assert_eq!(case("member", &SERVER_CREATE), Some(0));
+    assert_eq!(case("reader", &containers), Some(1));
+    assert_eq!(case("member", &containers), Some(1));
+}

@@ -79,7 +79,7 @@ pub struct CheckArgs {
     /// OpenStack: the OVHcloud account (nic) of the service account; clouds.yaml does not carry it (default: the one account the loaded policies name it under).
     #[arg(long, value_name = "NIC")]
     pub account_nic: Option<String>,
-    /// OpenStack: check every `openstack` line of a shell script, reporting each with its line number.
+    /// OpenStack: check every `openstack` line of a shell script, reporting each with its line number and the login in force there (its `export OS_*`, `--os-*` options); with --openstack-policy, against oslo.policy rules.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["requests", "command"])]
     pub script: Option<String>,
     /// OpenStack: after `--`, an `openstack ...` command, an API call (`GET /v2.1/servers`) or an openstacksdk call (`conn.compute.servers()`).
@@ -112,7 +112,7 @@ pub struct CheckArgs {
         conflicts_with = "credentials"
     )]
     pub roles: Vec<String>,
-    /// With --openstack-policy and a command: the roles Swift's keystoneauth admits (its `operator_roles` setting; many clouds add `member`).
+    /// With --openstack-policy and a command: the roles Swift's keystoneauth middleware admits to a project's object storage, its `operator_roles` setting (proxy-server.conf; upstream default `admin, SwiftOperator`; many clouds add `member`). Compared case-insensitively.
     #[arg(
         long,
         value_name = "ROLES",

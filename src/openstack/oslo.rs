@@ -13,13 +13,57 @@
 //! `create_network:shared`) is the one always applied; when none is extended, every rule that extends no other
 //! is required, those named after a plain verb (`index`, `detail`, `create`, ...) first. The others are reported as conditional, with their answer, but decide nothing.
 
+//!
+//! In-process, the same as `check --openstack-policy nova glance --credentials TOKEN.json -- openstack server
+//! list`, and seed 004's service of its own (`myservice:thing:list`) checked with [`Enforcer::enforce`]:
+//!
+//! ```
+//! use policy_sim::openstack::oslo::{creds, file, load, Bridge, Enforcer, Options, Who};
+//! use policy_sim::openstack::{Source, Target};
+//!
+//! // A project member's token, as Keystone's `GET /v3/auth/tokens` returns it.
+//! let token = serde_json::json!({"token": {
+//!     "user": {"id": "u1", "domain": {"id": "default"}},
+//!     "project": {"id": "dafe2c2a6d6e4bfc9146ea975b2897e0", "domain": {"id": "default"}},
+//!     "roles": [{"name": "member"}, {"name": "reader"}]}});
+//! let credentials = creds::from_token(&token).unwrap();
+//!
+//! // An `openstack` command against the services' registered defaults.
+//! let enforcer = load(&["nova".into(), "glance".into()], Options::default()).unwrap();
+//! let no_env = |_: &str| None;
+//! let swift_operator_roles = ["admin".to_owned(), "SwiftOperator".to_owned()];
+//! let bridge = Bridge {
+//!     enforcer: &enforcer,
+//!     source: Source::default(),
+//!     env: &no_env,
+//!     who: Who::Token { credentials: &credentials, shown: "a member's token".into() },
+//!     target: None,
+//!     swift_operator_roles: &swift_operator_roles,
+//! };
+//! let list = Target::from_args(&["openstack".into(), "server".into(), "list".into()]).unwrap();
+//! assert_eq!(bridge.command(&list).unwrap().answer.allowed, Some(true));
+//! // Swift's keystoneauth admits only its operator_roles: a member is refused (HTTP 403).
+//! let containers = Target::from_args(&["openstack".into(), "container".into(), "list".into()]).unwrap();
+//! assert_eq!(bridge.command(&containers).unwrap().answer.allowed, Some(false));
+//!
+//! // Seed 004: a service's own rule, on the token's own project and on another one.
+//! let policy = file::read("policy.yaml",
+//!     r#""myservice:thing:list": "role:reader and project_id:%(project_id)s""#).unwrap();
+//! let service = Enforcer::new(Vec::new(), &[policy], Options::default());
+//! let own = creds::default_target(&credentials);
+//! assert!(service.enforce("myservice:thing:list", &own, &credentials).unwrap().allowed);
+//! let mut other = own.clone();
+//! other.insert("project_id".into(), "another-project".into());
+//! assert!(!service.enforce("myservice:thing:list", &other, &credentials).unwrap().allowed);
+//! ```
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::catalogue::Call;
 use super::Plan;
 use crate::error::Error;
-use crate::oslo::{Decision, Enforcer};
+pub use crate::oslo::{creds, file, load, Decision, Enforcer, Options};
 
 /// Swift keystoneauth's upstream default `operator_roles`.
 pub const SWIFT_OPERATOR_ROLES: &[&str] = &["admin", "SwiftOperator"];
