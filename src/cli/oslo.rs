@@ -182,7 +182,10 @@ pub fn lint(files: &[String]) -> Result<crate::lint::Report, Error> {
 }
 
 /// `--credentials TOKEN.json`, read; `None` without it (then `--roles` names the caller).
-fn token(args: &CheckArgs) -> Result<Option<(Map<String, Value>, String)>, Error> {
+/// A token's credentials and how the caller is shown.
+type Token = (Map<String, Value>, String);
+
+fn token(args: &CheckArgs) -> Result<Option<Token>, Error> {
     let Some(path) = args.credentials.as_deref() else {
         if args.roles.is_empty() {
             return Err(Error::Usage(
