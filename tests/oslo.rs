@@ -854,3 +854,30 @@ fn readme_commands_for_any_openstack_cloud() {
     assert_eq!(case("reader", &containers), Some(1));
     assert_eq!(case("member", &containers), Some(1));
 }
+
+/// A script line no loaded rule guards is unknown (exit 2, counted apart); a script without a caller is bad
+/// input.
+#[test]
+fn script_lines_without_a_rule_are_unknown_and_a_caller_is_required() {
+    let script = "../../policies/examples/openstack/deploy.sh";
+    let out = run(&[
+        "check",
+        "--openstack-policy",
+        "nova",
+        "--credentials",
+        "seed003-member-token.json",
+        "--script",
+        script,
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("6: UNKNOWN openstack image list"), "{text}");
+    assert!(text.contains("--openstack-policy glance"), "{text}");
+    assert!(
+        text.contains("1 would succeed, 1 would be refused, 3 unknown (no loaded rule)"),
+        "{text}"
+    );
+    let out = run(&["check", "--openstack-policy", "nova", "--script", script]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--roles reader,member"));
+}

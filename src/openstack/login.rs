@@ -341,3 +341,78 @@ pub fn caller_with_roles(s: &Settings, roles: &[String]) -> Result<Caller, Error
         notes,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn settings(pairs: &[(&'static str, &str)], runtime: &[(&'static str, &str)]) -> Settings {
+        let mut s = Settings {
+            origin: "test".into(),
+            ..Settings::default()
+        };
+        for (k, v) in pairs {
+            s.set(k, v, format!("`{k}`"));
+        }
+        for (k, raw) in runtime {
+            s.set_runtime(k, raw, format!("`{k}` at run time"));
+        }
+        s
+    }
+
+    #[test]
+    fn a_project_known_only_at_run_time_is_never_the_configured_one() {
+        let mut s = settings(&[("project_id", "configured")], &[]);
+        s.runtime
+            .insert("project_id", ("$PROJECT".into(), "export".into()));
+        let login = describe(&s);
+        assert_eq!(
+            login.scope,
+            Scope::Project {
+                id: SYMBOLIC_PROJECT.into(),
+                shown: "project `$PROJECT` (export, known only when the script runs)".into()
+            }
+        );
+    }
+
+    #[test]
+    fn the_cli_default_login_is_token_when_a_token_is_given_else_password() {
+        assert_eq!(
+            describe(&settings(&[], &[("token", "$(openstack token issue)")])).kind,
+            Kind::Token
+        );
+        assert_eq!(
+            describe(&settings(&[("username", "u")], &[])).kind,
+            Kind::Password
+        );
+        assert_eq!(
+            describe(&settings(&[("application_credential_id", "a")], &[])).kind,
+            Kind::ApplicationCredential
+        );
+        let s = settings(
+            &[
+                ("auth_type", "v3applicationcredential"),
+                ("project_id", "p"),
+            ],
+            &[],
+        );
+        assert_eq!(describe(&s).scope, Scope::CredentialProject);
+    }
+
+    proptest! {
+        /// The implied roles are closed (admin brings member and reader) and adding them twice changes nothing.
+        #[test]
+        fn implied_roles_are_closed_and_idempotent(roles in proptest::collection::vec(
+            prop::sample::select(vec!["admin", "manager", "member", "reader", "Member", "SwiftOperator"]), 0..5)) {
+            let roles: Vec<String> = roles.into_iter().map(str::to_owned).collect();
+            let once = with_implied(&roles);
+            prop_assert_eq!(with_implied(&once), once.clone());
+            for (from, to) in IMPLIED {
+                if once.iter().any(|r| r.eq_ignore_ascii_case(from)) {
+                    prop_assert!(once.iter().any(|r| r.eq_ignore_ascii_case(to)));
+                }
+            }
+        }
+    }
+}
