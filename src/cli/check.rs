@@ -103,7 +103,7 @@ pub struct CheckArgs {
     /// With --openstack-policy: OR each default with the rule it deprecates, as a service does with `[oslo_policy] enforce_new_defaults = False`.
     #[arg(long, requires = "openstack_policy")]
     pub no_enforce_new_defaults: bool,
-    /// With --openstack-policy, instead of --credentials: the caller's Keystone roles (`reader,member`), on the project of the --os-cloud entry of clouds.yaml; Keystone's default implied roles are added (admin → member → reader, manager → member) as a real token carries them.
+    /// With --openstack-policy, instead of --credentials: the caller's Keystone roles (`reader,member`), through the login of --os-cloud (clouds.yaml), the OS_* variables or the script (password, application credential, v3oidcaccesstoken, token), on the project, domain or system it names; Keystone's default implied roles are added (admin → member → reader, manager → member) as a real token carries them.
     #[arg(
         long,
         value_name = "ROLES",

@@ -150,8 +150,14 @@ pub fn describe(s: &Settings) -> Login {
         .unwrap_or_default();
     let runtime_secret = |key: &str, what: &str, notes: &mut Vec<String>| {
         if let Some((raw, from)) = s.runtime.get(key) {
+            // a substitution, a variable or a placeholder is shown; anything else might hold part of the secret
+            let shown = if raw.starts_with(['$', '<', '`']) {
+                raw.as_str()
+            } else {
+                "***"
+            };
             notes.push(format!(
-                "the {what} is `{raw}` ({from}), known only when the script runs"
+                "the {what} is `{shown}` ({from}), known only when the script runs"
             ));
         }
     };
