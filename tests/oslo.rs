@@ -881,3 +881,50 @@ fn script_lines_without_a_rule_are_unknown_and_a_caller_is_required() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--roles reader,member"));
 }
+
+/// Each service keeps its own rules: keystone's `owner` (`user_id:%(user_id)s`) must not replace neutron's
+/// (`project_id:%(project_id)s`) when both are loaded. Neutron's deprecated `rule:admin_or_owner`, OR-ed in with
+/// --no-enforce-new-defaults, refuses a member a floating IP of another project, even one the same user made.
+/// (Seen failing with one merged rule set: ALLOW, decided by keystone's `user_id:%(user_id)s`.)
+#[test]
+fn services_keep_their_own_rules_when_several_are_loaded() {
+    for specs in [
+        &["neutron"][..],
+        &["neutron", "keystone"],
+        &["keystone", "neutron"],
+    ] {
+        let mut args = vec!["check", "--openstack-policy"];
+        args.extend(specs);
+        args.extend([
+            "--credentials",
+            "seed003-member-token.json",
+            "--no-enforce-new-defaults",
+            "--action",
+            "delete_floatingip",
+            "--target",
+            "project_id=another-project",
+            "--target",
+            "user_id=7e6d5c4b3a2940f8a7b6c5d4e3f2a1b0",
+        ]);
+        let out = run(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{specs:?}\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    // an action no loaded set defines, with several loaded: bad input, not some service's `default`
+    let out = run(&[
+        "check",
+        "--openstack-policy",
+        "nova",
+        "glance",
+        "--credentials",
+        "seed003-member-token.json",
+        "--action",
+        "myservice:thing:list",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("none of the loaded sets (nova, glance)"));
+}

@@ -15,7 +15,16 @@ pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
     let options = Options {
         enforce_new_defaults: !args.no_enforce_new_defaults,
     };
-    let enforcer = oslo::load(&args.openstack_policy, options)?;
+    // Without --openstack-policy, every shipped service's registered defaults.
+    let specs: Vec<String> = if args.openstack_policy.is_empty() {
+        oslo::defaults::SERVICES
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect()
+    } else {
+        args.openstack_policy.clone()
+    };
+    let services = oslo::load_services(&specs, options)?;
     let target: Option<Map<String, Value>> = (!args.target.is_empty()).then(|| {
         args.target
             .iter()
@@ -33,7 +42,7 @@ pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
         };
         let env = |k: &str| std::env::var(k).ok();
         let bridge = Bridge {
-            enforcer: &enforcer,
+            services: &services,
             source: crate::openstack::Source {
                 cloud: args.os_cloud.as_deref(),
                 clouds_yaml: args.clouds_yaml.as_deref(),
@@ -80,6 +89,13 @@ pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
     };
     let target = target.unwrap_or_else(|| creds::default_target(&creds));
     let action = args.action.as_deref().unwrap_or_default();
+    let Some(enforcer) = services.for_rule(action) else {
+        return Err(Error::Usage(format!(
+            "`{action}` is a rule of none of the loaded sets ({}): load the service that asks for it",
+            services.names().join(", ")
+        ))
+        .into());
+    };
     let decision = enforcer.enforce(action, &target, &creds).map_err(|e| {
         Error::Usage(format!(
             "cannot decide `{action}`: {e}; the service would fail the request (HTTP 500)"

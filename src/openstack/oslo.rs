@@ -18,7 +18,7 @@
 //! list`, and seed 004's service of its own (`myservice:thing:list`) checked with [`Enforcer::enforce`]:
 //!
 //! ```
-//! use policy_sim::openstack::oslo::{creds, file, load, Bridge, Enforcer, Options, Who};
+//! use policy_sim::openstack::oslo::{creds, file, load_services, Bridge, Enforcer, Options, Who};
 //! use policy_sim::openstack::{Source, Target};
 //!
 //! // A project member's token, as Keystone's `GET /v3/auth/tokens` returns it.
@@ -29,11 +29,11 @@
 //! let credentials = creds::from_token(&token).unwrap();
 //!
 //! // An `openstack` command against the services' registered defaults.
-//! let enforcer = load(&["nova".into(), "glance".into()], Options::default()).unwrap();
+//! let services = load_services(&["nova".into(), "glance".into()], Options::default()).unwrap();
 //! let no_env = |_: &str| None;
 //! let swift_operator_roles = ["admin".to_owned(), "SwiftOperator".to_owned()];
 //! let bridge = Bridge {
-//!     enforcer: &enforcer,
+//!     services: &services,
 //!     source: Source::default(),
 //!     env: &no_env,
 //!     who: Who::Token { credentials: &credentials, shown: "a member's token".into() },
@@ -63,7 +63,7 @@ use serde_json::{Map, Value};
 use super::catalogue::Call;
 use super::Plan;
 use crate::error::Error;
-pub use crate::oslo::{creds, file, load, Decision, Enforcer, Options};
+pub use crate::oslo::{creds, file, load_services, Decision, Enforcer, Options, Services};
 
 /// Swift keystoneauth's upstream default `operator_roles`.
 pub const SWIFT_OPERATOR_ROLES: &[&str] = &["admin", "SwiftOperator"];
@@ -138,25 +138,9 @@ fn same_template(a: &str, b: &str) -> bool {
     norm(&a) == norm(&b)
 }
 
-/// The shipped service that registers `name`, if any.
-fn owner(name: &str) -> Option<String> {
-    static OWNERS: std::sync::OnceLock<std::collections::HashMap<String, String>> =
-        std::sync::OnceLock::new();
-    OWNERS
-        .get_or_init(|| {
-            crate::oslo::defaults::all_names()
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(service, rule)| (rule, service))
-                .collect()
-        })
-        .get(name)
-        .cloned()
-}
-
 /// Decide every call a plan makes, for this token.
 pub fn check_plan(
-    enforcer: &Enforcer,
+    services: &Services,
     plan: &Plan,
     creds: &Map<String, Value>,
     target: &Map<String, Value>,
@@ -208,10 +192,23 @@ pub fn check_plan(
             continue;
         }
         let path = documented_path(call);
+        let Some(enforcer) = services.service(&call.service) else {
+            calls.push(CallAnswer {
+                call: shown,
+                service: call.service.clone(),
+                required,
+                allowed: None,
+                why: format!(
+                    "{}'s rules are not loaded: add them with `--openstack-policy {}`",
+                    call.service, call.service
+                ),
+                rules: Vec::new(),
+            });
+            continue;
+        };
         let names: Vec<&str> = enforcer
             .registered()
             .values()
-            .filter(|r| owner(&r.name).is_none_or(|s| s == call.service))
             .filter(|r| {
                 r.operations
                     .iter()
@@ -254,8 +251,8 @@ pub fn check_plan(
                 required,
                 allowed: None,
                 why: format!(
-                    "no loaded rule documents `{} {path}`: load {}'s defaults with --openstack-policy {}",
-                    call.method, call.service, call.service
+                    "no rule of {} documents `{} {path}`",
+                    call.service, call.method
                 ),
                 rules: Vec::new(),
             });
@@ -338,7 +335,8 @@ pub struct Answered {
 
 /// The bridge on any Keystone cloud: the rules, where the login is configured, who calls, on what.
 pub struct Bridge<'a> {
-    pub enforcer: &'a Enforcer,
+    /// The rules of each loaded service.
+    pub services: &'a Services,
     pub source: super::Source<'a>,
     pub env: &'a dyn Fn(&str) -> Option<String>,
     pub who: Who<'a>,
@@ -366,7 +364,7 @@ impl Bridge<'_> {
             None => crate::oslo::creds::default_target(&caller.credentials),
         };
         let answer = check_plan(
-            self.enforcer,
+            self.services,
             plan,
             &caller.credentials,
             &target,
