@@ -853,6 +853,23 @@ fn readme_commands_for_any_openstack_cloud() {
     assert_eq!(case("member", &SERVER_CREATE), Some(0));
     assert_eq!(case("reader", &containers), Some(1));
     assert_eq!(case("member", &containers), Some(1));
+    // without --openstack-policy, --roles takes every shipped service's defaults
+    let mut args = vec![
+        "check",
+        "--clouds-yaml",
+        "../../policies/examples/openstack/clouds.yaml",
+        "--os-cloud",
+        "mycloud",
+        "--roles",
+        "reader",
+        "--",
+    ];
+    args.extend(SERVER_CREATE);
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("refused by `os_compute_api:servers:create`")
+    );
 }
 
 /// A script line no loaded rule guards is unknown (exit 2, counted apart); a script without a caller is bad
