@@ -256,33 +256,28 @@ pub fn from_clouds_yaml(path: &Path, cloud: Option<&str>) -> Result<Settings, Er
         origin: format!("clouds.yaml `{shown}`, cloud `{name}`"),
         ..Settings::default()
     };
-    for key in KEYS {
-        let in_auth = auth.and_then(|a| get(a, key)).and_then(scalar);
-        let (value, from) = match in_auth {
+    // A key's value, under `auth:` or beside it, with where it was read.
+    let read = |key: &str| -> Option<(String, String)> {
+        let (value, from) = match auth.and_then(|a| get(a, key)).and_then(scalar) {
             Some(v) => (Some(v), format!("`{shown}` clouds.{name}.auth.{key}")),
             None => (
                 get(entry, key).and_then(scalar),
                 format!("`{shown}` clouds.{name}.{key}"),
             ),
         };
-        if let Some(v) = value.filter(|v| !v.is_empty()) {
-            s.values.insert(key, (v, from));
+        value.filter(|v| !v.is_empty()).map(|v| (v, from))
+    };
+    for key in KEYS {
+        if let Some(found) = read(key) {
+            s.values.insert(key, found);
         }
     }
     if auth.and_then(|a| get(a, "client_secret")).is_some() {
         s.secret_seen = Some(format!("`{shown}` clouds.{name}.auth.client_secret"));
     }
     for key in LOGIN_KEYS {
-        let in_auth = auth.and_then(|a| get(a, key)).and_then(scalar);
-        let (value, from) = match in_auth {
-            Some(v) => (Some(v), format!("`{shown}` clouds.{name}.auth.{key}")),
-            None => (
-                get(entry, key).and_then(scalar),
-                format!("`{shown}` clouds.{name}.{key}"),
-            ),
-        };
-        if let Some(v) = value.filter(|v| !v.is_empty()) {
-            s.login.insert(key, (v, from));
+        if let Some(found) = read(key) {
+            s.login.insert(key, found);
         }
     }
     for key in SECRET_KEYS {

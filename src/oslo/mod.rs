@@ -48,35 +48,6 @@ pub use parse::{parse, Check};
 
 use crate::error::Error;
 
-/// Build an enforcer from `--openstack-policy` arguments: each is a policy file, or the name of a shipped
-/// service (`nova`, `glance`, `cinder`, `neutron`, `keystone`) whose defaults are registered. Files override
-/// the registered defaults; among files, and among services, a later one replaces an earlier rule.
-pub fn load(specs: &[String], options: Options) -> Result<Enforcer, Error> {
-    let mut registered = Vec::new();
-    let mut files = Vec::new();
-    for spec in specs {
-        let path = std::path::Path::new(spec);
-        if !path.exists() {
-            if let Some(service) = defaults::service(spec).map_err(Error::Usage)? {
-                registered.extend(service.rules);
-                continue;
-            }
-            return Err(Error::Usage(format!(
-                "--openstack-policy `{spec}` is neither a file nor a shipped service ({})",
-                defaults::SERVICES.join(", ")
-            )));
-        }
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Usage(format!("cannot read the policy file `{spec}`: {e}")))?;
-        let file = file::read(spec, &text).map_err(|e| match e.at {
-            Some((l, c)) => Error::Usage(format!("{spec}:{l}:{c}: {}", e.message)),
-            None => Error::Usage(format!("{spec}: {}", e.message)),
-        })?;
-        files.push(file);
-    }
-    Ok(Enforcer::new(registered, &files, options))
-}
-
 /// The rules of each loaded service, apart: a service holds only its own rules, and two services may
 /// register one name differently (neutron's `owner` compares projects, keystone's users; glance's `default`
 /// allows, neutron's does not), so one merged set would answer wrongly.
@@ -111,7 +82,8 @@ impl Services {
     }
 }
 
-/// [`load`], each service apart: a policy file overrides the services that register one of its names (an
+/// Load `--openstack-policy` arguments: each is a policy file (YAML or JSON), or the name of a shipped service
+/// (`nova`, `glance`, `cinder`, `neutron`, `keystone`) whose defaults are registered; each service apart: a policy file overrides the services that register one of its names (an
 /// operator's `/etc/nova/policy.yaml` is nova's); the files no loaded service owns (a service of its own,
 /// seed 004's `myservice`) form one more set.
 pub fn load_services(specs: &[String], options: Options) -> Result<Services, Error> {

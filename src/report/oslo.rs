@@ -74,6 +74,17 @@ fn tree(s: &mut String, t: &Trace, depth: usize) {
     }
 }
 
+/// One call of a command: `✓ GET /v2.1/servers/detail: allowed by ...` (`✗` refused, `?` unknown).
+fn call_line(c: &crate::openstack::oslo::CallAnswer) -> String {
+    let mark = match c.allowed {
+        Some(true) => "✓",
+        Some(false) => "✗",
+        None => "?",
+    };
+    let req = if c.required { "" } else { " (optional)" };
+    format!("{mark} {}{req}: {}", c.call, c.why)
+}
+
 /// A command's answer (`check --openstack-policy ... -- openstack ...`): the verdict, then each call.
 pub fn command(a: &crate::openstack::oslo::CommandAnswer) -> String {
     let mut s = String::new();
@@ -84,13 +95,7 @@ pub fn command(a: &crate::openstack::oslo::CommandAnswer) -> String {
     };
     let _ = writeln!(s, "{verdict} {}", a.command);
     for c in &a.calls {
-        let mark = match c.allowed {
-            Some(true) => "✓",
-            Some(false) => "✗",
-            None => "?",
-        };
-        let req = if c.required { "" } else { " (optional)" };
-        let _ = writeln!(s, "  {mark} {}{req}: {}", c.call, c.why);
+        let _ = writeln!(s, "  {}", call_line(c));
         for r in c.rules.iter().filter(|r| r.conditional) {
             let v = if r.decision.allowed {
                 "would allow"
@@ -136,13 +141,7 @@ pub fn script_line(
             };
             let _ = writeln!(s, "{}: {verdict} {}", l.line, l.text);
             for c in &a.answer.calls {
-                let mark = match c.allowed {
-                    Some(true) => "✓",
-                    Some(false) => "✗",
-                    None => "?",
-                };
-                let req = if c.required { "" } else { " (optional)" };
-                let _ = writeln!(s, "      {mark} {}{req}: {}", c.call, c.why);
+                let _ = writeln!(s, "      {}", call_line(c));
             }
             let mut about = vec![format!("caller: {}", a.caller)];
             if !a.login.is_empty() {
