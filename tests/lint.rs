@@ -35,9 +35,30 @@ const COMBINED: [&str; 5] = [
     "fixtures/lint/PS130/bad",
 ];
 
-/// `policy-sim lint PATHS... --at AT EXTRA...`
+/// `policy-sim lint PATHS... --at AT EXTRA...`; a code directory of oslo.policy files
+/// (`fixtures/lint/OSLO.../`) is linted as `lint --openstack-policy FILE...`.
 fn lint(paths: &[&str], extra: &[&str]) -> Output {
     let mut args = vec!["lint"];
+    let oslo: Vec<String> = paths
+        .iter()
+        .filter(|p| p.contains("/OSLO"))
+        .flat_map(|p| {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(p);
+            let mut files: Vec<String> = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| format!("{p}/{}", e.unwrap().file_name().to_string_lossy()))
+                .collect();
+            files.sort();
+            files
+        })
+        .collect();
+    if !oslo.is_empty() {
+        args.push("--openstack-policy");
+        args.extend(oslo.iter().map(String::as_str));
+        args.extend_from_slice(&["--at", AT]);
+        args.extend_from_slice(extra);
+        return run(&args);
+    }
     args.extend_from_slice(paths);
     args.extend_from_slice(&["--at", AT]);
     args.extend_from_slice(extra);
@@ -70,15 +91,18 @@ fn fixture_dirs() -> BTreeSet<String> {
     std::fs::read_dir(&root)
         .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|name| name.starts_with("PS"))
+        .filter(|name| name.starts_with("PS") || name.starts_with("OSLO"))
         .collect()
 }
 
 fn has_json_files(dir: &str) -> bool {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
     std::fs::read_dir(dir).is_ok_and(|rd| {
-        rd.filter_map(Result::ok)
-            .any(|e| e.path().extension().is_some_and(|x| x == "json"))
+        rd.filter_map(Result::ok).any(|e| {
+            e.path()
+                .extension()
+                .is_some_and(|x| x == "json" || x == "yaml" || x == "yml")
+        })
     })
 }
 
@@ -338,9 +362,30 @@ fn sarif_output_is_valid_sarif_2_1_0() {
         .iter()
         .map(|r| r["ruleId"].as_str().unwrap())
         .collect();
-    for rule in RULES {
+    for rule in RULES.iter().filter(|r| !r.code.starts_with("OSLO")) {
         assert!(rule_ids.contains(rule.code), "no {} result", rule.code);
     }
+    // oslo.policy files (`lint --openstack-policy`): the same emitter, every OSLO code
+    let bad: Vec<String> = RULES
+        .iter()
+        .filter(|r| r.code.starts_with("OSLO"))
+        .map(|r| format!("{FIXTURES}/{}/bad", r.code))
+        .collect();
+    let bad: Vec<&str> = bad.iter().map(String::as_str).collect();
+    let oslo = lint(&bad, &["--format", "sarif"]);
+    assert_eq!(oslo.status.code(), Some(1), "{}", stderr(&oslo));
+    assert_valid_sarif(&oslo, "oslo.policy files");
+    let log: serde_json::Value = serde_json::from_slice(&oslo.stdout).unwrap();
+    let oslo_ids: BTreeSet<&str> = log["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["ruleId"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        oslo_ids,
+        BTreeSet::from(["OSLO001", "OSLO002", "OSLO003", "OSLO004"])
+    );
     // A finding with a file but no line (the file cannot be read).
     let missing = lint(&["fixtures/lint/no-such-file.json"], &["--format", "sarif"]);
     assert_eq!(missing.status.code(), Some(1), "{}", stderr(&missing));

@@ -22,7 +22,7 @@ an OpenStack permission (`compute_read`: granted when a role carrying it is auth
 )]
 pub struct CheckArgs {
     /// Policy files, directories (walked for *.json) or globs: OVHcloud policies, permission groups, resource groups and resources as the API returns them, or OUTSCALE EIM policy documents; a snapshot directory of `policy-sim export`. Optional when the --account files carry the policies (OUTSCALE).
-    #[arg(long, short = 'p', value_name = "PATH", num_args = 1.., required_unless_present_any = ["account", "openstack_policy", "terraform_plan"])]
+    #[arg(long, short = 'p', value_name = "PATH", num_args = 1.., required_unless_present_any = ["account", "openstack_policy", "terraform_plan", "credentials", "roles"])]
     pub policies: Vec<String>,
     /// A Terraform/OpenTofu plan (`terraform show -json plan.out > plan.json`): its planned IAM objects are read as policies and accounts (see README, "Terraform plans"). Repeatable; combines with --policies.
     #[arg(long, value_name = "PLAN.json")]
@@ -79,7 +79,7 @@ pub struct CheckArgs {
     /// OpenStack: the OVHcloud account (nic) of the service account; clouds.yaml does not carry it (default: the one account the loaded policies name it under).
     #[arg(long, value_name = "NIC")]
     pub account_nic: Option<String>,
-    /// OpenStack: check every `openstack` line of a shell script, reporting each with its line number.
+    /// OpenStack: check every `openstack` line of a shell script, reporting each with its line number and the login in force there (its `export OS_*`, `--os-*` options); with --openstack-policy, against oslo.policy rules.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["requests", "command"])]
     pub script: Option<String>,
     /// OpenStack: after `--`, an `openstack ...` command, an API call (`GET /v2.1/servers`) or an openstacksdk call (`conn.compute.servers()`).
@@ -92,10 +92,10 @@ pub struct CheckArgs {
     #[arg(long)]
     pub strict: bool,
     /// OpenStack, any cloud: oslo.policy rules to evaluate — a policy file (YAML or JSON), or a shipped service's registered defaults by name (nova, glance, cinder, neutron, keystone). Files override the defaults; a later file overrides an earlier one.
-    #[arg(long, value_name = "FILE|SERVICE", num_args = 1.., conflicts_with_all = ["policies", "requests", "identity", "resource", "script"])]
+    #[arg(long, value_name = "FILE|SERVICE", num_args = 1.., conflicts_with_all = ["policies", "requests", "identity", "resource"])]
     pub openstack_policy: Vec<String>,
-    /// With --openstack-policy: the caller's token, the body of Keystone's `GET /v3/auth/tokens` (`openstack token issue` gives its id; `curl -H "X-Auth-Token: $T" -H "X-Subject-Token: $T" $OS_AUTH_URL/v3/auth/tokens`).
-    #[arg(long, value_name = "TOKEN.json", requires = "openstack_policy")]
+    /// OpenStack, any cloud: the caller's token, the body of Keystone's `GET /v3/auth/tokens` (`openstack token issue` gives its id; `curl -H "X-Auth-Token: $T" -H "X-Subject-Token: $T" $OS_AUTH_URL/v3/auth/tokens`). Without --openstack-policy, the shipped defaults of nova, glance, neutron, cinder and keystone answer.
+    #[arg(long, value_name = "TOKEN.json", conflicts_with_all = ["policies", "account"])]
     pub credentials: Option<String>,
     /// With --openstack-policy, repeatable: the target's fields the rules read as `%(key)s` (`project_id=...`); default: the token's own user_id and project_id, as oslopolicy-checker does.
     #[arg(long, value_name = "KEY=VALUE", value_parser = parse_kv, requires = "openstack_policy")]
@@ -103,16 +103,15 @@ pub struct CheckArgs {
     /// With --openstack-policy: OR each default with the rule it deprecates, as a service does with `[oslo_policy] enforce_new_defaults = False`.
     #[arg(long, requires = "openstack_policy")]
     pub no_enforce_new_defaults: bool,
-    /// With --openstack-policy, instead of --credentials: the caller's Keystone roles (`reader,member`), on the project of the --os-cloud entry of clouds.yaml; Keystone's default implied roles are added (admin → member → reader, manager → member) as a real token carries them.
+    /// OpenStack, any cloud, instead of --credentials: the caller's Keystone roles (`reader,member`), through the login of --os-cloud (clouds.yaml), the OS_* variables or the script (password, application credential, v3oidcaccesstoken, token), on the project, domain or system it names; Keystone's default implied roles are added (admin → member → reader, manager → member) as a real token carries them.
     #[arg(
         long,
         value_name = "ROLES",
         value_delimiter = ',',
-        requires = "openstack_policy",
-        conflicts_with = "credentials"
+        conflicts_with_all = ["credentials", "policies", "account"]
     )]
     pub roles: Vec<String>,
-    /// With --openstack-policy and a command: the roles Swift's keystoneauth admits (its `operator_roles` setting; many clouds add `member`).
+    /// With --openstack-policy and a command: the roles Swift's keystoneauth middleware admits to a project's object storage, its `operator_roles` setting (proxy-server.conf; upstream default `admin, SwiftOperator`; many clouds add `member`). Compared case-insensitively.
     #[arg(
         long,
         value_name = "ROLES",
@@ -221,7 +220,7 @@ fn member_of(engine: &mut Engine, user: &str, group: &str) -> Result<(), Error> 
 }
 
 pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
-    if !args.openstack_policy.is_empty() {
+    if !args.openstack_policy.is_empty() || args.credentials.is_some() || !args.roles.is_empty() {
         return super::oslo::run(args, out);
     }
     let (mut engine, plan_notes) = engine_with_plans(

@@ -69,15 +69,6 @@ fn known(code: &str) -> Result<&'static str, Error> {
 }
 
 pub fn run(args: &LintArgs, out: &mut impl Write) -> Result<Exit, Failure> {
-    if !args.openstack_policy.is_empty() {
-        let warnings_fail = args.deny.iter().any(|d| d == "warning" || d == "info");
-        return super::oslo::lint(
-            &args.openstack_policy,
-            args.format == LintFormat::Json,
-            warnings_fail,
-            out,
-        );
-    }
     if let Some(code) = &args.explain {
         let r = rule(known(code)?)
             .ok_or_else(|| Error::Usage(format!("unknown lint code `{code}`")))?;
@@ -120,7 +111,9 @@ pub fn run(args: &LintArgs, out: &mut impl Write) -> Result<Exit, Failure> {
         at,
         matrix: Arc::new(super::matrix(args.matrix.as_deref())?),
     };
-    let mut report = if args.terraform_plan.is_empty() {
+    let mut report = if !args.openstack_policy.is_empty() {
+        super::oslo::lint(&args.openstack_policy)?
+    } else if args.terraform_plan.is_empty() {
         crate::lint::lint_paths(&args.paths, &opts)
     } else {
         let mut loaded = crate::load::Loaded::new();

@@ -51,6 +51,18 @@ macro_rules! rules {
 }
 
 rules! {
+    "OSLO001" "oslo-syntax" Error
+        "oslo.policy reads a rule it cannot parse as `!`: the operation is refused to everyone, with only a log line"
+        "An oslo.policy rule (`lint --openstack-policy FILE`) does not parse: an unclosed `(`, a stray `)`, a dangling `and`/`or`, a check without `:`. oslo.policy does not fail: it logs the error and reads the rule (or the piece it could not parse) as `!`, never true, so the service refuses the operation to everyone. The position shown is where parsing went wrong (line:column in the file). Fix the rule; the language is documented at https://docs.openstack.org/oslo.policy/latest/admin/policy-yaml-file.html.";
+    "OSLO002" "oslo-undefined-rule" Error
+        "`rule:NAME` where nothing defines NAME silently falls back to the `default` rule, or to false"
+        "A `rule:NAME` check names a rule that neither the file nor the registered defaults of the service it belongs to define. oslo.policy then evaluates the file's `default` rule instead, or, without one, the check is false (https://docs.openstack.org/oslo.policy/latest/admin/policy-yaml-file.html). Usually a typo (`rule:project_member_api` for `rule:project_member_or_admin`): the help line names the closest defined rule.";
+    "OSLO003" "oslo-broader-override" Warning
+        "an override that admits a token the service's default refuses widens access, often by accident"
+        "A rule of the file overrides a registered default of nova, glance, cinder, neutron or keystone with something broader: `@`, a role dropped (`role:reader` where the default wants `member`), a project check removed. Broader is decided by evaluating both for the usual tokens: `reader`, `member`, `manager`, `admin` (with Keystone's default implied roles) in project, domain and system scope, on their own project and on another one; the message names one token the override admits and the default refuses. Keep the default's roles, or say in a comment why the wider access is meant.";
+    "OSLO004" "oslo-unknown-rule" Warning
+        "a rule name no service registers is never asked for: the override it meant to make does nothing"
+        "The file defines a rule that no shipped service (nova, glance, cinder, neutron, keystone) registers and that no rule of the file references: the service never asks for it, so the intended override has no effect (`os_compute_api:servers:idnex`). The help line names the closest registered rule and its service. A service of your own (`myservice:thing:list`) has its own names: this warning is expected there, and `--allow OSLO004` silences it.";
     "PS001" "json-syntax" Error
         "the file is not JSON: the cloud would reject it, and nothing in it can be checked"
         "The file does not parse as JSON (RFC 8259): a missing comma or bracket, a trailing comma, a comment, a BOM, invalid UTF-8, or nesting deeper than 128 levels. Fix the JSON at the position shown.";

@@ -346,6 +346,38 @@ fn from_diagnostic(d: Diagnostic) -> Finding {
     }
 }
 
+/// An oslo.policy finding (`crate::oslo::lint`, `lint --openstack-policy`) as a finding of the registry, so
+/// every emitter (human, JSON, SARIF) and `--deny`/`--warn`/`--allow` treat it like the others. `text` is
+/// the file's text, for the snippet.
+pub fn from_oslo(f: crate::oslo::lint::Finding, text: &str) -> Finding {
+    let level = match f.level {
+        crate::oslo::lint::Level::Error => Level::Error,
+        crate::oslo::lint::Level::Warning => Level::Warning,
+    };
+    let line_text = text
+        .lines()
+        .nth(f.line.saturating_sub(1))
+        .map(str::to_owned);
+    Finding {
+        code: f.code,
+        name: rule(f.code).map_or("", |r| r.name),
+        level,
+        message: f.message,
+        file: f.file,
+        line: Some(f.line),
+        column: Some(f.column),
+        end_line: None,
+        end_column: None,
+        pointer: format!("/{}", f.rule.replace('~', "~0").replace('/', "~1")),
+        inside: None,
+        outer_line: None,
+        outer_column: None,
+        help: f.help,
+        line_text,
+        line_text_start: 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,6 +29,33 @@ pub const KEYS: [&str; 8] = [
     "protocol",
 ];
 
+/// The login settings the OVHcloud mapping does not read but a Keystone login does: who logs in and what
+/// the token is scoped to (clouds.yaml `auth:` keys; `OS_` + upper case; `--os-` + dashes).
+pub const LOGIN_KEYS: [&str; 12] = [
+    "username",
+    "user_id",
+    "user_domain_name",
+    "user_domain_id",
+    "project_name",
+    "project_domain_name",
+    "project_domain_id",
+    "domain_id",
+    "domain_name",
+    "system_scope",
+    "application_credential_id",
+    "application_credential_name",
+];
+
+/// The settings that carry secrets: only where each is set is kept, never its value.
+pub const SECRET_KEYS: [&str; 6] = [
+    "password",
+    "token",
+    "access_token",
+    "application_credential_secret",
+    "client_secret",
+    "refresh_token",
+];
+
 /// What a configuration says, each value with where it was read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Settings {
@@ -39,6 +66,13 @@ pub struct Settings {
     /// Where a client secret was seen; its value is never read into this struct.
     pub secret_seen: Option<String>,
     pub notes: Vec<String>,
+    /// [`LOGIN_KEYS`] → (value, where).
+    pub login: IndexMap<&'static str, (String, String)>,
+    /// [`SECRET_KEYS`] set before the script runs → where.
+    pub secrets: IndexMap<&'static str, String>,
+    /// Any setting whose value is known only when the script runs (`$(...)`, `$VAR`, `<placeholder>`) →
+    /// (the text as written, where).
+    pub runtime: IndexMap<&'static str, (String, String)>,
 }
 
 impl Settings {
@@ -53,8 +87,37 @@ impl Settings {
     /// Set a value given on a command line or by a script's `export`.
     pub fn set(&mut self, key: &str, value: &str, from: String) {
         if let Some(k) = KEYS.iter().find(|k| **k == key) {
+            self.runtime.shift_remove(*k);
             self.values.insert(k, (value.to_owned(), from));
+        } else if let Some(k) = LOGIN_KEYS.iter().find(|k| **k == key) {
+            self.runtime.shift_remove(*k);
+            self.login.insert(k, (value.to_owned(), from));
+        } else if let Some(k) = SECRET_KEYS.iter().find(|k| **k == key) {
+            self.runtime.shift_remove(*k);
+            self.secrets.insert(k, from);
         }
+    }
+
+    /// A setting known only when the script runs: it replaces what the configuration said.
+    pub fn set_runtime(&mut self, key: &str, raw: &str, from: String) {
+        let all = KEYS
+            .iter()
+            .chain(LOGIN_KEYS.iter())
+            .chain(SECRET_KEYS.iter());
+        if let Some(k) = all.copied().find(|k| *k == key) {
+            self.values.shift_remove(k);
+            self.login.shift_remove(k);
+            self.secrets.shift_remove(k);
+            self.runtime.insert(k, (raw.to_owned(), from));
+        }
+    }
+
+    /// A login setting's value (OVHcloud keys or [`LOGIN_KEYS`]) with where it was read.
+    pub fn login_value(&self, key: &str) -> Option<(&str, &str)> {
+        self.values
+            .get(key)
+            .or_else(|| self.login.get(key))
+            .map(|(v, f)| (v.as_str(), f.as_str()))
     }
 }
 
@@ -72,6 +135,18 @@ pub fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Settings {
     }
     if get("OS_CLIENT_SECRET").is_some() {
         s.secret_seen = Some(String::from("OS_CLIENT_SECRET"));
+    }
+    for key in LOGIN_KEYS {
+        let var = format!("OS_{}", key.to_ascii_uppercase());
+        if let Some(v) = get(&var).filter(|v| !v.is_empty()) {
+            s.login.insert(key, (v, var));
+        }
+    }
+    for key in SECRET_KEYS {
+        let var = format!("OS_{}", key.to_ascii_uppercase());
+        if get(&var).is_some_and(|v| !v.is_empty()) {
+            s.secrets.insert(key, var);
+        }
     }
     s
 }
@@ -181,21 +256,35 @@ pub fn from_clouds_yaml(path: &Path, cloud: Option<&str>) -> Result<Settings, Er
         origin: format!("clouds.yaml `{shown}`, cloud `{name}`"),
         ..Settings::default()
     };
-    for key in KEYS {
-        let in_auth = auth.and_then(|a| get(a, key)).and_then(scalar);
-        let (value, from) = match in_auth {
+    // A key's value, under `auth:` or beside it, with where it was read.
+    let read = |key: &str| -> Option<(String, String)> {
+        let (value, from) = match auth.and_then(|a| get(a, key)).and_then(scalar) {
             Some(v) => (Some(v), format!("`{shown}` clouds.{name}.auth.{key}")),
             None => (
                 get(entry, key).and_then(scalar),
                 format!("`{shown}` clouds.{name}.{key}"),
             ),
         };
-        if let Some(v) = value.filter(|v| !v.is_empty()) {
-            s.values.insert(key, (v, from));
+        value.filter(|v| !v.is_empty()).map(|v| (v, from))
+    };
+    for key in KEYS {
+        if let Some(found) = read(key) {
+            s.values.insert(key, found);
         }
     }
     if auth.and_then(|a| get(a, "client_secret")).is_some() {
         s.secret_seen = Some(format!("`{shown}` clouds.{name}.auth.client_secret"));
+    }
+    for key in LOGIN_KEYS {
+        if let Some(found) = read(key) {
+            s.login.insert(key, found);
+        }
+    }
+    for key in SECRET_KEYS {
+        if auth.and_then(|a| get(a, key)).is_some() {
+            s.secrets
+                .insert(key, format!("`{shown}` clouds.{name}.auth.{key}"));
+        }
     }
     if cloud.is_none() {
         s.notes.push(format!(

@@ -11,6 +11,7 @@
 pub mod catalogue;
 pub mod config;
 pub mod cover;
+pub mod login;
 pub mod oslo;
 pub mod render;
 pub mod shell;
@@ -566,19 +567,26 @@ fn apply(
     }
     let mut s = base?;
     for (key, value, from) in overrides {
-        if key == "cloud" || !config::KEYS.contains(&key.as_str()) {
+        if key == "cloud" {
+            continue;
+        }
+        if !config::KEYS.contains(&key.as_str()) {
+            // who logs in, and the secrets: read for a Keystone login, never noted on OVHcloud's
+            match value.known() {
+                Some(v) => s.set(key, v, from.clone()),
+                None => s.set_runtime(key, &value.raw, from.clone()),
+            }
             continue;
         }
         match value.known() {
             Some(v) => s.set(key, v, from.clone()),
-            None => notes.push(format!(
-                "{from} sets {key} to `{}`, known only when the script runs: {}",
-                value.raw,
-                match s.get(key) {
-                    Some(v) => format!("the configured `{v}` is used"),
-                    None => String::from("nothing else sets it"),
+            // OVHcloud's mapping uses the configured value (noted by `identity`); a Keystone login
+            // never takes it instead
+            None => {
+                if let Some(k) = config::KEYS.iter().find(|k| **k == key.as_str()) {
+                    s.runtime.insert(k, (value.raw.clone(), from.clone()));
                 }
-            )),
+            }
         }
     }
     s.notes.extend(notes);
@@ -591,7 +599,11 @@ fn key_of(name: &str) -> Option<String> {
         .strip_prefix("OS_")
         .map(str::to_ascii_lowercase)
         .or_else(|| name.strip_prefix("--os-").map(|k| k.replace('-', "_")))?;
-    (k == "cloud" || config::KEYS.contains(&k.as_str())).then_some(k)
+    (k == "cloud"
+        || config::KEYS.contains(&k.as_str())
+        || config::LOGIN_KEYS.contains(&k.as_str())
+        || config::SECRET_KEYS.contains(&k.as_str()))
+    .then_some(k)
 }
 
 /// Check one target: plan it, find who runs it, decide.
@@ -603,13 +615,7 @@ pub fn check(
     context: &IndexMap<String, String>,
 ) -> Result<Answer, Error> {
     let plan = plan(target)?;
-    let overrides: Vec<(String, Word, String)> = plan
-        .globals
-        .iter()
-        .filter_map(|(n, w)| {
-            key_of(n).map(|k| (k, w.clone(), format!("`{n}` on the command line")))
-        })
-        .collect();
+    let overrides = command_overrides(&plan);
     let (who, origin) = identity(engine, src, env, &overrides)?;
     evaluate(engine, &plan, &who, &origin, context)
 }
@@ -624,7 +630,22 @@ fn identity(
         let who = config::resolve(&config::Settings::default(), None, Some(i), Some(r), engine)?;
         return Ok((who, String::from("--identity and --resource")));
     }
-    let settings = apply(base_settings(src, env), overrides, src, env)?;
+    let mut settings = apply(base_settings(src, env), overrides, src, env)?;
+    let runtime: Vec<String> = settings
+        .runtime
+        .iter()
+        .filter(|(k, _)| config::KEYS.contains(k))
+        .map(|(key, (raw, from))| {
+            format!(
+                "{from} sets {key} to `{raw}`, known only when the script runs: {}",
+                match settings.get(key) {
+                    Some(v) => format!("the configured `{v}` is used"),
+                    None => String::from("nothing else sets it"),
+                }
+            )
+        })
+        .collect();
+    settings.notes.extend(runtime);
     let who = config::resolve(
         &settings,
         src.account_nic,
@@ -637,22 +658,43 @@ fn identity(
 
 /// One `openstack` line of a script and its answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Line {
+pub struct Line<T = Answer> {
     pub line: usize,
     /// The invocation as written (continuations joined, secrets hidden).
     pub text: String,
-    pub answer: Result<Answer, String>,
+    pub answer: Result<T, String>,
 }
 
-/// Check every `openstack` line of a shell script.
-pub fn script(
-    engine: &Engine,
-    text: &str,
+/// Settings overrides: (settings key, value as written, where it was set).
+pub type Overrides = Vec<(String, Word, String)>;
+
+/// The configuration a command runs with: the base (clouds.yaml or the `OS_*` variables) with the
+/// overrides applied; values known only when the script runs are kept as such (`Settings::runtime`).
+pub fn settings_with(
     src: &Source<'_>,
     env: &dyn Fn(&str) -> Option<String>,
-    context: &IndexMap<String, String>,
-) -> Vec<Line> {
-    let mut exports: Vec<(String, Word, String)> = Vec::new();
+    overrides: &[(String, Word, String)],
+) -> Result<config::Settings, Error> {
+    apply(base_settings(src, env), overrides, src, env)
+}
+
+/// The overrides of a single command: its `--os-*` options.
+pub fn command_overrides(plan: &Plan) -> Overrides {
+    plan.globals
+        .iter()
+        .filter_map(|(n, w)| {
+            key_of(n).map(|k| (k, w.clone(), format!("`{n}` on the command line")))
+        })
+        .collect()
+}
+
+/// Every `openstack` line of a shell script, planned, with the settings overrides in force on that line
+/// (earlier `export OS_*=`, `OS_*=` before the command, its `--os-*` options), answered by `decide`.
+pub fn script_with<T>(
+    text: &str,
+    mut decide: impl FnMut(&Plan, &Overrides) -> Result<T, Error>,
+) -> Vec<Line<T>> {
+    let mut exports: Overrides = Vec::new();
     let mut out = Vec::new();
     for item in shell::script(text) {
         match item {
@@ -693,8 +735,7 @@ pub fn script(
                             overrides.push((k, w.clone(), format!("`{n}` on line {}", found.line)));
                         }
                     }
-                    let (who, origin) = identity(engine, src, env, &overrides)?;
-                    evaluate(engine, &plan, &who, &origin, context)
+                    decide(&plan, &overrides)
                 })()
                 .map_err(|e| e.to_string());
                 out.push(Line {
@@ -706,4 +747,18 @@ pub fn script(
         }
     }
     out
+}
+
+/// Check every `openstack` line of a shell script.
+pub fn script(
+    engine: &Engine,
+    text: &str,
+    src: &Source<'_>,
+    env: &dyn Fn(&str) -> Option<String>,
+    context: &IndexMap<String, String>,
+) -> Vec<Line> {
+    script_with(text, |plan, overrides| {
+        let (who, origin) = identity(engine, src, env, overrides)?;
+        evaluate(engine, plan, &who, &origin, context)
+    })
 }

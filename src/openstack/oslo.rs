@@ -13,12 +13,57 @@
 //! `create_network:shared`) is the one always applied; when none is extended, every rule that extends no other
 //! is required, those named after a plain verb (`index`, `detail`, `create`, ...) first. The others are reported as conditional, with their answer, but decide nothing.
 
+//!
+//! In-process, the same as `check --openstack-policy nova glance --credentials TOKEN.json -- openstack server
+//! list`, and seed 004's service of its own (`myservice:thing:list`) checked with [`Enforcer::enforce`]:
+//!
+//! ```
+//! use policy_sim::openstack::oslo::{creds, file, load_services, Bridge, Enforcer, Options, Who};
+//! use policy_sim::openstack::{Source, Target};
+//!
+//! // A project member's token, as Keystone's `GET /v3/auth/tokens` returns it.
+//! let token = serde_json::json!({"token": {
+//!     "user": {"id": "u1", "domain": {"id": "default"}},
+//!     "project": {"id": "dafe2c2a6d6e4bfc9146ea975b2897e0", "domain": {"id": "default"}},
+//!     "roles": [{"name": "member"}, {"name": "reader"}]}});
+//! let credentials = creds::from_token(&token).unwrap();
+//!
+//! // An `openstack` command against the services' registered defaults.
+//! let services = load_services(&["nova".into(), "glance".into()], Options::default()).unwrap();
+//! let no_env = |_: &str| None;
+//! let swift_operator_roles = ["admin".to_owned(), "SwiftOperator".to_owned()];
+//! let bridge = Bridge {
+//!     services: &services,
+//!     source: Source::default(),
+//!     env: &no_env,
+//!     who: Who::Token { credentials: &credentials, shown: "a member's token".into() },
+//!     target: None,
+//!     swift_operator_roles: &swift_operator_roles,
+//! };
+//! let list = Target::from_args(&["openstack".into(), "server".into(), "list".into()]).unwrap();
+//! assert_eq!(bridge.command(&list).unwrap().answer.allowed, Some(true));
+//! // Swift's keystoneauth admits only its operator_roles: a member is refused (HTTP 403).
+//! let containers = Target::from_args(&["openstack".into(), "container".into(), "list".into()]).unwrap();
+//! assert_eq!(bridge.command(&containers).unwrap().answer.allowed, Some(false));
+//!
+//! // Seed 004: a service's own rule, on the token's own project and on another one.
+//! let policy = file::read("policy.yaml",
+//!     r#""myservice:thing:list": "role:reader and project_id:%(project_id)s""#).unwrap();
+//! let service = Enforcer::new(Vec::new(), &[policy], Options::default());
+//! let own = creds::default_target(&credentials);
+//! assert!(service.enforce("myservice:thing:list", &own, &credentials).unwrap().allowed);
+//! let mut other = own.clone();
+//! other.insert("project_id".into(), "another-project".into());
+//! assert!(!service.enforce("myservice:thing:list", &other, &credentials).unwrap().allowed);
+//! ```
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::catalogue::Call;
 use super::Plan;
-use crate::oslo::{Decision, Enforcer};
+use crate::error::Error;
+pub use crate::oslo::{creds, file, load_services, Decision, Enforcer, Options, Services};
 
 /// Swift keystoneauth's upstream default `operator_roles`.
 pub const SWIFT_OPERATOR_ROLES: &[&str] = &["admin", "SwiftOperator"];
@@ -93,25 +138,9 @@ fn same_template(a: &str, b: &str) -> bool {
     norm(&a) == norm(&b)
 }
 
-/// The shipped service that registers `name`, if any.
-fn owner(name: &str) -> Option<String> {
-    static OWNERS: std::sync::OnceLock<std::collections::HashMap<String, String>> =
-        std::sync::OnceLock::new();
-    OWNERS
-        .get_or_init(|| {
-            crate::oslo::defaults::all_names()
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(service, rule)| (rule, service))
-                .collect()
-        })
-        .get(name)
-        .cloned()
-}
-
 /// Decide every call a plan makes, for this token.
 pub fn check_plan(
-    enforcer: &Enforcer,
+    services: &Services,
     plan: &Plan,
     creds: &Map<String, Value>,
     target: &Map<String, Value>,
@@ -163,10 +192,23 @@ pub fn check_plan(
             continue;
         }
         let path = documented_path(call);
+        let Some(enforcer) = services.service(&call.service) else {
+            calls.push(CallAnswer {
+                call: shown,
+                service: call.service.clone(),
+                required,
+                allowed: None,
+                why: format!(
+                    "{}'s rules are not loaded: add them with `--openstack-policy {}`",
+                    call.service, call.service
+                ),
+                rules: Vec::new(),
+            });
+            continue;
+        };
         let names: Vec<&str> = enforcer
             .registered()
             .values()
-            .filter(|r| owner(&r.name).is_none_or(|s| s == call.service))
             .filter(|r| {
                 r.operations
                     .iter()
@@ -209,8 +251,8 @@ pub fn check_plan(
                 required,
                 allowed: None,
                 why: format!(
-                    "no loaded rule documents `{} {path}`: load {}'s defaults with --openstack-policy {}",
-                    call.method, call.service, call.service
+                    "no rule of {} documents `{} {path}`",
+                    call.service, call.method
                 ),
                 rules: Vec::new(),
             });
@@ -265,4 +307,92 @@ pub fn check_plan(
         allowed,
         calls,
     })
+}
+
+/// Who runs the commands: a token body, or roles on the login of the configuration.
+#[derive(Debug, Clone)]
+pub enum Who<'a> {
+    /// `--credentials TOKEN.json`: the token decides, whatever the login.
+    Token {
+        credentials: &'a Map<String, Value>,
+        shown: String,
+    },
+    /// `--roles reader,member`: these roles (with Keystone's implied roles) through the configured login.
+    Roles(&'a [String]),
+}
+
+/// A command's answer with its caller.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Answered {
+    #[serde(flatten)]
+    pub answer: CommandAnswer,
+    pub caller: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub login: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// The bridge on any Keystone cloud: the rules, where the login is configured, who calls, on what.
+pub struct Bridge<'a> {
+    /// The rules of each loaded service.
+    pub services: &'a Services,
+    pub source: super::Source<'a>,
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+    pub who: Who<'a>,
+    /// `--target`: the same target for every call; else the caller's own user and project.
+    pub target: Option<&'a Map<String, Value>>,
+    pub swift_operator_roles: &'a [String],
+}
+
+impl Bridge<'_> {
+    fn answer(&self, plan: &Plan, overrides: &super::Overrides) -> Result<Answered, Error> {
+        let caller = match &self.who {
+            Who::Token { credentials, shown } => super::login::Caller {
+                credentials: (*credentials).clone(),
+                who: shown.clone(),
+                login: String::new(),
+                notes: Vec::new(),
+            },
+            Who::Roles(roles) => {
+                let settings = super::settings_with(&self.source, self.env, overrides)?;
+                super::login::caller_with_roles(&settings, roles)?
+            }
+        };
+        let target = match self.target {
+            Some(t) => t.clone(),
+            None => crate::oslo::creds::default_target(&caller.credentials),
+        };
+        let answer = check_plan(
+            self.services,
+            plan,
+            &caller.credentials,
+            &target,
+            self.swift_operator_roles,
+        )
+        .map_err(|e| {
+            Error::Usage(format!(
+                "cannot decide `{}`: {e}; the service would fail the request (HTTP 500)",
+                plan.title
+            ))
+        })?;
+        Ok(Answered {
+            answer,
+            caller: caller.who,
+            login: caller.login,
+            notes: caller.notes,
+        })
+    }
+
+    /// One command (`openstack server list`, an API call, an SDK call).
+    pub fn command(&self, target: &super::Target) -> Result<Answered, Error> {
+        let plan = super::plan(target)?;
+        let overrides = super::command_overrides(&plan);
+        self.answer(&plan, &overrides)
+    }
+
+    /// Every `openstack` line of a shell script, each with the login in force on its line.
+    pub fn script(&self, text: &str) -> Vec<super::Line<Answered>> {
+        super::script_with(text, |plan, overrides| self.answer(plan, overrides))
+    }
 }

@@ -339,6 +339,9 @@ fn is_assignment(w: &Word) -> Option<(String, Word)> {
 /// Find the invocations of one logical line (and of the `$(...)` substitutions inside it).
 fn scan_line(line: &str, number: usize, items: &mut Vec<Item>) {
     let (ws, _) = words(line);
+    // The commands first: in `export OS_TOKEN=$(openstack token issue ...)` the substitution runs before
+    // the variable is exported.
+    scan_words(line, number, items);
     // `export NAME=value ...`
     if ws.first().is_some_and(|w| w.raw == "export") {
         for w in ws.iter().skip(1) {
@@ -351,7 +354,6 @@ fn scan_line(line: &str, number: usize, items: &mut Vec<Item>) {
             }
         }
     }
-    scan_words(line, number, items);
 }
 
 /// Scan a command text for `openstack` at command position; recurse into `$(...)` and backticks.

@@ -48,17 +48,53 @@ pub use parse::{parse, Check};
 
 use crate::error::Error;
 
-/// Build an enforcer from `--openstack-policy` arguments: each is a policy file, or the name of a shipped
-/// service (`nova`, `glance`, `cinder`, `neutron`, `keystone`) whose defaults are registered. Files override
-/// the registered defaults; among files, and among services, a later one replaces an earlier rule.
-pub fn load(specs: &[String], options: Options) -> Result<Enforcer, Error> {
-    let mut registered = Vec::new();
+/// The rules of each loaded service, apart: a service holds only its own rules, and two services may
+/// register one name differently (neutron's `owner` compares projects, keystone's users; glance's `default`
+/// allows, neutron's does not), so one merged set would answer wrongly.
+#[derive(Debug, Clone)]
+pub struct Services {
+    /// (service name, its enforcer), in the order given; policy files no shipped service owns form one more
+    /// set, named after them.
+    pub list: Vec<(String, Enforcer)>,
+}
+
+impl Services {
+    /// The rules of a shipped service, if loaded.
+    pub fn service(&self, name: &str) -> Option<&Enforcer> {
+        self.list.iter().find(|(s, _)| s == name).map(|(_, e)| e)
+    }
+
+    /// The set that defines `rule` (registered or in a file); with one set loaded, that one (its `default`
+    /// rule answers for names it lacks, as oslo.policy does).
+    pub fn for_rule(&self, rule: &str) -> Option<&Enforcer> {
+        match self.list.as_slice() {
+            [(_, only)] => Some(only),
+            list => list
+                .iter()
+                .find(|(_, e)| e.rules().contains_key(rule))
+                .map(|(_, e)| e),
+        }
+    }
+
+    /// The names of the loaded sets.
+    pub fn names(&self) -> Vec<&str> {
+        self.list.iter().map(|(s, _)| s.as_str()).collect()
+    }
+}
+
+/// Load `--openstack-policy` arguments: each is a policy file (YAML or JSON), or the name of a shipped service
+/// (`nova`, `glance`, `cinder`, `neutron`, `keystone`) whose defaults are registered; each service apart: a policy file overrides the services that register one of its names (an
+/// operator's `/etc/nova/policy.yaml` is nova's); the files no loaded service owns (a service of its own,
+/// seed 004's `myservice`) form one more set.
+pub fn load_services(specs: &[String], options: Options) -> Result<Services, Error> {
+    let mut services: Vec<(String, Vec<RuleDefault>)> = Vec::new();
     let mut files = Vec::new();
     for spec in specs {
         let path = std::path::Path::new(spec);
         if !path.exists() {
             if let Some(service) = defaults::service(spec).map_err(Error::Usage)? {
-                registered.extend(service.rules);
+                services.retain(|(s, _)| s != spec);
+                services.push((spec.clone(), service.rules));
                 continue;
             }
             return Err(Error::Usage(format!(
@@ -74,5 +110,27 @@ pub fn load(specs: &[String], options: Options) -> Result<Enforcer, Error> {
         })?;
         files.push(file);
     }
-    Ok(Enforcer::new(registered, &files, options))
+    let owns = |rules: &[RuleDefault], f: &PolicyFile| {
+        f.rules
+            .iter()
+            .any(|r| rules.iter().any(|d| d.name == r.name))
+    };
+    let mut list = Vec::new();
+    for (name, rules) in &services {
+        let own: Vec<PolicyFile> = files.iter().filter(|f| owns(rules, f)).cloned().collect();
+        list.push((name.clone(), Enforcer::new(rules.clone(), &own, options)));
+    }
+    let orphans: Vec<PolicyFile> = files
+        .into_iter()
+        .filter(|f| !services.iter().any(|(_, rules)| owns(rules, f)))
+        .collect();
+    if !orphans.is_empty() {
+        let name = orphans
+            .iter()
+            .map(|f| f.name.clone())
+            .collect::<Vec<_>>()
+            .join(", ");
+        list.push((name, Enforcer::new(Vec::new(), &orphans, options)));
+    }
+    Ok(Services { list })
 }

@@ -74,27 +74,15 @@ fn tree(s: &mut String, t: &Trace, depth: usize) {
     }
 }
 
-/// `lint --openstack-policy` findings for people: `file:line:column: level[CODE]: message`, then the help.
-pub fn findings(findings: &[crate::oslo::lint::Finding]) -> String {
-    use crate::oslo::lint::Level;
-    let mut s = String::new();
-    for f in findings {
-        let level = match f.level {
-            Level::Error => "error",
-            Level::Warning => "warning",
-        };
-        let _ = writeln!(
-            s,
-            "{}:{}:{}: {level}[{}]: {}",
-            f.file, f.line, f.column, f.code, f.message
-        );
-        if let Some(h) = &f.help {
-            let _ = writeln!(s, "  help: {h}");
-        }
-    }
-    let errors = findings.iter().filter(|f| f.level == Level::Error).count();
-    let _ = writeln!(s, "{} finding(s), {errors} error(s)", findings.len());
-    s
+/// One call of a command: `✓ GET /v2.1/servers/detail: allowed by ...` (`✗` refused, `?` unknown).
+fn call_line(c: &crate::openstack::oslo::CallAnswer) -> String {
+    let mark = match c.allowed {
+        Some(true) => "✓",
+        Some(false) => "✗",
+        None => "?",
+    };
+    let req = if c.required { "" } else { " (optional)" };
+    format!("{mark} {}{req}: {}", c.call, c.why)
 }
 
 /// A command's answer (`check --openstack-policy ... -- openstack ...`): the verdict, then each call.
@@ -107,13 +95,7 @@ pub fn command(a: &crate::openstack::oslo::CommandAnswer) -> String {
     };
     let _ = writeln!(s, "{verdict} {}", a.command);
     for c in &a.calls {
-        let mark = match c.allowed {
-            Some(true) => "✓",
-            Some(false) => "✗",
-            None => "?",
-        };
-        let req = if c.required { "" } else { " (optional)" };
-        let _ = writeln!(s, "  {mark} {}{req}: {}", c.call, c.why);
+        let _ = writeln!(s, "  {}", call_line(c));
         for r in c.rules.iter().filter(|r| r.conditional) {
             let v = if r.decision.allowed {
                 "would allow"
@@ -128,4 +110,69 @@ pub fn command(a: &crate::openstack::oslo::CommandAnswer) -> String {
         }
     }
     s
+}
+
+/// A command's answer with its caller and notes (the bridge on any Keystone cloud).
+pub fn answered(a: &crate::openstack::oslo::Answered) -> String {
+    let mut s = command(&a.answer);
+    let _ = writeln!(s, "  caller: {}", a.caller);
+    if !a.login.is_empty() {
+        let _ = writeln!(s, "  login: {}", a.login);
+    }
+    for n in &a.notes {
+        let _ = writeln!(s, "  note: {n}");
+    }
+    s
+}
+
+/// One line of a script: `LINE: VERDICT  command`, the calls indented below (rules that apply only to some
+/// requests left out), then the caller, login and notes when they differ from the line before (`seen`).
+pub fn script_line(
+    l: &crate::openstack::Line<crate::openstack::oslo::Answered>,
+    seen: &mut Vec<String>,
+) -> String {
+    let mut s = String::new();
+    match &l.answer {
+        Ok(a) => {
+            let verdict = match a.answer.allowed {
+                Some(true) => "ALLOW  ",
+                Some(false) => "DENY   ",
+                None => "UNKNOWN",
+            };
+            let _ = writeln!(s, "{}: {verdict} {}", l.line, l.text);
+            for c in &a.answer.calls {
+                let _ = writeln!(s, "      {}", call_line(c));
+            }
+            let mut about = vec![format!("caller: {}", a.caller)];
+            if !a.login.is_empty() {
+                about.push(format!("login: {}", a.login));
+            }
+            about.extend(a.notes.iter().map(|n| format!("note: {n}")));
+            if about != *seen {
+                for line in &about {
+                    let _ = writeln!(s, "      {line}");
+                }
+                *seen = about;
+            }
+        }
+        Err(e) => {
+            let _ = writeln!(s, "{}: ERROR   {}", l.line, l.text);
+            for line in e.lines() {
+                let _ = writeln!(s, "      {line}");
+            }
+        }
+    }
+    s
+}
+
+/// The script's summary line.
+pub fn script_summary(
+    path: &str,
+    lines: usize,
+    [allowed, denied, unknown, bad]: [usize; 4],
+) -> String {
+    format!(
+        "{path}: {lines} openstack command{}: {allowed} would succeed, {denied} would be refused, {unknown} unknown (no loaded rule), {bad} could not be checked",
+        if lines == 1 { "" } else { "s" }
+    )
 }
