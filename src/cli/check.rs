@@ -65,6 +65,7 @@ pub struct CheckArgs {
     /// A role-matrix file instead of the built-in one.
     #[arg(long, value_name = "FILE")]
     pub matrix: Option<String>,
+    /// Output format: `text` explains for people, `json` is one object per answer (one line each with --requests).
     #[arg(long, short = 'f', value_enum, default_value_t)]
     pub format: Format,
     /// Largest policy file read, in bytes.
@@ -409,8 +410,9 @@ fn openstack(engine: &Engine, args: &CheckArgs, out: &mut impl Write) -> Result<
             Exit::Deny
         });
     };
-    let text = std::fs::read_to_string(path)
+    let text = crate::load::read_text(path)
         .map_err(|e| Error::Usage(format!("cannot read the script `{path}`: {e}")))?;
+    let path = crate::load::display_name(path);
     let lines = os::script(engine, &text, &src, &env, &context);
     if lines.is_empty() {
         return Err(Error::Usage(format!("`{path}` runs no `openstack` command")).into());

@@ -90,8 +90,9 @@ pub fn lint(
 ) -> Result<Exit, Failure> {
     let mut findings = Vec::new();
     for path in files {
-        let text = std::fs::read_to_string(path)
+        let text = crate::load::read_text(path)
             .map_err(|e| Error::Usage(format!("cannot read the policy file `{path}`: {e}")))?;
+        let path = crate::load::display_name(path);
         let file = oslo::file::read(path, &text).map_err(|e| match e.at {
             Some((l, c)) => Error::Usage(format!("{path}:{l}:{c}: {}", e.message)),
             None => Error::Usage(format!("{path}: {}", e.message)),
@@ -124,8 +125,9 @@ const IMPLIED: &[(&str, &str)] = &[
 /// The caller's credentials: `--credentials TOKEN.json`, or `--roles` on the project of the clouds.yaml entry.
 fn caller(args: &CheckArgs) -> Result<(Map<String, Value>, String), Error> {
     if let Some(path) = args.credentials.as_deref() {
-        let text = std::fs::read_to_string(path)
+        let text = crate::load::read_text(path)
             .map_err(|e| Error::Usage(format!("cannot read the credentials `{path}`: {e}")))?;
+        let path = crate::load::display_name(path);
         let body: Value = serde_json::from_str(&text).map_err(|e| {
             Error::Usage(format!("{path}:{}:{}: not JSON: {e}", e.line(), e.column()))
         })?;

@@ -1,9 +1,12 @@
 //! Report: render responses, diagnostics and lint findings. Never decides.
 
 pub mod audit;
+pub mod color;
+pub mod expectations;
 pub mod findings;
 pub mod html;
 pub mod oslo;
+pub mod version;
 
 use std::fmt::Write as _;
 
