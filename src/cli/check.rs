@@ -89,6 +89,12 @@ pub struct CheckArgs {
     /// How much of the trace a JSON answer carries: `brief` (the entries that could decide, the missing context, a summary; the default with --requests) or `full` (every policy considered with every check; the default for one request).
     #[arg(long, value_enum, value_name = "LEVEL")]
     pub trace: Option<TraceLevel>,
+    /// Print the answer line only (`ALLOW (explicit_allow)`), no request echo, no trace; with --format json, the brief answer (as --trace brief). Warnings still go to stderr.
+    #[arg(long, short = 'q', conflicts_with_all = ["verbose", "trace"])]
+    pub quiet: bool,
+    /// Print the full trace: every policy considered with every check (as --trace full; the text answer to one request always carries it).
+    #[arg(long, short = 'v', conflicts_with = "trace")]
+    pub verbose: bool,
     /// Treat a warning about the request (an action no catalogue knows, an identity nothing names, a context key spelt with the wrong case) as an error: exit 2 without answering.
     #[arg(long)]
     pub strict: bool,
@@ -129,6 +135,19 @@ pub struct CheckArgs {
 pub enum TraceLevel {
     Brief,
     Full,
+}
+
+impl CheckArgs {
+    /// The trace level asked for: --trace, else --verbose (full) or --quiet (brief).
+    pub fn trace_level(&self) -> Option<TraceLevel> {
+        self.trace.or(if self.verbose {
+            Some(TraceLevel::Full)
+        } else if self.quiet {
+            Some(TraceLevel::Brief)
+        } else {
+            None
+        })
+    }
 }
 
 fn parse_kv(s: &str) -> Result<(String, String), String> {
@@ -244,7 +263,7 @@ pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
             &engine,
             path,
             args.format,
-            args.trace == Some(TraceLevel::Full),
+            args.trace_level() == Some(TraceLevel::Full),
             out,
         );
     }
@@ -278,8 +297,9 @@ pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
         }
     }
     match args.format {
+        Format::Text if args.quiet => write!(out, "{}", crate::report::answer_line(&resp))?,
         Format::Text => write!(out, "{}", crate::report::text(&resp))?,
-        Format::Json if args.trace == Some(TraceLevel::Brief) => {
+        Format::Json if args.trace_level() == Some(TraceLevel::Brief) => {
             let prepared = engine.prepare(&req)?;
             let brief = engine.brief(&prepared);
             let mut s = String::new();
@@ -397,6 +417,7 @@ fn openstack(engine: &Engine, args: &CheckArgs, out: &mut impl Write) -> Result<
         let target = os::Target::from_args(&args.command)?;
         let answer = os::check(engine, &target, &src, &env, &context)?;
         match args.format {
+            Format::Text if args.quiet => writeln!(out, "{}", render::headline(&answer))?,
             Format::Text => write!(out, "{}", render::text(&answer))?,
             Format::Json => writeln!(
                 out,

@@ -65,6 +65,11 @@ pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
         ))
     })?;
     match args.format {
+        Format::Text if args.quiet => write!(
+            out,
+            "{}",
+            crate::report::oslo::answer_line(action, &decision)
+        )?,
         Format::Text => write!(out, "{}", crate::report::oslo::text(action, &decision))?,
         Format::Json => writeln!(
             out,

@@ -5,13 +5,20 @@ use std::fmt::Write as _;
 
 use serde_sarif::sarif;
 
+use super::color::{paint, Stream, Style};
 use crate::lint::{Finding, Level, RULES};
 
 /// rustc / ruff style: `warning[PS101]: message`, location, snippet with carets, help.
 pub fn human(findings: &[Finding], files: usize) -> String {
     let mut out = String::new();
     for f in findings {
-        let _ = writeln!(out, "{}[{}]: {}", f.level.as_str(), f.code, f.message);
+        let style = match f.level {
+            Level::Error => Style::Bad,
+            Level::Warning => Style::Warn,
+            Level::Info => Style::Bold,
+        };
+        let level = paint(Stream::Stdout, style, f.level.as_str());
+        let _ = writeln!(out, "{level}[{}]: {}", f.code, f.message);
         let loc = match (f.line, f.column) {
             (Some(l), Some(c)) if f.inside.is_none() => format!("{}:{l}:{c}", f.file),
             (Some(l), Some(c)) => format!(
