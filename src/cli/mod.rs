@@ -101,9 +101,12 @@ pub fn run(cli: Cli) -> Exit {
     let mut out = stdout.lock();
     let result = match cli.command {
         Command::Completions { shell } => {
-            let mut cmd = command();
-            clap_complete::generate(shell, &mut cmd, "policy-sim", &mut out);
-            Ok(Exit::Ok)
+            // Into a buffer first: clap_complete panics on a write error such as a closed pipe.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command(), "policy-sim", &mut script);
+            out.write_all(&script)
+                .map(|()| Exit::Ok)
+                .map_err(Failure::from)
         }
         Command::Check(args) => check::run(&args, &mut out),
         Command::Audit(args) => audit::run(&args, &mut out),
