@@ -347,7 +347,8 @@ impl Loaded {
         }
         // A FIFO named on the command line (`/dev/stdin`, `<(...)`) ends when its writer closes it; one met
         // while walking a directory might never be written to. A device could be endless.
-        if !meta.is_file() && !(is_fifo(&meta) && seen.is_empty()) {
+        let readable = meta.is_file() || (is_fifo(&meta) && seen.is_empty());
+        if !readable {
             self.problems.push(
                 Problem::file(
                     name,

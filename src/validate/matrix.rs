@@ -20,7 +20,7 @@ pub fn matrix_from_text(sources: &mut SourceMap, name: &str, text: &str) -> Resu
             } else {
                 Problem {
                     message: format!("invalid JSON: {inner}"),
-                    at: crate::error::At::LineColumn(root.clone(), inner.line(), inner.column()),
+                    at: crate::error::At::LineColumn(root, inner.line(), inner.column()),
                     help: None,
                 }
             };
