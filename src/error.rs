@@ -58,46 +58,14 @@ impl fmt::Display for Diagnostic {
             if let (Some(text), Some(line), Some(col)) =
                 (&self.line_text, position.line, position.column)
             {
-                let width = line.to_string().len();
-                // A window of the line around the column: minified JSON can put megabytes on one line.
-                // Control characters are shown as their pictures (one character each: the caret stays put).
-                let skip = col.saturating_sub(80).max(self.line_text_start);
-                let mut shown: String = text
-                    .chars()
-                    .skip(skip - self.line_text_start)
-                    .take(160)
-                    .map(visible)
-                    .collect();
-                let mut caret_at = col.saturating_sub(1).saturating_sub(skip);
-                if skip > 0 {
-                    shown.insert(0, '…');
-                    caret_at += 1;
-                }
-                let caret_at = caret_at.min(shown.chars().count());
-                write!(
-                    f,
-                    "\n{:width$} |\n{line} | {shown}\n{:width$} | {}^",
-                    "",
-                    "",
-                    " ".repeat(caret_at)
-                )?;
+                let lines = crate::source::snippet(line, col, text, self.line_text_start, 1);
+                write!(f, "\n{lines}")?;
             }
         }
         if let Some(help) = &self.help {
             write!(f, "\n  = help: {help}")?;
         }
         Ok(())
-    }
-}
-
-/// A character as the snippet shows it: control characters become their Unicode pictures (`␀`, `␉`).
-fn visible(c: char) -> char {
-    match c {
-        '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + c as u32).unwrap_or('?'),
-        '\u{7f}' => '\u{2421}',
-        '\u{feff}' => '\u{2423}',
-        c if c.is_control() => '\u{fffd}',
-        c => c,
     }
 }
 

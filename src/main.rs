@@ -1,9 +1,7 @@
 //! `policy-sim`: parse the arguments, dispatch, map to the exit status — nothing else.
 
-use clap::Parser;
-
 fn main() -> std::process::ExitCode {
-    let cli = match policy_sim::cli::Cli::try_parse() {
+    let cli = match policy_sim::cli::parse() {
         Ok(c) => c,
         Err(e) => {
             // --help and --version are not errors; anything else is a usage error (exit 2).

@@ -319,7 +319,9 @@ fn generated_special_files() {
     let dir = tmp("fifo");
     let path = dir.join("fifo.json");
     match Command::new("mkfifo").arg(&path).status() {
-        Ok(s) if s.success() => generated("fifo", &dir, &path, &[]),
+        // Met while walking a directory: no writer may ever come, so it is refused rather than waited on.
+        // (A FIFO named on the command line is read: tests/cli_conventions.rs.)
+        Ok(s) if s.success() => generated("fifo", &dir, &dir, &[]),
         other => println!("skipped the FIFO case: `mkfifo` is not available ({other:?})"),
     }
 

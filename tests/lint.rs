@@ -386,9 +386,9 @@ fn sarif_output_is_valid_sarif_2_1_0() {
         oslo_ids,
         BTreeSet::from(["OSLO001", "OSLO002", "OSLO003", "OSLO004"])
     );
-    // A finding with a file but no line (the file cannot be read).
+    // A finding with a file but no line (the file cannot be read: bad input, exit 2, still a result).
     let missing = lint(&["fixtures/lint/no-such-file.json"], &["--format", "sarif"]);
-    assert_eq!(missing.status.code(), Some(1), "{}", stderr(&missing));
+    assert_eq!(missing.status.code(), Some(2), "{}", stderr(&missing));
     assert_valid_sarif(&missing, "a missing file");
     // The check is not vacuous: a result level SARIF does not define is caught.
     let mut broken = log.clone();

@@ -13,8 +13,11 @@ use crate::Engine;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum AuditFormat {
+    /// For people (`human` is an alias).
     #[default]
+    #[value(alias = "human")]
     Text,
+    /// JSON.
     Json,
     /// Comma-separated values (matrix only).
     Csv,
@@ -37,6 +40,7 @@ pub struct Inputs {
     pub account: Vec<String>,
     #[command(flatten)]
     pub scope: ScopeArgs,
+    /// Output format (csv: matrix only; sarif: findings only; html: one self-contained page).
     #[arg(long, short = 'f', value_enum, default_value_t)]
     pub format: AuditFormat,
 }
@@ -81,18 +85,22 @@ pub enum AuditCommand {
     WhoCan {
         #[command(flatten)]
         inputs: Inputs,
-        #[arg(long, short = 'a')]
+        /// The action asked about: a name (`vps:apiovh:reboot`, `api:ReadVms`) or a pattern (`vps:apiovh:*`).
+        #[arg(long, short = 'a', value_name = "ACTION")]
         action: String,
-        #[arg(long, short = 'r')]
+        /// An OVHcloud resource URN; when omitted, every resource the policies name.
+        #[arg(long, short = 'r', value_name = "URN")]
         resource: Option<String>,
     },
     /// The effective permissions of one identity (the caller of bare EIM documents when omitted).
     WhatCan {
         #[command(flatten)]
         inputs: Inputs,
-        #[arg(long, short = 'i')]
+        /// The identity: an OVHcloud URN, an OUTSCALE user name or ORN; when omitted, the caller of bare EIM documents.
+        #[arg(long, short = 'i', value_name = "ID")]
         identity: Option<String>,
-        #[arg(long, short = 'r')]
+        /// Only this OVHcloud resource URN; when omitted, every resource the policies name.
+        #[arg(long, short = 'r', value_name = "URN")]
         resource: Option<String>,
     },
     /// Identities × permissions for every resource.
@@ -122,10 +130,12 @@ pub enum AuditCommand {
         /// With --terraform-plan: what Terraform does not manage, added to both sides.
         #[arg(long, short = 'p', value_name = "PATH", num_args = 1.., requires = "terraform_plan")]
         policies: Vec<String>,
+        /// With --terraform-plan: account files (group membership, EIM links), added to both sides.
         #[arg(long, value_name = "FILE")]
         account: Vec<String>,
         #[command(flatten)]
         scope: ScopeArgs,
+        /// Output format (text, json or html).
         #[arg(long, short = 'f', value_enum, default_value_t)]
         format: AuditFormat,
     },

@@ -65,6 +65,7 @@ pub struct CheckArgs {
     /// A role-matrix file instead of the built-in one.
     #[arg(long, value_name = "FILE")]
     pub matrix: Option<String>,
+    /// Output format: `text` explains for people, `json` is one object per answer (one line each with --requests).
     #[arg(long, short = 'f', value_enum, default_value_t)]
     pub format: Format,
     /// Largest policy file read, in bytes.
@@ -88,6 +89,12 @@ pub struct CheckArgs {
     /// How much of the trace a JSON answer carries: `brief` (the entries that could decide, the missing context, a summary; the default with --requests) or `full` (every policy considered with every check; the default for one request).
     #[arg(long, value_enum, value_name = "LEVEL")]
     pub trace: Option<TraceLevel>,
+    /// Print the answer line only (`ALLOW (explicit_allow)`), no request echo, no trace; with --format json, the brief answer (as --trace brief). Warnings still go to stderr.
+    #[arg(long, short = 'q', conflicts_with_all = ["verbose", "trace"])]
+    pub quiet: bool,
+    /// Print the full trace: every policy considered with every check (as --trace full; the text answer to one request always carries it).
+    #[arg(long, short = 'v', conflicts_with = "trace")]
+    pub verbose: bool,
     /// Treat a warning about the request (an action no catalogue knows, an identity nothing names, a context key spelt with the wrong case) as an error: exit 2 without answering.
     #[arg(long)]
     pub strict: bool,
@@ -127,6 +134,19 @@ pub struct CheckArgs {
 pub enum TraceLevel {
     Brief,
     Full,
+}
+
+impl CheckArgs {
+    /// The trace level asked for: --trace, else --verbose (full) or --quiet (brief).
+    pub fn trace_level(&self) -> Option<TraceLevel> {
+        self.trace.or(if self.verbose {
+            Some(TraceLevel::Full)
+        } else if self.quiet {
+            Some(TraceLevel::Brief)
+        } else {
+            None
+        })
+    }
 }
 
 fn parse_kv(s: &str) -> Result<(String, String), String> {
@@ -242,7 +262,7 @@ pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
             &engine,
             path,
             args.format,
-            args.trace == Some(TraceLevel::Full),
+            args.trace_level() == Some(TraceLevel::Full),
             out,
         );
     }
@@ -276,8 +296,9 @@ pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
         }
     }
     match args.format {
+        Format::Text if args.quiet => write!(out, "{}", crate::report::answer_line(&resp))?,
         Format::Text => write!(out, "{}", crate::report::text(&resp))?,
-        Format::Json if args.trace == Some(TraceLevel::Brief) => {
+        Format::Json if args.trace_level() == Some(TraceLevel::Brief) => {
             let prepared = engine.prepare(&req)?;
             let brief = engine.brief(&prepared);
             let mut s = String::new();
@@ -395,6 +416,7 @@ fn openstack(engine: &Engine, args: &CheckArgs, out: &mut impl Write) -> Result<
         let target = os::Target::from_args(&args.command)?;
         let answer = os::check(engine, &target, &src, &env, &context)?;
         match args.format {
+            Format::Text if args.quiet => writeln!(out, "{}", render::headline(&answer))?,
             Format::Text => write!(out, "{}", render::text(&answer))?,
             Format::Json => writeln!(
                 out,
@@ -408,8 +430,9 @@ fn openstack(engine: &Engine, args: &CheckArgs, out: &mut impl Write) -> Result<
             Exit::Deny
         });
     };
-    let text = std::fs::read_to_string(path)
+    let text = crate::load::read_text(path)
         .map_err(|e| Error::Usage(format!("cannot read the script `{path}`: {e}")))?;
+    let path = crate::load::display_name(path);
     let lines = os::script(engine, &text, &src, &env, &context);
     if lines.is_empty() {
         return Err(Error::Usage(format!("`{path}` runs no `openstack` command")).into());

@@ -11,9 +11,10 @@ use crate::lint::{rule, Level, Options, RULES};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum LintFormat {
-    /// rustc-style, with the source line and a caret under the span.
+    /// rustc-style, with the source line and a caret under the span (`human` is an alias).
     #[default]
-    Human,
+    #[value(alias = "human")]
+    Text,
     /// One JSON array of findings.
     Json,
     /// SARIF 2.1.0, for GitHub code scanning.
@@ -22,7 +23,7 @@ pub enum LintFormat {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Exit status: 0 when no finding reaches the --deny level (default: error), 1 when some do, 2 for usage errors.\n\n\
+    after_help = "Exit status: 0 when no finding reaches the --deny level (default: error), 1 when some do, 2 for usage errors or an input that cannot be read (missing, unreadable, a pattern matching no file; still reported as a finding). A file that is not JSON is a finding (PS001), not bad input.\n\n\
 Codes: `policy-sim lint --explain CODE` explains one; the README lists them all.\n\n\
 Example (CI): policy-sim lint 'policies/**/*.json' --format sarif > policy-sim.sarif"
 )]
@@ -33,6 +34,7 @@ pub struct LintArgs {
     /// A Terraform/OpenTofu plan (`terraform show -json plan.out > plan.json`): its planned IAM objects are linted, each finding named after its resource address. Repeatable.
     #[arg(long, value_name = "PLAN.json")]
     pub terraform_plan: Vec<String>,
+    /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t)]
     pub format: LintFormat,
     /// Fail (exit 1) on findings of this level or above (`error`, `warning`, `info`), or raise a code to error. Repeatable.
@@ -136,7 +138,7 @@ pub fn run(args: &LintArgs, out: &mut impl Write) -> Result<Exit, Failure> {
         }
     }
     match args.format {
-        LintFormat::Human => write!(
+        LintFormat::Text => write!(
             out,
             "{}",
             crate::report::findings::human(&report.findings, report.files)
@@ -144,7 +146,9 @@ pub fn run(args: &LintArgs, out: &mut impl Write) -> Result<Exit, Failure> {
         LintFormat::Json => writeln!(out, "{}", crate::report::findings::json(&report.findings))?,
         LintFormat::Sarif => writeln!(out, "{}", crate::report::findings::sarif(&report.findings))?,
     }
-    Ok(if report.findings.iter().any(|f| f.level >= threshold) {
+    Ok(if report.unread > 0 {
+        Exit::Bad
+    } else if report.findings.iter().any(|f| f.level >= threshold) {
         Exit::Deny
     } else {
         Exit::Ok

@@ -102,6 +102,9 @@ pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
         ))
     })?;
     match args.format {
+        Format::Text if args.quiet => {
+            write!(out, "{}", report::oslo::answer_line(action, &decision))?
+        }
         Format::Text => write!(out, "{}", report::oslo::text(action, &decision))?,
         Format::Json => writeln!(
             out,
@@ -125,8 +128,9 @@ fn script(
     format: Format,
     out: &mut impl Write,
 ) -> Result<Exit, Failure> {
-    let text = std::fs::read_to_string(path)
+    let text = crate::load::read_text(path)
         .map_err(|e| Error::Usage(format!("cannot read the script `{path}`: {e}")))?;
+    let path = crate::load::display_name(path);
     let lines = bridge.script(&text);
     if lines.is_empty() {
         return Err(Error::Usage(format!("`{path}` runs no `openstack` command")).into());
@@ -182,10 +186,13 @@ pub fn lint(files: &[String]) -> Result<crate::lint::Report, Error> {
     let mut report = crate::lint::Report {
         findings: Vec::new(),
         files: files.len(),
+        // an unreadable file is an error (exit 2) before any report
+        unread: 0,
     };
     for path in files {
-        let text = std::fs::read_to_string(path)
+        let text = crate::load::read_text(path)
             .map_err(|e| Error::Usage(format!("cannot read the policy file `{path}`: {e}")))?;
+        let path = crate::load::display_name(path);
         let file = oslo::file::read(path, &text).map_err(|e| match e.at {
             Some((l, c)) => Error::Usage(format!("{path}:{l}:{c}: {}", e.message)),
             None => Error::Usage(format!("{path}: {}", e.message)),
@@ -210,8 +217,9 @@ fn token(args: &CheckArgs) -> Result<Option<Token>, Error> {
         }
         return Ok(None);
     };
-    let text = std::fs::read_to_string(path)
+    let text = crate::load::read_text(path)
         .map_err(|e| Error::Usage(format!("cannot read the credentials `{path}`: {e}")))?;
+    let path = crate::load::display_name(path);
     let body: Value = serde_json::from_str(&text)
         .map_err(|e| Error::Usage(format!("{path}:{}:{}: not JSON: {e}", e.line(), e.column())))?;
     let creds = creds::from_token(&body).map_err(|e| Error::Usage(format!("{path}: {e}")))?;

@@ -18,7 +18,8 @@ pub struct RolesArgs {
     /// A matrix file instead of the built-in one (policies/openstack-role-matrix.json).
     #[arg(long, value_name = "FILE")]
     pub matrix: Option<String>,
-    #[arg(long, value_enum, default_value_t)]
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t)]
     pub format: Format,
 }
 

@@ -37,9 +37,25 @@ pub struct TestArgs {
     /// Account files instead of those the files name.
     #[arg(long, value_name = "FILE")]
     pub account: Vec<String>,
-    /// Print the trace of passing cases too.
+    /// Print the trace of passing cases too (text output).
     #[arg(long, short = 'v')]
     pub verbose: bool,
+    /// Output format: `text` (PASS/FAIL lines; `human` is an alias), `json` (one document with every case), or `junit` (JUnit XML, for CI test reports).
+    #[arg(long, short = 'f', value_enum, default_value_t)]
+    pub format: TestFormat,
+}
+
+/// `test --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum TestFormat {
+    /// PASS / FAIL lines, the trace of each failure, a count (`human` is an alias).
+    #[default]
+    #[value(alias = "human")]
+    Text,
+    /// One JSON document: `passed`, `failed`, and every case with its file, line, expectation and answer.
+    Json,
+    /// JUnit XML: one testsuite per file, one testcase per case, a failure element for each failed case.
+    Junit,
 }
 
 #[derive(Debug, Deserialize)]
@@ -96,10 +112,10 @@ impl<'de> Deserialize<'de> for crate::Reason {
 
 /// Read and parse one expectation file, located errors on failure.
 fn read(path: &str) -> Result<(ExpectationFile, SourceMap, Loc), Error> {
-    let text = std::fs::read_to_string(path)
+    let text = crate::load::read_text(path)
         .map_err(|e| Error::Usage(format!("cannot read expectation file `{path}`: {e}")))?;
     let mut sources = SourceMap::new();
-    let id = sources.add(path, text.as_str(), None);
+    let id = sources.add(crate::load::display_name(path), text.as_str(), None);
     let mut de = serde_json::Deserializer::from_str(&text);
     match serde_path_to_error::deserialize::<_, ExpectationFile>(&mut de) {
         Ok(f) => Ok((f, sources, Loc::new(id, ""))),
@@ -125,7 +141,9 @@ fn read(path: &str) -> Result<(ExpectationFile, SourceMap, Loc), Error> {
 }
 
 pub fn run(args: &TestArgs, out: &mut impl Write) -> Result<Exit, Failure> {
-    let (mut passed, mut failed) = (0usize, 0usize);
+    use crate::report::expectations::{self as render, CaseResult};
+    let text = args.format == TestFormat::Text;
+    let mut results: Vec<CaseResult> = Vec::new();
     for file in &args.files {
         let (spec, sources, root) = read(file)?;
         let base = Path::new(file).parent().unwrap_or(Path::new("."));
@@ -165,15 +183,13 @@ pub fn run(args: &TestArgs, out: &mut impl Write) -> Result<Exit, Failure> {
             256 * 1024 * 1024,
             spec.at.as_deref(),
         )?;
-        if let Some(d) = &spec.description {
+        if let (Some(d), true) = (&spec.description, text) {
             writeln!(out, "{file}: {d}")?;
         }
         for (i, case) in spec.cases.iter().enumerate() {
             let at = root.key("cases").index(i);
-            let line = sources
-                .position(&at)
-                .line
-                .map_or_else(String::new, |l| format!(":{l}"));
+            let line_no = sources.position(&at).line;
+            let line = line_no.map_or_else(String::new, |l| format!(":{l}"));
             let label = case.name.clone().unwrap_or_else(|| {
                 format!(
                     "{} {} {}",
@@ -217,38 +233,38 @@ pub fn run(args: &TestArgs, out: &mut impl Write) -> Result<Exit, Failure> {
                 Expect::Deny
             };
             let reason_ok = case.reason.is_none_or(|r| r == resp.reason);
-            if got == case.expect && reason_ok {
-                passed += 1;
-                writeln!(out, "PASS {file}{line} {label}")?;
-                if args.verbose {
-                    write!(out, "{}", indent(&crate::report::text(&resp)))?;
-                }
-            } else {
-                failed += 1;
-                let want = match (case.expect, case.reason) {
-                    (Expect::Allow, Some(r)) => format!("allow ({})", r.as_str()),
-                    (Expect::Deny, Some(r)) => format!("deny ({})", r.as_str()),
-                    (Expect::Allow, None) => String::from("allow"),
-                    (Expect::Deny, None) => String::from("deny"),
-                };
-                writeln!(
-                    out,
-                    "FAIL {file}{line} {label}\n     expected {want}, got {} ({})",
-                    if got == Expect::Allow {
-                        "allow"
-                    } else {
-                        "deny"
-                    },
-                    resp.reason.as_str()
-                )?;
-                write!(out, "{}", indent(&crate::report::text(&resp)))?;
+            let expect = match case.expect {
+                Expect::Allow => "allow",
+                Expect::Deny => "deny",
+            };
+            let result = CaseResult {
+                file: file.clone(),
+                line: line_no,
+                name: label,
+                expected: match case.reason {
+                    Some(r) => format!("{expect} ({})", r.as_str()),
+                    None => expect.to_owned(),
+                },
+                decision: if got == Expect::Allow {
+                    "allow"
+                } else {
+                    "deny"
+                },
+                reason: resp.reason.as_str(),
+                passed: got == case.expect && reason_ok,
+                explanation: crate::report::text(&resp),
+            };
+            if text {
+                write!(out, "{}", render::case_text(&result, args.verbose))?;
             }
+            results.push(result);
         }
     }
-    writeln!(out, "{passed} passed, {failed} failed")?;
-    Ok(if failed == 0 { Exit::Ok } else { Exit::Deny })
-}
-
-fn indent(s: &str) -> String {
-    s.lines().map(|l| format!("     {l}\n")).collect()
+    match args.format {
+        TestFormat::Text => write!(out, "{}", render::summary_text(&results))?,
+        TestFormat::Json => writeln!(out, "{}", render::json(&results))?,
+        TestFormat::Junit => write!(out, "{}", render::junit(&results))?,
+    }
+    let failed = results.iter().any(|r| !r.passed);
+    Ok(if failed { Exit::Deny } else { Exit::Ok })
 }

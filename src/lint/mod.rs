@@ -72,6 +72,9 @@ pub struct Options {
 pub struct Report {
     pub findings: Vec<Finding>,
     pub files: usize,
+    /// Inputs that could not be read at all (missing, unreadable, a pattern matching nothing): bad input,
+    /// not a finding about a policy, though each is reported as one too.
+    pub unread: usize,
 }
 
 /// Lint every file below these paths (files, directories, globs).
@@ -85,12 +88,16 @@ pub fn lint_paths(paths: &[String], opts: &Options) -> Report {
 
 /// Lint what was loaded.
 pub fn lint_loaded(mut loaded: Loaded, opts: &Options) -> Report {
+    // 1. Load problems (syntax, shape) are findings; their files are left out of what follows.
+    let problems = std::mem::take(&mut loaded.problems);
     let mut report = Report {
         files: loaded.files.len(),
         findings: Vec::new(),
+        unread: problems
+            .iter()
+            .filter(|p| matches!(p.at, crate::error::At::File(_)))
+            .count(),
     };
-    // 1. Load problems (syntax, shape) are findings; their files are left out of what follows.
-    let problems = std::mem::take(&mut loaded.problems);
     let mut bad_files: BTreeSet<String> = BTreeSet::new();
     for p in problems {
         let d = p.resolve(&loaded.sources);

@@ -26,6 +26,57 @@ use serde::de::DeserializeOwned;
 use crate::error::{At, Problem};
 use crate::source::{pointer_of_path, Loc, SourceId, SourceMap};
 
+/// The path `-` names standard input, wherever the command line reads a file.
+pub const STDIN: &str = "-";
+
+/// How standard input is named in messages (`<stdin>:3:7`).
+pub const STDIN_NAME: &str = "<stdin>";
+
+/// The name an input goes by in messages: [`STDIN_NAME`] for `-`, else the path as given.
+pub fn display_name(path: &str) -> &str {
+    if path == STDIN {
+        STDIN_NAME
+    } else {
+        path
+    }
+}
+
+/// Read a whole input named on the command line, at most `limit` bytes (and one more, to see it was
+/// over): `-` is standard input; any other path a regular file or a FIFO (`/dev/stdin`, a shell's `<(...)`).
+pub fn read_bytes(path: &str, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    if path == STDIN {
+        // Read once, kept: a Terraform plan from stdin is read for each of its states.
+        static STDIN_BYTES: std::sync::OnceLock<Result<Vec<u8>, (std::io::ErrorKind, String)>> =
+            std::sync::OnceLock::new();
+        return STDIN_BYTES
+            .get_or_init(|| {
+                let mut bytes = Vec::new();
+                std::io::stdin()
+                    .lock()
+                    .take(limit.saturating_add(1))
+                    .read_to_end(&mut bytes)
+                    .map(|_| bytes)
+                    .map_err(|e| (e.kind(), e.to_string()))
+            })
+            .clone()
+            .map_err(|(kind, why)| std::io::Error::new(kind, why));
+    } else {
+        std::fs::File::open(path)?
+            .take(limit.saturating_add(1))
+            .read_to_end(&mut bytes)?;
+    }
+    Ok(bytes)
+}
+
+/// [`read_bytes`] as UTF-8 text, without a size limit (role matrices, expectation files, tokens).
+pub fn read_text(path: &str) -> std::io::Result<String> {
+    let bytes = read_bytes(path, u64::MAX - 1)?;
+    String::from_utf8(bytes)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()))
+}
+
 /// Input limits: untrusted files cannot exhaust memory or stack.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -139,6 +190,20 @@ impl Loaded {
 
     /// Read a path given with `--policies`: a file, a directory (every `*.json` below it), or a glob.
     pub fn add_path(&mut self, path: &str, role: Role) {
+        if path == STDIN {
+            match read_bytes(path, self.limits.max_file_bytes) {
+                Ok(bytes) if bytes.len() as u64 > self.limits.max_file_bytes => {
+                    self.problems
+                        .push(self.too_big(STDIN_NAME.to_owned(), bytes.len() as u64));
+                }
+                Ok(bytes) => self.add_bytes(STDIN_NAME, bytes, role),
+                Err(e) => self.problems.push(Problem::file(
+                    STDIN_NAME,
+                    format!("cannot read: {}", io_why(&e)),
+                )),
+            }
+            return;
+        }
         let p = Path::new(path);
         if p.exists() || !path.contains(['*', '?', '[']) {
             self.add_existing(p, role, &mut HashSet::new());
@@ -283,8 +348,10 @@ impl Loaded {
             }
             return;
         }
-        if !meta.is_file() {
-            // A FIFO would block the read forever; a device could be endless.
+        // A FIFO named on the command line (`/dev/stdin`, `<(...)`) ends when its writer closes it; one met
+        // while walking a directory might never be written to. A device could be endless.
+        let readable = meta.is_file() || (is_fifo(&meta) && seen.is_empty());
+        if !readable {
             self.problems.push(
                 Problem::file(
                     name,
@@ -293,7 +360,7 @@ impl Loaded {
                         file_kind(&meta)
                     ),
                 )
-                .help("policy-sim reads only regular files; copy the content to a file first"),
+                .help("policy-sim reads regular files, and pipes named on the command line (`-` is standard input); copy the content to a file first"),
             );
             return;
         }
@@ -768,6 +835,20 @@ fn io_why(e: &std::io::Error) -> String {
             format!("{}: a symbolic link loop", text.to_lowercase())
         }
         _ => text.to_lowercase(),
+    }
+}
+
+/// A named pipe: `/dev/stdin` under a pipe, a shell's `<(...)`.
+fn is_fifo(meta: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        meta.file_type().is_fifo()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        false
     }
 }
 

@@ -103,32 +103,32 @@ pub fn diff_inputs(
 /// Read one state of the plan at `path` into `loaded`.
 pub fn add_state(loaded: &mut Loaded, path: &str, state: State) -> PlanRead {
     let mut read = PlanRead::default();
-    let text = match std::fs::metadata(path) {
-        Ok(m) if m.len() > loaded.limits.max_file_bytes => {
+    let name = super::display_name(path);
+    let limit = loaded.limits.max_file_bytes;
+    let text = match super::read_bytes(path, limit).map(String::from_utf8) {
+        Ok(Ok(t)) if t.len() as u64 > limit => {
             loaded
                 .problems
-                .push(loaded.too_big(path.to_owned(), m.len()));
+                .push(loaded.too_big(name.to_owned(), t.len() as u64));
             return read;
         }
-        Ok(_) => match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) => {
-                loaded.problems.push(Problem::file(
-                    path,
-                    format!("cannot read the Terraform plan: {e}"),
-                ));
-                return read;
-            }
-        },
+        Ok(Ok(t)) => t,
+        Ok(Err(e)) => {
+            loaded.problems.push(Problem::file(
+                name,
+                format!("cannot read the Terraform plan: {}", e.utf8_error()),
+            ));
+            return read;
+        }
         Err(e) => {
             loaded.problems.push(Problem::file(
-                path,
+                name,
                 format!("cannot read the Terraform plan: {e}"),
             ));
             return read;
         }
     };
-    add_state_text(loaded, path, text, state, &mut read);
+    add_state_text(loaded, name, text, state, &mut read);
     read
 }
 

@@ -91,7 +91,7 @@ pub fn load_services(specs: &[String], options: Options) -> Result<Services, Err
     let mut files = Vec::new();
     for spec in specs {
         let path = std::path::Path::new(spec);
-        if !path.exists() {
+        if spec != crate::load::STDIN && !path.exists() {
             if let Some(service) = defaults::service(spec).map_err(Error::Usage)? {
                 services.retain(|(s, _)| s != spec);
                 services.push((spec.clone(), service.rules));
@@ -102,8 +102,9 @@ pub fn load_services(specs: &[String], options: Options) -> Result<Services, Err
                 defaults::SERVICES.join(", ")
             )));
         }
-        let text = std::fs::read_to_string(path)
+        let text = crate::load::read_text(spec)
             .map_err(|e| Error::Usage(format!("cannot read the policy file `{spec}`: {e}")))?;
+        let spec = crate::load::display_name(spec);
         let file = file::read(spec, &text).map_err(|e| match e.at {
             Some((l, c)) => Error::Usage(format!("{spec}:{l}:{c}: {}", e.message)),
             None => Error::Usage(format!("{spec}: {}", e.message)),

@@ -5,13 +5,20 @@ use std::fmt::Write as _;
 
 use serde_sarif::sarif;
 
+use super::color::{paint, Stream, Style};
 use crate::lint::{Finding, Level, RULES};
 
 /// rustc / ruff style: `warning[PS101]: message`, location, snippet with carets, help.
 pub fn human(findings: &[Finding], files: usize) -> String {
     let mut out = String::new();
     for f in findings {
-        let _ = writeln!(out, "{}[{}]: {}", f.level.as_str(), f.code, f.message);
+        let style = match f.level {
+            Level::Error => Style::Bad,
+            Level::Warning => Style::Warn,
+            Level::Info => Style::Bold,
+        };
+        let level = paint(Stream::Stdout, style, f.level.as_str());
+        let _ = writeln!(out, "{level}[{}]: {}", f.code, f.message);
         let loc = match (f.line, f.column) {
             (Some(l), Some(c)) if f.inside.is_none() => format!("{}:{l}:{c}", f.file),
             (Some(l), Some(c)) => format!(
@@ -27,36 +34,13 @@ pub fn human(findings: &[Finding], files: usize) -> String {
         };
         let _ = writeln!(out, "  --> {loc}{pointer}");
         if let (Some(text), Some(line), Some(col)) = (&f.line_text, f.line, f.column) {
-            let width = line.to_string().len();
-            // `line_text` may be a window of a very long line starting `line_text_start` characters in.
-            let skip = col.saturating_sub(80).max(f.line_text_start);
-            let mut shown: String = text
-                .chars()
-                .skip(skip - f.line_text_start)
-                .take(160)
-                .collect();
-            let mut caret_at = col.saturating_sub(1) - skip;
-            if skip > 0 {
-                shown.insert(0, '…');
-                caret_at += 1;
-            }
-            let shown_len = shown.chars().count();
-            let caret_at = caret_at.min(shown_len);
             // Underline the whole value when it ends on the same line.
             let len = match (f.end_line, f.end_column) {
-                (Some(el), Some(ec)) if el == line && ec > col => {
-                    (ec - col).min(shown_len.saturating_sub(caret_at)).max(1)
-                }
+                (Some(el), Some(ec)) if el == line && ec > col => ec - col,
                 _ => 1,
             };
-            let _ = writeln!(
-                out,
-                "{:width$} |\n{line} | {shown}\n{:width$} | {}{}",
-                "",
-                "",
-                " ".repeat(caret_at),
-                "^".repeat(len)
-            );
+            let lines = crate::source::snippet(line, col, text, f.line_text_start, len);
+            let _ = writeln!(out, "{lines}");
         }
         if let Some(help) = &f.help {
             let _ = writeln!(out, "  = help: {help}");

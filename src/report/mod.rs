@@ -1,9 +1,12 @@
 //! Report: render responses, diagnostics and lint findings. Never decides.
 
 pub mod audit;
+pub mod color;
+pub mod expectations;
 pub mod findings;
 pub mod html;
 pub mod oslo;
+pub mod version;
 
 use std::fmt::Write as _;
 
@@ -127,15 +130,21 @@ fn write_names(out: &mut String, trace: &[Entry]) {
     }
 }
 
+/// The answer alone, one line: `ALLOW (explicit_allow)` (`check --quiet`). The verdict is coloured when
+/// standard output is.
+pub fn answer_line(resp: &Response) -> String {
+    use color::{paint, Stream, Style};
+    let verdict = match resp.decision {
+        Verdict::Allow => paint(Stream::Stdout, Style::Good, "ALLOW"),
+        Verdict::Deny => paint(Stream::Stdout, Style::Bad, "DENY"),
+    };
+    format!("{verdict} ({})\n", resp.reason.as_str())
+}
+
 /// The human-readable explanation.
 pub fn text(resp: &Response) -> String {
-    let mut out = String::new();
-    let verdict = match resp.decision {
-        Verdict::Allow => "ALLOW",
-        Verdict::Deny => "DENY",
-    };
+    let mut out = answer_line(resp);
     let r = &resp.request;
-    let _ = writeln!(out, "{verdict} ({})", resp.reason.as_str());
     let _ = writeln!(
         out,
         "  identity  {}",

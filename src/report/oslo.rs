@@ -24,10 +24,14 @@ pub fn json(action: &str, d: &Decision) -> serde_json::Value {
 }
 
 /// The text form: the decision, the reason, the evaluated tree.
-pub fn text(action: &str, d: &Decision) -> String {
-    let mut s = String::new();
+/// The answer alone, one line: `ALLOW compute:get` (`check --quiet`).
+pub fn answer_line(action: &str, d: &Decision) -> String {
     let verdict = if d.allowed { "ALLOW" } else { "DENY" };
-    let _ = writeln!(s, "{verdict} {action}");
+    format!("{verdict} {action}\n")
+}
+
+pub fn text(action: &str, d: &Decision) -> String {
+    let mut s = answer_line(action, d);
     let _ = writeln!(s, "  {}", d.reason);
     if !d.scope_types.is_empty() {
         let _ = writeln!(

@@ -18,7 +18,11 @@ pub fn matrix_from_text(sources: &mut SourceMap, name: &str, text: &str) -> Resu
             let p = if inner.is_data() {
                 crate::load::shape_problem(loc, &inner.to_string())
             } else {
-                Problem::at(root, format!("invalid JSON: {inner}"))
+                Problem {
+                    message: format!("invalid JSON: {inner}"),
+                    at: crate::error::At::LineColumn(root, inner.line(), inner.column()),
+                    help: None,
+                }
             };
             return Err(Error::from_problems(vec![p], sources));
         }
