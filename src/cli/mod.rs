@@ -2,11 +2,12 @@
 //! 1 deny / failures, 2 usage error or bad input.
 
 mod audit;
-mod check;
+pub(crate) mod check;
 mod export;
 mod lint;
 mod oslo;
 mod roles;
+mod serve;
 mod test;
 
 use std::io::Write;
@@ -63,6 +64,8 @@ pub enum Command {
     Roles(roles::RolesArgs),
     /// Pull an account's whole IAM state from the OVHcloud or OUTSCALE API into a snapshot directory.
     Export(export::ExportArgs),
+    /// Answer checks over HTTP/JSON for applications, with hot reload and Prometheus metrics.
+    Serve(Box<serve::ServeArgs>),
 }
 
 /// Output format.
@@ -86,6 +89,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Test(args) => test::run(&args, &mut out),
         Command::Roles(args) => roles::run(&args, &mut out),
         Command::Export(args) => export::run(&args, &mut out),
+        Command::Serve(args) => serve::run(&args, &mut out),
     };
     match result {
         Ok(exit) => exit,
