@@ -107,19 +107,6 @@ impl Server {
         assert!(ok, "kill {sig} failed");
     }
 
-    /// SIGTERM, then wait (bounded) for the exit.
-    fn terminate(&mut self) -> ExitStatus {
-        self.signal("-TERM");
-        let until = Instant::now() + TIMEOUT;
-        while Instant::now() < until {
-            if let Some(s) = self.child.try_wait().unwrap() {
-                return s;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("still running {TIMEOUT:?} after SIGTERM");
-    }
-
     /// A metric's value from `/metrics`.
     fn metric(&self, name: &str) -> f64 {
         let text = self.conn().get("/metrics").unwrap().body;
