@@ -359,7 +359,21 @@ fn main() {
         mib(rss.iter().copied().min().unwrap_or(0)),
         mib(rss.iter().copied().max().unwrap_or(0)),
     );
-    let metrics = conn.get("/metrics").unwrap().body;
+    let every_10: Vec<String> = rss
+        .iter()
+        .step_by(10)
+        .map(|&k| format!("{:.0}", mib(k)))
+        .collect();
+    println!(
+        "server RSS after every 10th reload, MiB: {}",
+        every_10.join(", ")
+    );
+    // A new connection: the server closes one idle longer than its --timeout.
+    let metrics = http::connect(addr, TIMEOUT)
+        .unwrap()
+        .get("/metrics")
+        .unwrap()
+        .body;
     for l in metrics.lines().filter(|l| {
         l.starts_with("policy_sim_reload") || l.starts_with("policy_sim_decisions_total")
     }) {
