@@ -43,7 +43,6 @@ fn env_or(name: &str, default: u64) -> u64 {
 
 struct Server {
     child: Child,
-    addr: SocketAddr,
 }
 
 impl Drop for Server {
@@ -248,7 +247,7 @@ fn main() {
         }
     });
     let addr: SocketAddr = rx.recv_timeout(TIMEOUT).unwrap().parse().unwrap();
-    let server = Server { child, addr };
+    let server = Server { child };
     let started = Instant::now();
     loop {
         if http::connect(addr, TIMEOUT)
