@@ -204,6 +204,8 @@ pub async fn reload(
             );
             Ok(set)
         }
+        // The first set: the caller stops the service with this error.
+        Err(e) if matches!(why, Why::Start) => Err(e),
         Err(e) => {
             state.metrics.reload_failed();
             let serving = state
