@@ -713,3 +713,40 @@ fn oslo_policy_answers_equal_checks() {
         }
     }
 }
+
+/// The Python client of `policies/examples/serve/` against the oslo.policy form, when `python3` with
+/// `requests` is installed (the example's only dependency); said on stderr and skipped otherwise.
+#[test]
+fn the_python_client_example_runs() {
+    let has_requests = Command::new("python3")
+        .args(["-c", "import requests"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_requests {
+        eprintln!("skipped: no python3 with `requests`");
+        return;
+    }
+    let server = Server::start(&[
+        "--openstack-policy",
+        "policies/examples/serve/myservice-policy.yaml",
+    ]);
+    let out = Command::new("python3")
+        .args([
+            "policies/examples/serve/client.py",
+            "policies/examples/serve/token.json",
+        ])
+        .env("POLICY_SIM_URL", format!("http://{}", server.addr()))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout,
+        "myservice:thing:list on project 0f1e2d3c4b5a49687766554433221100: allowed\n\
+         myservice:thing:list on project another-project: forbidden (HTTP 403)\n"
+    );
+}

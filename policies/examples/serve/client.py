@@ -18,11 +18,12 @@ Needs `requests` (pip install requests). Only the standard library otherwise.
 """
 
 import json
+import os
 import sys
 
 import requests
 
-SERVICE = "http://127.0.0.1:8181"
+SERVICE = os.environ.get("POLICY_SIM_URL", "http://127.0.0.1:8181")
 # One session: its connections are kept alive from one decision to the next.
 session = requests.Session()
 
