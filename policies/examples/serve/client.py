@@ -11,6 +11,8 @@ then, per request, send the token body Keystone returned when the service valida
 
     python3 policies/examples/serve/client.py policies/examples/serve/token.json
 
+(`POLICY_SIM_URL` names another address: `http://127.0.0.1:9000`.)
+
 For OVHcloud IAM or OUTSCALE EIM policies (`policy-sim serve --policies ...`), use `may()` below: the
 request is the `check --requests` line shape, {"identity", "action", "resource", "context"?, "at"?}.
 
