@@ -39,6 +39,7 @@ pub mod model;
 pub mod openstack;
 pub mod oslo;
 pub mod report;
+pub mod serve;
 pub mod source;
 pub mod validate;
 

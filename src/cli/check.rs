@@ -272,15 +272,41 @@ pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
         args.resource.as_deref(),
     );
     req.context = args.context.iter().cloned().collect::<IndexMap<_, _>>();
-    let mut resp = engine.check(&req)?;
-    let mut warnings: Vec<String> = unknown_action_note(&engine, &resp).into_iter().collect();
-    warnings.extend(crate::eval::request_warnings(&engine, &req));
+    let (resp, warnings) = answer(&engine, &req, plan_notes)?;
     if args.strict && !warnings.is_empty() {
         return Err(Error::Usage(format!("{} (--strict)", warnings.join("; "))).into());
     }
     for w in warnings.iter().rev() {
-        // Above the answer, where it cannot be missed; and in the answer's notes.
+        // Above the answer, where it cannot be missed; they are in the answer's notes too.
         eprintln!("warning: {w}");
+    }
+    match args.format {
+        Format::Text if args.quiet => write!(out, "{}", crate::report::answer_line(&resp))?,
+        Format::Text => write!(out, "{}", crate::report::text(&resp))?,
+        Format::Json if args.trace_level() == Some(TraceLevel::Brief) => {
+            writeln!(out, "{}", brief_json(&engine, &req)?.0)?;
+        }
+        Format::Json => writeln!(out, "{}", full_json(&resp))?,
+    }
+    Ok(if resp.decision == Verdict::Allow {
+        Exit::Ok
+    } else {
+        Exit::Deny
+    })
+}
+
+/// One request's answer as `check` gives it: the response with its notes (the warnings about the request
+/// first, then `plan_notes`, then what the catalogue says of the action), and those warnings alone (for
+/// `--strict` and stderr). `policy-sim serve` answers with it too.
+pub fn answer(
+    engine: &Engine,
+    req: &Request,
+    plan_notes: Vec<String>,
+) -> Result<(crate::Response, Vec<String>), Error> {
+    let mut resp = engine.check(req)?;
+    let mut warnings: Vec<String> = unknown_action_note(engine, &resp).into_iter().collect();
+    warnings.extend(crate::eval::request_warnings(engine, req));
+    for w in warnings.iter().rev() {
         resp.notes.insert(0, w.clone());
     }
     // What the plan's reading assumes (placeholders for values known only after apply), in the answer.
@@ -295,36 +321,30 @@ pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
             ));
         }
     }
-    match args.format {
-        Format::Text if args.quiet => write!(out, "{}", crate::report::answer_line(&resp))?,
-        Format::Text => write!(out, "{}", crate::report::text(&resp))?,
-        Format::Json if args.trace_level() == Some(TraceLevel::Brief) => {
-            let prepared = engine.prepare(&req)?;
-            let brief = engine.brief(&prepared);
-            let mut s = String::new();
-            crate::report::write_brief_json(
-                &mut s,
-                0,
-                prepared.identity_echo(),
-                &prepared.action,
-                prepared.resource.as_deref(),
-                brief.decision,
-                &brief.trace,
-                &brief.missing_context,
-            );
-            writeln!(out, "{s}")?;
-        }
-        Format::Json => writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&crate::report::json(&resp)).unwrap_or_default()
-        )?,
-    }
-    Ok(if resp.decision == Verdict::Allow {
-        Exit::Ok
-    } else {
-        Exit::Deny
-    })
+    Ok((resp, warnings))
+}
+
+/// `check --format json` (the full trace) of an [`answer`], without its line end.
+pub fn full_json(resp: &crate::Response) -> String {
+    serde_json::to_string_pretty(&crate::report::json(resp)).unwrap_or_default()
+}
+
+/// `check --format json --trace brief` of one request, without its line end, and its verdict.
+pub fn brief_json(engine: &Engine, req: &Request) -> Result<(String, Verdict), Error> {
+    let prepared = engine.prepare(req)?;
+    let brief = engine.brief(&prepared);
+    let mut s = String::new();
+    crate::report::write_brief_json(
+        &mut s,
+        0,
+        prepared.identity_echo(),
+        &prepared.action,
+        prepared.resource.as_deref(),
+        brief.decision,
+        &brief.trace,
+        &brief.missing_context,
+    );
+    Ok((s, brief.decision.decision))
 }
 
 #[path = "batch.rs"]

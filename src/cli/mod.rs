@@ -2,11 +2,12 @@
 //! 1 deny / failures, 2 usage error or bad input.
 
 mod audit;
-mod check;
+pub(crate) mod check;
 mod export;
 mod lint;
 mod oslo;
 mod roles;
+mod serve;
 mod test;
 
 use std::io::Write;
@@ -81,6 +82,8 @@ elvish:     policy-sim completions elvish >> ~/.config/elvish/rc.elv"
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Answer checks over HTTP/JSON for applications, with hot reload and Prometheus metrics.
+    Serve(Box<serve::ServeArgs>),
 }
 
 /// Output format.
@@ -114,6 +117,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Test(args) => test::run(&args, &mut out),
         Command::Roles(args) => roles::run(&args, &mut out),
         Command::Export(args) => export::run(&args, &mut out),
+        Command::Serve(args) => serve::run(&args, &mut out),
     };
     match result {
         Ok(exit) => exit,
