@@ -257,7 +257,12 @@ fn api_calls_and_sdk_calls_answer_too() {
         &env,
     );
     assert_eq!(code(&o), 1);
-    assert!(out(&o).contains("would get HTTP 403"));
+    // The headline names the call whole, its parentheses included.
+    assert!(
+        out(&o).contains("`conn.object_store.containers()` would get HTTP 403"),
+        "{}",
+        out(&o)
+    );
     let o = run_env(
         &[
             "check",

@@ -733,7 +733,7 @@ impl Engine {
             });
             // Allows: the policy's allow minus its except; each permission group on its own.
             // The excepts that removed the action, for the trace only.
-            let mut excepted: Vec<(&Spec, Option<&str>)> = Vec::new();
+            let mut excepted: Vec<Excepted<'_>> = Vec::new();
             let mut allow = None;
             if grant_res.is_some() && reach != Reach::MaybeGroup {
                 let record = tr.is_some();
@@ -750,7 +750,7 @@ impl Engine {
             }
             if !on && tr.is_some() {
                 // Brief: the summary of an implicit deny names the excepts that removed the action.
-                checks.extend(excepted.iter().map(|(s, g)| except_check(s, *g, action)));
+                checks.extend(excepted.iter().map(|x| except_check(x, action)));
             }
             if on {
                 match allow {
@@ -758,10 +758,12 @@ impl Engine {
                     Some((s, Some(g))) => checks.push(spec_check(Part::Group, s, Side::Grant, format!("permission group `{g}` allows `{action}` through `{}`", s.raw()))),
                     None if reach == Reach::MaybeGroup => {}
                     None if grant_res.is_none() => checks.push(Check::new(Part::Action, Status::Skipped, None, "the resource matches only through an unsupported wildcard, which an allow reads literally").inferred()),
+                    // An except removed it: its check says what happened.
+                    None if !excepted.is_empty() => {}
                     None => checks.push(Check::new(Part::Action, Status::Fail, None, format!("no allow pattern matches `{action}`"))),
                 }
-                for (s, g) in &excepted {
-                    checks.push(except_check(s, *g, action));
+                for x in &excepted {
+                    checks.push(except_check(x, action));
                 }
                 match deny {
                     Some((s, None)) => checks.push(spec_check(
@@ -804,7 +806,7 @@ impl Engine {
                     if on {
                         checks.push(match t {
                             Truth::True => Check::new(Part::Condition, Status::Pass, None, "the condition holds"),
-                            Truth::False => Check::new(Part::Condition, Status::Fail, None, "the condition does not hold: the policy does not apply"),
+                            Truth::False => Check::new(Part::Condition, Status::Fail, None, format!("the condition does not hold: {}; the policy does not apply", c.explain(&env, false))),
                             Truth::Unknown => Check::new(
                                 Part::Condition,
                                 Status::Unknown,
@@ -916,6 +918,15 @@ fn literal_when_granting(r: &ResourceEntry) -> bool {
     }
 }
 
+/// An allow of a scope (the policy's own, or a permission group's) that an except of the same scope
+/// removed the action from.
+struct Excepted<'a> {
+    allow: &'a Spec,
+    except: &'a Spec,
+    /// The permission group, or `None` for the policy's own permissions.
+    group: Option<&'a str>,
+}
+
 /// One scope's allow minus its except; an except that removes the action is recorded when `record`.
 fn scope_allows<'a>(
     p: &'a Permissions,
@@ -923,7 +934,7 @@ fn scope_allows<'a>(
     action: &str,
     group: Option<&'a str>,
     record: bool,
-    excepted: &mut Vec<(&'a Spec, Option<&'a str>)>,
+    excepted: &mut Vec<Excepted<'a>>,
 ) -> Option<(&'a Spec, Option<&'a str>)> {
     let allow = first_match(
         &p.allow,
@@ -934,7 +945,11 @@ fn scope_allows<'a>(
     let except = sets.and_then(|s| s.except.as_ref());
     if let Some(ex) = first_match(&p.except, except, action, Side::Restrict) {
         if record {
-            excepted.push((ex, group));
+            excepted.push(Excepted {
+                allow,
+                except: ex,
+                group,
+            });
         }
         return None;
     }
@@ -993,13 +1008,14 @@ fn resource_check(r: &ResourceEntry, grant: bool, set: &crate::model::PolicySet)
     }
 }
 
-/// An except that removed the action from a scope's allow.
-fn except_check(s: &Spec, group: Option<&str>, action: &str) -> Check {
-    let scope = group.map_or_else(
-        || String::from("this policy's allow"),
-        |g| format!("permission group `{g}`"),
-    );
-    spec_check(Part::Except, s, Side::Restrict, format!("except `{}` removes `{action}` from {scope} (except acts only within its own policy or group)", s.raw()))
+/// An except that removed the action from a scope's allow: what allowed it, then what removed it.
+fn except_check(x: &Excepted<'_>, action: &str) -> Check {
+    let (allow, except) = (x.allow.raw(), x.except.raw());
+    let detail = match x.group {
+        None => format!("`{action}` allowed by `{allow}`, then removed by except `{except}` (an except acts only within its own policy)"),
+        Some(g) => format!("`{action}` allowed by permission group `{g}` through `{allow}`, then removed by the group's except `{except}` (an except acts only within its own group)"),
+    };
+    spec_check(Part::Except, x.except, Side::Restrict, detail)
 }
 
 /// A check naming a spec, flagged inferred when an undocumented wildcard was read on the safe side.
