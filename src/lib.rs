@@ -23,7 +23,7 @@
 //! let engine = policy_sim::build(loaded, None).unwrap();
 //! let req = Request::new(Some("urn:v1:eu:identity:credential:xx11111-ovh/oauth2-0f0f0f0f0f0f0f0f"),
 //!     "objectstore_all", Some("urn:v1:eu:resource:publicCloudProject:0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f"));
-//! let answer = engine.check(&req).unwrap();
+//! let answer = engine.explain(&engine.prepare(&req).unwrap());
 //! assert_eq!(answer.reason, policy_sim::Reason::ImplicitDeny); // `openstack container list`: HTTP 403
 //! ```
 

@@ -51,7 +51,7 @@ fn decisive(
     req: &policy_sim::Request,
     inputs: &PlanInputs,
 ) -> (bool, Vec<String>) {
-    let resp = engine.check(req).unwrap();
+    let resp = engine.explain(&engine.prepare(req).unwrap());
     let addresses = resp
         .trace
         .iter()
@@ -440,7 +440,7 @@ fn outscale_diff_names_addresses() {
     );
     // The deleted user is gone from the planned state.
     assert!(planned
-        .check(&policy_sim::Request::new(
+        .prepare(&policy_sim::Request::new(
             Some("legacy"),
             "api:ReadVms",
             None

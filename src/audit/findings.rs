@@ -78,7 +78,7 @@ fn finding(kind: &'static str, subject: String, detail: String) -> Finding {
 
 /// The file and line of the policy deciding a witness (the first decisive one).
 fn located(engine: &Engine, mut f: Finding, w: &Witness) -> Finding {
-    if let Ok(resp) = engine.check(&w.request()) {
+    if let Ok(resp) = engine.prepare(&w.request()).map(|p| engine.explain(&p)) {
         if let Some(t) = resp.trace.iter().find(|t| t.decisive && t.file.is_some()) {
             f.file = t.file.clone();
             f.line = t.line;

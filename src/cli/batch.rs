@@ -12,9 +12,9 @@
 //! Each line is answered exactly as a one-line `check` would be: a bad line gets an error object
 //! (`{"line", "error", "file"}`) and the rest go on. A line in the plain form is read in place
 //! ([`RequestRef::parse_plain`]); any other goes through the loader's careful [`load::request_line`],
-//! whose words every error keeps. Each thread refills one request ([`Engine::prepare_cached_into`]) and
+//! whose words every error keeps. Each thread refills one request ([`Engine::prepare_with`]) and
 //! keeps the brief's buffers from line to line. In text, each answer's summary is written in place by
-//! [`report::write_summary`] from [`Engine::brief_with`] (the decisive entries without checks); in JSON,
+//! [`report::write_summary`] from [`Engine::explain_with`] in brief (the decisive entries without checks); in JSON,
 //! it comes from the full [`Engine::explain`].
 //!
 //! [`load::request_line`]: crate::load::request_line
@@ -29,7 +29,7 @@ use std::thread;
 use super::emit_error;
 use crate::cli::{Exit, Failure, Format};
 use crate::error::Error;
-use crate::eval::{BriefBuffers, PrepareCache, Prepared};
+use crate::eval::{Detail, Prepared, Scratch};
 use crate::load::{Limits, MAX_DEPTH_CEILING};
 use crate::model::request::RequestRef;
 use crate::{Engine, Verdict};
@@ -484,11 +484,10 @@ fn in_input_order(n: usize, parts: &[Part], out: &mut Vec<u8>) {
     }
 }
 
-/// What a thread keeps from one line to the next: parsed identities and times, the brief's buffers.
+/// What a thread keeps from one line to the next: parsed identities and times, the trace's buffers.
 #[derive(Default)]
 struct Worker {
-    prepared: PrepareCache,
-    brief: BriefBuffers,
+    scratch: Scratch,
     /// The line being answered, its buffers kept.
     request: Prepared,
 }
@@ -536,14 +535,14 @@ fn answer(
             Err(msg) => return bad(part, format, path, n, &msg),
         },
     };
-    if let Err(e) = engine.prepare_cached_into(&req, &mut cache.prepared, &mut cache.request) {
+    if let Err(e) = engine.prepare_with(&req, &mut cache.scratch, &mut cache.request) {
         return bad(part, format, path, n, &e.to_string());
     }
     let prepared = &cache.request;
     part.evaluated += 1;
     match format {
         Format::Json if !full => {
-            let brief = engine.brief_with(prepared, &mut cache.brief);
+            let brief = engine.explain_with(prepared, Detail::Brief, &mut cache.scratch);
             if brief.decision.decision == Verdict::Allow {
                 part.allowed += 1;
             }
@@ -558,7 +557,7 @@ fn answer(
                 &brief.missing_context,
             );
             part.out.push('\n');
-            cache.brief.recycle(brief);
+            cache.scratch.recycle(brief);
         }
         Format::Json => {
             let resp = engine.explain(prepared);
@@ -574,7 +573,7 @@ fn answer(
             part.out.push('\n');
         }
         Format::Text => {
-            let brief = engine.brief_with(prepared, &mut cache.brief);
+            let brief = engine.explain_with(prepared, Detail::Brief, &mut cache.scratch);
             let allowed = brief.decision.decision == Verdict::Allow;
             if allowed {
                 part.allowed += 1;
@@ -603,7 +602,7 @@ fn answer(
                 !brief.missing_context.is_empty(),
             );
             out.push('\n');
-            cache.brief.recycle(brief);
+            cache.scratch.recycle(brief);
         }
     }
     Ok(())

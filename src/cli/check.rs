@@ -7,6 +7,7 @@ use indexmap::IndexMap;
 
 use super::{Exit, Failure, Format};
 use crate::error::Error;
+use crate::eval::{Detail, Scratch};
 use crate::load::{Loaded, Role};
 use crate::model::request::Request;
 use crate::{Engine, Verdict};
@@ -253,7 +254,7 @@ pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
         args.resource.as_deref(),
     );
     req.context = args.context.iter().cloned().collect::<IndexMap<_, _>>();
-    let mut resp = engine.check(&req)?;
+    let mut resp = engine.explain(&engine.prepare(&req)?);
     let mut warnings: Vec<String> = unknown_action_note(&engine, &resp).into_iter().collect();
     warnings.extend(crate::eval::request_warnings(&engine, &req));
     if args.strict && !warnings.is_empty() {
@@ -280,7 +281,7 @@ pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
         Format::Text => write!(out, "{}", crate::report::text(&resp))?,
         Format::Json if args.trace == Some(TraceLevel::Brief) => {
             let prepared = engine.prepare(&req)?;
-            let brief = engine.brief(&prepared);
+            let brief = engine.explain_with(&prepared, Detail::Brief, &mut Scratch::default());
             let mut s = String::new();
             crate::report::write_brief_json(
                 &mut s,

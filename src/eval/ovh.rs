@@ -505,7 +505,7 @@ impl Engine {
         t
     }
 
-    /// [`Self::ovh_action`] for [`Engine::explain_brief`]: every candidate that can allow or deny the action
+    /// [`Self::ovh_action`] for [`Detail::Brief`](super::Detail::Brief): every candidate that can allow or deny the action
     /// (by the action index), in the order explain visits them, each recorded without its checks. The
     /// candidates left out have no effect, so they are never decisive.
     fn ovh_action_brief(
@@ -519,7 +519,7 @@ impl Engine {
         let res = ask.req.resource.as_deref().map_or(u32::MAX, resource_bit);
         // (policy, 0 = direct, 1 = through the group): explain's merged order, direct first on a tie.
         // The buffers are the tracer's, given back at the end.
-        let mut scratch = std::mem::take(&mut tr.scratch);
+        let mut scratch = std::mem::take(&mut tr.visits);
         let order = &mut scratch.order;
         order.clear();
         if let Some(c) = self.ovh_index(&id.raw) {
@@ -579,7 +579,7 @@ impl Engine {
                 total.add(e);
             }
         }
-        tr.scratch = scratch;
+        tr.visits = scratch;
         total
     }
 

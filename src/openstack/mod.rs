@@ -469,7 +469,7 @@ fn decide_permission(
     let ask = |action: &str| -> Result<Response, Error> {
         let mut req = Request::new(Some(&who.identity), action, Some(&who.resource));
         req.context = context.clone();
-        engine.check(&req)
+        engine.prepare(&req).map(|p| engine.explain(&p))
     };
     if permission != ANY_ROLE {
         let response = ask(permission)?;
