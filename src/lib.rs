@@ -38,6 +38,7 @@ pub mod load;
 pub mod model;
 pub mod openstack;
 pub mod oslo;
+pub mod parallel;
 pub mod report;
 pub mod source;
 pub mod validate;

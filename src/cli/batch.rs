@@ -3,10 +3,10 @@
 //! The input is read as bytes, in rounds of whole lines (split with `memchr`, no `String` per line, the
 //! round checked as UTF-8 at once). A round's lines are answered grouped by identity, so that each
 //! identity's policies are fetched into the processor's caches once per round rather than once per line
-//! ([`answer_order`]). A round is answered by one scoped thread per core (`std::thread::scope`: the compiled
-//! [`Engine`] is immutable and shared by reference), each taking pieces of that order in turn, the calling
-//! thread joining in once it has written the round before (its answers gathered in input order) and read
-//! the next one. A round too small to split is answered on the calling thread in input order, each
+//! ([`answer_order`]). A round is answered on every core (rayon's pool, in a scope: the compiled [`Engine`] is
+//! immutable and shared by reference), each worker taking pieces of that order in turn, the calling thread
+//! joining in once it has written the round before (its answers gathered in input order) and read the next
+//! one. A round too small to split is answered on the calling thread in input order, each
 //! answer written at once. Rounds are sized by format so that the answers held in memory stay small.
 //!
 //! Each line is answered exactly as a one-line `check` would be: a bad line gets an error object
@@ -24,11 +24,9 @@ use std::fmt::Write as _;
 use std::io::{BufRead, Write};
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread;
 
 use super::emit_error;
 use crate::cli::{Exit, Failure, Format};
-use crate::error::Error;
 use crate::eval::{Detail, Prepared, Scratch};
 use crate::load::{Limits, MAX_DEPTH_CEILING};
 use crate::model::request::RequestRef;
@@ -315,7 +313,7 @@ pub(super) fn run(
     full: bool,
     out: &mut impl Write,
 ) -> Result<Exit, Failure> {
-    let threads = thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = rayon::current_num_threads();
     let sizes = match format {
         Format::Text => TEXT,
         Format::Json => JSON,
@@ -332,7 +330,7 @@ pub(super) fn run(
     let group = 2 * sizes.piece;
     let mut round = input.round(sizes.round, group);
     while !round.lines.is_empty() {
-        let (parts, next) = if round.lines.len() < group {
+        let (parts, next) = if crate::parallel::parts(round.lines.len(), sizes.piece) < 2 {
             // Few lines: answer them here, in input order, writing each answer at once.
             if let Some((n, parts)) = pending.take() {
                 in_input_order(n, &parts, &mut ordered);
@@ -384,24 +382,28 @@ pub(super) fn run(
                 Some((mine, others)) => (mine, others),
                 None => (&mut spare, &mut [][..]),
             };
-            let (parts, next) = thread::scope(|s| {
-                let workers: Vec<_> = others.iter_mut().map(|c| s.spawn(|| work(c))).collect();
-                if let Some((n, parts)) = pending.take() {
-                    in_input_order(n, &parts, &mut ordered);
-                    out.write_all(&ordered)?;
+            // The other cores' answers, each in its own slot (the scope waits for them all).
+            let mut theirs: Vec<Result<Vec<Part>, Failure>> =
+                others.iter().map(|_| Ok(Vec::new())).collect();
+            let (mine, next) = rayon::in_place_scope(|s| {
+                for (cache, done) in others.iter_mut().zip(&mut theirs) {
+                    let work = &work;
+                    s.spawn(move |_| *done = work(cache));
                 }
+                let written = match pending.take() {
+                    Some((n, parts)) => {
+                        in_input_order(n, &parts, &mut ordered);
+                        out.write_all(&ordered)
+                    }
+                    None => Ok(()),
+                };
                 let next = input.round(sizes.round, group);
-                let mut parts: Vec<Part> = work(mine)?;
-                for w in workers {
-                    let done = w.join().unwrap_or_else(|_| {
-                        Err(Failure::Error(Error::Usage(String::from(
-                            "internal error: a batch worker stopped",
-                        ))))
-                    })?;
-                    parts.extend(done);
-                }
-                Ok::<_, Failure>((parts, next))
-            })?;
+                (written.map_err(Failure::from).and(work(mine)), next)
+            });
+            let mut parts: Vec<Part> = mine?;
+            for done in theirs {
+                parts.extend(done?);
+            }
             for p in &parts {
                 total.add(p);
             }
