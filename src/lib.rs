@@ -28,6 +28,7 @@
 //! ```
 
 pub mod audit;
+pub mod batch;
 pub mod cli;
 pub mod compile;
 pub mod error;

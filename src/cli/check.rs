@@ -308,9 +308,6 @@ pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
     })
 }
 
-#[path = "batch.rs"]
-mod batch;
-
 /// `--requests`: one answer per line, in input order; a bad line gets an error object and the rest go on.
 fn batch(
     engine: &Engine,
@@ -326,7 +323,17 @@ fn batch(
             |e| Error::Usage(format!("cannot read `{path}`: {e}")),
         )?))
     };
-    batch::run(engine, reader, path, format, full, out)
+    let format = match format {
+        Format::Text => crate::batch::Format::Text,
+        Format::Json => crate::batch::Format::Json,
+    };
+    let crate::batch::Totals {
+        evaluated,
+        allowed,
+        bad,
+    } = crate::batch::run(engine, reader, path, format, full, out)?;
+    eprintln!("{evaluated} requests evaluated ({allowed} allowed, {} denied), {bad} lines could not be evaluated", evaluated - allowed);
+    Ok(if bad == 0 { Exit::Ok } else { Exit::Bad })
 }
 
 /// A note when the requested action is in no catalogue: a typo or an invented name gets a plain deny from
@@ -360,24 +367,6 @@ pub(super) fn unknown_action_note(engine: &Engine, resp: &crate::Response) -> Op
         Known::Candidate => Some(format!("`{action}` is only an unconfirmed OUTSCALE action name (policies/outscale-actions.tsv, status candidate)")),
         Known::Yes | Known::NotCovered => None,
     }
-}
-
-fn emit_error(
-    out: &mut impl Write,
-    format: Format,
-    path: &str,
-    line: usize,
-    message: &str,
-) -> Result<(), Failure> {
-    match format {
-        Format::Json => writeln!(
-            out,
-            "{}",
-            serde_json::json!({"line": line, "error": message, "file": path})
-        )?,
-        Format::Text => writeln!(out, "{line}: ERROR {path}:{line}: {message}")?,
-    }
-    Ok(())
 }
 
 /// `check -- openstack ...` and `check --script FILE`: the OpenStack bridge (`src/openstack/`). A script

@@ -25,12 +25,25 @@ use std::io::{BufRead, Write};
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::emit_error;
-use crate::cli::{Exit, Failure, Format};
 use crate::eval::{Detail, Prepared, Scratch};
 use crate::load::{Limits, MAX_DEPTH_CEILING};
 use crate::model::request::RequestRef;
 use crate::{Engine, Verdict};
+
+/// How the answers are written: one line of text, or one JSON object, per request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// What a batch answered: lines evaluated, of which allowed, and lines that could not be evaluated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub evaluated: usize,
+    pub allowed: usize,
+    pub bad: usize,
+}
 
 /// How a format cuts the work.
 struct Sizes {
@@ -305,14 +318,14 @@ impl Part {
 }
 
 /// Answer every line of `reader`, writing to `out` in input order; a summary goes to stderr.
-pub(super) fn run(
+pub fn run(
     engine: &Engine,
     reader: Box<dyn BufRead>,
     path: &str,
     format: Format,
     full: bool,
     out: &mut impl Write,
-) -> Result<Exit, Failure> {
+) -> std::io::Result<Totals> {
     let threads = rayon::current_num_threads();
     let sizes = match format {
         Format::Text => TEXT,
@@ -365,7 +378,7 @@ pub(super) fn run(
                 .zip(round.index.chunks(sizes.piece))
                 .collect();
             let next_piece = AtomicUsize::new(0);
-            let work = |cache: &mut Worker| -> Result<Vec<Part>, Failure> {
+            let work = |cache: &mut Worker| -> std::io::Result<Vec<Part>> {
                 let mut done = Vec::new();
                 loop {
                     let i = next_piece.fetch_add(1, Ordering::Relaxed);
@@ -383,7 +396,7 @@ pub(super) fn run(
                 None => (&mut spare, &mut [][..]),
             };
             // The other cores' answers, each in its own slot (the scope waits for them all).
-            let mut theirs: Vec<Result<Vec<Part>, Failure>> =
+            let mut theirs: Vec<std::io::Result<Vec<Part>>> =
                 others.iter().map(|_| Ok(Vec::new())).collect();
             let (mine, next) = rayon::in_place_scope(|s| {
                 for (cache, done) in others.iter_mut().zip(&mut theirs) {
@@ -398,7 +411,7 @@ pub(super) fn run(
                     None => Ok(()),
                 };
                 let next = input.round(sizes.round, group);
-                (written.map_err(Failure::from).and(work(mine)), next)
+                (written.and(work(mine)), next)
             });
             let mut parts: Vec<Part> = mine?;
             for done in theirs {
@@ -427,8 +440,11 @@ pub(super) fn run(
         bad,
         ..
     } = total;
-    eprintln!("{evaluated} requests evaluated ({allowed} allowed, {} denied), {bad} lines could not be evaluated", evaluated - allowed);
-    Ok(if bad == 0 { Exit::Ok } else { Exit::Bad })
+    Ok(Totals {
+        evaluated,
+        allowed,
+        bad,
+    })
 }
 
 /// Answer some lines of a round, with their indices in the input's round, into one buffer, noting where each
@@ -443,7 +459,7 @@ fn answer_all(
     lines: &[Line],
     index: &[u32],
     cache: &mut Worker,
-) -> Result<Part, Failure> {
+) -> std::io::Result<Part> {
     let mut part = Part {
         out: String::with_capacity(lines.len() * 200),
         ends: Vec::with_capacity(lines.len()),
@@ -495,7 +511,7 @@ struct Worker {
 }
 
 /// Report line `n` as bad.
-fn bad(part: &mut Part, format: Format, path: &str, n: usize, msg: &str) -> Result<(), Failure> {
+fn bad(part: &mut Part, format: Format, path: &str, n: usize, msg: &str) -> std::io::Result<()> {
     part.bad += 1;
     let mut text = Vec::new();
     emit_error(&mut text, format, path, n, msg)?;
@@ -514,7 +530,7 @@ fn answer(
     line: Result<&str, String>,
     part: &mut Part,
     cache: &mut Worker,
-) -> Result<(), Failure> {
+) -> std::io::Result<()> {
     let line = match line {
         Ok(l) => l,
         Err(e) => return bad(part, format, path, n, &e),
@@ -608,4 +624,22 @@ fn answer(
         }
     }
     Ok(())
+}
+
+/// Line `line`'s error, as text or as a JSON object `{"line", "error", "file"}`.
+fn emit_error(
+    out: &mut impl Write,
+    format: Format,
+    path: &str,
+    line: usize,
+    message: &str,
+) -> std::io::Result<()> {
+    match format {
+        Format::Json => writeln!(
+            out,
+            "{}",
+            serde_json::json!({"line": line, "error": message, "file": path})
+        ),
+        Format::Text => writeln!(out, "{line}: ERROR {path}:{line}: {message}"),
+    }
 }
