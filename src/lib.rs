@@ -41,7 +41,9 @@ pub mod openstack;
 pub mod oslo;
 pub mod parallel;
 pub mod report;
+pub mod scan;
 pub mod source;
+pub mod suggest;
 pub mod validate;
 
 use std::sync::Arc;

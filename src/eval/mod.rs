@@ -344,7 +344,7 @@ impl Engine {
                     let mut m = format!("unknown identity `{id}`: not an OVHcloud URN (`urn:v1:...`), an OUTSCALE ORN (`orn:ows:idauth::...`), nor a user of the account file");
                     if known.is_empty() {
                         m.push_str(" (no --account file defines users)");
-                    } else if let Some(c) = crate::load::closest(id, &known) {
+                    } else if let Some(c) = crate::suggest::closest(id, &known) {
                         m.push_str(&format!("; did you mean `{c}`?"));
                     } else {
                         m.push_str(&format!("; the account file defines: {}", known.join(", ")));
