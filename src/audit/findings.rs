@@ -101,7 +101,7 @@ const PROBE: &str = "zzzAuditProbe:apiovh:anything/probe";
 /// OVHcloud actions that let an identity grant itself more (the catalogue's IAM, identity and API
 /// credential writes).
 pub fn escalation_actions() -> Vec<&'static str> {
-    crate::load::catalogue::catalogue()
+    crate::load::actions::catalogue()
         .ovh
         .iter()
         .copied()

@@ -28,7 +28,7 @@ use serde::Serialize;
 
 use crate::compile::Engine;
 use crate::eval::{Decision, Principal};
-use crate::load::catalogue::catalogue;
+use crate::load::actions::catalogue;
 use crate::model::ovh::{PermissionsGroup, Policy, ResourceEntry};
 use crate::model::urn::{IdentityKind, IdentityUrn, ResourceUrn};
 use crate::model::{Side, Spec};

@@ -268,7 +268,7 @@ pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
     // What the plan's reading assumes (placeholders for values known only after apply), in the answer.
     resp.notes.extend(plan_notes);
     if resp.request.cloud == "ovhcloud" {
-        use crate::load::catalogue::{catalogue, OvhLookup};
+        use crate::load::actions::{catalogue, OvhLookup};
         if let OvhLookup::NotInCatalogue { why, .. } = catalogue().ovh_lookup(&resp.request.action)
         {
             resp.notes.push(format!(
@@ -339,7 +339,7 @@ fn batch(
 /// A note when the requested action is in no catalogue: a typo or an invented name gets a plain deny from
 /// the cloud, and the user deserves to know why.
 pub(super) fn unknown_action_note(engine: &Engine, resp: &crate::Response) -> Option<String> {
-    use crate::load::catalogue::{catalogue, Known};
+    use crate::load::actions::{catalogue, Known};
     let action = resp.request.action.as_str();
     if engine.set.matrix.permission_index(action).is_some()
         || engine.set.matrix.role(action).is_some()
@@ -353,7 +353,7 @@ pub(super) fn unknown_action_note(engine: &Engine, resp: &crate::Response) -> Op
             .join(", ")
     };
     if resp.request.cloud == "ovhcloud" {
-        use crate::load::catalogue::OvhLookup;
+        use crate::load::actions::OvhLookup;
         return match catalogue().ovh_lookup(action) {
             OvhLookup::Known | OvhLookup::NotCovered | OvhLookup::NotInCatalogue { .. } => None,
             OvhLookup::Unneeded { suggestions, .. } if suggestions.is_empty() => Some(format!("`{action}` is not a known ovhcloud action: no operation of its API needs it")),

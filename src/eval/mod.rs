@@ -7,7 +7,7 @@ mod eim;
 mod hints;
 mod ovh;
 pub mod reference;
-pub mod trace;
+pub mod response;
 
 use std::sync::Arc;
 
@@ -19,7 +19,7 @@ use crate::model::pattern::FxHashMap;
 use crate::model::request::RequestRef;
 use crate::model::urn::{IdentityUrn, ResourceUrn};
 pub use hints::request_warnings;
-pub use trace::{
+pub use response::{
     Check, Decision, Echo, Entry, Kind, Outcome, Part, Reason, Response, RoleRow, Status, Verdict,
 };
 

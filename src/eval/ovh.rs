@@ -319,35 +319,13 @@ impl Engine {
             Some(pi) => {
                 let permission = matrix.permissions.get(pi);
                 if let Some(t) = tr.as_deref_mut().filter(|t| t.brief) {
-                    t.entries.push(Entry {
-                        kind: Kind::Matrix,
-                        outcome: Outcome::Info,
-                        decisive: false,
-                        policy: None,
-                        file: None,
-                        line: None,
-                        pointer: None,
-                        statement: None,
-                        via: None,
-                        action: String::new(),
-                        role: None,
-                        checks: Vec::new(),
-                    });
+                    t.entries.push(Entry::new(Kind::Matrix, Outcome::Info));
                 } else if let Some(t) = tr.as_deref_mut() {
                     let carriers: Vec<&str> =
                         matrix.roles_carrying(pi).map(|r| &*r.action).collect();
                     t.entries.push(Entry {
-                        kind: Kind::Matrix,
-                        outcome: Outcome::Info,
-                        decisive: false,
-                        policy: None,
                         file: Some(matrix.origin.clone()),
-                        line: None,
-                        pointer: None,
-                        statement: None,
-                        via: None,
                         action: req.action.clone(),
-                        role: None,
                         checks: vec![Check::new(
                             Part::Rule,
                             Status::Pass,
@@ -361,6 +339,7 @@ impl Engine {
                             ),
                         )
                         .inferred()],
+                        ..Entry::new(Kind::Matrix, Outcome::Info)
                     });
                 }
                 let (mut any_allow, mut any_deny) = (false, false);
@@ -726,18 +705,9 @@ impl Engine {
             Outcome::NoEffect
         };
         let mut entry = Entry {
-            kind: Kind::Policy,
-            outcome,
-            decisive: false,
             policy: Some(String::from(&*p.name)),
-            file: None,
-            line: None,
-            pointer: None,
-            statement: None,
-            via: None,
-            action: String::new(),
             role: ask.role.map(|r| r.to_row()),
-            checks: Vec::new(),
+            ..Entry::new(Kind::Policy, outcome)
         };
         if t.brief {
             // Brief: the summary of an implicit deny names the excepts that removed the action; an entry

@@ -12,7 +12,7 @@
 //! duplicate keys at any level, nesting deeper than [`Limits::max_depth`] and strings longer than
 //! [`Limits::max_string_bytes`] before serde sees it.
 
-pub mod catalogue;
+pub mod actions;
 pub mod raw;
 /// The JSON walker lives in [`crate::scan`] (the error renderer uses it too); `load::scan` names it here.
 pub use crate::scan;

@@ -8,7 +8,7 @@
 //! for every `openstack` line of a shell script; [`cover`] names the smallest sets of roles a command needs.
 //! Rendering is in [`render`].
 
-pub mod catalogue;
+pub mod commands;
 pub mod config;
 pub mod cover;
 pub mod oslo;
@@ -21,7 +21,7 @@ use crate::compile::Engine;
 use crate::error::Error;
 use crate::eval::{Reason, Response, Verdict};
 use crate::model::request::Request;
-use catalogue::{catalogue, ApiMatch, Call, Command, SdkCall, ANY_ROLE};
+use commands::{catalogue, ApiMatch, Call, Command, SdkCall, ANY_ROLE};
 use shell::{Word, WordKind};
 
 /// What is asked about.

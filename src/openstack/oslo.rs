@@ -16,7 +16,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::catalogue::Call;
+use super::commands::Call;
 use super::Plan;
 use crate::oslo::{Decision, Enforcer};
 
