@@ -20,7 +20,7 @@ mod workload;
 use std::hint::black_box;
 use std::time::Instant;
 
-use policy_sim::eval::PrepareCache;
+use policy_sim::eval::{Detail, Scratch};
 use policy_sim::load::{request_line, Limits};
 use policy_sim::model::request::RequestRef;
 
@@ -41,16 +41,20 @@ fn main() {
         .iter()
         .map(workload::Req::to_json_line)
         .collect();
-    let mut cache = PrepareCache::default();
+    let mut cache = Scratch::default();
+    let mut request = policy_sim::Prepared::default();
     for l in &lines {
-        let p = engine.prepare_cached(&parse(l), &mut cache).unwrap();
+        engine
+            .prepare_with(&parse(l), &mut cache, &mut request)
+            .unwrap();
         assert_eq!(
-            p,
+            request,
             engine
                 .prepare(&request_line(l, &Limits::default()).unwrap())
                 .unwrap()
         );
-        assert_eq!(engine.brief(&p).decision, engine.decide(&p), "{l}");
+        let b = engine.explain_with(&request, Detail::Brief, &mut cache);
+        assert_eq!(b.decision, engine.decide(&request), "{l}");
     }
     println!("check --requests, one core, {count} lines over {n} policies (cumulative):");
     let per = |name: &str, t: Instant| {
@@ -71,38 +75,43 @@ fn main() {
     per("RequestRef::parse_plain", t);
     let t = Instant::now();
     for l in &lines {
-        black_box(engine.prepare_ref(&parse(l)).unwrap());
+        black_box(engine.prepare(parse(l)).unwrap());
     }
-    per("+ prepare_ref (no cache)", t);
-    let mut cache = PrepareCache::default();
+    per("+ prepare (no scratch)", t);
+    let mut cache = Scratch::default();
     let t = Instant::now();
     for l in &lines {
-        black_box(engine.prepare_cached(&parse(l), &mut cache).unwrap());
+        engine
+            .prepare_with(&parse(l), &mut cache, &mut request)
+            .unwrap();
+        black_box(&request);
     }
-    per("+ prepare_cached", t);
+    per("+ prepare_with (scratch, refilled)", t);
     let t = Instant::now();
     for l in &lines {
-        let p = engine.prepare_cached(&parse(l), &mut cache).unwrap();
-        black_box(engine.decide(&p));
+        engine
+            .prepare_with(&parse(l), &mut cache, &mut request)
+            .unwrap();
+        black_box(engine.decide(&request));
     }
     per("+ decide (for comparison)", t);
     let t = Instant::now();
     for l in &lines {
-        let p = engine.prepare_cached(&parse(l), &mut cache).unwrap();
-        black_box(engine.brief(&p));
+        engine
+            .prepare_with(&parse(l), &mut cache, &mut request)
+            .unwrap();
+        black_box(engine.explain_with(&request, Detail::Brief, &mut Scratch::default()));
     }
-    per("+ brief", t);
+    per("+ brief (fresh buffers)", t);
     // A whole line as the batch answers it: parse, prepare into the thread's request, the brief decision
     // with the thread's buffers, and its summary.
     let mut out = String::new();
-    let mut request = policy_sim::Prepared::default();
-    let mut buffers = policy_sim::eval::BriefBuffers::default();
     let mut whole_lines = |lines: &mut dyn Iterator<Item = &String>| {
         for l in lines {
             engine
-                .prepare_cached_into(&parse(l), &mut cache, &mut request)
+                .prepare_with(&parse(l), &mut cache, &mut request)
                 .unwrap();
-            let b = engine.brief_with(&request, &mut buffers);
+            let b = engine.explain_with(&request, Detail::Brief, &mut cache);
             out.clear();
             policy_sim::report::write_summary(
                 &mut out,
@@ -111,7 +120,7 @@ fn main() {
                 !b.missing_context.is_empty(),
             );
             black_box(&out);
-            buffers.recycle(b);
+            cache.recycle(b);
         }
     };
     let t = Instant::now();
@@ -132,9 +141,9 @@ fn main() {
     let t = Instant::now();
     for (n, l) in lines.iter().enumerate() {
         engine
-            .prepare_cached_into(&parse(l), &mut cache, &mut request)
+            .prepare_with(&parse(l), &mut cache, &mut request)
             .unwrap();
-        let b = engine.brief_with(&request, &mut buffers);
+        let b = engine.explain_with(&request, Detail::Brief, &mut cache);
         json.clear();
         policy_sim::report::write_brief_json(
             &mut json,
@@ -147,7 +156,7 @@ fn main() {
             &b.missing_context,
         );
         black_box(&json);
-        buffers.recycle(b);
+        cache.recycle(b);
     }
     per("+ brief + write_brief_json (--format json)", t);
 }

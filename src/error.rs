@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::load::scan::{self, LineIndex};
+use crate::scan::{self, LineIndex};
 use crate::source::{Loc, Position, SourceId, SourceMap};
 
 /// How bad a diagnostic is.

@@ -23,11 +23,12 @@
 //! let engine = policy_sim::build(loaded, None).unwrap();
 //! let req = Request::new(Some("urn:v1:eu:identity:credential:xx11111-ovh/oauth2-0f0f0f0f0f0f0f0f"),
 //!     "objectstore_all", Some("urn:v1:eu:resource:publicCloudProject:0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f"));
-//! let answer = engine.check(&req).unwrap();
+//! let answer = engine.explain(&engine.prepare(&req).unwrap());
 //! assert_eq!(answer.reason, policy_sim::Reason::ImplicitDeny); // `openstack container list`: HTTP 403
 //! ```
 
 pub mod audit;
+pub mod batch;
 pub mod cli;
 pub mod compile;
 pub mod error;
@@ -38,9 +39,12 @@ pub mod load;
 pub mod model;
 pub mod openstack;
 pub mod oslo;
+pub mod parallel;
 pub mod report;
+pub mod scan;
 pub mod serve;
 pub mod source;
+pub mod suggest;
 pub mod validate;
 
 use std::sync::Arc;

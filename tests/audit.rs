@@ -234,13 +234,13 @@ proptest! {
         let (eo, en, changes) = diff_of(&named(&old), &named(&new));
         for c in changes {
             let r = c.witness.request();
-            let (a, b) = (eo.check(&r).unwrap().decision(), en.check(&r).unwrap().decision());
+            let (a, b) = (eo.explain(&eo.prepare(&r).unwrap()).decision(), en.explain(&en.prepare(&r).unwrap()).decision());
             prop_assert_ne!(a.allowed(), b.allowed(), "witness {:?}", c.witness);
             prop_assert_eq!(b.allowed(), c.kind == ChangeKind::Granted);
             // every action of the group flips too
             for act in &c.actions {
                 let w = audit::Witness { action: act.clone(), ..c.witness.clone() };
-                prop_assert_ne!(eo.check(&w.request()).unwrap().decision().allowed(), en.check(&w.request()).unwrap().decision().allowed());
+                prop_assert_ne!(eo.explain(&eo.prepare(&w.request()).unwrap()).decision().allowed(), en.explain(&en.prepare(&w.request()).unwrap()).decision().allowed());
             }
         }
     }
@@ -257,7 +257,7 @@ proptest! {
         let (who, _) = audit::who_can(&e, &u, action, Some(&resource.urn));
         for id in &u.ovh_identities {
             let w = audit::Witness::new(id, action, &resource.urn, &audit::Point::default());
-            let allowed = e.check(&w.request()).unwrap().decision().allowed();
+            let allowed = e.explain(&e.prepare(&w.request()).unwrap()).decision().allowed();
             prop_assert_eq!(allowed, who.iter().any(|g| g.identity == id.urn), "who-can vs check for {} {} {}", id.urn, action, resource.urn);
             let (what, _) = audit::what_can(&e, &u, Some(&id.urn), Some(&resource.urn));
             prop_assert_eq!(allowed, what.iter().any(|g| &g.action == action), "what-can vs check for {} {} {}", id.urn, action, resource.urn);

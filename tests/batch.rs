@@ -15,6 +15,7 @@ mod workload;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use policy_sim::eval::{Detail, Scratch};
 use policy_sim::load::{request_line, scan, Limits};
 use policy_sim::model::request::{Request, RequestRef};
 use policy_sim::{report, Engine, Loaded, Role, Verdict};
@@ -202,7 +203,7 @@ fn expected(engine: &Engine, path: &str, n: usize, line: Option<&str>) -> Option
         Ok(r) => r,
         Err(msg) => return error(&msg),
     };
-    let resp = match engine.check(&req) {
+    let resp = match engine.prepare(&req).map(|p| engine.explain(&p)) {
         Ok(r) => r,
         Err(e) => return error(&e.to_string()),
     };
@@ -324,7 +325,7 @@ fn batch_against_explain(name: &str, invalid_utf8: bool) {
     );
 }
 
-/// Every fixture case: the summary `check --requests` writes from [`Engine::brief`] is the one of the full
+/// Every fixture case: the summary `check --requests` writes from a brief [`Engine::explain_with`] is the one of the full
 /// trace.
 #[test]
 fn brief_summaries_are_the_trace_summaries_on_every_fixture_case() {
@@ -377,7 +378,7 @@ fn brief_summaries_are_the_trace_summaries_on_every_fixture_case() {
                 continue;
             };
             let full = engine.explain(&p);
-            let brief = engine.brief(&p);
+            let brief = engine.explain_with(&p, Detail::Brief, &mut Scratch::default());
             assert_eq!(
                 brief.decision,
                 full.decision(),

@@ -1,5 +1,5 @@
 //! The fast path on the benches' generated workload (issue 8): `decide` agrees with the reference evaluator
-//! and with `explain`; `explain_brief` (what `check --requests` prints in text) names the same decisive
+//! and with `explain`; the brief `explain_with` (what `check --requests` prints in text) names the same decisive
 //! policies as `explain`, with buffers reused from request to request or not; and `decide` allocates nothing on the common path (a counting global allocator).
 #![allow(
     clippy::unwrap_used,
@@ -14,8 +14,8 @@ mod workload;
 use std::alloc::System;
 use std::sync::Mutex;
 
-use policy_sim::eval::reference;
-use policy_sim::{report, Prepared};
+use policy_sim::eval::{reference, Detail, Explanation, Scratch};
+use policy_sim::{report, Engine, Prepared};
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 
 #[global_allocator]
@@ -34,6 +34,11 @@ fn workload(n: usize, count: usize) -> (policy_sim::Engine, Vec<Prepared>) {
     (engine, prepared)
 }
 
+/// The brief explanation of `p`, with fresh buffers.
+fn brief_of(engine: &Engine, p: &Prepared) -> Explanation {
+    engine.explain_with(p, Detail::Brief, &mut Scratch::default())
+}
+
 #[test]
 fn decide_explain_brief_and_reference_agree_on_the_generated_workload() {
     let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
@@ -41,19 +46,23 @@ fn decide_explain_brief_and_reference_agree_on_the_generated_workload() {
     for n in [10, 300] {
         let (engine, prepared) = workload(n, 1500);
         // As `check --requests` answers: one set of buffers, given back after each line.
-        let mut buffers = policy_sim::eval::BriefBuffers::default();
+        let mut scratch = Scratch::default();
         for p in &prepared {
-            let reused = engine.brief_with(p, &mut buffers);
-            assert_eq!(reused, engine.brief(p), "brief with reused buffers: {p:?}");
-            buffers.recycle(reused);
+            let reused = engine.explain_with(p, Detail::Brief, &mut scratch);
+            assert_eq!(
+                reused,
+                brief_of(&engine, p),
+                "brief with reused buffers: {p:?}"
+            );
+            scratch.recycle(reused);
             let fast = engine.decide(p);
             let (oracle, missing) = reference::decide(&engine.set, p);
             assert_eq!(fast, oracle, "decide vs reference, {n} policies: {p:?}");
             let full = engine.explain(p);
             assert_eq!(full.decision(), fast, "explain vs decide: {p:?}");
             assert_eq!(full.missing_context, missing, "missing context: {p:?}");
-            let brief = engine.explain_brief(p);
-            assert_eq!(brief.decision(), fast, "explain_brief vs decide: {p:?}");
+            let brief = brief_of(&engine, p).into_response(p);
+            assert_eq!(brief.decision(), fast, "brief vs decide: {p:?}");
             assert_eq!(
                 report::summary(&brief),
                 report::summary(&full),
@@ -139,7 +148,7 @@ fn an_action_with_very_many_keys_still_decides_right() {
         let p = engine.prepare(&req).unwrap();
         let want = reference::decide(&engine.set, &p).0;
         assert_eq!(engine.decide(&p), want, "{len}");
-        assert_eq!(engine.explain_brief(&p).decision(), want, "{len}");
+        assert_eq!(brief_of(&engine, &p).decision, want, "{len}");
         assert_eq!(want.allowed(), len < 37, "{len}");
     }
 }
@@ -158,29 +167,29 @@ fn a_large_set_scanned_and_indexed_on_two_cores_agrees_with_the_reference() {
         let full = engine.explain(p);
         assert_eq!(full.decision(), fast, "{p:?}");
         assert_eq!(
-            report::summary(&engine.explain_brief(p)),
+            report::summary(&brief_of(&engine, p).into_response(p)),
             report::summary(&full),
             "{p:?}"
         );
     }
 }
 
-/// `prepare_cached_into` (what `check --requests` uses, one `Prepared` refilled line after line) gives
+/// `prepare_with` (what `check --requests` uses, one `Prepared` refilled line after line) gives
 /// what `prepare` gives, whatever the request before it had: a context or none, another identity.
 #[test]
 fn a_refilled_request_equals_a_fresh_one() {
     let w = workload::ovh(300);
     let engine = workload::ovh_engine(&w);
-    let mut cache = policy_sim::eval::PrepareCache::default();
+    let mut scratch = Scratch::default();
     let mut slot = Prepared::default();
     let (mut with_context, mut without) = (0, 0);
     for r in workload::ovh_requests(&w, 2000, 7) {
         let req = r.to_request();
         let fresh = engine.prepare(&req).unwrap();
         engine
-            .prepare_cached_into(
+            .prepare_with(
                 &policy_sim::model::request::RequestRef::from(&req),
-                &mut cache,
+                &mut scratch,
                 &mut slot,
             )
             .unwrap();

@@ -199,6 +199,16 @@ fn run_file(path: &Path) -> (Vec<String>, usize) {
                 ));
             }
         }
+        if let Some(says) = case.get("trace_says").and_then(Value::as_array) {
+            let text = policy_sim::report::text(&explained);
+            for want in says.iter().filter_map(Value::as_str) {
+                if !text.contains(want) {
+                    failures.push(format!(
+                        "{label}: the trace should say `{want}`; it was:\n{text}"
+                    ));
+                }
+            }
+        }
         let decisive = explained.trace.iter().filter(|e| e.decisive).count();
         if fast.reason != Reason::ImplicitDeny && decisive == 0 {
             failures.push(format!(

@@ -257,7 +257,12 @@ fn api_calls_and_sdk_calls_answer_too() {
         &env,
     );
     assert_eq!(code(&o), 1);
-    assert!(out(&o).contains("would get HTTP 403"));
+    // The headline names the call whole, its parentheses included.
+    assert!(
+        out(&o).contains("`conn.object_store.containers()` would get HTTP 403"),
+        "{}",
+        out(&o)
+    );
     let o = run_env(
         &[
             "check",
@@ -591,7 +596,7 @@ fn seed001_walkthrough_script() {
 /// Every catalogue entry resolves to a permission the matrix knows; the seeds' commands are there.
 #[test]
 fn every_catalogue_entry_resolves_to_a_matrix_permission() {
-    use policy_sim::openstack::catalogue::{catalogue, ANY_ROLE};
+    use policy_sim::openstack::commands::{catalogue, ANY_ROLE};
     let matrix = policy_sim::validate::builtin_matrix().unwrap();
     let cat = catalogue().unwrap();
     let names: BTreeSet<&str> = cat.commands.iter().map(|c| c.command.as_str()).collect();

@@ -17,7 +17,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use policy_sim::eval::trace::{Kind, Outcome, Part, Status};
+use policy_sim::eval::response::{Kind, Outcome, Part, Status};
 use policy_sim::{Decision, Engine, Loaded, Request, Role, Verdict};
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -487,7 +487,7 @@ fn ovh_resource_matches(pattern: &str, resource: &str, grant: bool) -> bool {
     }
 }
 
-fn pattern_of(entry: &policy_sim::eval::trace::Entry, part: Part) -> Option<(Status, String)> {
+fn pattern_of(entry: &policy_sim::eval::response::Entry, part: Part) -> Option<(Status, String)> {
     entry
         .checks
         .iter()

@@ -48,7 +48,7 @@ fn decisive(
     req: &policy_sim::Request,
     inputs: &PlanInputs,
 ) -> (bool, Vec<String>) {
-    let resp = engine.check(req).unwrap();
+    let resp = engine.explain(&engine.prepare(req).unwrap());
     let addresses = resp
         .trace
         .iter()
@@ -447,7 +447,7 @@ fn outscale_diff_names_addresses() {
     );
     // The deleted user is gone from the planned state.
     assert!(planned
-        .check(&policy_sim::Request::new(
+        .prepare(&policy_sim::Request::new(
             Some("legacy"),
             "api:ReadVms",
             None

@@ -78,7 +78,7 @@ fn finding(kind: &'static str, subject: String, detail: String) -> Finding {
 
 /// The file and line of the policy deciding a witness (the first decisive one).
 fn located(engine: &Engine, mut f: Finding, w: &Witness) -> Finding {
-    if let Ok(resp) = engine.check(&w.request()) {
+    if let Ok(resp) = engine.prepare(&w.request()).map(|p| engine.explain(&p)) {
         if let Some(t) = resp.trace.iter().find(|t| t.decisive && t.file.is_some()) {
             f.file = t.file.clone();
             f.line = t.line;
@@ -101,7 +101,7 @@ const PROBE: &str = "zzzAuditProbe:apiovh:anything/probe";
 /// OVHcloud actions that let an identity grant itself more (the catalogue's IAM, identity and API
 /// credential writes).
 pub fn escalation_actions() -> Vec<&'static str> {
-    crate::load::catalogue::catalogue()
+    crate::load::actions::catalogue()
         .ovh
         .iter()
         .copied()

@@ -28,7 +28,7 @@ use serde::Serialize;
 
 use crate::compile::Engine;
 use crate::eval::{Decision, Principal};
-use crate::load::catalogue::catalogue;
+use crate::load::actions::catalogue;
 use crate::model::ovh::{PermissionsGroup, Policy, ResourceEntry};
 use crate::model::urn::{IdentityKind, IdentityUrn, ResourceUrn};
 use crate::model::{Side, Spec};
@@ -1045,7 +1045,7 @@ impl Grant {
 /// with the context that satisfies them.
 pub fn condition_of(engine: &Engine, w: &Witness) -> String {
     let mut conds = Vec::new();
-    if let Ok(resp) = engine.check(&w.request()) {
+    if let Ok(resp) = engine.prepare(&w.request()).map(|p| engine.explain(&p)) {
         for t in resp.trace.iter().filter(|t| t.decisive) {
             let Some(name) = &t.policy else { continue };
             for p in engine.set.ovh_policies.iter().filter(|p| *p.name == **name) {

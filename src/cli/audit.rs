@@ -203,7 +203,7 @@ fn plan_causes(
                 old
             };
             let mut causes: Vec<String> = Vec::new();
-            if let Ok(resp) = e.check(&c.witness.request()) {
+            if let Ok(resp) = e.prepare(&c.witness.request()).map(|p| e.explain(&p)) {
                 for entry in resp.trace.iter().filter(|t| t.decisive) {
                     let file = entry.file.as_deref().unwrap_or("");
                     let addr = addresses

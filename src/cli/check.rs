@@ -7,6 +7,7 @@ use indexmap::IndexMap;
 
 use super::{Exit, Failure, Format};
 use crate::error::Error;
+use crate::eval::{Detail, Scratch};
 use crate::load::{Loaded, Role};
 use crate::model::request::Request;
 use crate::{Engine, Verdict};
@@ -303,7 +304,7 @@ pub fn answer(
     req: &Request,
     plan_notes: Vec<String>,
 ) -> Result<(crate::Response, Vec<String>), Error> {
-    let mut resp = engine.check(req)?;
+    let mut resp = engine.explain(&engine.prepare(req)?);
     let mut warnings: Vec<String> = unknown_action_note(engine, &resp).into_iter().collect();
     warnings.extend(crate::eval::request_warnings(engine, req));
     for w in warnings.iter().rev() {
@@ -312,7 +313,7 @@ pub fn answer(
     // What the plan's reading assumes (placeholders for values known only after apply), in the answer.
     resp.notes.extend(plan_notes);
     if resp.request.cloud == "ovhcloud" {
-        use crate::load::catalogue::{catalogue, OvhLookup};
+        use crate::load::actions::{catalogue, OvhLookup};
         if let OvhLookup::NotInCatalogue { why, .. } = catalogue().ovh_lookup(&resp.request.action)
         {
             resp.notes.push(format!(
@@ -332,7 +333,7 @@ pub fn full_json(resp: &crate::Response) -> String {
 /// `check --format json --trace brief` of one request, without its line end, and its verdict.
 pub fn brief_json(engine: &Engine, req: &Request) -> Result<(String, Verdict), Error> {
     let prepared = engine.prepare(req)?;
-    let brief = engine.brief(&prepared);
+    let brief = engine.explain_with(&prepared, Detail::Brief, &mut Scratch::default());
     let mut s = String::new();
     crate::report::write_brief_json(
         &mut s,
@@ -346,9 +347,6 @@ pub fn brief_json(engine: &Engine, req: &Request) -> Result<(String, Verdict), E
     );
     Ok((s, brief.decision.decision))
 }
-
-#[path = "batch.rs"]
-mod batch;
 
 /// `--requests`: one answer per line, in input order; a bad line gets an error object and the rest go on.
 fn batch(
@@ -365,13 +363,23 @@ fn batch(
             |e| Error::Usage(format!("cannot read `{path}`: {e}")),
         )?))
     };
-    batch::run(engine, reader, path, format, full, out)
+    let format = match format {
+        Format::Text => crate::batch::Format::Text,
+        Format::Json => crate::batch::Format::Json,
+    };
+    let crate::batch::Totals {
+        evaluated,
+        allowed,
+        bad,
+    } = crate::batch::run(engine, reader, path, format, full, out)?;
+    eprintln!("{evaluated} requests evaluated ({allowed} allowed, {} denied), {bad} lines could not be evaluated", evaluated - allowed);
+    Ok(if bad == 0 { Exit::Ok } else { Exit::Bad })
 }
 
 /// A note when the requested action is in no catalogue: a typo or an invented name gets a plain deny from
 /// the cloud, and the user deserves to know why.
 pub(super) fn unknown_action_note(engine: &Engine, resp: &crate::Response) -> Option<String> {
-    use crate::load::catalogue::{catalogue, Known};
+    use crate::load::actions::{catalogue, Known};
     let action = resp.request.action.as_str();
     if engine.set.matrix.permission_index(action).is_some()
         || engine.set.matrix.role(action).is_some()
@@ -385,7 +393,7 @@ pub(super) fn unknown_action_note(engine: &Engine, resp: &crate::Response) -> Op
             .join(", ")
     };
     if resp.request.cloud == "ovhcloud" {
-        use crate::load::catalogue::OvhLookup;
+        use crate::load::actions::OvhLookup;
         return match catalogue().ovh_lookup(action) {
             OvhLookup::Known | OvhLookup::NotCovered | OvhLookup::NotInCatalogue { .. } => None,
             OvhLookup::Unneeded { suggestions, .. } if suggestions.is_empty() => Some(format!("`{action}` is not a known ovhcloud action: no operation of its API needs it")),
@@ -399,24 +407,6 @@ pub(super) fn unknown_action_note(engine: &Engine, resp: &crate::Response) -> Op
         Known::Candidate => Some(format!("`{action}` is only an unconfirmed OUTSCALE action name (policies/outscale-actions.tsv, status candidate)")),
         Known::Yes | Known::NotCovered => None,
     }
-}
-
-fn emit_error(
-    out: &mut impl Write,
-    format: Format,
-    path: &str,
-    line: usize,
-    message: &str,
-) -> Result<(), Failure> {
-    match format {
-        Format::Json => writeln!(
-            out,
-            "{}",
-            serde_json::json!({"line": line, "error": message, "file": path})
-        )?,
-        Format::Text => writeln!(out, "{line}: ERROR {path}:{line}: {message}")?,
-    }
-    Ok(())
 }
 
 /// `check -- openstack ...` and `check --script FILE`: the OpenStack bridge (`src/openstack/`). A script

@@ -205,7 +205,7 @@ pub fn run(args: &TestArgs, out: &mut impl Write) -> Result<Exit, Failure> {
             );
             req.context = case.context.clone();
             req.at = case.at.clone();
-            let resp = match engine.check(&req) {
+            let resp = match engine.prepare(&req).map(|p| engine.explain(&p)) {
                 Ok(r) => r,
                 Err(e) => {
                     return Err(

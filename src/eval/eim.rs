@@ -14,18 +14,10 @@ impl Engine {
         let builtin = |tr: Option<&mut Tracer>, outcome: Outcome, detail: String| {
             if let Some(t) = tr {
                 t.entries.push(Entry {
-                    kind: Kind::Builtin,
-                    outcome,
                     decisive: true,
-                    policy: None,
-                    file: None,
-                    line: None,
-                    pointer: None,
-                    statement: None,
-                    via: None,
                     action: action.to_owned(),
-                    role: None,
                     checks: vec![Check::new(Part::Rule, Status::Pass, None, detail)],
+                    ..Entry::new(Kind::Builtin, outcome)
                 });
             }
         };
@@ -192,9 +184,6 @@ impl Engine {
                 ),
             );
             t.entries.push(Entry {
-                kind: Kind::Statement,
-                outcome,
-                decisive: false,
                 policy: Some(policy.to_owned()),
                 file,
                 line,
@@ -202,8 +191,8 @@ impl Engine {
                 statement,
                 via: Some(via.to_string()),
                 action: action.to_owned(),
-                role: None,
                 checks,
+                ..Entry::new(Kind::Statement, outcome)
             });
         }
         (allows, denies)

@@ -27,7 +27,7 @@ pub fn request_warnings(engine: &Engine, req: &Request) -> Vec<String> {
                 let mut m = format!(
                     "identity `{raw}` is named by no loaded policy and listed in no account file"
                 );
-                match crate::load::closest(raw, &known) {
+                match crate::suggest::closest(raw, &known) {
                     Some(c) => m.push_str(&format!("; did you mean `{c}`?")),
                     None if id.kind == IdentityKind::User => m.push_str(
                         "; only policies naming its group could apply, and its group is unknown (pass the account file)",
@@ -54,7 +54,7 @@ pub fn request_warnings(engine: &Engine, req: &Request) -> Vec<String> {
                 out.push(format!(
                     "context key `{k}` is read by no condition; the policies read `{right}` (keys are case-sensitive): did you mean `{right}`?"
                 ));
-            } else if let Some(c) = crate::load::closest(k, &keys) {
+            } else if let Some(c) = crate::suggest::closest(k, &keys) {
                 out.push(format!(
                     "context key `{k}` is read by no condition; did you mean `{c}`?"
                 ));

@@ -7,7 +7,7 @@ mod eim;
 mod hints;
 mod ovh;
 pub mod reference;
-pub mod trace;
+pub mod response;
 
 use std::sync::Arc;
 
@@ -16,17 +16,17 @@ use indexmap::IndexMap;
 use crate::compile::Engine;
 use crate::error::Error;
 use crate::model::pattern::FxHashMap;
-use crate::model::request::{Request, RequestRef};
+use crate::model::request::RequestRef;
 use crate::model::urn::{IdentityUrn, ResourceUrn};
 pub use hints::request_warnings;
-pub use trace::{
+pub use response::{
     Check, Decision, Echo, Entry, Kind, Outcome, Part, Reason, Response, RoleRow, Status, Verdict,
 };
 
 /// Who is asking.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
-    /// An OVHcloud identity (shared: a [`PrepareCache`] hands out the same one to every request naming it).
+    /// An OVHcloud identity (shared: a [`Scratch`] hands out the same one to every request naming it).
     Ovh(Arc<IdentityUrn>),
     /// An EIM user of the account file.
     EimUser(Box<str>),
@@ -37,7 +37,7 @@ pub enum Principal {
 }
 
 /// A checked request, ready to evaluate (any number of times). The default is an empty request of the
-/// caller, only meant to be filled by [`Engine::prepare_cached_into`].
+/// caller, only meant to be filled by [`Engine::prepare_with`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prepared {
     pub principal: Principal,
@@ -100,18 +100,23 @@ impl Prepared {
     }
 }
 
-/// What [`Engine::prepare_cached`] remembers: a batch names the same identities and time again and again,
-/// and an identity URN parsed once need not be parsed again. What is remembered is what parsing gave,
-/// errors included; the map is emptied when it reaches [`PrepareCache::MAX`] entries. (A resource URN is
-/// only checked, without building anything: that costs less than looking it up.)
+/// What a caller keeps from one request to the next, so that a batch answering line after line neither
+/// parses the same identity URN and time again nor allocates its trace buffers again: pass it to
+/// [`Engine::prepare_with`] and [`Engine::explain_with`], and give each [`Explanation`] back with
+/// [`Scratch::recycle`]. What parsing gave is remembered, errors included; the identities are forgotten
+/// when they reach [`Scratch::MAX`]. (A resource URN is only checked, without building anything: that
+/// costs less than looking it up.)
 #[derive(Debug, Default)]
-pub struct PrepareCache {
+pub struct Scratch {
     identities: FxHashMap<Box<str>, Result<Arc<IdentityUrn>, String>>,
     /// The last `at` read, and its time.
     at: Option<(Box<str>, jiff::Timestamp)>,
+    /// The trace's buffer, kept from one explanation to the next.
+    entries: Vec<Entry>,
+    visits: Visits,
 }
 
-impl PrepareCache {
+impl Scratch {
     pub const MAX: usize = 1 << 16;
 
     fn identity(&mut self, raw: &str) -> Result<Arc<IdentityUrn>, String> {
@@ -125,52 +130,69 @@ impl PrepareCache {
         self.identities.insert(raw.into(), parsed.clone());
         parsed
     }
+
+    /// Keep an explanation's buffers for the next request (its entries are dropped).
+    pub fn recycle(&mut self, explanation: Explanation) {
+        let mut entries = explanation.trace;
+        entries.clear();
+        if entries.capacity() > self.entries.capacity() {
+            self.entries = entries;
+        }
+    }
 }
 
-/// What [`Engine::brief`] answers: the decision, and the entries and missing context a summary names.
+/// How much [`Engine::explain_with`] records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Every policy or statement considered, with its checks, location and matrix row, and the notes.
+    Full,
+    /// OVHcloud: only the entries that can decide, without their checks (but the excepts), locations,
+    /// matrix rows or notes: enough for [`crate::report::summary`], which names the decisive entries, and
+    /// several times cheaper than `Full` on large sets. Its decision and decisive entries are `Full`'s; its
+    /// trace is not meant to be printed. (EIM explains in full.)
+    Brief,
+}
+
+/// What [`Engine::explain_with`] answers: a [`Response`] without the echo of the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Brief {
+pub struct Explanation {
     pub decision: Decision,
     pub missing_context: Vec<String>,
     pub trace: Vec<Entry>,
+    pub notes: Vec<String>,
+}
+
+impl Explanation {
+    /// The full answer to `req`, the request explained.
+    pub fn into_response(self, req: &Prepared) -> Response {
+        Response {
+            decision: self.decision.decision,
+            reason: self.decision.reason,
+            request: req.echo(),
+            missing_context: self.missing_context,
+            trace: self.trace,
+            notes: self.notes,
+        }
+    }
 }
 
 /// Records the trace when explaining; does nothing when deciding.
 pub(crate) struct Tracer {
     pub entries: Vec<Entry>,
     pub notes: Vec<String>,
-    /// Record only what a one-line summary needs (see [`Engine::explain_brief`]).
+    /// Record only what a one-line summary needs ([`Detail::Brief`]).
     pub brief: bool,
     /// Brief: the buffers of the candidates' visiting order, kept from one action to the next.
-    pub scratch: Scratch,
+    pub visits: Visits,
 }
 
 /// Buffers the brief evaluation of one action fills and empties again.
 #[derive(Debug, Default)]
-pub(crate) struct Scratch {
+pub(crate) struct Visits {
     /// (policy, 0 = direct or 1 = through the group).
     pub order: Vec<(u32, u8)>,
     /// Policies naming a group of the account, when the user's group is unknown.
     pub maybe: Vec<u32>,
-}
-
-/// What [`Engine::brief_with`] keeps from one request to the next, so that a batch answering line after line
-/// does not allocate its buffers again: give each [`Brief`] back with [`BriefBuffers::recycle`].
-#[derive(Debug, Default)]
-pub struct BriefBuffers {
-    entries: Vec<Entry>,
-    scratch: Scratch,
-}
-
-impl BriefBuffers {
-    /// Keep a brief's buffers for the next request (its entries are dropped).
-    pub fn recycle(&mut self, brief: Brief) {
-        let mut entries = brief.trace;
-        entries.clear();
-        if entries.capacity() > self.entries.capacity() {
-            self.entries = entries;
-        }
-    }
 }
 
 impl Tracer {
@@ -183,35 +205,35 @@ impl Tracer {
 }
 
 impl Engine {
-    /// Check a request against what is loaded: which cloud it is for, whether its identity and resource
-    /// are well-formed and known. Errors are usage errors (exit 2).
-    pub fn prepare(&self, req: &Request) -> Result<Prepared, Error> {
-        self.prepare_ref(&RequestRef::from(req))
+    /// Check a request (a [`Request`], or a `--requests` line read in place as a [`RequestRef`]) against
+    /// what is loaded: which cloud it is for, whether its identity and resource are well-formed and known.
+    /// Errors are usage errors (exit 2).
+    pub fn prepare<'r>(&self, req: impl Into<RequestRef<'r>>) -> Result<Prepared, Error> {
+        let req = req.into();
+        let mut out = Prepared::default();
+        self.prepare_in(&req, None, &mut out)?;
+        Ok(out)
     }
 
-    /// [`Engine::prepare`] of a borrowed request (a `--requests` line read in place).
-    pub fn prepare_ref(&self, req: &RequestRef<'_>) -> Result<Prepared, Error> {
-        self.prepare_with(req, None)
-    }
-
-    /// [`Engine::prepare_ref`], remembering in `cache` the URNs and time parsed for the next requests.
-    pub fn prepare_cached(
+    /// [`Engine::prepare`] into `out`, whose strings and map keep their buffers from one request to the
+    /// next, remembering in `scratch` the URNs and time parsed (`check --requests` answers line after
+    /// line). On an error, `out` is left as it was.
+    pub fn prepare_with(
         &self,
         req: &RequestRef<'_>,
-        cache: &mut PrepareCache,
-    ) -> Result<Prepared, Error> {
-        self.prepare_with(req, Some(cache))
-    }
-
-    /// [`Engine::prepare_cached`] into `out`, whose strings and map keep their buffers from one request to
-    /// the next (`check --requests` answers line after line). On an error, `out` is left as it was.
-    pub fn prepare_cached_into(
-        &self,
-        req: &RequestRef<'_>,
-        cache: &mut PrepareCache,
+        scratch: &mut Scratch,
         out: &mut Prepared,
     ) -> Result<(), Error> {
-        let (principal, at) = self.check_request(req, Some(cache))?;
+        self.prepare_in(req, Some(scratch), out)
+    }
+
+    fn prepare_in(
+        &self,
+        req: &RequestRef<'_>,
+        scratch: Option<&mut Scratch>,
+        out: &mut Prepared,
+    ) -> Result<(), Error> {
+        let (principal, at) = self.check_request(req, scratch)?;
         out.principal = principal;
         out.action.clear();
         out.action.push_str(req.action);
@@ -231,27 +253,6 @@ impl Engine {
         self.add_dumped_tags(req.resource, &mut out.context);
         out.at = at;
         Ok(())
-    }
-
-    fn prepare_with(
-        &self,
-        req: &RequestRef<'_>,
-        cache: Option<&mut PrepareCache>,
-    ) -> Result<Prepared, Error> {
-        let (principal, at) = self.check_request(req, cache)?;
-        let mut context: IndexMap<String, String> = req
-            .context
-            .iter()
-            .map(|&(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
-        self.add_dumped_tags(req.resource, &mut context);
-        Ok(Prepared {
-            principal,
-            action: req.action.to_owned(),
-            resource: req.resource.map(str::to_owned),
-            context,
-            at,
-        })
     }
 
     /// The resource's tags from a `GET /v2/iam/resource` dump, as `resource.Tag(name)` context values
@@ -274,7 +275,7 @@ impl Engine {
     fn check_request(
         &self,
         req: &RequestRef<'_>,
-        mut cache: Option<&mut PrepareCache>,
+        mut cache: Option<&mut Scratch>,
     ) -> Result<(Principal, jiff::Timestamp), Error> {
         let bad = |m: String| Err(Error::Usage(m));
         // Printable ASCII without a space (nearly every action) is checked without decoding characters.
@@ -300,7 +301,7 @@ impl Engine {
         let at = match (req.at, cache.as_deref_mut()) {
             (
                 Some(s),
-                Some(PrepareCache {
+                Some(Scratch {
                     at: Some((last, t)),
                     ..
                 }),
@@ -343,7 +344,7 @@ impl Engine {
                     let mut m = format!("unknown identity `{id}`: not an OVHcloud URN (`urn:v1:...`), an OUTSCALE ORN (`orn:ows:idauth::...`), nor a user of the account file");
                     if known.is_empty() {
                         m.push_str(" (no --account file defines users)");
-                    } else if let Some(c) = crate::load::closest(id, &known) {
+                    } else if let Some(c) = crate::suggest::closest(id, &known) {
                         m.push_str(&format!("; did you mean `{c}`?"));
                     } else {
                         m.push_str(&format!("; the account file defines: {}", known.join(", ")));
@@ -432,85 +433,39 @@ impl Engine {
         }
     }
 
-    /// Decide and explain.
+    /// Decide and explain in full.
     pub fn explain(&self, req: &Prepared) -> Response {
+        self.explain_with(req, Detail::Full, &mut Scratch::default())
+            .into_response(req)
+    }
+
+    /// Decide and explain, in `detail`, with the buffers of `scratch` (see [`Scratch::recycle`]).
+    pub fn explain_with(
+        &self,
+        req: &Prepared,
+        detail: Detail,
+        scratch: &mut Scratch,
+    ) -> Explanation {
         let mut tracer = Tracer {
-            entries: Vec::new(),
+            entries: std::mem::take(&mut scratch.entries),
             notes: Vec::new(),
-            brief: false,
-            scratch: Scratch::default(),
+            brief: detail == Detail::Brief,
+            visits: std::mem::take(&mut scratch.visits),
         };
         let (decision, missing_context) = match &req.principal {
             Principal::Ovh(id) => self.ovh_decide(req, id, Some(&mut tracer)),
-            _ => (self.eim_decide(req, Some(&mut tracer)), Vec::new()),
+            _ => {
+                tracer.brief = false;
+                (self.eim_decide(req, Some(&mut tracer)), Vec::new())
+            }
         };
-        Response {
-            decision: decision.decision,
-            reason: decision.reason,
-            request: req.echo(),
+        scratch.visits = tracer.visits;
+        Explanation {
+            decision,
             missing_context,
             trace: tracer.entries,
             notes: tracer.notes,
         }
-    }
-
-    /// Decide, and record only the entries that can decide, without their checks, locations, matrix rows or
-    /// notes: enough for [`crate::report::summary`] (which names the decisive entries), several times cheaper
-    /// than [`Engine::explain`] on large sets. Its decision and decisive entries are explain's; its trace is
-    /// not explain's trace and is not meant to be printed.
-    pub fn explain_brief(&self, req: &Prepared) -> Response {
-        if !matches!(req.principal, Principal::Ovh(_)) {
-            return self.explain(req);
-        }
-        let Brief {
-            decision,
-            missing_context,
-            trace,
-        } = self.brief(req);
-        Response {
-            decision: decision.decision,
-            reason: decision.reason,
-            request: req.echo(),
-            missing_context,
-            trace,
-            notes: Vec::new(),
-        }
-    }
-
-    /// [`Engine::explain_brief`] without the echo of the request: what `check --requests` needs to write
-    /// a line with [`crate::report::write_summary`].
-    pub fn brief(&self, req: &Prepared) -> Brief {
-        self.brief_with(req, &mut BriefBuffers::default())
-    }
-
-    /// [`Engine::brief`] with buffers kept from the requests before (see [`BriefBuffers`]).
-    pub fn brief_with(&self, req: &Prepared, buffers: &mut BriefBuffers) -> Brief {
-        let Principal::Ovh(id) = &req.principal else {
-            let r = self.explain(req);
-            return Brief {
-                decision: r.decision(),
-                missing_context: r.missing_context,
-                trace: r.trace,
-            };
-        };
-        let mut tracer = Tracer {
-            entries: std::mem::take(&mut buffers.entries),
-            notes: Vec::new(),
-            brief: true,
-            scratch: std::mem::take(&mut buffers.scratch),
-        };
-        let (decision, missing_context) = self.ovh_decide(req, id, Some(&mut tracer));
-        buffers.scratch = tracer.scratch;
-        Brief {
-            decision,
-            missing_context,
-            trace: tracer.entries,
-        }
-    }
-
-    /// Check and explain a raw request.
-    pub fn check(&self, req: &Request) -> Result<Response, Error> {
-        self.prepare(req).map(|p| self.explain(&p))
     }
 
     /// Where an entry's location is: file, line, pointer.

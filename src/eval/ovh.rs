@@ -63,11 +63,67 @@ impl RowOf<'_> {
     }
 }
 
-/// What one policy does to one action.
-#[derive(Default)]
+/// What one policy, or all the candidates, do to one action.
+#[derive(Default, Clone, Copy)]
 struct Effect {
     allows: bool,
     denies: bool,
+}
+
+impl Effect {
+    fn add(&mut self, other: Effect) {
+        self.allows |= other.allows;
+        self.denies |= other.denies;
+    }
+}
+
+/// One action asked of the candidate policies: the request, who asks (and through which group), the action
+/// evaluated (the request's, or a role action for the matrix row `role`), and which policies may grant.
+#[derive(Clone, Copy)]
+struct Ask<'a> {
+    req: &'a Prepared,
+    id: &'a IdentityUrn,
+    /// The user's group (account file).
+    group: Option<&'a str>,
+    /// A user whose group no input gives: the policies naming a group of the account count for their denies.
+    unknown_group: bool,
+    action: &'a str,
+    role: Option<RowOf<'a>>,
+    gate: Gate<'a>,
+}
+
+impl Ask<'_> {
+    fn env(&self) -> Env<'_> {
+        Env {
+            context: &self.req.context,
+            at: self.req.at,
+            resource_type: self.req.resource_type(),
+        }
+    }
+}
+
+/// What one policy does to one action, and how far its evaluation went: the semantics' answer (see
+/// [`Engine::ovh_policy`]), from which [`Engine::record_policy`] builds the trace entry.
+#[derive(Default)]
+struct Applied<'a> {
+    /// Expired at the evaluation time: nothing else was read.
+    expired: bool,
+    /// The first resource entry that matches when restricting, and the one that matches when granting;
+    /// `None` when none matches (or the policy expired).
+    resource: Option<(&'a ResourceEntry, Option<&'a ResourceEntry>)>,
+    /// The allow that grants the action (with its permission group), after the excepts.
+    allow: Option<(&'a Spec, Option<&'a str>)>,
+    /// The deny that matches the action (with its permission group).
+    deny: Option<(&'a Spec, Option<&'a str>)>,
+    /// The allows an except removed the action from (kept for the trace only).
+    excepted: Vec<Excepted<'a>>,
+    /// The condition's value, when there is one and it was read (an allow or a deny matched).
+    truth: Option<Truth>,
+    /// The context keys the condition needed and the request lacks.
+    unknown: Vec<String>,
+    /// Cross-account: the resource's owner, when this policy's allow is not its to give.
+    blocked: Option<&'a str>,
+    effect: Effect,
 }
 
 /// Which policies may grant: across accounts, only the resource owner's policies grant on its resources
@@ -239,19 +295,18 @@ impl Engine {
             }
         }
         let matrix = &*set.matrix;
+        let ask = Ask {
+            req,
+            id,
+            group,
+            unknown_group,
+            action: &req.action,
+            role: None,
+            gate,
+        };
         let decision = match matrix.permission_index(&req.action) {
             None => {
-                let e = self.ovh_action(
-                    req,
-                    id,
-                    group,
-                    unknown_group,
-                    &req.action,
-                    gate,
-                    None,
-                    &mut missing,
-                    tr.as_deref_mut(),
-                );
+                let e = self.ovh_action(&ask, &mut missing, tr.as_deref_mut());
                 mark(tr.as_deref_mut(), 0, e.denies, e.allows);
                 if e.denies {
                     Decision::EXPLICIT_DENY
@@ -264,35 +319,13 @@ impl Engine {
             Some(pi) => {
                 let permission = matrix.permissions.get(pi);
                 if let Some(t) = tr.as_deref_mut().filter(|t| t.brief) {
-                    t.entries.push(Entry {
-                        kind: Kind::Matrix,
-                        outcome: Outcome::Info,
-                        decisive: false,
-                        policy: None,
-                        file: None,
-                        line: None,
-                        pointer: None,
-                        statement: None,
-                        via: None,
-                        action: String::new(),
-                        role: None,
-                        checks: Vec::new(),
-                    });
+                    t.entries.push(Entry::new(Kind::Matrix, Outcome::Info));
                 } else if let Some(t) = tr.as_deref_mut() {
                     let carriers: Vec<&str> =
                         matrix.roles_carrying(pi).map(|r| &*r.action).collect();
                     t.entries.push(Entry {
-                        kind: Kind::Matrix,
-                        outcome: Outcome::Info,
-                        decisive: false,
-                        policy: None,
                         file: Some(matrix.origin.clone()),
-                        line: None,
-                        pointer: None,
-                        statement: None,
-                        via: None,
                         action: req.action.clone(),
-                        role: None,
                         checks: vec![Check::new(
                             Part::Rule,
                             Status::Pass,
@@ -306,6 +339,7 @@ impl Engine {
                             ),
                         )
                         .inferred()],
+                        ..Entry::new(Kind::Matrix, Outcome::Info)
                     });
                 }
                 let (mut any_allow, mut any_deny) = (false, false);
@@ -319,17 +353,12 @@ impl Engine {
                         service: permission.map_or("", |p| p.service.as_str()),
                         full: !brief,
                     });
-                    let e = self.ovh_action(
-                        req,
-                        id,
-                        group,
-                        unknown_group,
-                        &role.action,
-                        gate,
-                        row,
-                        &mut missing,
-                        tr.as_deref_mut(),
-                    );
+                    let ask = Ask {
+                        action: &role.action,
+                        role: row,
+                        ..ask
+                    };
+                    let e = self.ovh_action(&ask, &mut missing, tr.as_deref_mut());
                     if e.allows && !e.denies {
                         any_allow = true;
                         mark(tr.as_deref_mut(), start, false, true);
@@ -372,81 +401,36 @@ impl Engine {
     }
 
     /// Evaluate one action (the request's, or a role action) over the candidate policies.
-    #[allow(clippy::too_many_arguments)]
     fn ovh_action(
         &self,
-        req: &Prepared,
-        id: &IdentityUrn,
-        group: Option<&str>,
-        unknown_group: bool,
-        action: &str,
-        gate: Gate<'_>,
-        role: Option<RowOf<'_>>,
+        ask: &Ask<'_>,
         missing: &mut Vec<String>,
-        mut tr: Option<&mut Tracer>,
+        tr: Option<&mut Tracer>,
     ) -> Effect {
-        if tr.is_none() {
-            return self.ovh_action_fast(req, id, group, unknown_group, action, gate, missing);
+        let Some(tr) = tr else {
+            return self.ovh_action_fast(ask, missing);
+        };
+        if tr.brief {
+            return self.ovh_action_brief(ask, missing, tr);
         }
-        if tr.as_deref().is_some_and(|t| t.brief) {
-            return self.ovh_action_brief(
-                req,
-                id,
-                group,
-                unknown_group,
-                action,
-                gate,
-                role,
-                missing,
-                tr,
-            );
-        }
+        let id = ask.id;
         let direct = self.ovh_candidates(&id.raw);
-        let via_group = group.map_or(&[][..], |g| self.ovh_candidates(g));
+        let via_group = ask.group.map_or(&[][..], |g| self.ovh_candidates(g));
         let mut total = Effect::default();
         for idx in merge_sorted(direct, via_group) {
             let reach = if direct.binary_search(&idx).is_ok() {
                 Reach::Direct
             } else {
-                Reach::Group(group.unwrap_or(""))
+                Reach::Group(ask.group.unwrap_or(""))
             };
-            if let Some(p) = self.set.ovh_policies.get(idx as usize) {
-                let e = self.ovh_policy(
-                    req,
-                    id,
-                    idx as usize,
-                    p,
-                    reach,
-                    action,
-                    gate,
-                    role,
-                    missing,
-                    tr.as_deref_mut(),
-                );
-                total.allows |= e.allows;
-                total.denies |= e.denies;
-            }
+            total.add(self.visit_policy(ask, idx, reach, missing, Some(&mut *tr)));
         }
-        if unknown_group {
+        if ask.unknown_group {
             let prefix = format!("urn:v1:{}:identity:group:{}/", id.region, id.account);
-            for (i, p) in self.set.ovh_policies.iter().enumerate() {
+            for (i, p) in (0u32..).zip(&self.set.ovh_policies) {
                 let names_group = p.identities.iter().any(|(x, _)| x.starts_with(&prefix));
-                let already = direct
-                    .binary_search(&u32::try_from(i).unwrap_or(u32::MAX))
-                    .is_ok();
-                if names_group && !already {
-                    let e = self.ovh_policy(
-                        req,
-                        id,
-                        i,
-                        p,
-                        Reach::MaybeGroup,
-                        action,
-                        gate,
-                        role,
-                        missing,
-                        tr.as_deref_mut(),
-                    );
+                if names_group && direct.binary_search(&i).is_err() {
+                    let e = self.visit_policy(ask, i, Reach::MaybeGroup, missing, Some(&mut *tr));
                     total.denies |= e.denies;
                 }
             }
@@ -457,44 +441,20 @@ impl Engine {
     /// [`Self::ovh_action`] without a trace: only the candidates with a pattern that can match the action are
     /// visited (the others have no effect). Denies are looked for first and one ends the search (a deny wins);
     /// then allows, and one is enough. The effect says `denies`, or else whether something `allows`.
-    #[allow(clippy::too_many_arguments)]
-    fn ovh_action_fast(
-        &self,
-        req: &Prepared,
-        id: &IdentityUrn,
-        group: Option<&str>,
-        unknown_group: bool,
-        action: &str,
-        gate: Gate<'_>,
-        missing: &mut Vec<String>,
-    ) -> Effect {
-        let keys = self.action_keys.of(action);
-        let res = req.resource.as_deref().map_or(u32::MAX, resource_bit);
+    fn ovh_action_fast(&self, ask: &Ask<'_>, missing: &mut Vec<String>) -> Effect {
+        let id = ask.id;
+        let keys = self.action_keys.of(ask.action);
+        let res = ask.req.resource.as_deref().map_or(u32::MAX, resource_bit);
         let direct = self.ovh_index(&id.raw);
-        let via_group = group.and_then(|g| self.ovh_index(g).map(|c| (g, c)));
-        let maybe = if unknown_group {
+        let via_group = ask.group.and_then(|g| self.ovh_index(g).map(|c| (g, c)));
+        let maybe = if ask.unknown_group {
             self.ovh_group_deny_index(&id.region, &id.account)
         } else {
             None
         };
         let mut t = Effect::default();
         let mut visit = |t: &mut Effect, idx: u32, reach: Reach<'_>, stop_on_allow: bool| -> bool {
-            if let Some(p) = self.set.ovh_policies.get(idx as usize) {
-                let e = self.ovh_policy(
-                    req,
-                    id,
-                    idx as usize,
-                    p,
-                    reach,
-                    action,
-                    gate,
-                    None,
-                    missing,
-                    None,
-                );
-                t.allows |= e.allows;
-                t.denies |= e.denies;
-            }
+            t.add(self.visit_policy(ask, idx, reach, missing, None));
             t.denies || (stop_on_allow && t.allows)
         };
         if let Some(c) = direct {
@@ -524,30 +484,21 @@ impl Engine {
         t
     }
 
-    /// [`Self::ovh_action`] for [`Engine::explain_brief`]: every candidate that can allow or deny the action
+    /// [`Self::ovh_action`] for [`Detail::Brief`](super::Detail::Brief): every candidate that can allow or deny the action
     /// (by the action index), in the order explain visits them, each recorded without its checks. The
     /// candidates left out have no effect, so they are never decisive.
-    #[allow(clippy::too_many_arguments)]
     fn ovh_action_brief(
         &self,
-        req: &Prepared,
-        id: &IdentityUrn,
-        group: Option<&str>,
-        unknown_group: bool,
-        action: &str,
-        gate: Gate<'_>,
-        role: Option<RowOf<'_>>,
+        ask: &Ask<'_>,
         missing: &mut Vec<String>,
-        mut tr: Option<&mut Tracer>,
+        tr: &mut Tracer,
     ) -> Effect {
-        let keys = self.action_keys.of(action);
-        let res = req.resource.as_deref().map_or(u32::MAX, resource_bit);
+        let id = ask.id;
+        let keys = self.action_keys.of(ask.action);
+        let res = ask.req.resource.as_deref().map_or(u32::MAX, resource_bit);
         // (policy, 0 = direct, 1 = through the group): explain's merged order, direct first on a tie.
         // The buffers are the tracer's, given back at the end.
-        let mut scratch = tr
-            .as_deref_mut()
-            .map(|t| std::mem::take(&mut t.scratch))
-            .unwrap_or_default();
+        let mut scratch = std::mem::take(&mut tr.visits);
         let order = &mut scratch.order;
         order.clear();
         if let Some(c) = self.ovh_index(&id.raw) {
@@ -558,7 +509,7 @@ impl Engine {
                 });
             }
         }
-        let via_group = group.and_then(|g| self.ovh_index(g).map(|c| (g, c)));
+        let via_group = ask.group.and_then(|g| self.ovh_index(g).map(|c| (g, c)));
         if let Some((_, c)) = via_group {
             for k in [&c.allow, &c.deny] {
                 k.visit(&keys, res, |i| {
@@ -571,7 +522,7 @@ impl Engine {
         order.dedup_by_key(|(i, _)| *i);
         let maybe = &mut scratch.maybe;
         maybe.clear();
-        if unknown_group {
+        if ask.unknown_group {
             let direct = self.ovh_candidates(&id.raw);
             if let Some(k) = self.ovh_group_deny_index(&id.region, &id.account) {
                 k.visit(&keys, res, |i| {
@@ -584,7 +535,7 @@ impl Engine {
             maybe.sort_unstable();
             maybe.dedup();
         }
-        let g = group.unwrap_or("");
+        let g = ask.group.unwrap_or("");
         let visits = order
             .iter()
             .map(|&(i, via)| {
@@ -600,299 +551,287 @@ impl Engine {
             .chain(maybe.iter().map(|&i| (i, Reach::MaybeGroup)));
         let mut total = Effect::default();
         for (idx, reach) in visits {
-            if let Some(p) = self.set.ovh_policies.get(idx as usize) {
-                let e = self.ovh_policy(
-                    req,
-                    id,
-                    idx as usize,
-                    p,
-                    reach,
-                    action,
-                    gate,
-                    role,
-                    missing,
-                    tr.as_deref_mut(),
-                );
-                if reach == Reach::MaybeGroup {
-                    total.denies |= e.denies;
-                } else {
-                    total.allows |= e.allows;
-                    total.denies |= e.denies;
-                }
+            let e = self.visit_policy(ask, idx, reach, missing, Some(&mut *tr));
+            if reach == Reach::MaybeGroup {
+                total.denies |= e.denies;
+            } else {
+                total.add(e);
             }
         }
-        if let Some(t) = tr {
-            t.scratch = scratch;
-        }
+        tr.visits = scratch;
         total
     }
 
-    /// What one policy does to one action.
-    #[allow(clippy::too_many_arguments)]
-    fn ovh_policy(
+    /// Policy number `idx` for the action asked: what it does, its missing context keys added to `missing`,
+    /// and, when there is a trace, its entry recorded from that result.
+    fn visit_policy(
         &self,
-        req: &Prepared,
-        id: &IdentityUrn,
-        index: usize,
-        p: &Policy,
+        ask: &Ask<'_>,
+        idx: u32,
         reach: Reach<'_>,
-        action: &str,
-        gate: Gate<'_>,
-        role: Option<RowOf<'_>>,
         missing: &mut Vec<String>,
-        mut tr: Option<&mut Tracer>,
+        tr: Option<&mut Tracer>,
     ) -> Effect {
+        let Some(p) = self.set.ovh_policies.get(idx as usize) else {
+            return Effect::default();
+        };
+        let applied = self.ovh_policy(ask, idx as usize, p, reach, tr.is_some());
+        for k in &applied.unknown {
+            if !missing.contains(k) {
+                missing.push(k.clone());
+            }
+        }
+        if let Some(t) = tr {
+            self.record_policy(t, ask, p, reach, &applied);
+        }
+        applied.effect
+    }
+
+    /// What policy `p` (number `index`) does to the action asked, and how far its evaluation went: the
+    /// semantics alone, no trace. The excepts that removed the action are kept only when `excepts`.
+    fn ovh_policy<'a>(
+        &'a self,
+        ask: &Ask<'a>,
+        index: usize,
+        p: &'a Policy,
+        reach: Reach<'_>,
+        excepts: bool,
+    ) -> Applied<'a> {
+        let (req, action) = (ask.req, ask.action);
         let resource = req.resource.as_deref().unwrap_or("");
-        let mut checks = Vec::new();
-        let on = tr.as_deref().is_some_and(|t| !t.brief);
-        let mut effect = Effect::default();
-        'eval: {
-            if on {
-                checks.push(match reach {
-                    Reach::Direct => Check::new(Part::Identity, Status::Pass, Some(&id.raw), "names the identity"),
-                    Reach::Group(g) => Check::new(Part::Identity, Status::Pass, Some(g), format!("names group `{g}`, which the account file says `{id}` belongs to")),
-                    Reach::MaybeGroup => Check::new(Part::Identity, Status::Unknown, None, format!("names a group of account `{}`; the user's group is unknown, so only this policy's denies count", id.account)).inferred(),
-                });
+        let mut out = Applied::default();
+        if let Some((until, _)) = p.expired_at.as_deref() {
+            if req.at > *until {
+                out.expired = true;
+                return out;
             }
-            if let Some((until, _)) = p.expired_at.as_deref() {
-                if req.at > *until {
-                    if on {
-                        checks.push(Check::new(Part::Expiry, Status::Fail, None, format!("expired at {until} (evaluation time {}): an expired policy neither allows nor denies", req.at)));
-                    }
-                    break 'eval;
-                }
-                if on {
-                    checks.push(Check::new(
-                        Part::Expiry,
-                        Status::Pass,
-                        None,
-                        format!("expires at {until}, after the evaluation time {}", req.at),
-                    ));
-                }
+        }
+        // A resource pattern that matches when granting also matches when restricting (read literally,
+        // a pattern still matches its own text), so the first match when granting is at or after the
+        // first when restricting — the same one unless that one reads differently when granting.
+        let restrict_at = p
+            .resources
+            .iter()
+            .position(|r| self.resource_matches(r, resource, Side::Restrict));
+        let Some(restrict) = restrict_at.and_then(|i| p.resources.get(i)) else {
+            return out;
+        };
+        let grant = restrict_at.and_then(|i| {
+            let rest = p.resources.get(i..).unwrap_or_default();
+            match rest.first() {
+                Some(first) if !literal_when_granting(first) => Some(first),
+                _ => rest
+                    .iter()
+                    .find(|r| self.resource_matches(r, resource, Side::Grant)),
             }
-            // A resource pattern that matches when granting also matches when restricting (read literally,
-            // a pattern still matches its own text), so the first match when granting is at or after the
-            // first when restricting — the same one unless that one reads differently when granting.
-            let restrict_at = p
-                .resources
-                .iter()
-                .position(|r| self.resource_matches(r, resource, Side::Restrict));
-            let restrict_res = restrict_at.and_then(|i| p.resources.get(i));
-            let grant_res = restrict_at.and_then(|i| {
-                let rest = p.resources.get(i..).unwrap_or_default();
-                match rest.first() {
-                    Some(first) if !literal_when_granting(first) => Some(first),
-                    _ => rest
-                        .iter()
-                        .find(|r| self.resource_matches(r, resource, Side::Grant)),
-                }
-            });
-            let Some(restrict_res) = restrict_res else {
-                if on {
-                    let pats: Vec<&str> = p.resources.iter().map(resource_text).collect();
-                    checks.push(Check::new(
-                        Part::Resource,
-                        Status::Fail,
-                        None,
-                        format!(
-                            "no resource pattern matches `{resource}` (patterns: {})",
-                            pats.join(", ")
-                        ),
-                    ));
-                }
-                break 'eval;
-            };
-            if on {
-                checks.push(resource_check(
-                    grant_res.unwrap_or(restrict_res),
-                    grant_res.is_some(),
-                    &self.set,
-                ));
-            }
-            // Denies: the policy's own and its permission groups'.
-            let sets = self.policy_sets(index);
-            let deny = first_match(
-                &p.permissions.deny,
-                sets.and_then(|s| s.deny.as_ref()),
-                action,
-                Side::Restrict,
-            )
-            .map(|s| (s, None))
-            .or_else(|| {
-                p.groups.iter().find_map(|(gi, _)| {
-                    self.set.permission_groups.get(*gi).and_then(|g| {
-                        first_match(
-                            &g.permissions.deny,
-                            self.group_sets(*gi).and_then(|s| s.deny.as_ref()),
-                            action,
-                            Side::Restrict,
-                        )
-                        .map(|s| (s, Some(&*g.name)))
-                    })
+        });
+        out.resource = Some((restrict, grant));
+        // Denies: the policy's own and its permission groups'.
+        let sets = self.policy_sets(index);
+        out.deny = first_match(
+            &p.permissions.deny,
+            sets.and_then(|s| s.deny.as_ref()),
+            action,
+            Side::Restrict,
+        )
+        .map(|s| (s, None))
+        .or_else(|| {
+            p.groups.iter().find_map(|(gi, _)| {
+                self.set.permission_groups.get(*gi).and_then(|g| {
+                    first_match(
+                        &g.permissions.deny,
+                        self.group_sets(*gi).and_then(|s| s.deny.as_ref()),
+                        action,
+                        Side::Restrict,
+                    )
+                    .map(|s| (s, Some(&*g.name)))
                 })
-            });
-            // Allows: the policy's allow minus its except; each permission group on its own.
-            // The excepts that removed the action, for the trace only.
-            let mut excepted: Vec<(&Spec, Option<&str>)> = Vec::new();
-            let mut allow = None;
-            if grant_res.is_some() && reach != Reach::MaybeGroup {
-                let record = tr.is_some();
-                allow = scope_allows(&p.permissions, sets, action, None, record, &mut excepted);
-                if allow.is_none() {
-                    allow = p.groups.iter().find_map(|(gi, _)| {
+            })
+        });
+        // Allows: the policy's allow minus its except; each permission group on its own.
+        if grant.is_some() && reach != Reach::MaybeGroup {
+            let excepted = &mut out.excepted;
+            out.allow = scope_allows(&p.permissions, sets, action, None, excepts, excepted)
+                .or_else(|| {
+                    p.groups.iter().find_map(|(gi, _)| {
                         self.set.permission_groups.get(*gi).and_then(|g| {
                             let sets = self.group_sets(*gi);
                             let name = Some(&*g.name);
-                            scope_allows(&g.permissions, sets, action, name, record, &mut excepted)
+                            scope_allows(&g.permissions, sets, action, name, excepts, excepted)
                         })
-                    });
-                }
-            }
-            if !on && tr.is_some() {
-                // Brief: the summary of an implicit deny names the excepts that removed the action.
-                checks.extend(excepted.iter().map(|(s, g)| except_check(s, *g, action)));
-            }
-            if on {
-                match allow {
-                    Some((s, None)) => checks.push(spec_check(Part::Action, s, Side::Grant, format!("allow `{}` matches `{action}`", s.raw()))),
-                    Some((s, Some(g))) => checks.push(spec_check(Part::Group, s, Side::Grant, format!("permission group `{g}` allows `{action}` through `{}`", s.raw()))),
-                    None if reach == Reach::MaybeGroup => {}
-                    None if grant_res.is_none() => checks.push(Check::new(Part::Action, Status::Skipped, None, "the resource matches only through an unsupported wildcard, which an allow reads literally").inferred()),
-                    None => checks.push(Check::new(Part::Action, Status::Fail, None, format!("no allow pattern matches `{action}`"))),
-                }
-                for (s, g) in &excepted {
-                    checks.push(except_check(s, *g, action));
-                }
-                match deny {
-                    Some((s, None)) => checks.push(spec_check(
-                        Part::Deny,
-                        s,
-                        Side::Restrict,
-                        format!("deny `{}` matches `{action}`", s.raw()),
-                    )),
-                    Some((s, Some(g))) => checks.push(spec_check(
-                        Part::Deny,
-                        s,
-                        Side::Restrict,
-                        format!(
-                            "permission group `{g}` denies `{action}` through `{}`",
-                            s.raw()
-                        ),
-                    )),
-                    None => {}
-                }
-            }
-            if allow.is_none() && deny.is_none() {
-                break 'eval;
-            }
-            // The condition is read only when it matters.
-            let truth = match p.conditions.as_deref() {
-                None => Truth::True,
-                Some((c, _)) => {
-                    let env = Env {
-                        context: &req.context,
-                        at: req.at,
-                        resource_type: req.resource_type(),
-                    };
-                    let mut keys = Vec::new();
-                    let t = c.eval(&env, &mut keys);
-                    for k in &keys {
-                        if !missing.contains(k) {
-                            missing.push(k.clone());
-                        }
-                    }
-                    if on {
-                        checks.push(match t {
-                            Truth::True => Check::new(Part::Condition, Status::Pass, None, "the condition holds"),
-                            Truth::False => Check::new(Part::Condition, Status::Fail, None, "the condition does not hold: the policy does not apply"),
-                            Truth::Unknown => Check::new(
-                                Part::Condition,
-                                Status::Unknown,
-                                None,
-                                format!(
-                                    "the request lacks {}: an allow needing it does not apply, a deny needing it is assumed to apply; supply it with --context",
-                                    keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
-                                ),
-                            )
-                            .inferred(),
-                        });
-                    }
-                    t
-                }
-            };
-            effect.allows = allow.is_some() && truth == Truth::True;
-            if effect.allows {
-                if let Some(owner) = gate.blocks(p) {
-                    // Cross-account: only the resource's owner grants on it (see `Gate`).
-                    effect.allows = false;
-                    if on {
-                        checks.push(Check::new(Part::Rule, Status::Fail, None, format!(
-                            "this policy belongs to account `{}`, which cannot grant on a resource of account `{owner}`: across accounts, only what `{owner}` granted can be passed on",
-                            p.owner.as_deref().unwrap_or("(unknown)")
-                        )).inferred());
-                    }
-                }
-            }
-            effect.denies = deny.is_some() && truth != Truth::False;
+                    })
+                });
         }
-        if let Some(t) = tr.as_deref_mut().filter(|t| t.brief) {
-            let outcome = if effect.denies {
-                Outcome::Denies
-            } else if effect.allows {
-                Outcome::Allows
-            } else {
-                Outcome::NoEffect
-            };
-            // Brief: an entry with no effect and no except is never named by a summary.
-            if outcome == Outcome::NoEffect && checks.is_empty() {
-                return effect;
+        if out.allow.is_none() && out.deny.is_none() {
+            return out;
+        }
+        // The condition is read only when it matters.
+        let truth = match p.conditions.as_deref() {
+            None => Truth::True,
+            Some((c, _)) => {
+                let t = c.eval(&ask.env(), &mut out.unknown);
+                out.truth = Some(t);
+                t
             }
-            t.entries.push(Entry {
-                kind: Kind::Policy,
-                outcome,
-                decisive: false,
-                policy: Some(String::from(&*p.name)),
-                file: None,
-                line: None,
-                pointer: None,
-                statement: None,
-                via: None,
-                action: String::new(),
-                role: role.map(|r| r.to_row()),
-                checks,
-            });
-        } else if let Some(t) = tr {
-            let (file, line, pointer) = self.locate(&p.loc);
-            let outcome = if effect.denies {
-                Outcome::Denies
-            } else if effect.allows {
-                Outcome::Allows
-            } else {
-                Outcome::NoEffect
-            };
-            let via = match reach {
-                Reach::Direct => None,
-                Reach::Group(g) => Some(format!("group `{g}`")),
-                Reach::MaybeGroup => Some(String::from(
-                    "a group of the same account (membership unknown)",
-                )),
-            };
-            t.entries.push(Entry {
-                kind: Kind::Policy,
-                outcome,
-                decisive: false,
-                policy: Some(String::from(&*p.name)),
-                file,
-                line,
-                pointer,
-                statement: None,
-                via,
-                action: action.to_owned(),
-                role: role.map(|r| r.to_row()),
-                checks,
+        };
+        out.effect.allows = out.allow.is_some() && truth == Truth::True;
+        if out.effect.allows {
+            if let Some(owner) = ask.gate.blocks(p) {
+                // Cross-account: only the resource's owner grants on it (see `Gate`).
+                out.effect.allows = false;
+                out.blocked = Some(owner);
+            }
+        }
+        out.effect.denies = out.deny.is_some() && truth != Truth::False;
+        out
+    }
+
+    /// The trace entry of policy `p` from what it did (`applied`): every check when explaining; only the
+    /// excepts, and only for an entry a summary can name, when brief.
+    fn record_policy(
+        &self,
+        t: &mut Tracer,
+        ask: &Ask<'_>,
+        p: &Policy,
+        reach: Reach<'_>,
+        applied: &Applied<'_>,
+    ) {
+        let effect = &applied.effect;
+        let outcome = if effect.denies {
+            Outcome::Denies
+        } else if effect.allows {
+            Outcome::Allows
+        } else {
+            Outcome::NoEffect
+        };
+        let mut entry = Entry {
+            policy: Some(String::from(&*p.name)),
+            role: ask.role.map(|r| r.to_row()),
+            ..Entry::new(Kind::Policy, outcome)
+        };
+        if t.brief {
+            // Brief: the summary of an implicit deny names the excepts that removed the action; an entry
+            // with no effect and no except is never named by a summary.
+            if outcome == Outcome::NoEffect && applied.excepted.is_empty() {
+                return;
+            }
+            entry.checks = (applied.excepted.iter())
+                .map(|x| except_check(x, ask.action))
+                .collect();
+            t.entries.push(entry);
+            return;
+        }
+        (entry.file, entry.line, entry.pointer) = self.locate(&p.loc);
+        entry.via = match reach {
+            Reach::Direct => None,
+            Reach::Group(g) => Some(format!("group `{g}`")),
+            Reach::MaybeGroup => Some(String::from(
+                "a group of the same account (membership unknown)",
+            )),
+        };
+        entry.action = ask.action.to_owned();
+        entry.checks = self.policy_checks(ask, p, reach, applied);
+        t.entries.push(entry);
+    }
+
+    /// The checks of a policy's trace entry, in evaluation order, up to where its evaluation stopped.
+    fn policy_checks(
+        &self,
+        ask: &Ask<'_>,
+        p: &Policy,
+        reach: Reach<'_>,
+        applied: &Applied<'_>,
+    ) -> Vec<Check> {
+        let (req, id, action) = (ask.req, ask.id, ask.action);
+        let mut checks = vec![match reach {
+            Reach::Direct => Check::new(Part::Identity, Status::Pass, Some(&id.raw), "names the identity"),
+            Reach::Group(g) => Check::new(Part::Identity, Status::Pass, Some(g), format!("names group `{g}`, which the account file says `{id}` belongs to")),
+            Reach::MaybeGroup => Check::new(Part::Identity, Status::Unknown, None, format!("names a group of account `{}`; the user's group is unknown, so only this policy's denies count", id.account)).inferred(),
+        }];
+        if let Some((until, _)) = p.expired_at.as_deref() {
+            if applied.expired {
+                checks.push(Check::new(Part::Expiry, Status::Fail, None, format!("expired at {until} (evaluation time {}): an expired policy neither allows nor denies", req.at)));
+                return checks;
+            }
+            checks.push(Check::new(
+                Part::Expiry,
+                Status::Pass,
+                None,
+                format!("expires at {until}, after the evaluation time {}", req.at),
+            ));
+        }
+        let Some((restrict, grant)) = applied.resource else {
+            let resource = req.resource.as_deref().unwrap_or("");
+            let pats: Vec<&str> = p.resources.iter().map(resource_text).collect();
+            checks.push(Check::new(
+                Part::Resource,
+                Status::Fail,
+                None,
+                format!(
+                    "no resource pattern matches `{resource}` (patterns: {})",
+                    pats.join(", ")
+                ),
+            ));
+            return checks;
+        };
+        checks.push(resource_check(
+            grant.unwrap_or(restrict),
+            grant.is_some(),
+            &self.set,
+        ));
+        match applied.allow {
+            Some((s, None)) => checks.push(spec_check(Part::Action, s, Side::Grant, format!("allow `{}` matches `{action}`", s.raw()))),
+            Some((s, Some(g))) => checks.push(spec_check(Part::Group, s, Side::Grant, format!("permission group `{g}` allows `{action}` through `{}`", s.raw()))),
+            None if reach == Reach::MaybeGroup => {}
+            None if grant.is_none() => checks.push(Check::new(Part::Action, Status::Skipped, None, "the resource matches only through an unsupported wildcard, which an allow reads literally").inferred()),
+            // An except removed it: its check says what happened.
+            None if !applied.excepted.is_empty() => {}
+            None => checks.push(Check::new(Part::Action, Status::Fail, None, format!("no allow pattern matches `{action}`"))),
+        }
+        for x in &applied.excepted {
+            checks.push(except_check(x, action));
+        }
+        match applied.deny {
+            Some((s, None)) => checks.push(spec_check(
+                Part::Deny,
+                s,
+                Side::Restrict,
+                format!("deny `{}` matches `{action}`", s.raw()),
+            )),
+            Some((s, Some(g))) => checks.push(spec_check(
+                Part::Deny,
+                s,
+                Side::Restrict,
+                format!(
+                    "permission group `{g}` denies `{action}` through `{}`",
+                    s.raw()
+                ),
+            )),
+            None => {}
+        }
+        if let (Some(truth), Some((c, _))) = (applied.truth, p.conditions.as_deref()) {
+            checks.push(match truth {
+                Truth::True => Check::new(Part::Condition, Status::Pass, None, "the condition holds"),
+                Truth::False => Check::new(Part::Condition, Status::Fail, None, format!("the condition does not hold: {}; the policy does not apply", c.explain(&ask.env(), false))),
+                Truth::Unknown => Check::new(
+                    Part::Condition,
+                    Status::Unknown,
+                    None,
+                    format!(
+                        "the request lacks {}: an allow needing it does not apply, a deny needing it is assumed to apply; supply it with --context",
+                        applied.unknown.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                    ),
+                )
+                .inferred(),
             });
         }
-        effect
+        if let Some(owner) = applied.blocked {
+            checks.push(Check::new(Part::Rule, Status::Fail, None, format!(
+                "this policy belongs to account `{}`, which cannot grant on a resource of account `{owner}`: across accounts, only what `{owner}` granted can be passed on",
+                p.owner.as_deref().unwrap_or("(unknown)")
+            )).inferred());
+        }
+        checks
     }
 
     fn resource_matches(&self, r: &ResourceEntry, resource: &str, side: Side) -> bool {
@@ -916,6 +855,15 @@ fn literal_when_granting(r: &ResourceEntry) -> bool {
     }
 }
 
+/// An allow of a scope (the policy's own, or a permission group's) that an except of the same scope
+/// removed the action from.
+struct Excepted<'a> {
+    allow: &'a Spec,
+    except: &'a Spec,
+    /// The permission group, or `None` for the policy's own permissions.
+    group: Option<&'a str>,
+}
+
 /// One scope's allow minus its except; an except that removes the action is recorded when `record`.
 fn scope_allows<'a>(
     p: &'a Permissions,
@@ -923,7 +871,7 @@ fn scope_allows<'a>(
     action: &str,
     group: Option<&'a str>,
     record: bool,
-    excepted: &mut Vec<(&'a Spec, Option<&'a str>)>,
+    excepted: &mut Vec<Excepted<'a>>,
 ) -> Option<(&'a Spec, Option<&'a str>)> {
     let allow = first_match(
         &p.allow,
@@ -934,7 +882,11 @@ fn scope_allows<'a>(
     let except = sets.and_then(|s| s.except.as_ref());
     if let Some(ex) = first_match(&p.except, except, action, Side::Restrict) {
         if record {
-            excepted.push((ex, group));
+            excepted.push(Excepted {
+                allow,
+                except: ex,
+                group,
+            });
         }
         return None;
     }
@@ -993,13 +945,14 @@ fn resource_check(r: &ResourceEntry, grant: bool, set: &crate::model::PolicySet)
     }
 }
 
-/// An except that removed the action from a scope's allow.
-fn except_check(s: &Spec, group: Option<&str>, action: &str) -> Check {
-    let scope = group.map_or_else(
-        || String::from("this policy's allow"),
-        |g| format!("permission group `{g}`"),
-    );
-    spec_check(Part::Except, s, Side::Restrict, format!("except `{}` removes `{action}` from {scope} (except acts only within its own policy or group)", s.raw()))
+/// An except that removed the action from a scope's allow: what allowed it, then what removed it.
+fn except_check(x: &Excepted<'_>, action: &str) -> Check {
+    let (allow, except) = (x.allow.raw(), x.except.raw());
+    let detail = match x.group {
+        None => format!("`{action}` allowed by `{allow}`, then removed by except `{except}` (an except acts only within its own policy)"),
+        Some(g) => format!("`{action}` allowed by permission group `{g}` through `{allow}`, then removed by the group's except `{except}` (an except acts only within its own group)"),
+    };
+    spec_check(Part::Except, x.except, Side::Restrict, detail)
 }
 
 /// A check naming a spec, flagged inferred when an undocumented wildcard was read on the safe side.

@@ -1,7 +1,7 @@
 //! Lint rules for OUTSCALE EIM documents and account files.
 
 use super::Ctx;
-use crate::load::catalogue::{catalogue, Known};
+use crate::load::actions::{catalogue, Known};
 use crate::model::eim::{Effect, Via};
 use crate::model::Side;
 

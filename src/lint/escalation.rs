@@ -115,7 +115,7 @@ mod tests {
             assert!(!found.contains(&not), "{not} is not an escalation action");
         }
         // Every one is catalogued, and the list is small: a handful of paths, not the whole `account:`.
-        let catalogue = crate::load::catalogue::catalogue();
+        let catalogue = crate::load::actions::catalogue();
         assert!(found.iter().all(|a| catalogue.ovh.contains(a)));
         assert!((20..60).contains(&found.len()), "{} actions", found.len());
     }

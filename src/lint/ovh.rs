@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::{escalation, Ctx};
-use crate::load::catalogue::{catalogue, Known};
+use crate::load::actions::{catalogue, Known};
 use crate::model::ovh::{Policy, ResourceEntry};
 use crate::model::pattern::Matcher;
 use crate::model::{Side, Spec};
@@ -404,10 +404,7 @@ fn action(ctx: &mut Ctx<'_>, s: &Spec, key: &str, known: &mut Hits, on: &str) {
         // A pattern that matches no known action nor role, in the catalogued namespace.
         let matches_one = || cat.ovh.iter().any(|a| s.matches(a, Side::Grant));
         // A pattern of an API the catalogue does not hold cannot be judged.
-        let held = matches!(
-            cat.ovh_scope(raw),
-            crate::load::catalogue::OvhScope::Held(_)
-        );
+        let held = matches!(cat.ovh_scope(raw), crate::load::actions::OvhScope::Held(_));
         if held
             && raw.contains(":apiovh:")
             && !*known

@@ -20,15 +20,14 @@
 
 use super::scan::{self, ScanLimits};
 
-/// Texts shorter than this are walked on one core: a second thread costs more than it saves.
+/// Texts shorter than this are walked on one core: a second thread costs more than it saves (the text is
+/// cut in two parts of at least half this; see [`crate::parallel::parts`]).
 pub const PARALLEL_MIN_BYTES: usize = 1 << 20;
 
 /// The item starts of a clean top-level array, found on two cores; `None` when the text is small, not an
 /// array, cannot be cut, or is not clean and complete (then [`scan::check`] must say why).
 pub fn check_items(text: &str, limits: ScanLimits) -> Option<Vec<usize>> {
-    if text.len() < PARALLEL_MIN_BYTES
-        || std::thread::available_parallelism().map_or(1, |n| n.get()) < 2
-    {
+    if crate::parallel::parts(text.len(), PARALLEL_MIN_BYTES / 2) < 2 {
         return None;
     }
     two_walks(text, limits)
@@ -38,12 +37,11 @@ pub fn check_items(text: &str, limits: ScanLimits) -> Option<Vec<usize>> {
 fn two_walks(text: &str, limits: ScanLimits) -> Option<Vec<usize>> {
     let item = find_cut(text)? + 1;
     let item = item + text.get(item..)?.find('{')?;
-    let (first, second) = std::thread::scope(|s| {
-        let first = s.spawn(|| scan::check_until_item(text, item, limits));
-        let second = scan::check_from_item(text, item, limits);
-        (first.join(), second)
-    });
-    let first = first.ok()??;
+    let (first, second) = rayon::join(
+        || scan::check_until_item(text, item, limits),
+        || scan::check_from_item(text, item, limits),
+    );
+    let first = first?;
     if !(second.complete && first.issues.is_empty() && second.issues.is_empty()) {
         return None;
     }
@@ -158,7 +156,7 @@ mod tests {
             let cut = find_cut(&text).unwrap();
             assert!(cut >= text.len() / 2);
             let split = check_items(&text, LIMITS);
-            if std::thread::available_parallelism().map_or(1, |n| n.get()) >= 2 {
+            if rayon::current_num_threads() >= 2 {
                 assert_eq!(split.as_deref(), Some(&whole.items[..]), "pretty: {pretty}");
             }
         }

@@ -160,6 +160,36 @@ impl Condition {
     }
 }
 
+impl Condition {
+    /// In words, the clauses that make this condition `holds` (its value under `env`, which must be
+    /// `True` or `False`) and the values they saw: for a condition that does not hold, the clause that
+    /// failed (`` `request.IP` 203.0.113.9 is not in 198.51.100.0/24 ``); every clause of an `OR` that
+    /// failed; the inner clause that held under a `NOT`.
+    pub fn explain(&self, env: &Env<'_>, holds: bool) -> String {
+        let truth = |c: &Condition| c.eval(env, &mut Vec::new());
+        let want = if holds { Truth::True } else { Truth::False };
+        let all = |cs: &mut dyn Iterator<Item = String>| cs.collect::<Vec<_>>().join(", and ");
+        match self {
+            Condition::And(cs) if holds => all(&mut cs.iter().map(|c| c.explain(env, true))),
+            Condition::Or(cs) if !holds => all(&mut cs.iter().map(|c| c.explain(env, false))),
+            Condition::And(cs) | Condition::Or(cs) => cs
+                .iter()
+                .find(|c| truth(c) == want)
+                .map(|c| c.explain(env, holds))
+                .unwrap_or_default(),
+            Condition::Not(inner) => format!("{} (under NOT)", inner.explain(env, !holds)),
+            Condition::Match(tests) if holds => {
+                all(&mut tests.iter().map(|t| t.explain(env, true)))
+            }
+            Condition::Match(tests) => tests
+                .iter()
+                .find(|t| t.eval(env, &mut Vec::new()) == Truth::False)
+                .map(|t| t.explain(env, false))
+                .unwrap_or_default(),
+        }
+    }
+}
+
 impl Test {
     /// Parse a MATCH key and its value; the error says what was expected.
     pub fn parse(key: &str, value: &str) -> Result<Test, String> {
@@ -216,8 +246,45 @@ impl Test {
         }
     }
 
-    fn eval(&self, env: &Env<'_>, missing: &mut Vec<String>) -> Truth {
-        let actual: std::borrow::Cow<'_, str> = match &self.subject {
+    /// What the key reads, in words: `request.IP`, `resource.Type`, `date(Europe/Paris).WeekDay`.
+    fn subject_text(&self) -> std::borrow::Cow<'_, str> {
+        match &self.subject {
+            Subject::Date { tz_name, field, .. } => {
+                let field = match field {
+                    DateField::Date => "Date",
+                    DateField::WeekDay => "WeekDay",
+                    DateField::Hour => "Hour",
+                };
+                format!("date({tz_name}).{field}").into()
+            }
+            Subject::ResourceType => "resource.Type".into(),
+            Subject::Context(k) => (**k).into(),
+        }
+    }
+
+    /// `` `request.IP` 203.0.113.9 is not in 198.51.100.0/24 `` (`holds`: `... is in ...`).
+    fn explain(&self, env: &Env<'_>, holds: bool) -> String {
+        let (yes, no) = match self.op {
+            Op::Eq => ("is", "is not"),
+            Op::In => ("is one of", "is not one of"),
+            Op::InRange => ("is in", "is not in"),
+            Op::StartsWith => ("starts with", "does not start with"),
+            Op::EndsWith => ("ends with", "does not end with"),
+            Op::Before => ("is before", "is not before"),
+            Op::After => ("is after", "is not after"),
+            Op::Lt => ("is less than", "is not less than"),
+            Op::Gt => ("is greater than", "is not greater than"),
+            Op::Ge => ("is at least", "is less than"),
+            Op::Le => ("is at most", "is more than"),
+        };
+        let actual = self.actual(env).unwrap_or_default();
+        let verb = if holds { yes } else { no };
+        format!("`{}` {actual} {verb} {}", self.subject_text(), self.value)
+    }
+
+    /// The value the key reads in `env`; `None` when the request does not supply it.
+    fn actual<'e>(&self, env: &Env<'e>) -> Option<std::borrow::Cow<'e, str>> {
+        Some(match &self.subject {
             Subject::Date { tz, field, .. } => {
                 let zoned = env.at.to_zoned_datetime(tz.clone());
                 match field {
@@ -229,20 +296,15 @@ impl Test {
                     }
                 }
             }
-            Subject::ResourceType => match env.resource_type {
-                Some(t) => t.into(),
-                None => {
-                    push_missing(missing, "resource.Type");
-                    return Truth::Unknown;
-                }
-            },
-            Subject::Context(key) => match env.context.get(&**key) {
-                Some(v) => v.as_str().into(),
-                None => {
-                    push_missing(missing, key);
-                    return Truth::Unknown;
-                }
-            },
+            Subject::ResourceType => env.resource_type?.into(),
+            Subject::Context(key) => env.context.get(&**key)?.as_str().into(),
+        })
+    }
+
+    fn eval(&self, env: &Env<'_>, missing: &mut Vec<String>) -> Truth {
+        let Some(actual) = self.actual(env) else {
+            push_missing(missing, &self.subject_text());
+            return Truth::Unknown;
         };
         if compare(self.op, &actual, &self.value) {
             Truth::True

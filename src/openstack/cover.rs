@@ -4,7 +4,7 @@
 use crate::error::Error;
 use crate::model::matrix::Matrix;
 
-use super::catalogue::ANY_ROLE;
+use super::commands::ANY_ROLE;
 
 /// The answer of `roles --for`.
 #[derive(Debug, Clone, PartialEq, Eq)]

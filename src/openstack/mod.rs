@@ -8,7 +8,7 @@
 //! for every `openstack` line of a shell script; [`cover`] names the smallest sets of roles a command needs.
 //! Rendering is in [`render`].
 
-pub mod catalogue;
+pub mod commands;
 pub mod config;
 pub mod cover;
 pub mod login;
@@ -22,7 +22,7 @@ use crate::compile::Engine;
 use crate::error::Error;
 use crate::eval::{Reason, Response, Verdict};
 use crate::model::request::Request;
-use catalogue::{catalogue, ApiMatch, Call, Command, SdkCall, ANY_ROLE};
+use commands::{catalogue, ApiMatch, Call, Command, SdkCall, ANY_ROLE};
 use shell::{Word, WordKind};
 
 /// What is asked about.
@@ -40,14 +40,29 @@ pub enum Target {
     Sdk(String),
 }
 
+/// `conn.object_store.containers()`, `cloud.compute.servers(details=True)`: a dotted name, then `(`.
+fn looks_like_sdk_call(arg: &str) -> bool {
+    let arg = arg.trim();
+    arg.split_once('(').is_some_and(|(name, _)| {
+        name.contains('.')
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+    })
+}
+
 const METHODS: [&str; 6] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"];
 
 impl Target {
     /// The trailing arguments of `check -- …`, as the user's shell passed them (one quoted string is
     /// split the way a shell would).
     pub fn from_args(args: &[String]) -> Result<Target, Error> {
-        let words: Vec<Word> = if args.len() == 1 {
-            shell::words(args.first().map_or("", String::as_str)).0
+        let words: Vec<Word> = if let [one] = args {
+            if looks_like_sdk_call(one) {
+                // Taken whole: a shell would stop a word at its `)` (`conn.object_store.containers()`).
+                return Ok(Target::Sdk(one.trim().to_owned()));
+            }
+            shell::words(one).0
         } else {
             args.iter()
                 .map(|a| {
@@ -455,7 +470,7 @@ fn decide_permission(
     let ask = |action: &str| -> Result<Response, Error> {
         let mut req = Request::new(Some(&who.identity), action, Some(&who.resource));
         req.context = context.clone();
-        engine.check(&req)
+        engine.prepare(&req).map(|p| engine.explain(&p))
     };
     if permission != ANY_ROLE {
         let response = ask(permission)?;

@@ -60,7 +60,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::catalogue::Call;
+use super::commands::Call;
 use super::Plan;
 use crate::error::Error;
 pub use crate::oslo::{creds, file, load_services, Decision, Enforcer, Options, Services};

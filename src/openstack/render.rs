@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
-use super::catalogue::ANY_ROLE;
+use super::commands::ANY_ROLE;
 use super::cover::Cover;
 use super::{Answer, Line, Plan};
 use crate::eval::Verdict;

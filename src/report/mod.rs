@@ -30,7 +30,7 @@ pub fn summary(resp: &Response) -> String {
 }
 
 /// [`summary`] from a decision's parts, appended to `out`: its reason, its trace (only the decisive
-/// entries, the excepts and the matrix entry are read: [`crate::Engine::brief`]'s trace is enough) and
+/// entries, the excepts and the matrix entry are read: a [`crate::eval::Detail::Brief`] trace is enough) and
 /// whether some context was missing. `check --requests` writes it in place, line after line.
 pub fn write_summary(out: &mut String, reason: Reason, trace: &[Entry], missing_context: bool) {
     match reason {

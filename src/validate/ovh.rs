@@ -104,27 +104,17 @@ impl Ovh {
                 .map(|(item, slot)| check(sources, item, matrix, &mut shared, slot))
                 .collect()
         };
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let checked: Vec<Vec<Checked>> = if threads < 2 || items.len() < PARALLEL_MIN {
+        let parts = crate::parallel::parts(items.len(), PARALLEL_MIN / 2);
+        let checked: Vec<Vec<Checked>> = if parts < 2 {
             vec![check_all(&items, &mut slots)]
         } else {
-            let per = items.len().div_ceil(threads);
-            let mut pieces = items.chunks(per).zip(slots.chunks_mut(per));
-            let (first, first_slots) = pieces.next().unwrap_or_default();
-            std::thread::scope(|s| {
-                let handles: Vec<_> = pieces
-                    .map(|(piece, slots)| s.spawn(move || check_all(piece, slots)))
-                    .collect();
-                let mut all = vec![check_all(first, first_slots)];
-                for h in handles {
-                    // A panic in a worker is a bug: re-raise it here rather than lose its objects.
-                    match h.join() {
-                        Ok(part) => all.push(part),
-                        Err(e) => std::panic::resume_unwind(e),
-                    }
-                }
-                all
-            })
+            use rayon::prelude::*;
+            let per = items.len().div_ceil(parts);
+            items
+                .par_chunks(per)
+                .zip(slots.par_chunks_mut(per))
+                .map(|(piece, slots)| check_all(piece, slots))
+                .collect()
         };
         let mut out = Ovh {
             policies: Vec::new(),

@@ -150,6 +150,27 @@ pub struct Entry {
     pub checks: Vec<Check>,
 }
 
+impl Entry {
+    /// An entry of `kind` with `outcome`, not decisive, naming nothing yet: set the fields that apply with
+    /// `Entry { policy: ..., ..Entry::new(kind, outcome) }`.
+    pub fn new(kind: Kind, outcome: Outcome) -> Entry {
+        Entry {
+            kind,
+            outcome,
+            decisive: false,
+            policy: None,
+            file: None,
+            line: None,
+            pointer: None,
+            statement: None,
+            via: None,
+            action: String::new(),
+            role: None,
+            checks: Vec::new(),
+        }
+    }
+}
+
 /// A role and the permissions its matrix row carries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RoleRow {

@@ -408,11 +408,10 @@ fn stops_in(w: u64) -> u64 {
 /// serde_json then words), and so does the end of the text.
 ///
 /// Sixteen bytes at a time, as two words tested with [`stops_in`], while sixteen remain; then byte by byte.
-/// Measured in isolation on the strings of a 9.6 MB pretty-printed OVHcloud policy file (322,186 strings,
-/// 19 bytes on average, keys included): 59M instructions for the plain byte loop, 49M for
-/// `memchr2(b'"', b'\\')` plus a vectorised minimum over the span for control characters (the call costs
-/// more than short strings save), 107M for a 16-byte bitmask that LLVM did not vectorise, 31M for one word
-/// a step (half of it the bounds test of the step), 25M for two words a step (and 26M for four).
+/// Policy files hold short strings (about 19 bytes, keys included), for which this costs less than half
+/// the instructions of a plain byte loop; `memchr2(b'"', b'\\')` costs more per call than such strings
+/// save, a 16-byte bitmask is not vectorised by LLVM, and one word a step spends half its time on the
+/// bounds test of the step.
 #[inline]
 fn string_end(bytes: &[u8], start: usize) -> Option<(usize, bool)> {
     let mut i = start + 1;
@@ -626,9 +625,8 @@ struct Seen<'a> {
 
 /// A cheap fingerprint of a key: its length, first, middle and last bytes. Equal keys have equal tags;
 /// keys of one object seldom share all four (`createdAt` and `updatedAt` have the same length and last
-/// byte), so the linear duplicate search compares strings only for a real duplicate. Measured on
-/// policies-10000.json: the search over `Cow<str>` keys called `memcmp` for every same-length key and cost
-/// 9.7M instructions for 197,305 keys.
+/// byte), so the linear duplicate search compares strings only for a real duplicate, not for every key of
+/// the same length (`memcmp` on each would dominate the search).
 #[inline]
 fn tag(key: &str) -> u64 {
     let b = key.as_bytes();

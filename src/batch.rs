@@ -3,18 +3,18 @@
 //! The input is read as bytes, in rounds of whole lines (split with `memchr`, no `String` per line, the
 //! round checked as UTF-8 at once). A round's lines are answered grouped by identity, so that each
 //! identity's policies are fetched into the processor's caches once per round rather than once per line
-//! ([`answer_order`]). A round is answered by one scoped thread per core (`std::thread::scope`: the compiled
-//! [`Engine`] is immutable and shared by reference), each taking pieces of that order in turn, the calling
-//! thread joining in once it has written the round before (its answers gathered in input order) and read
-//! the next one. A round too small to split is answered on the calling thread in input order, each
+//! ([`answer_order`]). A round is answered on every core (rayon's pool, in a scope: the compiled [`Engine`] is
+//! immutable and shared by reference), each worker taking pieces of that order in turn, the calling thread
+//! joining in once it has written the round before (its answers gathered in input order) and read the next
+//! one. A round too small to split is answered on the calling thread in input order, each
 //! answer written at once. Rounds are sized by format so that the answers held in memory stay small.
 //!
 //! Each line is answered exactly as a one-line `check` would be: a bad line gets an error object
 //! (`{"line", "error", "file"}`) and the rest go on. A line in the plain form is read in place
 //! ([`RequestRef::parse_plain`]); any other goes through the loader's careful [`load::request_line`],
-//! whose words every error keeps. Each thread refills one request ([`Engine::prepare_cached_into`]) and
+//! whose words every error keeps. Each thread refills one request ([`Engine::prepare_with`]) and
 //! keeps the brief's buffers from line to line. In text, each answer's summary is written in place by
-//! [`report::write_summary`] from [`Engine::brief_with`] (the decisive entries without checks); in JSON,
+//! [`report::write_summary`] from [`Engine::explain_with`] in brief (the decisive entries without checks); in JSON,
 //! it comes from the full [`Engine::explain`].
 //!
 //! [`load::request_line`]: crate::load::request_line
@@ -24,15 +24,26 @@ use std::fmt::Write as _;
 use std::io::{BufRead, Write};
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread;
 
-use super::emit_error;
-use crate::cli::{Exit, Failure, Format};
-use crate::error::Error;
-use crate::eval::{BriefBuffers, PrepareCache, Prepared};
+use crate::eval::{Detail, Prepared, Scratch};
 use crate::load::{Limits, MAX_DEPTH_CEILING};
 use crate::model::request::RequestRef;
 use crate::{Engine, Verdict};
+
+/// How the answers are written: one line of text, or one JSON object, per request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// What a batch answered: lines evaluated, of which allowed, and lines that could not be evaluated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub evaluated: usize,
+    pub allowed: usize,
+    pub bad: usize,
+}
 
 /// How a format cuts the work.
 struct Sizes {
@@ -307,15 +318,15 @@ impl Part {
 }
 
 /// Answer every line of `reader`, writing to `out` in input order; a summary goes to stderr.
-pub(super) fn run(
+pub fn run(
     engine: &Engine,
     reader: Box<dyn BufRead>,
     path: &str,
     format: Format,
     full: bool,
     out: &mut impl Write,
-) -> Result<Exit, Failure> {
-    let threads = thread::available_parallelism().map_or(1, |n| n.get());
+) -> std::io::Result<Totals> {
+    let threads = rayon::current_num_threads();
     let sizes = match format {
         Format::Text => TEXT,
         Format::Json => JSON,
@@ -332,7 +343,7 @@ pub(super) fn run(
     let group = 2 * sizes.piece;
     let mut round = input.round(sizes.round, group);
     while !round.lines.is_empty() {
-        let (parts, next) = if round.lines.len() < group {
+        let (parts, next) = if crate::parallel::parts(round.lines.len(), sizes.piece) < 2 {
             // Few lines: answer them here, in input order, writing each answer at once.
             if let Some((n, parts)) = pending.take() {
                 in_input_order(n, &parts, &mut ordered);
@@ -367,7 +378,7 @@ pub(super) fn run(
                 .zip(round.index.chunks(sizes.piece))
                 .collect();
             let next_piece = AtomicUsize::new(0);
-            let work = |cache: &mut Worker| -> Result<Vec<Part>, Failure> {
+            let work = |cache: &mut Worker| -> std::io::Result<Vec<Part>> {
                 let mut done = Vec::new();
                 loop {
                     let i = next_piece.fetch_add(1, Ordering::Relaxed);
@@ -384,24 +395,28 @@ pub(super) fn run(
                 Some((mine, others)) => (mine, others),
                 None => (&mut spare, &mut [][..]),
             };
-            let (parts, next) = thread::scope(|s| {
-                let workers: Vec<_> = others.iter_mut().map(|c| s.spawn(|| work(c))).collect();
-                if let Some((n, parts)) = pending.take() {
-                    in_input_order(n, &parts, &mut ordered);
-                    out.write_all(&ordered)?;
+            // The other cores' answers, each in its own slot (the scope waits for them all).
+            let mut theirs: Vec<std::io::Result<Vec<Part>>> =
+                others.iter().map(|_| Ok(Vec::new())).collect();
+            let (mine, next) = rayon::in_place_scope(|s| {
+                for (cache, done) in others.iter_mut().zip(&mut theirs) {
+                    let work = &work;
+                    s.spawn(move |_| *done = work(cache));
                 }
+                let written = match pending.take() {
+                    Some((n, parts)) => {
+                        in_input_order(n, &parts, &mut ordered);
+                        out.write_all(&ordered)
+                    }
+                    None => Ok(()),
+                };
                 let next = input.round(sizes.round, group);
-                let mut parts: Vec<Part> = work(mine)?;
-                for w in workers {
-                    let done = w.join().unwrap_or_else(|_| {
-                        Err(Failure::Error(Error::Usage(String::from(
-                            "internal error: a batch worker stopped",
-                        ))))
-                    })?;
-                    parts.extend(done);
-                }
-                Ok::<_, Failure>((parts, next))
-            })?;
+                (written.and(work(mine)), next)
+            });
+            let mut parts: Vec<Part> = mine?;
+            for done in theirs {
+                parts.extend(done?);
+            }
             for p in &parts {
                 total.add(p);
             }
@@ -425,8 +440,11 @@ pub(super) fn run(
         bad,
         ..
     } = total;
-    eprintln!("{evaluated} requests evaluated ({allowed} allowed, {} denied), {bad} lines could not be evaluated", evaluated - allowed);
-    Ok(if bad == 0 { Exit::Ok } else { Exit::Bad })
+    Ok(Totals {
+        evaluated,
+        allowed,
+        bad,
+    })
 }
 
 /// Answer some lines of a round, with their indices in the input's round, into one buffer, noting where each
@@ -441,7 +459,7 @@ fn answer_all(
     lines: &[Line],
     index: &[u32],
     cache: &mut Worker,
-) -> Result<Part, Failure> {
+) -> std::io::Result<Part> {
     let mut part = Part {
         out: String::with_capacity(lines.len() * 200),
         ends: Vec::with_capacity(lines.len()),
@@ -484,17 +502,16 @@ fn in_input_order(n: usize, parts: &[Part], out: &mut Vec<u8>) {
     }
 }
 
-/// What a thread keeps from one line to the next: parsed identities and times, the brief's buffers.
+/// What a thread keeps from one line to the next: parsed identities and times, the trace's buffers.
 #[derive(Default)]
 struct Worker {
-    prepared: PrepareCache,
-    brief: BriefBuffers,
+    scratch: Scratch,
     /// The line being answered, its buffers kept.
     request: Prepared,
 }
 
 /// Report line `n` as bad.
-fn bad(part: &mut Part, format: Format, path: &str, n: usize, msg: &str) -> Result<(), Failure> {
+fn bad(part: &mut Part, format: Format, path: &str, n: usize, msg: &str) -> std::io::Result<()> {
     part.bad += 1;
     let mut text = Vec::new();
     emit_error(&mut text, format, path, n, msg)?;
@@ -513,7 +530,7 @@ fn answer(
     line: Result<&str, String>,
     part: &mut Part,
     cache: &mut Worker,
-) -> Result<(), Failure> {
+) -> std::io::Result<()> {
     let line = match line {
         Ok(l) => l,
         Err(e) => return bad(part, format, path, n, &e),
@@ -536,14 +553,14 @@ fn answer(
             Err(msg) => return bad(part, format, path, n, &msg),
         },
     };
-    if let Err(e) = engine.prepare_cached_into(&req, &mut cache.prepared, &mut cache.request) {
+    if let Err(e) = engine.prepare_with(&req, &mut cache.scratch, &mut cache.request) {
         return bad(part, format, path, n, &e.to_string());
     }
     let prepared = &cache.request;
     part.evaluated += 1;
     match format {
         Format::Json if !full => {
-            let brief = engine.brief_with(prepared, &mut cache.brief);
+            let brief = engine.explain_with(prepared, Detail::Brief, &mut cache.scratch);
             if brief.decision.decision == Verdict::Allow {
                 part.allowed += 1;
             }
@@ -558,7 +575,7 @@ fn answer(
                 &brief.missing_context,
             );
             part.out.push('\n');
-            cache.brief.recycle(brief);
+            cache.scratch.recycle(brief);
         }
         Format::Json => {
             let resp = engine.explain(prepared);
@@ -574,7 +591,7 @@ fn answer(
             part.out.push('\n');
         }
         Format::Text => {
-            let brief = engine.brief_with(prepared, &mut cache.brief);
+            let brief = engine.explain_with(prepared, Detail::Brief, &mut cache.scratch);
             let allowed = brief.decision.decision == Verdict::Allow;
             if allowed {
                 part.allowed += 1;
@@ -603,8 +620,26 @@ fn answer(
                 !brief.missing_context.is_empty(),
             );
             out.push('\n');
-            cache.brief.recycle(brief);
+            cache.scratch.recycle(brief);
         }
     }
     Ok(())
+}
+
+/// Line `line`'s error, as text or as a JSON object `{"line", "error", "file"}`.
+fn emit_error(
+    out: &mut impl Write,
+    format: Format,
+    path: &str,
+    line: usize,
+    message: &str,
+) -> std::io::Result<()> {
+    match format {
+        Format::Json => writeln!(
+            out,
+            "{}",
+            serde_json::json!({"line": line, "error": message, "file": path})
+        ),
+        Format::Text => writeln!(out, "{line}: ERROR {path}:{line}: {message}"),
+    }
 }
