@@ -17,21 +17,6 @@ use policy_sim::audit::{self, Scope, Universe};
 
 const USERS: usize = 2_000;
 
-/// The workload's account file, with users added (in its groups, round robin) up to `USERS`.
-fn with_users(w: &mut workload::Ovh, n: usize) {
-    let mut acc: serde_json::Value = serde_json::from_str(&w.account_json).unwrap();
-    let groups = (n / 50).max(2);
-    let users = acc["users"].as_array_mut().unwrap();
-    for i in users.len()..USERS {
-        let login = format!("extra{i}");
-        users.push(serde_json::json!({
-            "login": login, "group": format!("group{}", i % groups),
-            "urn": format!("urn:v1:eu:identity:user:{}/{login}", workload::ACCOUNT),
-        }));
-    }
-    w.account_json = acc.to_string();
-}
-
 fn sizes() -> Vec<usize> {
     match std::env::var("POLICY_SIM_AUDIT_SIZES") {
         Ok(v) => v.split(',').filter_map(|n| n.trim().parse().ok()).collect(),
@@ -49,7 +34,7 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
     for n in sizes() {
         let mut w = workload::ovh(n);
-        with_users(&mut w, n);
+        workload::add_users(&mut w, USERS);
         let mut e = workload::ovh_engine(&w).with_default_time(at);
         let u = Universe::of(&mut e, &scope);
         assert!(

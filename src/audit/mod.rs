@@ -524,6 +524,23 @@ impl Universe {
         u
     }
 
+    /// The identities an answer is computed for — every one but the listed group members that answer like
+    /// their group's symbolic member — each with those listed members (their URNs): a matrix row, a
+    /// finding or a change of the symbolic member holds for each of them, and is reported once.
+    pub fn representatives(&self) -> Vec<(usize, Vec<String>)> {
+        let mut alike: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+        let mut out = Vec::new();
+        for (i, who) in self.ovh_identities.iter().enumerate() {
+            match self.twins.get(i).copied().flatten() {
+                Some(t) => alike.entry(t).or_default().push(who.urn.clone()),
+                None => out.push(i),
+            }
+        }
+        out.into_iter()
+            .map(|i| (i, alike.remove(&i).unwrap_or_default()))
+            .collect()
+    }
+
     /// The identity of the universe with this URN.
     pub fn who(&self, urn: &str) -> Option<&Who> {
         self.ovh_identities.iter().find(|w| w.urn == urn)
@@ -802,6 +819,40 @@ pub fn classes(conds: &[&Conditional<'_>], actions: &[&str]) -> Vec<usize> {
             }
         })
         .collect()
+}
+
+/// The actions of one identity split by resource type, computed once per identity rather than per resource:
+/// per type, the actions, their conditional flags and their classes (indices into that type's list; see
+/// [`classes`]). `several_points`: false when only the first point is tried, where classes do not matter.
+pub type Typed<'a> = BTreeMap<&'a str, (Vec<&'a str>, Vec<bool>, Vec<usize>)>;
+
+pub fn by_type<'a>(
+    conds: &[&Conditional<'_>],
+    actions: &[&'a str],
+    flags: &[bool],
+    several_points: bool,
+) -> Typed<'a> {
+    let class: Vec<usize> = if several_points {
+        classes(conds, actions)
+    } else {
+        (0..actions.len()).collect()
+    };
+    let mut out: Typed<'a> = BTreeMap::new();
+    // The position of each action in its type's list: a class's first action has the same type.
+    let mut local: Vec<usize> = Vec::with_capacity(actions.len());
+    for (i, a) in actions.iter().enumerate() {
+        let e = out.entry(action_type(a)).or_default();
+        local.push(e.0.len());
+        e.0.push(a);
+        e.1.push(flags.get(i).copied().unwrap_or(true));
+        let rep = class.get(i).copied().unwrap_or(i);
+        e.2.push(if rep < i {
+            local.get(rep).copied().unwrap_or(e.2.len())
+        } else {
+            e.2.len()
+        });
+    }
+    out
 }
 
 /// What one identity can be granted at all: the actions and resources the granting policies' allows can
@@ -1233,37 +1284,6 @@ pub fn what_can(
     }
 }
 
-/// Every grant of each OVHcloud identity of the universe, a listed group member's copied from its group's
-/// symbolic member (computed once); `tick` after each identity.
-pub fn all_grants(engine: &Engine, u: &Universe, mut tick: impl FnMut()) -> Vec<Vec<Grant>> {
-    let mut out: Vec<Option<Vec<Grant>>> = vec![None; u.ovh_identities.len()];
-    for (i, who) in u.ovh_identities.iter().enumerate() {
-        let twin = u.twins.get(i).copied().flatten();
-        let gs = match twin {
-            Some(t) => {
-                if out.get(t).is_some_and(Option::is_none) {
-                    if let (Some(tw), Some(slot)) = (u.ovh_identities.get(t), out.get_mut(t)) {
-                        *slot = Some(grants_of(engine, u, tw, None));
-                    }
-                }
-                out.get(t)
-                    .and_then(Option::as_ref)
-                    .map(|v| v.iter().map(|g| g.for_who(who)).collect())
-                    .unwrap_or_default()
-            }
-            None => match out.get_mut(i).and_then(Option::take) {
-                Some(v) => v,
-                None => grants_of(engine, u, who, None),
-            },
-        };
-        if let Some(slot) = out.get_mut(i) {
-            *slot = Some(gs);
-        }
-        tick();
-    }
-    out.into_iter().map(Option::unwrap_or_default).collect()
-}
-
 /// Every grant of one OVHcloud identity (on one resource, when given).
 pub fn grants_of(engine: &Engine, u: &Universe, who: &Who, resource: Option<&str>) -> Vec<Grant> {
     let r = reach(engine, u, &who.urn);
@@ -1283,25 +1303,41 @@ pub fn grants_of(engine: &Engine, u: &Universe, who: &Who, resource: Option<&str
         None => r.resources.clone(),
     };
     let cond = Conditional::of(engine, &who.urn);
+    let typed = by_type(&[&cond], &r.actions, &r.conditional, r.points.len() > 1);
     let mut out = Vec::new();
     for res in resources {
-        let (acts, flags): (Vec<&str>, Vec<bool>) = r
-            .actions
-            .iter()
-            .zip(&r.conditional)
-            .filter(|(a, _)| action_type(a) == res.rtype)
-            .map(|(a, c)| (*a, *c))
-            .unzip();
-        let class = classes(&[&cond], &acts);
-        let acc = access_on(engine, u, who, res, &acts, &r.points, &flags, &class);
+        let Some((acts, flags, class)) = typed.get(res.rtype.as_str()) else {
+            continue;
+        };
+        let acc = access_on(engine, u, who, res, acts, &r.points, flags, class);
         let mut said = std::collections::HashMap::new();
-        for ((a, x), c) in acts.iter().zip(acc).zip(&class) {
+        for ((a, x), c) in acts.iter().zip(acc).zip(class) {
             if let Some(x) = x {
                 out.push(Grant::new(engine, u, who, res, (a, *c), x, &mut said));
             }
         }
     }
     out
+}
+
+/// The listed members a symbolic member's answer also holds for, for a label: ` (also each of its 3
+/// listed members: a, b, c)`, the first few named.
+pub fn members_note(members: &[String]) -> String {
+    if members.is_empty() {
+        return String::new();
+    }
+    let shown: Vec<&str> = members.iter().take(5).map(String::as_str).collect();
+    let more = members.len().saturating_sub(shown.len());
+    format!(
+        " (also each of its {} listed member(s) no policy names: {}{})",
+        members.len(),
+        shown.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    )
 }
 
 /// Whether an identity URN is a service account.
@@ -1342,12 +1378,15 @@ pub struct Row {
     /// The grants that hold only under a condition (permissions and actions), with their witness.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conditional: Vec<Grant>,
+    /// For a symbolic member: the group's listed members that no policy names, whose row is this one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<String>,
 }
 
 impl Row {
     pub fn label(&self) -> String {
         match &self.member_of {
-            Some(g) => format!("any member of {g}"),
+            Some(g) => format!("any member of {g}{}", members_note(&self.members)),
             None => self.identity.clone(),
         }
     }
@@ -1358,15 +1397,22 @@ pub fn access_matrix(engine: &Engine, u: &Universe, mut tick: impl FnMut()) -> A
     let matrix = &*engine.set.matrix;
     let perm_names: Vec<String> = matrix.permissions.iter().map(|p| p.name.clone()).collect();
     let mut by_res: BTreeMap<&str, Vec<Row>> = BTreeMap::new();
-    let all = all_grants(engine, u, &mut tick);
     let by_urn: std::collections::HashMap<&str, &Res> = u
         .ovh_resources
         .iter()
         .map(|r| (r.urn.as_str(), r))
         .collect();
-    for (who, grants) in u.ovh_identities.iter().zip(&all) {
+    // A listed member answering like its group's symbolic member is one of that row's members.
+    for (i, members) in u.representatives() {
+        let Some(who) = u.ovh_identities.get(i) else {
+            continue;
+        };
+        let grants = grants_of(engine, u, who, None);
+        for _ in 0..=members.len() {
+            tick();
+        }
         let mut rows: BTreeMap<&str, Row> = BTreeMap::new();
-        for g in grants {
+        for g in &grants {
             let Some(res) = by_urn.get(g.resource.as_str()).copied() else {
                 continue;
             };
@@ -1381,6 +1427,7 @@ pub fn access_matrix(engine: &Engine, u: &Universe, mut tick: impl FnMut()) -> A
                 },
                 actions: Vec::new(),
                 conditional: Vec::new(),
+                members: members.clone(),
             });
             if g.condition.is_some() {
                 row.conditional.push(g.clone());
@@ -1430,6 +1477,7 @@ pub fn access_matrix(engine: &Engine, u: &Universe, mut tick: impl FnMut()) -> A
             granted: Vec::new(),
             actions,
             conditional: Vec::new(),
+            members: Vec::new(),
         });
     }
     if !rows.is_empty() {
