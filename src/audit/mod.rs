@@ -803,17 +803,23 @@ impl Conditional<'_> {
 /// (itself when it is the first, or when it is an OpenStack permission). Only a class's first action
 /// needs evaluating beyond the first point.
 pub fn classes(conds: &[&Conditional<'_>], actions: &[&str]) -> Vec<usize> {
-    let mut seen: std::collections::HashMap<(&str, Vec<bool>), usize> =
+    let mut seen: std::collections::HashMap<(&str, Vec<u64>), usize> =
         std::collections::HashMap::new();
+    let mut sig = Vec::new();
     actions
         .iter()
         .enumerate()
         .map(|(i, a)| {
-            let mut sig = Vec::new();
+            sig.clear();
             let all = conds.iter().all(|c| c.signature(a, &mut sig));
             if all {
+                // Packed 64 to a word: a signature is as long as the identity's patterns, twice.
+                let packed: Vec<u64> = sig
+                    .chunks(64)
+                    .map(|c| c.iter().fold(0u64, |w, b| (w << 1) | u64::from(*b)))
+                    .collect();
                 // Of one resource type: an action of another type is not tried on the same resource.
-                *seen.entry((action_type(a), sig)).or_insert(i)
+                *seen.entry((action_type(a), packed)).or_insert(i)
             } else {
                 i
             }
@@ -832,8 +838,24 @@ pub fn by_type<'a>(
     flags: &[bool],
     several_points: bool,
 ) -> Typed<'a> {
+    // Only an action a condition can reach is tried beyond the first point: the others are their own class.
     let class: Vec<usize> = if several_points {
-        classes(conds, actions)
+        let flagged: Vec<usize> = (0..actions.len())
+            .filter(|i| flags.get(*i).copied().unwrap_or(true))
+            .collect();
+        let names: Vec<&str> = flagged
+            .iter()
+            .filter_map(|i| actions.get(*i).copied())
+            .collect();
+        let mut class: Vec<usize> = (0..actions.len()).collect();
+        for (k, rep) in classes(conds, &names).into_iter().enumerate() {
+            if let (Some(&i), Some(&r)) = (flagged.get(k), flagged.get(rep)) {
+                if let Some(c) = class.get_mut(i) {
+                    *c = r;
+                }
+            }
+        }
+        class
     } else {
         (0..actions.len()).collect()
     };
