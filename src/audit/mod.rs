@@ -1342,8 +1342,8 @@ pub fn grants_of(engine: &Engine, u: &Universe, who: &Who, resource: Option<&str
     out
 }
 
-/// The listed members a symbolic member's answer also holds for, for a label: ` (also each of its 3
-/// listed members: a, b, c)`, the first few named.
+/// The listed members a symbolic member's answer also holds for, for a label: ` (the same for its listed
+/// member(s) no policy names: a, b, c and 12 more)`, the first few named.
 pub fn members_note(members: &[String]) -> String {
     if members.is_empty() {
         return String::new();
@@ -1351,8 +1351,7 @@ pub fn members_note(members: &[String]) -> String {
     let shown: Vec<&str> = members.iter().take(5).map(String::as_str).collect();
     let more = members.len().saturating_sub(shown.len());
     format!(
-        " (also each of its {} listed member(s) no policy names: {}{})",
-        members.len(),
+        " (the same for its listed member(s) no policy names: {}{})",
         shown.join(", "),
         if more > 0 {
             format!(" and {more} more")
