@@ -129,7 +129,11 @@ pub fn findings(engine: &Engine, u: &Universe, at: jiff::Timestamp) -> Vec<Findi
         let Some(who) = u.ovh_identities.get(i) else {
             continue;
         };
-        let grants = super::grants_of(engine, u, who, None);
+        // Only the actions a finding looks for are evaluated.
+        let sa = is_service_account(&who.urn);
+        let grants = super::grants_among(engine, u, who, None, |a| {
+            escalation.contains(&a) || (sa && a == "objectstore_all")
+        });
         let subject = format!("{}{}", who.label(), super::members_note(&members));
         // Administrator-equivalent: allowed an action of a service that does not exist, on some resource.
         let reach = super::reach(engine, u, &who.urn);

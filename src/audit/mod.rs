@@ -1308,7 +1308,28 @@ pub fn what_can(
 
 /// Every grant of one OVHcloud identity (on one resource, when given).
 pub fn grants_of(engine: &Engine, u: &Universe, who: &Who, resource: Option<&str>) -> Vec<Grant> {
-    let r = reach(engine, u, &who.urn);
+    grants_among(engine, u, who, resource, |_| true)
+}
+
+/// The grants of one OVHcloud identity among the actions `keep` accepts (a finding's few actions): the
+/// others are not evaluated at all.
+pub fn grants_among(
+    engine: &Engine,
+    u: &Universe,
+    who: &Who,
+    resource: Option<&str>,
+    keep: impl Fn(&str) -> bool,
+) -> Vec<Grant> {
+    let mut r = reach(engine, u, &who.urn);
+    let (actions, conditional): (Vec<&str>, Vec<bool>) = r
+        .actions
+        .iter()
+        .zip(&r.conditional)
+        .filter(|(a, _)| keep(a))
+        .map(|(a, c)| (*a, *c))
+        .unzip();
+    r.actions = actions;
+    r.conditional = conditional;
     let given: Option<Res> = resource.map(|x| {
         u.ovh_resources
             .iter()
@@ -1351,7 +1372,8 @@ pub fn members_note(members: &[String]) -> String {
     let shown: Vec<&str> = members.iter().take(5).map(String::as_str).collect();
     let more = members.len().saturating_sub(shown.len());
     format!(
-        " (the same for its listed member(s) no policy names: {}{})",
+        " (the same for its {} listed member(s) no policy names: {}{})",
+        members.len(),
         shown.join(", "),
         if more > 0 {
             format!(" and {more} more")
