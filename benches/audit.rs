@@ -31,8 +31,13 @@ fn bench(c: &mut Criterion) {
         ..Scope::default()
     };
     let mut g = c.benchmark_group("audit");
-    g.sample_size(10);
     for n in sizes() {
+        // Criterion's floor is 10 samples; the large sets take seconds each, so they also get less time.
+        g.sample_size(10);
+        if n > 250 {
+            g.measurement_time(std::time::Duration::from_secs(1));
+            g.warm_up_time(std::time::Duration::from_millis(1));
+        }
         let mut w = workload::ovh(n);
         workload::add_users(&mut w, USERS);
         let mut e = workload::ovh_engine(&w).with_default_time(at);
@@ -54,10 +59,22 @@ fn bench(c: &mut Criterion) {
                 assert!(!f.is_empty());
             })
         });
+        let user = w.users[0].clone();
+        g.bench_function(format!("who_can_{n}_policies_{USERS}_users"), |b| {
+            b.iter(|| {
+                let (gs, _) = audit::who_can(&e, &u, "vps:apiovh:reboot", None);
+                assert!(!gs.is_empty());
+            })
+        });
+        g.bench_function(format!("what_can_{n}_policies_{USERS}_users"), |b| {
+            b.iter(|| {
+                let (gs, _) = audit::what_can(&e, &u, Some(&user), None);
+                assert!(!gs.is_empty());
+            })
+        });
         // NEW: OLD plus a policy granting `*` on every resource to one listed user (a change a review must
         // catch).
         let mut v: serde_json::Value = serde_json::from_str(&w.policies_json).unwrap();
-        let user = w.users[0].clone();
         v.as_array_mut().unwrap().push(serde_json::json!({
             "name": "bench-widened", "identities": [user],
             "resources": [{"urn": "urn:v1:eu:resource:*"}],

@@ -1,7 +1,12 @@
 //! Writes the audit bench's generated OVHcloud workload to a directory, to time the CLI on it or to edit
 //! it by hand: `cargo run --release --example audit_workload -- 250 /tmp/w` writes `policies.json` and
 //! `account.json` (the bench's 2,000-user account).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 #[path = "../benches/common/workload.rs"]
 #[allow(dead_code)]

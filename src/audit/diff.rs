@@ -164,27 +164,29 @@ pub fn diff(old: &Engine, new: &Engine, u: &Universe, mut tick: impl FnMut()) ->
     }
     let mut out: Vec<Change> = groups
         .into_iter()
-        .map(|((kind, who, res), ((mut actions, witness, conditional), members))| {
-            actions.sort();
-            let allowing = if kind == ChangeKind::Granted {
-                new
-            } else {
-                old
-            };
-            let condition = conditional.then(|| super::condition_of(allowing, &witness));
-            Change {
-                condition,
-                kind,
-                identity: Some(who.urn),
-                member_of: who.member_of,
-                resource: Some(res.urn),
-                stands_for: res.stands_for,
-                actions,
-                conditional,
-                members,
-                witness,
-            }
-        })
+        .map(
+            |((kind, who, res), ((mut actions, witness, conditional), members))| {
+                actions.sort();
+                let allowing = if kind == ChangeKind::Granted {
+                    new
+                } else {
+                    old
+                };
+                let condition = conditional.then(|| super::condition_of(allowing, &witness));
+                Change {
+                    condition,
+                    kind,
+                    identity: Some(who.urn),
+                    member_of: who.member_of,
+                    resource: Some(res.urn),
+                    stands_for: res.stands_for,
+                    actions,
+                    conditional,
+                    members,
+                    witness,
+                }
+            },
+        )
         .collect();
     // EIM: no resources, no conditions the audit varies.
     let eim: Vec<&str> = u.eim_actions.iter().map(String::as_str).collect();

@@ -1203,7 +1203,12 @@ pub fn who_can(
         .filter(|a| a.matches(':').count() != 1)
         .collect();
     if resource.is_none_or(|r| r.starts_with("urn:")) {
-        for who in &u.ovh_identities {
+        // A listed member answering like its group's symbolic member gets that member's grants, computed once.
+        for (i, members) in u.representatives() {
+            let Some(who) = u.ovh_identities.get(i) else {
+                continue;
+            };
+            let first = grants.len();
             let r = reach(engine, u, &who.urn);
             let resources: Vec<&Res> = match (&given, &pattern) {
                 (Some(g), _) => vec![g],
@@ -1235,7 +1240,17 @@ pub fn who_can(
                     }
                 }
             }
+            let mine: Vec<Grant> = grants.get(first..).unwrap_or_default().to_vec();
+            for m in &members {
+                let alike = Who {
+                    urn: m.clone(),
+                    member_of: None,
+                };
+                grants.extend(mine.iter().map(|g| g.for_who(&alike)));
+            }
         }
+        // In the universe's order of identities (a stable sort keeps each one's resources in order).
+        grants.sort_by(|a, b| (&a.identity, &a.member_of).cmp(&(&b.identity, &b.member_of)));
     }
     if resource.is_none_or(|r| !r.starts_with("urn:")) {
         for id in &u.eim_identities {
