@@ -9,7 +9,6 @@
 )]
 
 #[path = "../benches/common/workload.rs"]
-#[allow(dead_code)]
 mod workload;
 
 fn main() {

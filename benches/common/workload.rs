@@ -326,7 +326,6 @@ pub fn ovh(n: usize) -> Ovh {
 
 /// The workload's account file with users added (in its groups, round robin) up to `total`, for the audit
 /// at account scale.
-#[allow(dead_code)]
 pub fn add_users(w: &mut Ovh, total: usize) {
     let Ok(mut acc) = serde_json::from_str::<serde_json::Value>(&w.account_json) else {
         return;
