@@ -44,7 +44,10 @@ const RES: [&str; 5] = [
     "urn:v1:eu:resource:dnsZone:z1",
     PROJECT,
 ];
-const ACTS: [&str; 8] = [
+/// `*` on `urn:v1:eu:resource:*` is the widest grant a policy can give (a reported false all-clear was
+/// suspected there).
+const ACTS: [&str; 9] = [
+    "*",
     "vps:apiovh:reboot",
     "vps:apiovh:*",
     "dnsZone:apiovh:get",

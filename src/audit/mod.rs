@@ -288,6 +288,12 @@ impl Universe {
                 });
             }
         }
+        // The symbolic members' URNs, looked up per listed user (a scan of `ids` each was quadratic).
+        let symbolic: BTreeSet<String> = ids
+            .iter()
+            .filter(|w| w.member_of.is_some())
+            .map(|w| w.urn.clone())
+            .collect();
         let mut accounts = BTreeSet::new();
         for e in engines.iter() {
             let set = &e.set;
@@ -305,10 +311,7 @@ impl Universe {
                 }
             }
             for (user, (group, _)) in &set.membership.user_group {
-                if ids
-                    .iter()
-                    .any(|w| *w.urn == **user && w.member_of.is_some())
-                {
+                if symbolic.contains(&**user) {
                     continue;
                 }
                 if user.contains("/any-member-of-")
@@ -329,6 +332,12 @@ impl Universe {
             });
         }
         u.ovh_identities = ids.into_iter().collect();
+        let symbolic_of: BTreeMap<&str, usize> = u
+            .ovh_identities
+            .iter()
+            .enumerate()
+            .filter_map(|(i, w)| w.member_of.as_deref().map(|g| (g, i)))
+            .collect();
         u.twins = u
             .ovh_identities
             .iter()
@@ -351,9 +360,7 @@ impl Universe {
                 if !same {
                     return None;
                 }
-                u.ovh_identities
-                    .iter()
-                    .position(|x| x.member_of.as_deref() == Some(group.as_str()))
+                symbolic_of.get(group.as_str()).copied()
             })
             .collect();
         // Actions: everything a pattern can match among the known names, plus witnesses.
