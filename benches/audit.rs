@@ -17,21 +17,6 @@ use policy_sim::audit::{self, Scope, Universe};
 
 const USERS: usize = 2_000;
 
-/// The workload's account file, with users added (in its groups, round robin) up to `USERS`.
-fn with_users(w: &mut workload::Ovh, n: usize) {
-    let mut acc: serde_json::Value = serde_json::from_str(&w.account_json).unwrap();
-    let groups = (n / 50).max(2);
-    let users = acc["users"].as_array_mut().unwrap();
-    for i in users.len()..USERS {
-        let login = format!("extra{i}");
-        users.push(serde_json::json!({
-            "login": login, "group": format!("group{}", i % groups),
-            "urn": format!("urn:v1:eu:identity:user:{}/{login}", workload::ACCOUNT),
-        }));
-    }
-    w.account_json = acc.to_string();
-}
-
 fn sizes() -> Vec<usize> {
     match std::env::var("POLICY_SIM_AUDIT_SIZES") {
         Ok(v) => v.split(',').filter_map(|n| n.trim().parse().ok()).collect(),
@@ -46,10 +31,15 @@ fn bench(c: &mut Criterion) {
         ..Scope::default()
     };
     let mut g = c.benchmark_group("audit");
-    g.sample_size(10);
     for n in sizes() {
+        // Criterion's floor is 10 samples; the large sets take seconds each, so they also get less time.
+        g.sample_size(10);
+        if n > 250 {
+            g.measurement_time(std::time::Duration::from_secs(1));
+            g.warm_up_time(std::time::Duration::from_millis(1));
+        }
         let mut w = workload::ovh(n);
-        with_users(&mut w, n);
+        workload::add_users(&mut w, USERS);
         let mut e = workload::ovh_engine(&w).with_default_time(at);
         let u = Universe::of(&mut e, &scope);
         assert!(
@@ -69,10 +59,22 @@ fn bench(c: &mut Criterion) {
                 assert!(!f.is_empty());
             })
         });
+        let user = w.users[0].clone();
+        g.bench_function(format!("who_can_{n}_policies_{USERS}_users"), |b| {
+            b.iter(|| {
+                let (gs, _) = audit::who_can(&e, &u, "vps:apiovh:reboot", None);
+                assert!(!gs.is_empty());
+            })
+        });
+        g.bench_function(format!("what_can_{n}_policies_{USERS}_users"), |b| {
+            b.iter(|| {
+                let (gs, _) = audit::what_can(&e, &u, Some(&user), None);
+                assert!(!gs.is_empty());
+            })
+        });
         // NEW: OLD plus a policy granting `*` on every resource to one listed user (a change a review must
         // catch).
         let mut v: serde_json::Value = serde_json::from_str(&w.policies_json).unwrap();
-        let user = w.users[0].clone();
         v.as_array_mut().unwrap().push(serde_json::json!({
             "name": "bench-widened", "identities": [user],
             "resources": [{"urn": "urn:v1:eu:resource:*"}],

@@ -103,6 +103,8 @@ pub struct Ovh {
     pub vps: Vec<String>,
     pub projects: Vec<String>,
     pub actions: Vec<String>,
+    /// The number of identity groups (`group0` …).
+    pub groups: usize,
 }
 
 fn sizes(n: usize) -> (usize, usize, usize, usize, usize) {
@@ -318,7 +320,28 @@ pub fn ovh(n: usize) -> Ovh {
         vps: (0..nv).map(vps).collect(),
         projects: (0..np).map(project).collect(),
         actions,
+        groups: ng,
     }
+}
+
+/// The workload's account file with users added (in its groups, round robin) up to `total`, for the audit
+/// at account scale.
+pub fn add_users(w: &mut Ovh, total: usize) {
+    let Ok(mut acc) = serde_json::from_str::<serde_json::Value>(&w.account_json) else {
+        return;
+    };
+    let groups = w.groups.max(2);
+    let Some(users) = acc.get_mut("users").and_then(|u| u.as_array_mut()) else {
+        return;
+    };
+    for i in users.len()..total {
+        let login = format!("extra{i}");
+        users.push(serde_json::json!({
+            "login": login, "group": format!("group{}", i % groups),
+            "urn": format!("urn:v1:eu:identity:user:{ACCOUNT}/{login}"),
+        }));
+    }
+    w.account_json = acc.to_string();
 }
 
 /// One request line, as `check --requests` reads it.

@@ -39,6 +39,10 @@ pub struct Change {
     /// For a conditional change: the conditions of the policies deciding the witness where it is allowed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
+    /// For a symbolic member: the group's listed members that no policy names, for whom the change holds
+    /// alike.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<String>,
     /// One concrete request that flips: `policy-sim check` allows it on NEW and denies it on OLD
     /// (granted), or the reverse (removed).
     pub witness: Witness,
@@ -47,7 +51,7 @@ pub struct Change {
 impl Change {
     pub fn identity_label(&self) -> String {
         match (&self.member_of, &self.identity) {
-            (Some(g), _) => format!("any member of {g}"),
+            (Some(g), _) => format!("any member of {g}{}", super::members_note(&self.members)),
             (None, Some(i)) => i.clone(),
             (None, None) => String::from("(caller)"),
         }
@@ -78,20 +82,16 @@ fn changes_of(
         super::Conditional::of(old, &who.urn),
         super::Conditional::of(new, &who.urn),
     );
+    let all_acts: Vec<&str> = actions.into_iter().collect();
+    let all_cond: Vec<bool> = all_acts
+        .iter()
+        .map(|a| co.matches(a) || cn.matches(a))
+        .collect();
+    let typed = super::by_type(&[&co, &cn], &all_acts, &all_cond, points.len() > 1);
     for res in resources {
-        let acts: Vec<&str> = actions
-            .iter()
-            .copied()
-            .filter(|a| super::action_type(a) == res.rtype)
-            .collect();
-        if acts.is_empty() {
+        let Some((acts, cond, class)) = typed.get(res.rtype.as_str()) else {
             continue;
-        }
-        let cond: Vec<bool> = acts
-            .iter()
-            .map(|a| co.matches(a) || cn.matches(a))
-            .collect();
-        let class = super::classes(&[&co, &cn], &acts);
+        };
         // The point where each action first flips.
         let mut flipped: Vec<Option<usize>> = vec![None; acts.len()];
         for &pi in &points {
@@ -148,49 +148,45 @@ type Flips = (Vec<String>, Witness, bool);
 
 /// Every change between OLD and NEW over the joint universe `u` (built with [`Universe::joint`] on both).
 pub fn diff(old: &Engine, new: &Engine, u: &Universe, mut tick: impl FnMut()) -> Vec<Change> {
-    // (kind, who, resource) → (actions, first witness)
-    let mut groups: BTreeMap<(ChangeKind, Who, Res), Flips> = BTreeMap::new();
-    // A listed group member no policy names answers like its group's symbolic member: computed once.
-    let mut cache: BTreeMap<usize, BTreeMap<(ChangeKind, Res), Flips>> = BTreeMap::new();
-    for (i, who) in u.ovh_identities.iter().enumerate() {
-        let key = u.twins.get(i).copied().flatten().unwrap_or(i);
-        let of = u.ovh_identities.get(key).unwrap_or(who);
-        let mine = cache
-            .entry(key)
-            .or_insert_with(|| changes_of(old, new, u, of));
-        for ((kind, res), (actions, witness, conditional)) in mine.iter() {
-            let mut w = witness.clone();
-            w.identity = Some(who.urn.clone());
-            w.member_of = who.member_of.clone();
-            groups.insert(
-                (*kind, who.clone(), res.clone()),
-                (actions.clone(), w, *conditional),
-            );
+    // (kind, who, resource) → (actions, first witness, conditional, listed members answering alike)
+    let mut groups: BTreeMap<(ChangeKind, Who, Res), (Flips, Vec<String>)> = BTreeMap::new();
+    // A listed group member no policy names answers like its group's symbolic member: one change for both.
+    for (i, members) in u.representatives() {
+        let Some(who) = u.ovh_identities.get(i) else {
+            continue;
+        };
+        for ((kind, res), flips) in changes_of(old, new, u, who) {
+            groups.insert((kind, who.clone(), res), (flips, members.clone()));
         }
-        tick();
+        for _ in 0..=members.len() {
+            tick();
+        }
     }
     let mut out: Vec<Change> = groups
         .into_iter()
-        .map(|((kind, who, res), (mut actions, witness, conditional))| {
-            actions.sort();
-            let allowing = if kind == ChangeKind::Granted {
-                new
-            } else {
-                old
-            };
-            let condition = conditional.then(|| super::condition_of(allowing, &witness));
-            Change {
-                condition,
-                kind,
-                identity: Some(who.urn),
-                member_of: who.member_of,
-                resource: Some(res.urn),
-                stands_for: res.stands_for,
-                actions,
-                conditional,
-                witness,
-            }
-        })
+        .map(
+            |((kind, who, res), ((mut actions, witness, conditional), members))| {
+                actions.sort();
+                let allowing = if kind == ChangeKind::Granted {
+                    new
+                } else {
+                    old
+                };
+                let condition = conditional.then(|| super::condition_of(allowing, &witness));
+                Change {
+                    condition,
+                    kind,
+                    identity: Some(who.urn),
+                    member_of: who.member_of,
+                    resource: Some(res.urn),
+                    stands_for: res.stands_for,
+                    actions,
+                    conditional,
+                    members,
+                    witness,
+                }
+            },
+        )
         .collect();
     // EIM: no resources, no conditions the audit varies.
     let eim: Vec<&str> = u.eim_actions.iter().map(String::as_str).collect();
@@ -230,6 +226,7 @@ pub fn diff(old: &Engine, new: &Engine, u: &Universe, mut tick: impl FnMut()) ->
                 actions,
                 conditional: false,
                 condition: None,
+                members: Vec::new(),
                 witness: Witness {
                     identity: id.clone(),
                     member_of: None,

@@ -124,29 +124,28 @@ pub fn findings(engine: &Engine, u: &Universe, at: jiff::Timestamp) -> Vec<Findi
     let set = &engine.set;
     let mut out = Vec::new();
     let escalation = escalation_actions();
-    let all = super::all_grants(engine, u, || {});
-    // Per identity (or its twin): the resource and point where it may do anything.
-    let mut admin_of: std::collections::HashMap<usize, Option<(String, usize)>> =
-        std::collections::HashMap::new();
-    for (i, (who, grants)) in u.ovh_identities.iter().zip(&all).enumerate() {
+    // A listed member answering like its group's symbolic member: one finding for both, naming it.
+    for (i, members) in u.representatives() {
+        let Some(who) = u.ovh_identities.get(i) else {
+            continue;
+        };
+        // Only the actions a finding looks for are evaluated.
+        let sa = is_service_account(&who.urn);
+        let grants = super::grants_among(engine, u, who, None, |a| {
+            escalation.contains(&a) || (sa && a == "objectstore_all")
+        });
+        let subject = format!("{}{}", who.label(), super::members_note(&members));
         // Administrator-equivalent: allowed an action of a service that does not exist, on some resource.
-        let key = u.twins.get(i).copied().flatten().unwrap_or(i);
-        let found = admin_of
-            .entry(key)
-            .or_insert_with(|| {
-                let of = u.ovh_identities.get(key).unwrap_or(who);
-                let reach = super::reach(engine, u, &of.urn);
-                reach.resources.iter().find_map(|r| {
-                    reach.points.iter().find_map(|&pi| {
-                        let p = u.points.get(pi)?;
-                        let w = Witness::new(of, PROBE, &r.urn, p);
-                        super::decide(engine, &w)
-                            .is_some_and(|d| d.allowed())
-                            .then(|| (r.urn.clone(), pi))
-                    })
-                })
+        let reach = super::reach(engine, u, &who.urn);
+        let found = reach.resources.iter().find_map(|r| {
+            reach.points.iter().find_map(|&pi| {
+                let p = u.points.get(pi)?;
+                let w = Witness::new(who, PROBE, &r.urn, p);
+                super::decide(engine, &w)
+                    .is_some_and(|d| d.allowed())
+                    .then(|| (r.urn.clone(), pi))
             })
-            .clone();
+        });
         let admin = found.and_then(|(r, pi)| {
             let p = u.points.get(pi)?;
             Some((Witness::new(who, PROBE, &r, p), pi))
@@ -154,7 +153,7 @@ pub fn findings(engine: &Engine, u: &Universe, at: jiff::Timestamp) -> Vec<Findi
         if let Some((w, pi)) = admin {
             let mut f = finding(
                 "administrator-equivalent",
-                who.label(),
+                subject.clone(),
                 format!(
                     "allowed every action (even one of no known service) on {}",
                     w.resource.as_deref().unwrap_or_default()
@@ -171,7 +170,7 @@ pub fn findings(engine: &Engine, u: &Universe, at: jiff::Timestamp) -> Vec<Findi
         {
             let mut f = finding(
                 "privilege-escalation",
-                who.label(),
+                subject.clone(),
                 format!(
                     "may call `{}` on {}: it can write IAM policies, groups, users or credentials and grant itself more",
                     g.action, g.resource
@@ -184,7 +183,7 @@ pub fn findings(engine: &Engine, u: &Universe, at: jiff::Timestamp) -> Vec<Findi
             if let Some(g) = grants.iter().find(|g| g.action == "objectstore_all") {
                 let mut f = finding(
                     "service-account-objectstore",
-                    who.label(),
+                    subject.clone(),
                     format!(
                         "a service account with `objectstore_all` on {}: every Swift container of the project",
                         g.resource

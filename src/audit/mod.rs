@@ -288,6 +288,12 @@ impl Universe {
                 });
             }
         }
+        // The symbolic members' URNs, looked up per listed user (a scan of `ids` each was quadratic).
+        let symbolic: BTreeSet<String> = ids
+            .iter()
+            .filter(|w| w.member_of.is_some())
+            .map(|w| w.urn.clone())
+            .collect();
         let mut accounts = BTreeSet::new();
         for e in engines.iter() {
             let set = &e.set;
@@ -305,10 +311,7 @@ impl Universe {
                 }
             }
             for (user, (group, _)) in &set.membership.user_group {
-                if ids
-                    .iter()
-                    .any(|w| *w.urn == **user && w.member_of.is_some())
-                {
+                if symbolic.contains(&**user) {
                     continue;
                 }
                 if user.contains("/any-member-of-")
@@ -329,6 +332,12 @@ impl Universe {
             });
         }
         u.ovh_identities = ids.into_iter().collect();
+        let symbolic_of: BTreeMap<&str, usize> = u
+            .ovh_identities
+            .iter()
+            .enumerate()
+            .filter_map(|(i, w)| w.member_of.as_deref().map(|g| (g, i)))
+            .collect();
         u.twins = u
             .ovh_identities
             .iter()
@@ -351,9 +360,7 @@ impl Universe {
                 if !same {
                     return None;
                 }
-                u.ovh_identities
-                    .iter()
-                    .position(|x| x.member_of.as_deref() == Some(group.as_str()))
+                symbolic_of.get(group.as_str()).copied()
             })
             .collect();
         // Actions: everything a pattern can match among the known names, plus witnesses.
@@ -522,6 +529,23 @@ impl Universe {
         u.eim_identities = eim_ids.into_iter().collect();
         u.eim_actions = eim_acts.into_iter().collect();
         u
+    }
+
+    /// The identities an answer is computed for — every one but the listed group members that answer like
+    /// their group's symbolic member — each with those listed members (their URNs): a matrix row, a
+    /// finding or a change of the symbolic member holds for each of them, and is reported once.
+    pub fn representatives(&self) -> Vec<(usize, Vec<String>)> {
+        let mut alike: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+        let mut out = Vec::new();
+        for (i, who) in self.ovh_identities.iter().enumerate() {
+            match self.twins.get(i).copied().flatten() {
+                Some(t) => alike.entry(t).or_default().push(who.urn.clone()),
+                None => out.push(i),
+            }
+        }
+        out.into_iter()
+            .map(|i| (i, alike.remove(&i).unwrap_or_default()))
+            .collect()
     }
 
     /// The identity of the universe with this URN.
@@ -786,22 +810,78 @@ impl Conditional<'_> {
 /// (itself when it is the first, or when it is an OpenStack permission). Only a class's first action
 /// needs evaluating beyond the first point.
 pub fn classes(conds: &[&Conditional<'_>], actions: &[&str]) -> Vec<usize> {
-    let mut seen: std::collections::HashMap<(&str, Vec<bool>), usize> =
+    let mut seen: std::collections::HashMap<(&str, Vec<u64>), usize> =
         std::collections::HashMap::new();
+    let mut sig = Vec::new();
     actions
         .iter()
         .enumerate()
         .map(|(i, a)| {
-            let mut sig = Vec::new();
+            sig.clear();
             let all = conds.iter().all(|c| c.signature(a, &mut sig));
             if all {
+                // Packed 64 to a word: a signature is as long as the identity's patterns, twice.
+                let packed: Vec<u64> = sig
+                    .chunks(64)
+                    .map(|c| c.iter().fold(0u64, |w, b| (w << 1) | u64::from(*b)))
+                    .collect();
                 // Of one resource type: an action of another type is not tried on the same resource.
-                *seen.entry((action_type(a), sig)).or_insert(i)
+                *seen.entry((action_type(a), packed)).or_insert(i)
             } else {
                 i
             }
         })
         .collect()
+}
+
+/// The actions of one identity split by resource type, computed once per identity rather than per resource:
+/// per type, the actions, their conditional flags and their classes (indices into that type's list; see
+/// [`classes`]). `several_points`: false when only the first point is tried, where classes do not matter.
+pub type Typed<'a> = BTreeMap<&'a str, (Vec<&'a str>, Vec<bool>, Vec<usize>)>;
+
+pub fn by_type<'a>(
+    conds: &[&Conditional<'_>],
+    actions: &[&'a str],
+    flags: &[bool],
+    several_points: bool,
+) -> Typed<'a> {
+    // Only an action a condition can reach is tried beyond the first point: the others are their own class.
+    let class: Vec<usize> = if several_points {
+        let flagged: Vec<usize> = (0..actions.len())
+            .filter(|i| flags.get(*i).copied().unwrap_or(true))
+            .collect();
+        let names: Vec<&str> = flagged
+            .iter()
+            .filter_map(|i| actions.get(*i).copied())
+            .collect();
+        let mut class: Vec<usize> = (0..actions.len()).collect();
+        for (k, rep) in classes(conds, &names).into_iter().enumerate() {
+            if let (Some(&i), Some(&r)) = (flagged.get(k), flagged.get(rep)) {
+                if let Some(c) = class.get_mut(i) {
+                    *c = r;
+                }
+            }
+        }
+        class
+    } else {
+        (0..actions.len()).collect()
+    };
+    let mut out: Typed<'a> = BTreeMap::new();
+    // The position of each action in its type's list: a class's first action has the same type.
+    let mut local: Vec<usize> = Vec::with_capacity(actions.len());
+    for (i, a) in actions.iter().enumerate() {
+        let e = out.entry(action_type(a)).or_default();
+        local.push(e.0.len());
+        e.0.push(a);
+        e.1.push(flags.get(i).copied().unwrap_or(true));
+        let rep = class.get(i).copied().unwrap_or(i);
+        e.2.push(if rep < i {
+            local.get(rep).copied().unwrap_or(e.2.len())
+        } else {
+            e.2.len()
+        });
+    }
+    out
 }
 
 /// What one identity can be granted at all: the actions and resources the granting policies' allows can
@@ -1130,7 +1210,12 @@ pub fn who_can(
         .filter(|a| a.matches(':').count() != 1)
         .collect();
     if resource.is_none_or(|r| r.starts_with("urn:")) {
-        for who in &u.ovh_identities {
+        // A listed member answering like its group's symbolic member gets that member's grants, computed once.
+        for (i, members) in u.representatives() {
+            let Some(who) = u.ovh_identities.get(i) else {
+                continue;
+            };
+            let first = grants.len();
             let r = reach(engine, u, &who.urn);
             let resources: Vec<&Res> = match (&given, &pattern) {
                 (Some(g), _) => vec![g],
@@ -1162,7 +1247,17 @@ pub fn who_can(
                     }
                 }
             }
+            let mine: Vec<Grant> = grants.get(first..).unwrap_or_default().to_vec();
+            for m in &members {
+                let alike = Who {
+                    urn: m.clone(),
+                    member_of: None,
+                };
+                grants.extend(mine.iter().map(|g| g.for_who(&alike)));
+            }
         }
+        // In the universe's order of identities (a stable sort keeps each one's resources in order).
+        grants.sort_by(|a, b| (&a.identity, &a.member_of).cmp(&(&b.identity, &b.member_of)));
     }
     if resource.is_none_or(|r| !r.starts_with("urn:")) {
         for id in &u.eim_identities {
@@ -1233,40 +1328,30 @@ pub fn what_can(
     }
 }
 
-/// Every grant of each OVHcloud identity of the universe, a listed group member's copied from its group's
-/// symbolic member (computed once); `tick` after each identity.
-pub fn all_grants(engine: &Engine, u: &Universe, mut tick: impl FnMut()) -> Vec<Vec<Grant>> {
-    let mut out: Vec<Option<Vec<Grant>>> = vec![None; u.ovh_identities.len()];
-    for (i, who) in u.ovh_identities.iter().enumerate() {
-        let twin = u.twins.get(i).copied().flatten();
-        let gs = match twin {
-            Some(t) => {
-                if out.get(t).is_some_and(Option::is_none) {
-                    if let (Some(tw), Some(slot)) = (u.ovh_identities.get(t), out.get_mut(t)) {
-                        *slot = Some(grants_of(engine, u, tw, None));
-                    }
-                }
-                out.get(t)
-                    .and_then(Option::as_ref)
-                    .map(|v| v.iter().map(|g| g.for_who(who)).collect())
-                    .unwrap_or_default()
-            }
-            None => match out.get_mut(i).and_then(Option::take) {
-                Some(v) => v,
-                None => grants_of(engine, u, who, None),
-            },
-        };
-        if let Some(slot) = out.get_mut(i) {
-            *slot = Some(gs);
-        }
-        tick();
-    }
-    out.into_iter().map(Option::unwrap_or_default).collect()
-}
-
 /// Every grant of one OVHcloud identity (on one resource, when given).
 pub fn grants_of(engine: &Engine, u: &Universe, who: &Who, resource: Option<&str>) -> Vec<Grant> {
-    let r = reach(engine, u, &who.urn);
+    grants_among(engine, u, who, resource, |_| true)
+}
+
+/// The grants of one OVHcloud identity among the actions `keep` accepts (a finding's few actions): the
+/// others are not evaluated at all.
+pub fn grants_among(
+    engine: &Engine,
+    u: &Universe,
+    who: &Who,
+    resource: Option<&str>,
+    keep: impl Fn(&str) -> bool,
+) -> Vec<Grant> {
+    let mut r = reach(engine, u, &who.urn);
+    let (actions, conditional): (Vec<&str>, Vec<bool>) = r
+        .actions
+        .iter()
+        .zip(&r.conditional)
+        .filter(|(a, _)| keep(a))
+        .map(|(a, c)| (*a, *c))
+        .unzip();
+    r.actions = actions;
+    r.conditional = conditional;
     let given: Option<Res> = resource.map(|x| {
         u.ovh_resources
             .iter()
@@ -1283,25 +1368,41 @@ pub fn grants_of(engine: &Engine, u: &Universe, who: &Who, resource: Option<&str
         None => r.resources.clone(),
     };
     let cond = Conditional::of(engine, &who.urn);
+    let typed = by_type(&[&cond], &r.actions, &r.conditional, r.points.len() > 1);
     let mut out = Vec::new();
     for res in resources {
-        let (acts, flags): (Vec<&str>, Vec<bool>) = r
-            .actions
-            .iter()
-            .zip(&r.conditional)
-            .filter(|(a, _)| action_type(a) == res.rtype)
-            .map(|(a, c)| (*a, *c))
-            .unzip();
-        let class = classes(&[&cond], &acts);
-        let acc = access_on(engine, u, who, res, &acts, &r.points, &flags, &class);
+        let Some((acts, flags, class)) = typed.get(res.rtype.as_str()) else {
+            continue;
+        };
+        let acc = access_on(engine, u, who, res, acts, &r.points, flags, class);
         let mut said = std::collections::HashMap::new();
-        for ((a, x), c) in acts.iter().zip(acc).zip(&class) {
+        for ((a, x), c) in acts.iter().zip(acc).zip(class) {
             if let Some(x) = x {
                 out.push(Grant::new(engine, u, who, res, (a, *c), x, &mut said));
             }
         }
     }
     out
+}
+
+/// The listed members a symbolic member's answer also holds for, for a label: ` (the same for its listed
+/// member(s) no policy names: a, b, c and 12 more)`, the first few named.
+pub fn members_note(members: &[String]) -> String {
+    if members.is_empty() {
+        return String::new();
+    }
+    let shown: Vec<&str> = members.iter().take(5).map(String::as_str).collect();
+    let more = members.len().saturating_sub(shown.len());
+    format!(
+        " (the same for its {} listed member(s) no policy names: {}{})",
+        members.len(),
+        shown.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    )
 }
 
 /// Whether an identity URN is a service account.
@@ -1342,12 +1443,15 @@ pub struct Row {
     /// The grants that hold only under a condition (permissions and actions), with their witness.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conditional: Vec<Grant>,
+    /// For a symbolic member: the group's listed members that no policy names, whose row is this one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<String>,
 }
 
 impl Row {
     pub fn label(&self) -> String {
         match &self.member_of {
-            Some(g) => format!("any member of {g}"),
+            Some(g) => format!("any member of {g}{}", members_note(&self.members)),
             None => self.identity.clone(),
         }
     }
@@ -1358,15 +1462,22 @@ pub fn access_matrix(engine: &Engine, u: &Universe, mut tick: impl FnMut()) -> A
     let matrix = &*engine.set.matrix;
     let perm_names: Vec<String> = matrix.permissions.iter().map(|p| p.name.clone()).collect();
     let mut by_res: BTreeMap<&str, Vec<Row>> = BTreeMap::new();
-    let all = all_grants(engine, u, &mut tick);
     let by_urn: std::collections::HashMap<&str, &Res> = u
         .ovh_resources
         .iter()
         .map(|r| (r.urn.as_str(), r))
         .collect();
-    for (who, grants) in u.ovh_identities.iter().zip(&all) {
+    // A listed member answering like its group's symbolic member is one of that row's members.
+    for (i, members) in u.representatives() {
+        let Some(who) = u.ovh_identities.get(i) else {
+            continue;
+        };
+        let grants = grants_of(engine, u, who, None);
+        for _ in 0..=members.len() {
+            tick();
+        }
         let mut rows: BTreeMap<&str, Row> = BTreeMap::new();
-        for g in grants {
+        for g in &grants {
             let Some(res) = by_urn.get(g.resource.as_str()).copied() else {
                 continue;
             };
@@ -1381,6 +1492,7 @@ pub fn access_matrix(engine: &Engine, u: &Universe, mut tick: impl FnMut()) -> A
                 },
                 actions: Vec::new(),
                 conditional: Vec::new(),
+                members: members.clone(),
             });
             if g.condition.is_some() {
                 row.conditional.push(g.clone());
@@ -1430,6 +1542,7 @@ pub fn access_matrix(engine: &Engine, u: &Universe, mut tick: impl FnMut()) -> A
             granted: Vec::new(),
             actions,
             conditional: Vec::new(),
+            members: Vec::new(),
         });
     }
     if !rows.is_empty() {

@@ -436,7 +436,7 @@ pub fn run(args: &AuditArgs, out: &mut impl Write) -> Result<Exit, Failure> {
                 }
                 Csv => {
                     let mut s = String::from(
-                        "cloud,resource,stands_for,identity,member_of,permission_or_action,allowed,condition\n",
+                        "cloud,resource,stands_for,identity,member_of,permission_or_action,allowed,condition,also_listed_members\n",
                     );
                     for b in &m.blocks {
                         let res = csv(b.resource.as_deref().unwrap_or(""));
@@ -448,17 +448,18 @@ pub fn run(args: &AuditArgs, out: &mut impl Write) -> Result<Exit, Failure> {
                                 csv(&r.identity),
                                 csv(r.member_of.as_deref().unwrap_or(""))
                             );
+                            let also = csv(&r.members.join(" "));
                             for (p, g) in b.permissions.iter().zip(&r.granted) {
                                 if *g {
-                                    s.push_str(&format!("{head},{},true,\n", csv(p)));
+                                    s.push_str(&format!("{head},{},true,,{also}\n", csv(p)));
                                 }
                             }
                             for a in &r.actions {
-                                s.push_str(&format!("{head},{},true,\n", csv(a)));
+                                s.push_str(&format!("{head},{},true,,{also}\n", csv(a)));
                             }
                             for g in &r.conditional {
                                 s.push_str(&format!(
-                                    "{head},{},conditional,{}\n",
+                                    "{head},{},conditional,{},{also}\n",
                                     csv(&g.action),
                                     csv(g.condition.as_deref().unwrap_or(""))
                                 ));
