@@ -86,7 +86,11 @@ const IPS: [&str; 14] = [
     "10.0.0.1",
 ];
 /// Times from the evaluation time on: around the expiry, the date bound, week ends, early hours.
-const TIMES: [&str; 10] = [
+/// Every combination the generated conditions can tell apart must have a time here: before and after
+/// 2026-07-01 (`Date.AFTER`), each with an hour before and after 8 (`Hour.LT`), on a weekday and a weekend
+/// day (`WeekDay.IN`), and around the expiry. A combination missing here is one the audit may rightly
+/// report (it tries every hour edge) and brute force cannot confirm.
+const TIMES: [&str; 12] = [
     "2026-06-02T07:30:00Z",
     "2026-06-06T12:00:00Z",
     "2026-06-06T07:00:00Z",
@@ -96,7 +100,9 @@ const TIMES: [&str; 10] = [
     "2026-06-30T23:59:59Z",
     "2026-07-01T12:00:00Z",
     "2026-07-02T00:00:00Z",
+    "2026-07-02T12:00:00Z",
     "2026-07-04T07:00:00Z",
+    "2026-07-04T12:00:00Z",
 ];
 const EXPIRY: &str = "2026-06-15T00:00:00Z";
 
