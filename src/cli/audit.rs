@@ -343,7 +343,7 @@ pub fn run(args: &AuditArgs, out: &mut impl Write) -> Result<Exit, Failure> {
                     for w in &eim {
                         s.push_str(&format!(
                             "  ALLOW {} {}\n    witness: {}\n",
-                            w.identity.as_deref().unwrap_or("(caller)"),
+                            w.identity_label(),
                             w.action,
                             w.command_line(&inv)
                         ));
@@ -368,9 +368,10 @@ pub fn run(args: &AuditArgs, out: &mut impl Write) -> Result<Exit, Failure> {
             let mut inv = inv(&inputs.policies, &inputs.account, &inputs.scope);
             inv.terraform_plan = inputs.terraform_plan.first().cloned();
             let (grants, eim) = audit::what_can(&e, &u, identity.as_deref(), resource.as_deref());
-            let who = identity
-                .as_deref()
-                .map(|i| u.who(i).map_or_else(|| i.to_owned(), audit::Who::label));
+            let who = identity.as_deref().map(|i| match u.eim_member_of.get(i) {
+                Some(g) => audit::member_label(g),
+                None => u.who(i).map_or_else(|| i.to_owned(), audit::Who::label),
+            });
             let who = who.as_deref().unwrap_or("the caller (bare documents)");
             match inputs.format {
                 Json => json(
