@@ -5,7 +5,8 @@
 //! miss access:
 //! - identities: every identity URN the policies name, every known member of a group, **one symbolic
 //!   member per group** ("any member of `…/contractors`", a fresh user the audit places in the group, with
-//!   or without an account file), the root of every account seen; EIM: every user and the caller;
+//!   or without an account file), the root of every account seen; EIM: every user, the caller, and one
+//!   symbolic member per group of the account files (`any-member-of-GROUP`), also of a group with none;
 //! - actions: every action a pattern can match among the shipped catalogues, the role actions, the
 //!   OpenStack permissions and the policies' literal actions, plus one witness per wildcard pattern that
 //!   matches none of those;

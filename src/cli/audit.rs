@@ -68,7 +68,7 @@ fn parse_kv(s: &str) -> Result<(String, String), String> {
 #[derive(Debug, Args)]
 #[command(
     after_help = "Every answer ranges over a universe that cannot miss access: every identity named, every known \
-group member plus one symbolic \"any member of GROUP\" per group, every account root; every resource named plus \
+group member plus one symbolic \"any member of GROUP\" per group (OVHcloud and OUTSCALE EIM), every account root; every resource named plus \
 one \"any other\" resource per wildcard pattern and resource type; the edges of every condition (a grant that \
 needs a context is reported as conditional, with one that satisfies it). Each claim comes with a witness: a \
 `policy-sim check` command line that confirms it.\n\nExit status: 0; `diff` exits 1 when NEW grants access OLD did \
