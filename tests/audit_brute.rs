@@ -439,3 +439,161 @@ proptest! {
         }
     }
 }
+
+// OUTSCALE EIM: random managed policies linked to a listed user `eu1` (of group `e1`), to `e1`, to the
+// member-less group `e2`, or to no one. The brute-force universe holds `eu1` and a fresh user of each
+// group, listed in the account file itself (not placed by the audit's own means); each is asked every
+// concrete action.
+
+const EIM_PATTERNS: [&str; 7] = [
+    "api:*",
+    "api:Read*",
+    "api:DeleteVms",
+    "api:CreateVms",
+    "*",
+    "api:Delete*",
+    "api:ReadUsers",
+];
+const EIM_ACTIONS: [&str; 5] = [
+    "api:DeleteVms",
+    "api:ReadVms",
+    "api:CreateVms",
+    "api:ReadUsers",
+    "api:CreatePolicy",
+];
+/// Concrete identities, each with the group whose symbolic member stands for it (`None`: itself).
+const EIM_CONCRETE: [(&str, Option<&str>); 3] = [
+    ("eu1", None),
+    ("fresh-e1", Some("e1")),
+    ("fresh-e2", Some("e2")),
+];
+
+/// A managed policy (its statements: allow or deny, a pattern) and whom it is linked to: 0 `eu1`, 1 `e1`,
+/// 2 `e2`, 3 no one.
+fn eim_policy() -> impl Strategy<Value = (Vec<(bool, usize)>, usize)> {
+    (
+        prop::collection::vec((prop::bool::weighted(0.75), 0..EIM_PATTERNS.len()), 1..3),
+        0..4usize,
+    )
+}
+
+fn eim_account(ps: &[(Vec<(bool, usize)>, usize)], fresh: bool) -> Value {
+    let orn = |k: usize| format!("orn:ows:idauth::123456789012:policy/p{k}");
+    let linked = |target: usize| -> Vec<String> {
+        ps.iter()
+            .enumerate()
+            .filter(|(_, (_, t))| *t == target)
+            .map(|(k, _)| orn(k))
+            .collect()
+    };
+    let policies: Vec<Value> = ps
+        .iter()
+        .enumerate()
+        .map(|(k, (sts, _))| {
+            let statement: Vec<Value> = sts
+                .iter()
+                .map(|(allow, a)| {
+                    json!({"Effect": if *allow { "Allow" } else { "Deny" }, "Action": [EIM_PATTERNS[*a]], "Resource": ["*"]})
+                })
+                .collect();
+            json!({
+                "PolicyName": format!("p{k}"),
+                "Orn": orn(k),
+                "PolicyDefaultVersionId": "v1",
+                "Versions": [{"VersionId": "v1", "DefaultVersion": true, "Body": json!({"Statement": statement}).to_string()}]
+            })
+        })
+        .collect();
+    let mut users =
+        vec![json!({"UserName": "eu1", "UserGroups": ["e1"], "LinkedPolicies": linked(0)})];
+    let (mut e1, mut e2) = (vec![json!("eu1")], Vec::<Value>::new());
+    if fresh {
+        users.push(json!({"UserName": "fresh-e1", "UserGroups": ["e1"]}));
+        users.push(json!({"UserName": "fresh-e2", "UserGroups": ["e2"]}));
+        e1.push(json!("fresh-e1"));
+        e2.push(json!("fresh-e2"));
+    }
+    json!({
+        "AccountId": "123456789012",
+        "Users": users,
+        "UserGroups": [
+            {"UserGroupName": "e1", "Users": e1, "LinkedPolicies": linked(1)},
+            {"UserGroupName": "e2", "Users": e2, "LinkedPolicies": linked(2)}
+        ],
+        "Policies": policies
+    })
+}
+
+fn eim_engine(account: &Value) -> Engine {
+    let mut l = Loaded::new();
+    l.add_text("account.json", account.to_string(), Role::Account);
+    policy_sim::build(l, None).unwrap()
+}
+
+fn eim_allowed(e: &Engine, id: &str, action: &str) -> bool {
+    e.decide(&e.prepare(&Request::new(Some(id), action, None)).unwrap())
+        .allowed()
+}
+
+/// The identity of the universe standing for a concrete EIM one.
+fn eim_who(u: &Universe, id: &str, group: Option<&str>) -> Option<String> {
+    match group {
+        None => u
+            .eim_identities
+            .iter()
+            .flatten()
+            .find(|x| *x == id)
+            .cloned(),
+        Some(g) => u
+            .eim_member_of
+            .iter()
+            .find(|(_, x)| *x == g)
+            .map(|(m, _)| m.clone()),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn eim_who_can_and_diff_cover_members_of_groups_without_listed_users(
+        old in prop::collection::vec(eim_policy(), 0..4),
+        new in prop::collection::vec(eim_policy(), 0..4),
+    ) {
+        let (mut eo, mut en) = (eim_engine(&eim_account(&old, false)), eim_engine(&eim_account(&new, false)));
+        let (bo, bn) = (eim_engine(&eim_account(&old, true)), eim_engine(&eim_account(&new, true)));
+        // who-can on NEW alone: exactly the concrete identities `check` allows, each witness allowed.
+        let mut e = en.clone();
+        let u = Universe::of(&mut e, &scope());
+        for action in EIM_ACTIONS {
+            let (_, eim) = audit::who_can(&e, &u, action, None);
+            for w in &eim {
+                let d = e.prepare(&w.request()).map(|p| e.decide(&p).allowed()).unwrap();
+                prop_assert!(d, "who-can witness not allowed: {:?}", w);
+            }
+            for (id, group) in EIM_CONCRETE {
+                let who = eim_who(&u, id, group);
+                prop_assert!(who.is_some(), "{} missing from the universe", id);
+                let listed = eim.iter().any(|w| w.identity == who);
+                prop_assert_eq!(eim_allowed(&bn, id, action), listed, "who-can {} for {}\n{}", action, id, eim_account(&new, false));
+            }
+        }
+        // diff: a change exactly when some request flips, each witness flipping.
+        let u = Universe::joint(&mut [&mut eo, &mut en], &scope());
+        let changes = audit::diff::diff(&eo, &en, &u, || {});
+        for (id, group) in EIM_CONCRETE {
+            let who = eim_who(&u, id, group);
+            for action in EIM_ACTIONS {
+                let flipped = eim_allowed(&bo, id, action) != eim_allowed(&bn, id, action);
+                let reported = changes.iter().any(|c| c.identity == who && c.actions.iter().any(|a| a == action));
+                prop_assert_eq!(flipped, reported, "diff: {} {}\nOLD {}\nNEW {}", id, action, eim_account(&old, false), eim_account(&new, false));
+            }
+        }
+        for c in &changes {
+            let r = c.witness.request();
+            let a = eo.prepare(&r).map(|p| eo.decide(&p).allowed()).unwrap();
+            let b = en.prepare(&r).map(|p| en.decide(&p).allowed()).unwrap();
+            prop_assert_ne!(a, b, "witness does not flip: {:?}", c.witness);
+        }
+    }
+}

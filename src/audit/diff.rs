@@ -51,7 +51,11 @@ pub struct Change {
 impl Change {
     pub fn identity_label(&self) -> String {
         match (&self.member_of, &self.identity) {
-            (Some(g), _) => format!("any member of {g}{}", super::members_note(&self.members)),
+            (Some(g), _) => format!(
+                "{}{}",
+                super::member_label(g),
+                super::members_note(&self.members)
+            ),
             (None, Some(i)) => i.clone(),
             (None, None) => String::from("(caller)"),
         }
@@ -217,10 +221,11 @@ pub fn diff(old: &Engine, new: &Engine, u: &Universe, mut tick: impl FnMut()) ->
             let Some(first) = actions.first().cloned() else {
                 continue;
             };
+            let member_of = u.eim_member_of_id(id.as_deref());
             out.push(Change {
                 kind,
                 identity: id.clone(),
-                member_of: None,
+                member_of: member_of.clone(),
                 resource: None,
                 stands_for: None,
                 actions,
@@ -229,7 +234,7 @@ pub fn diff(old: &Engine, new: &Engine, u: &Universe, mut tick: impl FnMut()) ->
                 members: Vec::new(),
                 witness: Witness {
                     identity: id.clone(),
-                    member_of: None,
+                    member_of,
                     action: first,
                     resource: None,
                     context: Vec::new(),

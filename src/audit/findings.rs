@@ -197,16 +197,20 @@ pub fn findings(engine: &Engine, u: &Universe, at: jiff::Timestamp) -> Vec<Findi
     for id in u.eim_identities.iter().flatten() {
         let w = Witness {
             identity: Some(id.clone()),
-            member_of: None,
+            member_of: u.eim_member_of_id(Some(id)),
             action: String::from("zzz:AuditProbe"),
             resource: None,
             context: Vec::new(),
             at: None,
         };
         if super::decide(engine, &w).is_some_and(|d| d.allowed()) {
+            let who = match &w.member_of {
+                Some(_) => w.identity_label(),
+                None => format!("EIM user `{id}`"),
+            };
             let f = finding(
                 "administrator-equivalent",
-                format!("EIM user `{id}`"),
+                who,
                 String::from("allowed every action of every service"),
             );
             out.push(located(engine, f, &w));
@@ -315,16 +319,18 @@ pub fn findings(engine: &Engine, u: &Universe, at: jiff::Timestamp) -> Vec<Findi
         ] {
             let w = Witness {
                 identity: id.clone(),
-                member_of: None,
+                member_of: u.eim_member_of_id(id.as_deref()),
                 action: action.to_owned(),
                 resource: None,
                 context: Vec::new(),
                 at: None,
             };
             if super::decide(engine, &w).is_some_and(|d| d.allowed()) {
-                let who = id
-                    .as_deref()
-                    .map_or_else(|| String::from("the caller"), |i| format!("EIM user `{i}`"));
+                let who = match (&w.member_of, id.as_deref()) {
+                    (Some(_), _) => w.identity_label(),
+                    (None, Some(i)) => format!("EIM user `{i}`"),
+                    (None, None) => String::from("the caller"),
+                };
                 let f = finding(
                     "privilege-escalation",
                     who,

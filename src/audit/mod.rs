@@ -5,7 +5,8 @@
 //! miss access:
 //! - identities: every identity URN the policies name, every known member of a group, **one symbolic
 //!   member per group** ("any member of `…/contractors`", a fresh user the audit places in the group, with
-//!   or without an account file), the root of every account seen; EIM: every user and the caller;
+//!   or without an account file), the root of every account seen; EIM: every user, the caller, and one
+//!   symbolic member per group of the account files (`any-member-of-GROUP`), also of a group with none;
 //! - actions: every action a pattern can match among the shipped catalogues, the role actions, the
 //!   OpenStack permissions and the policies' literal actions, plus one witness per wildcard pattern that
 //!   matches none of those;
@@ -89,6 +90,15 @@ impl Witness {
         r
     }
 
+    /// Who it is for a reader: "any member of …" for a symbolic member, else the identity, or the caller.
+    pub fn identity_label(&self) -> String {
+        match (&self.member_of, &self.identity) {
+            (Some(g), _) => member_label(g),
+            (None, Some(i)) => i.clone(),
+            (None, None) => String::from("(caller)"),
+        }
+    }
+
     /// The `policy-sim check` arguments that confirm it, after `--policies … --account …`.
     pub fn command(&self) -> String {
         let mut s = Vec::new();
@@ -161,7 +171,7 @@ pub struct Who {
 impl Who {
     pub fn label(&self) -> String {
         match &self.member_of {
-            Some(g) => format!("any member of {g}"),
+            Some(g) => member_label(g),
             None => self.urn.clone(),
         }
     }
@@ -212,6 +222,8 @@ pub struct Universe {
     pub eim_identities: Vec<Option<String>>,
     /// EIM actions some statement can match.
     pub eim_actions: Vec<String>,
+    /// The symbolic EIM users among `eim_identities` ([`eim_symbolic_member`]): each one's group.
+    pub eim_member_of: BTreeMap<String, String>,
     /// The contexts and times tried; the first is the request with only the fixed keys.
     pub points: Vec<Point>,
     /// The product of condition values was cut at [`points::MAX_POINTS`].
@@ -228,6 +240,20 @@ pub struct Universe {
 pub struct Scope {
     pub context: Vec<(String, String)>,
     pub fixed_at: bool,
+}
+
+/// "any member of GROUP": an OVHcloud group is its URN, an EIM group its name in the account file.
+pub fn member_label(group: &str) -> String {
+    if group.starts_with("urn:") {
+        format!("any member of {group}")
+    } else {
+        format!("any member of group `{group}`")
+    }
+}
+
+/// The symbolic member of an EIM group: a user the account file does not list, placed in the group.
+pub fn eim_symbolic_member(group: &str) -> String {
+    format!("any-member-of-{group}")
 }
 
 /// The symbolic member of a group: a fresh local user of its account.
@@ -479,7 +505,29 @@ impl Universe {
         u.points = pts;
         u.points_cut = cut;
         u.fixed = scope.context.clone();
-        // EIM.
+        // EIM: one symbolic member per group of the account files, also when they list none.
+        let mut eim_groups = BTreeSet::new();
+        for e in engines.iter() {
+            eim_groups.extend(e.set.eim_account.groups.keys().map(|g| g.to_string()));
+        }
+        for g in eim_groups {
+            let m = eim_symbolic_member(&g);
+            // A user the account file lists under that name, with links of its own, is not ours to place.
+            let listed = engines.iter().any(|e| {
+                e.set.eim_account.users.get(m.as_str()).is_some_and(|x| {
+                    !x.linked.is_empty()
+                        || !x.inline.is_empty()
+                        || x.groups.iter().any(|y| **y != *g)
+                })
+            });
+            if listed {
+                continue;
+            }
+            for e in engines.iter_mut() {
+                e.assume_eim_member(&m, &g);
+            }
+            u.eim_member_of.insert(m, g);
+        }
         let mut eim_ids = BTreeSet::new();
         let mut eim_known: BTreeSet<String> = catalogue()
             .outscale
@@ -529,6 +577,11 @@ impl Universe {
         u.eim_identities = eim_ids.into_iter().collect();
         u.eim_actions = eim_acts.into_iter().collect();
         u
+    }
+
+    /// The group of a symbolic EIM member (`None` for a listed user and the caller).
+    pub fn eim_member_of_id(&self, id: Option<&str>) -> Option<String> {
+        id.and_then(|i| self.eim_member_of.get(i)).cloned()
     }
 
     /// The identities an answer is computed for — every one but the listed group members that answer like
@@ -1268,7 +1321,7 @@ pub fn who_can(
                 if probe.allowed(a) {
                     eim.push(Witness {
                         identity: id.clone(),
-                        member_of: None,
+                        member_of: u.eim_member_of_id(id.as_deref()),
                         action: a.clone(),
                         resource: None,
                         context: Vec::new(),
@@ -1315,7 +1368,7 @@ pub fn what_can(
                 if probe.allowed(a) {
                     out.push(Witness {
                         identity: identity.map(str::to_owned),
-                        member_of: None,
+                        member_of: u.eim_member_of_id(identity),
                         action: a.clone(),
                         resource: None,
                         context: Vec::new(),
@@ -1451,7 +1504,7 @@ pub struct Row {
 impl Row {
     pub fn label(&self) -> String {
         match &self.member_of {
-            Some(g) => format!("any member of {g}{}", members_note(&self.members)),
+            Some(g) => format!("{}{}", member_label(g), members_note(&self.members)),
             None => self.identity.clone(),
         }
     }
@@ -1538,7 +1591,7 @@ pub fn access_matrix(engine: &Engine, u: &Universe, mut tick: impl FnMut()) -> A
             .collect();
         rows.push(Row {
             identity: id.clone().unwrap_or_else(|| String::from("(caller)")),
-            member_of: None,
+            member_of: u.eim_member_of_id(id.as_deref()),
             granted: Vec::new(),
             actions,
             conditional: Vec::new(),

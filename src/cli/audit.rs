@@ -68,7 +68,7 @@ fn parse_kv(s: &str) -> Result<(String, String), String> {
 #[derive(Debug, Args)]
 #[command(
     after_help = "Every answer ranges over a universe that cannot miss access: every identity named, every known \
-group member plus one symbolic \"any member of GROUP\" per group, every account root; every resource named plus \
+group member plus one symbolic \"any member of GROUP\" per group (OVHcloud and OUTSCALE EIM), every account root; every resource named plus \
 one \"any other\" resource per wildcard pattern and resource type; the edges of every condition (a grant that \
 needs a context is reported as conditional, with one that satisfies it). Each claim comes with a witness: a \
 `policy-sim check` command line that confirms it.\n\nExit status: 0; `diff` exits 1 when NEW grants access OLD did \
@@ -343,7 +343,7 @@ pub fn run(args: &AuditArgs, out: &mut impl Write) -> Result<Exit, Failure> {
                     for w in &eim {
                         s.push_str(&format!(
                             "  ALLOW {} {}\n    witness: {}\n",
-                            w.identity.as_deref().unwrap_or("(caller)"),
+                            w.identity_label(),
                             w.action,
                             w.command_line(&inv)
                         ));
@@ -368,9 +368,10 @@ pub fn run(args: &AuditArgs, out: &mut impl Write) -> Result<Exit, Failure> {
             let mut inv = inv(&inputs.policies, &inputs.account, &inputs.scope);
             inv.terraform_plan = inputs.terraform_plan.first().cloned();
             let (grants, eim) = audit::what_can(&e, &u, identity.as_deref(), resource.as_deref());
-            let who = identity
-                .as_deref()
-                .map(|i| u.who(i).map_or_else(|| i.to_owned(), audit::Who::label));
+            let who = identity.as_deref().map(|i| match u.eim_member_of.get(i) {
+                Some(g) => audit::member_label(g),
+                None => u.who(i).map_or_else(|| i.to_owned(), audit::Who::label),
+            });
             let who = who.as_deref().unwrap_or("the caller (bare documents)");
             match inputs.format {
                 Json => json(

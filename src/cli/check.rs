@@ -52,10 +52,10 @@ pub struct CheckArgs {
     /// Evaluation time (RFC 3339) for expiry and date conditions; default: now.
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
-    /// OVHcloud: treat --identity (a local user) as a member of this group, as if an account file said so; `audit` witnesses for "any member of GROUP" use it.
+    /// Treat --identity as a member of this group, as if an account file said so: OVHcloud, a local user and a group URN; OUTSCALE EIM, a user name (listed or not) and a group of the account file. `audit` witnesses for "any member of GROUP" use it.
     #[arg(
         long,
-        value_name = "GROUP_URN",
+        value_name = "GROUP",
         requires = "identity",
         conflicts_with = "requests"
     )]
@@ -217,6 +217,9 @@ pub fn engine_with_plans(
 /// in another.
 fn member_of(engine: &mut Engine, user: &str, group: &str) -> Result<(), Error> {
     use crate::model::urn::{IdentityKind, IdentityUrn};
+    if !user.starts_with("urn:") {
+        return eim_member_of(engine, user, group);
+    }
     let u = IdentityUrn::parse(user).map_err(Error::Usage)?;
     let g = IdentityUrn::parse(group).map_err(|e| Error::Usage(format!("--member-of: {e}")))?;
     if u.kind != IdentityKind::User || g.kind != IdentityKind::Group {
@@ -237,6 +240,32 @@ fn member_of(engine: &mut Engine, user: &str, group: &str) -> Result<(), Error> 
         }
     }
     engine.assume_member(user, group);
+    Ok(())
+}
+
+/// `--member-of` for OUTSCALE EIM: the user (listed or not: the audit's "any member of group" is not)
+/// joins a group of the account file, with that group's policies.
+fn eim_member_of(engine: &mut Engine, user: &str, group: &str) -> Result<(), Error> {
+    let groups: Vec<&str> = engine.set.eim_account.groups.keys().map(|g| &**g).collect();
+    if groups.is_empty() {
+        return Err(Error::Usage(format!(
+            "--member-of `{group}`: no --account file defines EIM groups (`UserGroups`), and `{user}` is not an OVHcloud URN"
+        )));
+    }
+    if !groups.contains(&group) {
+        let mut m = format!("--member-of `{group}`: the account file defines no such EIM group");
+        match crate::suggest::closest(group, &groups) {
+            Some(c) => m.push_str(&format!("; did you mean `{c}`?")),
+            None => m.push_str(&format!("; it defines: {}", groups.join(", "))),
+        }
+        return Err(Error::Usage(m));
+    }
+    // An ORN (`orn:ows:idauth::{account}:user/{path}/{name}`) names the user last.
+    let name = match user.strip_prefix("orn:") {
+        Some(rest) => rest.rsplit('/').next().unwrap_or(rest),
+        None => user,
+    };
+    engine.assume_eim_member(name, group);
     Ok(())
 }
 

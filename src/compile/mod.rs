@@ -608,57 +608,12 @@ impl Engine {
         } else {
             (build(0), group_denies())
         };
-        let account = &set.eim_account;
-        let mut eim_user_docs = HashMap::new();
-        for user in account.users.values() {
-            let mut docs = Vec::new();
-            for &d in &user.inline {
-                docs.push((
-                    d,
-                    Via::UserInline {
-                        user: user.name.clone(),
-                    },
-                ));
-            }
-            for (name, _) in &user.linked {
-                if let Some(m) = account.policies.get(name) {
-                    docs.push((
-                        m.document,
-                        Via::UserManaged {
-                            user: user.name.clone(),
-                            policy: m.name.clone(),
-                            version: m.default_version.clone(),
-                        },
-                    ));
-                }
-            }
-            for g in &user.groups {
-                let Some(group) = account.groups.get(g) else {
-                    continue;
-                };
-                for &d in &group.inline {
-                    docs.push((
-                        d,
-                        Via::GroupInline {
-                            group: group.name.clone(),
-                        },
-                    ));
-                }
-                for (name, _) in &group.linked {
-                    if let Some(m) = account.policies.get(name) {
-                        docs.push((
-                            m.document,
-                            Via::GroupManaged {
-                                group: group.name.clone(),
-                                policy: m.name.clone(),
-                                version: m.default_version.clone(),
-                            },
-                        ));
-                    }
-                }
-            }
-            eim_user_docs.insert(user.name.clone(), docs);
-        }
+        let eim_user_docs = set
+            .eim_account
+            .users
+            .values()
+            .map(|user| (user.name.clone(), eim_docs_for(&set.eim_account, user)))
+            .collect();
         let eim_caller_docs = set.eim_unlinked.iter().map(|&d| (d, Via::Caller)).collect();
         let mut policy_owners: Vec<std::sync::Arc<str>> = set
             .ovh_policies
@@ -698,6 +653,32 @@ impl Engine {
                 crate::source::Loc::root(crate::source::SourceId(0)),
             ),
         );
+    }
+
+    /// Treat an EIM user as a member of `group` of the account file, as if the file said so (`check
+    /// --member-of`, and the audit's "any member of group" identities); a user the file does not list is
+    /// added, with no policy of its own. Its documents are gathered again; nothing else is recompiled.
+    pub fn assume_eim_member(&mut self, user: &str, group: &str) {
+        let account = &mut self.set.eim_account;
+        let entry = account
+            .users
+            .entry(user.into())
+            .or_insert_with(|| crate::model::eim::User {
+                name: user.into(),
+                loc: crate::source::Loc::root(crate::source::SourceId(0)),
+                groups: Vec::new(),
+                linked: Vec::new(),
+                inline: Vec::new(),
+            });
+        if !entry.groups.iter().any(|g| **g == *group) {
+            entry.groups.push(group.into());
+        }
+        let docs = account
+            .users
+            .get(user)
+            .map(|u| eim_docs_for(account, u))
+            .unwrap_or_default();
+        self.eim_user_docs.insert(user.into(), docs);
     }
 
     /// The EIM documents that apply to a user, and how each reaches it.
@@ -763,6 +744,61 @@ pub(crate) fn merge_sorted<'a>(a: &'a [u32], b: &'a [u32]) -> impl Iterator<Item
             (None, None) => None,
         }
     })
+}
+
+/// The EIM documents that apply to a user of an account, and how each reaches it: its inline and linked
+/// policies, then those of each of its groups.
+fn eim_docs_for(
+    account: &crate::model::eim::Account,
+    user: &crate::model::eim::User,
+) -> Vec<(usize, Via)> {
+    let mut docs = Vec::new();
+    for &d in &user.inline {
+        docs.push((
+            d,
+            Via::UserInline {
+                user: user.name.clone(),
+            },
+        ));
+    }
+    for (name, _) in &user.linked {
+        if let Some(m) = account.policies.get(name) {
+            docs.push((
+                m.document,
+                Via::UserManaged {
+                    user: user.name.clone(),
+                    policy: m.name.clone(),
+                    version: m.default_version.clone(),
+                },
+            ));
+        }
+    }
+    for g in &user.groups {
+        let Some(group) = account.groups.get(g) else {
+            continue;
+        };
+        for &d in &group.inline {
+            docs.push((
+                d,
+                Via::GroupInline {
+                    group: group.name.clone(),
+                },
+            ));
+        }
+        for (name, _) in &group.linked {
+            if let Some(m) = account.policies.get(name) {
+                docs.push((
+                    m.document,
+                    Via::GroupManaged {
+                        group: group.name.clone(),
+                        policy: m.name.clone(),
+                        version: m.default_version.clone(),
+                    },
+                ));
+            }
+        }
+    }
+    docs
 }
 
 #[cfg(test)]

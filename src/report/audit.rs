@@ -33,6 +33,7 @@ pub fn notes(out: &mut String, u: &Universe) {
         .ovh_identities
         .iter()
         .filter_map(|w| w.member_of.as_deref())
+        .chain(u.eim_member_of.values().map(String::as_str))
         .collect();
     if !symbolic.is_empty() {
         let _ = writeln!(
