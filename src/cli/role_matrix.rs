@@ -1,4 +1,5 @@
-//! `policy-sim roles [ROLE]`: the role-to-permission matrix.
+//! `policy-sim roles [ROLE]` and `roles --for COMMAND`: the role-to-permission matrix, and the least-privilege
+//! role sets a command needs.
 
 use std::io::Write;
 
