@@ -1,5 +1,5 @@
-//! The smallest sets of roles covering needed OpenStack permissions (an exact set cover over the matrix:
-//! 11 roles, so every subset is tried), and the narrower roles that would do for identities holding more.
+//! Role sets covering needed OpenStack permissions (the search itself is [`crate::openstack::cover`]), and
+//! the narrower roles that would do for identities holding more.
 
 use serde::Serialize;
 
@@ -7,46 +7,9 @@ use crate::compile::Engine;
 use crate::model::matrix::Matrix;
 
 /// The least-privilege role sets whose rows together carry every needed permission: fewest permissions
-/// beyond the needed ones first, then fewest roles (every subset of the matrix's roles is tried).
+/// beyond the needed ones first, then fewest roles ([`crate::openstack::cover::least_privilege`]).
 pub fn smallest_covers(matrix: &Matrix, needs: u64) -> Vec<Vec<String>> {
-    let n = matrix.roles.len().min(20);
-    let bits_of = |subset: u64| {
-        matrix
-            .roles
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| subset & (1 << i) != 0)
-            .fold(0u64, |acc, (_, r)| acc | r.bits)
-    };
-    let mut best: Option<(u32, u32)> = None;
-    let mut out: Vec<u64> = Vec::new();
-    for subset in 1u64..(1u64 << n) {
-        let bits = bits_of(subset);
-        if bits & needs != needs {
-            continue;
-        }
-        let key = ((bits & !needs).count_ones(), subset.count_ones());
-        match best {
-            Some(b) if key > b => continue,
-            Some(b) if key == b => out.push(subset),
-            _ => {
-                best = Some(key);
-                out.clear();
-                out.push(subset);
-            }
-        }
-    }
-    out.into_iter()
-        .map(|s| {
-            matrix
-                .roles
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| s & (1 << i) != 0)
-                .map(|(_, r)| r.action.to_string())
-                .collect()
-        })
-        .collect()
+    crate::openstack::cover::least_privilege(matrix, needs, false)
 }
 
 /// The permission bits named, or the unknown names.

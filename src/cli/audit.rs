@@ -8,24 +8,10 @@ use super::{Exit, Failure};
 use crate::audit::findings::Severity;
 use crate::audit::{self, diff::ChangeKind, Invocation, Scope, Universe};
 use crate::error::Error;
-use crate::report::html::Page;
+use crate::report::audit::{emit, Answer};
 use crate::Engine;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum AuditFormat {
-    /// For people (`human` is an alias).
-    #[default]
-    #[value(alias = "human")]
-    Text,
-    /// JSON.
-    Json,
-    /// Comma-separated values (matrix only).
-    Csv,
-    /// One self-contained HTML report (who-can, what-can, matrix, findings, diff).
-    Html,
-    /// SARIF 2.1.0 (findings only), for code scanning.
-    Sarif,
-}
+pub use crate::report::audit::Format as AuditFormat;
 
 #[derive(Debug, Args)]
 pub struct Inputs {
@@ -193,7 +179,7 @@ fn plan_causes(
     old: &Engine,
     new: &Engine,
     addresses: &indexmap::IndexMap<String, String>,
-) -> Vec<(String, Vec<String>)> {
+) -> Vec<Vec<String>> {
     changes
         .iter()
         .map(|c| {
@@ -215,21 +201,7 @@ fn plan_causes(
                     }
                 }
             }
-            let who = c
-                .identity
-                .clone()
-                .unwrap_or_else(|| String::from("(caller)"));
-            let kind = if c.kind == ChangeKind::Granted {
-                "granted"
-            } else {
-                "removed"
-            };
-            // EIM has no resource-level permissions: its changes name no resource.
-            let what = match &c.resource {
-                Some(on) => format!("{kind} {who} on {on}"),
-                None => format!("{kind} {who}"),
-            };
-            (what, causes)
+            causes
         })
         .collect()
 }
@@ -248,15 +220,6 @@ fn inv(policies: &[String], accounts: &[String], s: &ScopeArgs) -> Invocation {
         at: s.at.clone(),
         terraform_plan: None,
     }
-}
-
-fn json(out: &mut impl Write, v: &impl serde::Serialize) -> Result<(), Failure> {
-    writeln!(
-        out,
-        "{}",
-        serde_json::to_string_pretty(v).unwrap_or_default()
-    )?;
-    Ok(())
 }
 
 /// Refuse a format the command does not offer, saying which it does.
@@ -295,427 +258,292 @@ fn progress(len: usize, what: &str) -> indicatif::ProgressBar {
 }
 
 pub fn run(args: &AuditArgs, out: &mut impl Write) -> Result<Exit, Failure> {
-    use AuditFormat::*;
     match &args.command {
         AuditCommand::WhoCan {
             inputs,
             action,
             resource,
-        } => {
-            offer("who-can", inputs.format, &[Text, Json, Html])?;
-            let mut e = planned_engine(inputs)?;
-            let u = Universe::of(&mut e, &scope(&inputs.scope));
-            let mut inv = inv(&inputs.policies, &inputs.account, &inputs.scope);
-            inv.terraform_plan = inputs.terraform_plan.first().cloned();
-            let (grants, eim) = audit::who_can(&e, &u, action, resource.as_deref());
-            match inputs.format {
-                Json => json(
-                    out,
-                    &serde_json::json!({"action": action, "resource": resource, "ovhcloud": grants, "outscale": eim}),
-                )?,
-                Html => write!(
-                    out,
-                    "{}",
-                    crate::report::html::report(&Page {
-                        title: &format!(
-                            "who can `{action}`{}",
-                            resource
-                                .as_deref()
-                                .map(|r| format!(" on `{r}`"))
-                                .unwrap_or_default()
-                        ),
-                        inv: &inv,
-                        matrix: None,
-                        grants: &grants,
-                        findings: &[],
-                        changes: &[],
-                    })
-                )?,
-                _ => {
-                    let mut s = format!(
-                        "who can `{action}`{}:\n",
-                        resource
-                            .as_deref()
-                            .map(|r| format!(" on `{r}`"))
-                            .unwrap_or_else(|| String::from(" on any resource"))
-                    );
-                    crate::report::audit::grants(&mut s, &grants, &inv);
-                    for w in &eim {
-                        s.push_str(&format!(
-                            "  ALLOW {} {}\n    witness: {}\n",
-                            w.identity_label(),
-                            w.action,
-                            w.command_line(&inv)
-                        ));
-                    }
-                    if grants.is_empty() && eim.is_empty() {
-                        s.push_str("  no one\n");
-                    }
-                    crate::report::audit::notes(&mut s, &u);
-                    write!(out, "{s}")?;
-                }
-            }
-            Ok(Exit::Ok)
-        }
+        } => who_can(inputs, action, resource.as_deref(), out),
         AuditCommand::WhatCan {
             inputs,
             identity,
             resource,
-        } => {
-            offer("what-can", inputs.format, &[Text, Json, Html])?;
-            let mut e = planned_engine(inputs)?;
-            let u = Universe::of(&mut e, &scope(&inputs.scope));
-            let mut inv = inv(&inputs.policies, &inputs.account, &inputs.scope);
-            inv.terraform_plan = inputs.terraform_plan.first().cloned();
-            let (grants, eim) = audit::what_can(&e, &u, identity.as_deref(), resource.as_deref());
-            let who = identity.as_deref().map(|i| match u.eim_member_of.get(i) {
-                Some(g) => audit::member_label(g),
-                None => u.who(i).map_or_else(|| i.to_owned(), audit::Who::label),
-            });
-            let who = who.as_deref().unwrap_or("the caller (bare documents)");
-            match inputs.format {
-                Json => json(
-                    out,
-                    &serde_json::json!({"identity": identity, "ovhcloud": grants, "outscale": eim}),
-                )?,
-                Html => write!(
-                    out,
-                    "{}",
-                    crate::report::html::report(&Page {
-                        title: &format!("what can {who} do"),
-                        inv: &inv,
-                        matrix: None,
-                        grants: &grants,
-                        findings: &[],
-                        changes: &[],
-                    })
-                )?,
-                _ => {
-                    let mut s = format!("what can {who} do:\n");
-                    crate::report::audit::grants(&mut s, &grants, &inv);
-                    for w in &eim {
-                        s.push_str(&format!(
-                            "  ALLOW {}\n    witness: {}\n",
-                            w.action,
-                            w.command_line(&inv)
-                        ));
-                    }
-                    if grants.is_empty() && eim.is_empty() {
-                        s.push_str("  nothing\n");
-                    }
-                    crate::report::audit::notes(&mut s, &u);
-                    write!(out, "{s}")?;
-                }
-            }
-            Ok(Exit::Ok)
-        }
-        AuditCommand::Matrix { inputs } => {
-            offer("matrix", inputs.format, &[Text, Json, Csv, Html])?;
-            let mut e = planned_engine(inputs)?;
-            let u = Universe::of(&mut e, &scope(&inputs.scope));
-            let mut inv = inv(&inputs.policies, &inputs.account, &inputs.scope);
-            inv.terraform_plan = inputs.terraform_plan.first().cloned();
-            let bar = progress(u.ovh_identities.len(), "matrix");
-            let m = audit::access_matrix(&e, &u, || bar.inc(1));
-            bar.finish_and_clear();
-            match inputs.format {
-                Json => json(out, &m)?,
-                Html => {
-                    let f = audit::findings::findings(&e, &u, e.default_at);
-                    write!(
-                        out,
-                        "{}",
-                        crate::report::html::report(&Page {
-                            title: &inputs.policies.join(", "),
-                            inv: &inv,
-                            matrix: Some(&m),
-                            grants: &[],
-                            findings: &f,
-                            changes: &[],
-                        })
-                    )?;
-                }
-                Csv => {
-                    let mut s = String::from(
-                        "cloud,resource,stands_for,identity,member_of,permission_or_action,allowed,condition,also_listed_members\n",
-                    );
-                    for b in &m.blocks {
-                        let res = csv(b.resource.as_deref().unwrap_or(""));
-                        let sf = csv(b.stands_for.as_deref().unwrap_or(""));
-                        for r in &b.rows {
-                            let head = format!(
-                                "{},{res},{sf},{},{}",
-                                b.cloud,
-                                csv(&r.identity),
-                                csv(r.member_of.as_deref().unwrap_or(""))
-                            );
-                            let also = csv(&r.members.join(" "));
-                            for (p, g) in b.permissions.iter().zip(&r.granted) {
-                                if *g {
-                                    s.push_str(&format!("{head},{},true,,{also}\n", csv(p)));
-                                }
-                            }
-                            for a in &r.actions {
-                                s.push_str(&format!("{head},{},true,,{also}\n", csv(a)));
-                            }
-                            for g in &r.conditional {
-                                s.push_str(&format!(
-                                    "{head},{},conditional,{},{also}\n",
-                                    csv(&g.action),
-                                    csv(g.condition.as_deref().unwrap_or(""))
-                                ));
-                            }
-                        }
-                    }
-                    write!(out, "{s}")?;
-                }
-                Text | Sarif => {
-                    let mut s = String::new();
-                    for b in &m.blocks {
-                        s.push_str(&match (&b.resource, &b.stands_for) {
-                            (Some(r), Some(p)) => {
-                                format!("any other resource matching {p} (witness {r})\n")
-                            }
-                            (Some(r), None) => format!("{r}\n"),
-                            _ => String::from("OUTSCALE EIM (no resource-level permissions)\n"),
-                        });
-                        if !b.permissions.is_empty() {
-                            s.push_str(&format!(
-                                "  permissions: {}\n",
-                                b.permissions
-                                    .iter()
-                                    .enumerate()
-                                    .map(|(i, p)| format!("{}={p}", i + 1))
-                                    .collect::<Vec<_>>()
-                                    .join(" ")
-                            ));
-                        }
-                        for r in &b.rows {
-                            let cells: String = r
-                                .granted
-                                .iter()
-                                .map(|g| if *g { " x" } else { " ." })
-                                .collect();
-                            s.push_str(&format!(
-                                "  {:<70}{cells}  +{} action(s){}\n",
-                                r.label(),
-                                r.actions.len(),
-                                if r.conditional.is_empty() {
-                                    String::new()
-                                } else {
-                                    format!(", {} conditional", r.conditional.len())
-                                }
-                            ));
-                            for g in &r.conditional {
-                                s.push_str(&format!(
-                                    "    conditional {}: {}\n      witness: {}\n",
-                                    g.action,
-                                    g.condition.as_deref().unwrap_or_default(),
-                                    g.witness.command_line(&inv)
-                                ));
-                            }
-                        }
-                    }
-                    crate::report::audit::notes(&mut s, &u);
-                    write!(out, "{s}")?;
-                }
-            }
-            Ok(Exit::Ok)
-        }
-        AuditCommand::Findings { inputs, fail_on } => {
-            offer("findings", inputs.format, &[Text, Json, Html, Sarif])?;
-            let mut e = planned_engine(inputs)?;
-            let u = Universe::of(&mut e, &scope(&inputs.scope));
-            let mut inv = inv(&inputs.policies, &inputs.account, &inputs.scope);
-            inv.terraform_plan = inputs.terraform_plan.first().cloned();
-            let f = audit::findings::findings(&e, &u, e.default_at);
-            match inputs.format {
-                Json => json(out, &f)?,
-                Sarif => writeln!(out, "{}", crate::report::audit::sarif(&f, &inv))?,
-                Html => write!(
-                    out,
-                    "{}",
-                    crate::report::html::report(&Page {
-                        title: &inputs.policies.join(", "),
-                        inv: &inv,
-                        matrix: None,
-                        grants: &[],
-                        findings: &f,
-                        changes: &[],
-                    })
-                )?,
-                _ => {
-                    let mut s = String::new();
-                    crate::report::audit::findings(&mut s, &f, &inv);
-                    write!(out, "{s}")?;
-                }
-            }
-            Ok(match fail_on {
-                Some(level) if f.iter().any(|x| x.severity >= *level) => Exit::Deny,
-                _ => Exit::Ok,
-            })
-        }
+        } => what_can(inputs, identity.as_deref(), resource.as_deref(), out),
+        AuditCommand::Matrix { inputs } => matrix(inputs, out),
+        AuditCommand::Findings { inputs, fail_on } => findings(inputs, *fail_on, out),
         AuditCommand::Diff {
             old,
             new,
             terraform_plan,
             policies,
             account,
-            scope: sc,
+            scope,
             format,
-        } => {
-            offer("diff", *format, &[Text, Json, Html])?;
-            let (mut e_old, mut e_new, inv_old, inv_new, plan) = match (terraform_plan, old, new) {
-                (Some(plan), _, _) => {
-                    let inputs = crate::load::terraform::diff_inputs(
-                        plan,
-                        policies,
-                        account,
-                        crate::load::Limits::default(),
-                    );
-                    for n in &inputs.notes {
-                        eprintln!("note: {n}");
-                    }
-                    let build = |l: crate::load::Loaded| -> Result<Engine, Error> {
-                        let mut e = crate::build(l, Some(super::matrix(None)?))?;
-                        if let Some(at) = &sc.at {
-                            let t = at.parse::<jiff::Timestamp>().map_err(|_| {
-                                Error::Usage(format!("--at `{at}` is not an RFC 3339 date-time"))
-                            })?;
-                            e = e.with_default_time(t);
-                        }
-                        Ok(e)
-                    };
-                    let e_old = build(inputs.prior)?;
-                    let e_new = build(inputs.planned)?;
-                    // The prior state has no command of its own: its witnesses are not pasteable.
-                    let inv_old = inv(policies, account, sc);
-                    let mut inv_new = inv(policies, account, sc);
-                    inv_new.terraform_plan = Some(plan.clone());
-                    let addresses = inputs.addresses;
-                    (e_old, e_new, inv_old, inv_new, Some(addresses))
-                }
-                (None, Some(old), Some(new)) => (
-                    engine(std::slice::from_ref(old), account, sc)?,
-                    engine(std::slice::from_ref(new), account, sc)?,
-                    inv(std::slice::from_ref(old), account, sc),
-                    inv(std::slice::from_ref(new), account, sc),
-                    None,
-                ),
-                _ => {
-                    return Err(Error::Usage(String::from(
-                        "audit diff needs OLD and NEW, or --terraform-plan PLAN.json",
-                    ))
-                    .into())
-                }
-            };
-            let u = Universe::joint(&mut [&mut e_old, &mut e_new], &scope(sc));
-            let bar = progress(u.ovh_identities.len(), "diff");
-            let changes = audit::diff::diff(&e_old, &e_new, &u, || bar.inc(1));
-            bar.finish_and_clear();
-            let (old, new) = (
-                old.clone().unwrap_or_else(|| String::from("prior state")),
-                new.clone().unwrap_or_else(|| String::from("planned state")),
-            );
-            match format {
-                Json => json(out, &changes)?,
-                Html => write!(
-                    out,
-                    "{}",
-                    crate::report::html::report(&Page {
-                        title: &format!("diff {old} → {new}"),
-                        inv: &inv_new,
-                        matrix: None,
-                        grants: &[],
-                        findings: &[],
-                        changes: &changes,
-                    })
-                )?,
-                _ => {
-                    let mut s = String::new();
-                    crate::report::audit::changes(&mut s, &changes, &inv_old, &inv_new);
-                    if let Some(addresses) = &plan {
-                        let causes = plan_causes(&changes, &e_old, &e_new, addresses);
-                        crate::report::audit::plan_causes(&mut s, &causes);
-                    }
-                    crate::report::audit::notes(&mut s, &u);
-                    write!(out, "{s}")?;
-                }
-            }
-            Ok(if changes.iter().any(|c| c.kind == ChangeKind::Granted) {
-                Exit::Deny
-            } else {
-                Exit::Ok
-            })
-        }
+        } => diff(
+            Sides {
+                old: old.as_deref(),
+                new: new.as_deref(),
+                terraform_plan: terraform_plan.as_deref(),
+                policies,
+                account,
+            },
+            scope,
+            *format,
+            out,
+        ),
         AuditCommand::Roles {
             needs,
             policies,
             account,
             terraform_plan,
             format,
-        } => {
-            offer("roles", *format, &[Text, Json])?;
-            let matrix = super::matrix(None)?;
-            let bits = audit::roles::needs_bits(&matrix, needs).map_err(|unknown| {
-                let names: Vec<&str> = matrix.permissions.iter().map(|p| p.name.as_str()).collect();
-                Error::Usage(format!(
-                    "unknown permission(s) {}; the matrix has: {}",
-                    unknown.join(", "),
-                    names.join(", ")
-                ))
-            })?;
-            let covers = audit::roles::smallest_covers(&matrix, bits);
-            let narrower = if policies.is_empty() && terraform_plan.is_empty() {
-                Vec::new()
-            } else {
-                let (mut e, _) = super::check::engine_with_plans(
-                    policies,
-                    account,
-                    terraform_plan,
-                    None,
-                    256 * 1024 * 1024,
-                    None,
-                )?;
-                let u = Universe::of(&mut e, &Scope::default());
-                audit::roles::narrower(&e, &u, bits)
-            };
-            match format {
-                Json => json(
-                    out,
-                    &serde_json::json!({"needs": needs, "smallest": covers, "narrower": narrower}),
-                )?,
-                _ => {
-                    writeln!(
-                        out,
-                        "least-privilege role sets for {} (fewest extra permissions, then fewest roles):",
-                        needs.join(", ")
-                    )?;
-                    for c in &covers {
-                        writeln!(out, "  {}", c.join(" + "))?;
-                    }
-                    for n in &narrower {
-                        writeln!(
-                            out,
-                            "{} holds {} on {}: {} would do (drops {})",
-                            n.identity,
-                            n.holds.join(" + "),
-                            n.resource,
-                            n.would_do.join(" + "),
-                            n.extra.join(", ")
-                        )?;
-                    }
-                }
-            }
-            Ok(Exit::Ok)
-        }
+        } => roles(needs, policies, account, terraform_plan, *format, out),
     }
 }
 
-fn csv(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
+/// An audit's engine, universe and invocation (for witnesses) from its inputs.
+fn load(inputs: &Inputs) -> Result<(Engine, Universe, Invocation), Failure> {
+    let mut e = planned_engine(inputs)?;
+    let u = Universe::of(&mut e, &scope(&inputs.scope));
+    let mut inv = inv(&inputs.policies, &inputs.account, &inputs.scope);
+    inv.terraform_plan = inputs.terraform_plan.first().cloned();
+    Ok((e, u, inv))
+}
+
+fn who_can(
+    inputs: &Inputs,
+    action: &str,
+    resource: Option<&str>,
+    out: &mut impl Write,
+) -> Result<Exit, Failure> {
+    use AuditFormat::*;
+    offer("who-can", inputs.format, &[Text, Json, Html])?;
+    let (e, u, inv) = load(inputs)?;
+    let (grants, eim) = audit::who_can(&e, &u, action, resource);
+    let answer = Answer::WhoCan {
+        action,
+        resource,
+        grants: &grants,
+        eim: &eim,
+        universe: &u,
+        inv: &inv,
+    };
+    emit(out, inputs.format, &answer)?;
+    Ok(Exit::Ok)
+}
+
+fn what_can(
+    inputs: &Inputs,
+    identity: Option<&str>,
+    resource: Option<&str>,
+    out: &mut impl Write,
+) -> Result<Exit, Failure> {
+    use AuditFormat::*;
+    offer("what-can", inputs.format, &[Text, Json, Html])?;
+    let (e, u, inv) = load(inputs)?;
+    let (grants, eim) = audit::what_can(&e, &u, identity, resource);
+    let who = identity.map(|i| match u.eim_member_of.get(i) {
+        Some(g) => audit::member_label(g),
+        None => u.who(i).map_or_else(|| i.to_owned(), audit::Who::label),
+    });
+    let answer = Answer::WhatCan {
+        identity,
+        who: who.as_deref().unwrap_or("the caller (bare documents)"),
+        grants: &grants,
+        eim: &eim,
+        universe: &u,
+        inv: &inv,
+    };
+    emit(out, inputs.format, &answer)?;
+    Ok(Exit::Ok)
+}
+
+fn matrix(inputs: &Inputs, out: &mut impl Write) -> Result<Exit, Failure> {
+    use AuditFormat::*;
+    offer("matrix", inputs.format, &[Text, Json, Csv, Html])?;
+    let (e, u, inv) = load(inputs)?;
+    let bar = progress(u.ovh_identities.len(), "matrix");
+    let m = audit::access_matrix(&e, &u, || bar.inc(1));
+    bar.finish_and_clear();
+    // Only the HTML report shows the findings beside the matrix.
+    let f = if inputs.format == Html {
+        audit::findings::findings(&e, &u, e.default_at)
     } else {
-        s.to_owned()
+        Vec::new()
+    };
+    let title = inputs.policies.join(", ");
+    let answer = Answer::Matrix {
+        title: &title,
+        matrix: &m,
+        findings: &f,
+        universe: &u,
+        inv: &inv,
+    };
+    emit(out, inputs.format, &answer)?;
+    Ok(Exit::Ok)
+}
+
+fn findings(
+    inputs: &Inputs,
+    fail_on: Option<Severity>,
+    out: &mut impl Write,
+) -> Result<Exit, Failure> {
+    use AuditFormat::*;
+    offer("findings", inputs.format, &[Text, Json, Html, Sarif])?;
+    let (e, u, inv) = load(inputs)?;
+    let f = audit::findings::findings(&e, &u, e.default_at);
+    let title = inputs.policies.join(", ");
+    let answer = Answer::Findings {
+        title: &title,
+        findings: &f,
+        inv: &inv,
+    };
+    emit(out, inputs.format, &answer)?;
+    Ok(match fail_on {
+        Some(level) if f.iter().any(|x| x.severity >= level) => Exit::Deny,
+        _ => Exit::Ok,
+    })
+}
+
+/// What `audit diff` compares: OLD and NEW, or a Terraform plan's prior and planned states.
+struct Sides<'a> {
+    old: Option<&'a str>,
+    new: Option<&'a str>,
+    terraform_plan: Option<&'a str>,
+    policies: &'a [String],
+    account: &'a [String],
+}
+
+/// Both sides' engines and invocations, and with a plan the Terraform address of each policy file.
+type Loaded = (
+    Engine,
+    Engine,
+    Invocation,
+    Invocation,
+    Option<indexmap::IndexMap<String, String>>,
+);
+
+fn diff_sides(sides: &Sides<'_>, sc: &ScopeArgs) -> Result<Loaded, Failure> {
+    let (policies, account) = (sides.policies, sides.account);
+    match (sides.terraform_plan, sides.old, sides.new) {
+        (Some(plan), _, _) => {
+            let inputs = crate::load::terraform::diff_inputs(
+                plan,
+                policies,
+                account,
+                crate::load::Limits::default(),
+            );
+            for n in &inputs.notes {
+                eprintln!("note: {n}");
+            }
+            let build = |l: crate::load::Loaded| -> Result<Engine, Error> {
+                let mut e = crate::build(l, Some(super::matrix(None)?))?;
+                if let Some(at) = &sc.at {
+                    let t = at.parse::<jiff::Timestamp>().map_err(|_| {
+                        Error::Usage(format!("--at `{at}` is not an RFC 3339 date-time"))
+                    })?;
+                    e = e.with_default_time(t);
+                }
+                Ok(e)
+            };
+            let e_old = build(inputs.prior)?;
+            let e_new = build(inputs.planned)?;
+            // The prior state has no command of its own: its witnesses are not pasteable.
+            let inv_old = inv(policies, account, sc);
+            let mut inv_new = inv(policies, account, sc);
+            inv_new.terraform_plan = Some(plan.to_owned());
+            Ok((e_old, e_new, inv_old, inv_new, Some(inputs.addresses)))
+        }
+        (None, Some(old), Some(new)) => {
+            let (old, new) = ([old.to_owned()], [new.to_owned()]);
+            Ok((
+                engine(&old, account, sc)?,
+                engine(&new, account, sc)?,
+                inv(&old, account, sc),
+                inv(&new, account, sc),
+                None,
+            ))
+        }
+        _ => Err(Error::Usage(String::from(
+            "audit diff needs OLD and NEW, or --terraform-plan PLAN.json",
+        ))
+        .into()),
     }
+}
+
+fn diff(
+    sides: Sides<'_>,
+    sc: &ScopeArgs,
+    format: AuditFormat,
+    out: &mut impl Write,
+) -> Result<Exit, Failure> {
+    use AuditFormat::*;
+    offer("diff", format, &[Text, Json, Html])?;
+    let (mut e_old, mut e_new, inv_old, inv_new, plan) = diff_sides(&sides, sc)?;
+    let u = Universe::joint(&mut [&mut e_old, &mut e_new], &scope(sc));
+    let bar = progress(u.ovh_identities.len(), "diff");
+    let changes = audit::diff::diff(&e_old, &e_new, &u, || bar.inc(1));
+    bar.finish_and_clear();
+    let causes = match (&plan, format) {
+        (Some(addresses), Text) => Some(plan_causes(&changes, &e_old, &e_new, addresses)),
+        _ => None,
+    };
+    let answer = Answer::Diff {
+        old: sides.old.unwrap_or("prior state"),
+        new: sides.new.unwrap_or("planned state"),
+        changes: &changes,
+        inv_old: &inv_old,
+        inv_new: &inv_new,
+        causes: causes.as_deref(),
+        universe: &u,
+    };
+    emit(out, format, &answer)?;
+    Ok(if changes.iter().any(|c| c.kind == ChangeKind::Granted) {
+        Exit::Deny
+    } else {
+        Exit::Ok
+    })
+}
+
+fn roles(
+    needs: &[String],
+    policies: &[String],
+    account: &[String],
+    terraform_plan: &[String],
+    format: AuditFormat,
+    out: &mut impl Write,
+) -> Result<Exit, Failure> {
+    use AuditFormat::*;
+    offer("roles", format, &[Text, Json])?;
+    let matrix = super::matrix(None)?;
+    let bits = audit::roles::needs_bits(&matrix, needs).map_err(|unknown| {
+        let names: Vec<&str> = matrix.permissions.iter().map(|p| p.name.as_str()).collect();
+        Error::Usage(format!(
+            "unknown permission(s) {}; the matrix has: {}",
+            unknown.join(", "),
+            names.join(", ")
+        ))
+    })?;
+    let covers = audit::roles::smallest_covers(&matrix, bits);
+    let narrower = if policies.is_empty() && terraform_plan.is_empty() {
+        Vec::new()
+    } else {
+        let (mut e, _) = super::check::engine_with_plans(
+            policies,
+            account,
+            terraform_plan,
+            None,
+            256 * 1024 * 1024,
+            None,
+        )?;
+        let u = Universe::of(&mut e, &Scope::default());
+        audit::roles::narrower(&e, &u, bits)
+    };
+    let answer = Answer::Roles {
+        needs,
+        covers: &covers,
+        narrower: &narrower,
+    };
+    emit(out, format, &answer)?;
+    Ok(Exit::Ok)
 }

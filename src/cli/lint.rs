@@ -141,10 +141,18 @@ pub fn run(args: &LintArgs, out: &mut impl Write) -> Result<Exit, Failure> {
         LintFormat::Text => write!(
             out,
             "{}",
-            crate::report::findings::human(&report.findings, report.files)
+            crate::report::lint_findings::human(&report.findings, report.files)
         )?,
-        LintFormat::Json => writeln!(out, "{}", crate::report::findings::json(&report.findings))?,
-        LintFormat::Sarif => writeln!(out, "{}", crate::report::findings::sarif(&report.findings))?,
+        LintFormat::Json => writeln!(
+            out,
+            "{}",
+            crate::report::lint_findings::json(&report.findings)
+        )?,
+        LintFormat::Sarif => writeln!(
+            out,
+            "{}",
+            crate::report::lint_findings::sarif(&report.findings)
+        )?,
     }
     Ok(if report.unread > 0 {
         Exit::Bad

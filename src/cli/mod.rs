@@ -6,7 +6,7 @@ pub(crate) mod check;
 mod export;
 mod lint;
 mod oslo;
-mod roles;
+mod role_matrix;
 mod serve;
 mod test;
 
@@ -66,7 +66,7 @@ pub enum Command {
     /// Whole-set questions for reviewers: who-can, what-can, matrix, findings, diff, roles.
     Audit(audit::AuditArgs),
     /// Print the OpenStack role-to-permission matrix, or one role's row.
-    Roles(roles::RolesArgs),
+    Roles(role_matrix::RolesArgs),
     /// Pull an account's whole IAM state from the OVHcloud or OUTSCALE API into a snapshot directory.
     Export(export::ExportArgs),
     /// Print a shell completion script: `policy-sim completions bash > /etc/bash_completion.d/policy-sim`.
@@ -115,7 +115,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Audit(args) => audit::run(&args, &mut out),
         Command::Lint(args) => lint::run(&args, &mut out),
         Command::Test(args) => test::run(&args, &mut out),
-        Command::Roles(args) => roles::run(&args, &mut out),
+        Command::Roles(args) => role_matrix::run(&args, &mut out),
         Command::Export(args) => export::run(&args, &mut out),
         Command::Serve(args) => serve::run(&args, &mut out),
     };

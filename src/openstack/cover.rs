@@ -1,5 +1,5 @@
-//! The smallest sets of roles that allow a command: every permission its required calls need is carried by
-//! some role of the set (the role matrix, the domain notes §1.7).
+//! The least-privilege sets of roles that carry needed permissions: an exact search over the role matrix
+//! (a dozen roles, so every subset is tried), shared by `roles --for` and `audit roles`.
 
 use crate::error::Error;
 use crate::model::matrix::Matrix;
@@ -11,11 +11,59 @@ use super::commands::ANY_ROLE;
 pub struct Cover {
     /// The permissions needed, in matrix order (`any_openstack_role` last).
     pub needed: Vec<String>,
-    /// Each smallest set of role actions, in matrix order; empty when nothing is needed.
+    /// Each least-privilege set of role actions, in matrix order; empty when nothing is needed.
     pub sets: Vec<Vec<String>>,
 }
 
-/// Every set of roles of the smallest size that carries all of `needed`.
+/// The role sets whose rows together carry every permission of `want` (and, with `any_role`, at least one
+/// OpenStack role): those granting the fewest permissions beyond `want` first, among them the fewest roles.
+/// Only the best sets are returned, each in matrix order, the sets sorted by their roles' matrix positions.
+pub fn least_privilege(matrix: &Matrix, want: u64, any_role: bool) -> Vec<Vec<String>> {
+    let roles = &matrix.roles;
+    let n = roles.len().min(20);
+    let mut best: Option<(u32, u32)> = None;
+    let mut masks: Vec<u32> = Vec::new();
+    for mask in 1u32..(1u32 << n) {
+        let mut bits = 0u64;
+        let mut has_openstack = false;
+        for (i, r) in roles.iter().enumerate().take(n) {
+            if mask & (1 << i) != 0 {
+                bits |= r.bits;
+                has_openstack |= r.action.starts_with("publicCloudProject:openstack:");
+            }
+        }
+        if bits & want != want || (any_role && !has_openstack) {
+            continue;
+        }
+        let key = ((bits & !want).count_ones(), mask.count_ones());
+        match best {
+            Some(b) if key > b => {}
+            Some(b) if key == b => masks.push(mask),
+            _ => {
+                best = Some(key);
+                masks.clear();
+                masks.push(mask);
+            }
+        }
+    }
+    let positions =
+        |mask: &u32| -> Vec<usize> { (0..n).filter(|i| mask & (1 << i) != 0).collect() };
+    masks.sort_by_key(positions);
+    masks
+        .iter()
+        .map(|mask| {
+            roles
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| mask & (1 << i) != 0)
+                .map(|(_, r)| r.action.to_string())
+                .collect()
+        })
+        .collect()
+}
+
+/// The least-privilege role sets that carry all of `needed` (permission names, `any_openstack_role` among
+/// them when any OpenStack role will do).
 pub fn smallest(matrix: &Matrix, needed: &[String]) -> Result<Cover, Error> {
     let mut want: u64 = 0;
     let mut any_role = false;
@@ -29,50 +77,6 @@ pub fn smallest(matrix: &Matrix, needed: &[String]) -> Result<Cover, Error> {
             .ok_or_else(|| Error::Usage(format!("the role matrix has no permission `{p}`")))?;
         want |= 1 << i;
     }
-    let roles = &matrix.roles;
-    let openstack: Vec<bool> = roles
-        .iter()
-        .map(|r| r.action.starts_with("publicCloudProject:openstack:"))
-        .collect();
-    let n = roles.len().min(20);
-    let mut best: Option<u32> = None;
-    let mut sets: Vec<Vec<String>> = Vec::new();
-    for mask in 1u32..(1u32 << n) {
-        let size = mask.count_ones();
-        if best.is_some_and(|b| size > b) {
-            continue;
-        }
-        let mut bits = 0u64;
-        let mut has_openstack = false;
-        for (i, r) in roles.iter().enumerate().take(n) {
-            if mask & (1 << i) != 0 {
-                bits |= r.bits;
-                has_openstack |= openstack.get(i).copied().unwrap_or(false);
-            }
-        }
-        if bits & want != want || (any_role && !has_openstack) {
-            continue;
-        }
-        if best.is_none_or(|b| size < b) {
-            best = Some(size);
-            sets.clear();
-        }
-        sets.push(
-            roles
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| mask & (1 << i) != 0)
-                .map(|(_, r)| r.action.to_string())
-                .collect(),
-        );
-    }
-    // Smaller sets first, then matrix order (masks ascend with the first role's index reversed: sort).
-    let order = |s: &Vec<String>| -> Vec<usize> {
-        s.iter()
-            .filter_map(|a| roles.iter().position(|r| *r.action == **a))
-            .collect()
-    };
-    sets.sort_by_key(order);
     let mut needed_sorted: Vec<String> = matrix
         .permissions
         .iter()
@@ -82,9 +86,11 @@ pub fn smallest(matrix: &Matrix, needed: &[String]) -> Result<Cover, Error> {
     if any_role {
         needed_sorted.push(String::from(ANY_ROLE));
     }
-    if want == 0 && !any_role {
-        sets.clear();
-    }
+    let sets = if want == 0 && !any_role {
+        Vec::new()
+    } else {
+        least_privilege(matrix, want, any_role)
+    };
     Ok(Cover {
         needed: needed_sorted,
         sets,
@@ -97,7 +103,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn server_create_needs_compute_operator_or_administrator() {
+    fn server_create_needs_compute_operator_the_least_privileged() {
         let m = crate::validate::builtin_matrix().unwrap();
         let need: Vec<String> = [
             "compute_manage",
@@ -109,12 +115,12 @@ mod tests {
         .map(String::from)
         .to_vec();
         let c = smallest(&m, &need).unwrap();
+        // administrator carries them too, with 9 permissions more; computeOperator with 2.
         assert_eq!(
             c.sets,
-            [
-                vec![String::from("publicCloudProject:openstack:administrator")],
-                vec![String::from("publicCloudProject:openstack:computeOperator")]
-            ]
+            [vec![String::from(
+                "publicCloudProject:openstack:computeOperator"
+            )]]
         );
         let c = smallest(
             &m,
@@ -124,11 +130,13 @@ mod tests {
             ],
         )
         .unwrap();
+        // Two roles with 6 permissions more beat administrator alone with 12.
         assert_eq!(
             c.sets,
-            [vec![String::from(
-                "publicCloudProject:openstack:administrator"
-            )]]
+            [vec![
+                String::from("publicCloudProject:openstack:computeOperator"),
+                String::from("publicCloudProject:openstack:objectstoreOperator")
+            ]]
         );
     }
 }

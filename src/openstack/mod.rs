@@ -5,7 +5,7 @@
 //! really makes and the OpenStack permission each needs (the domain notes §1.8); the identity and project come
 //! from the user's own `clouds.yaml` or `OS_*` variables ([`config`]); each permission is then decided by
 //! the core engine through the role matrix (§1.7), with its trace ([`evaluate`]). [`script`] does the same
-//! for every `openstack` line of a shell script; [`cover`] names the smallest sets of roles a command needs.
+//! for every `openstack` line of a shell script; [`cover`] names the least-privilege sets of roles a command needs.
 //! Rendering is in [`render`].
 
 pub mod commands;

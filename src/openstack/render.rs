@@ -335,7 +335,7 @@ pub fn cover_text(plan: &Plan, cover: &Cover) -> String {
         Some(n) => {
             let _ = writeln!(
                 out,
-                "smallest role set{} ({n} role{} each):",
+                "least-privilege role set{} ({n} role{} each):",
                 if cover.sets.len() == 1 { "" } else { "s" },
                 if n == 1 { "" } else { "s" }
             );

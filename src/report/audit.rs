@@ -1,5 +1,6 @@
-//! Audit answers as text, JSON and SARIF: who-can / what-can grants, diff changes, reviewer findings.
-//! Every claim is followed by its witness as a `policy-sim check` command line.
+//! Audit answers as text, JSON, CSV, HTML and SARIF: who-can / what-can grants, the access matrix, reviewer
+//! findings, diff changes and role covers. Every claim is followed by its witness as a `policy-sim check`
+//! command line. [`emit`] is the one entry point: an [`Answer`] in, its rendering in the asked [`Format`] out.
 
 use std::fmt::Write as _;
 
@@ -7,7 +8,417 @@ use serde_sarif::sarif;
 
 use crate::audit::diff::{Change, ChangeKind};
 use crate::audit::findings::{Finding, Severity, CODES};
-use crate::audit::{Grant, Invocation, Universe};
+use crate::audit::roles::Narrower;
+use crate::audit::{AccessMatrix, Grant, Invocation, Universe, Witness};
+use crate::report::html::Page;
+
+/// The output formats of `audit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// For people (`human` is an alias).
+    #[default]
+    #[value(alias = "human")]
+    Text,
+    /// JSON.
+    Json,
+    /// Comma-separated values (matrix only).
+    Csv,
+    /// One self-contained HTML report (who-can, what-can, matrix, findings, diff).
+    Html,
+    /// SARIF 2.1.0 (findings only), for code scanning.
+    Sarif,
+}
+
+/// What one audit subcommand found, with what its rendering needs.
+pub enum Answer<'a> {
+    WhoCan {
+        action: &'a str,
+        resource: Option<&'a str>,
+        grants: &'a [Grant],
+        eim: &'a [Witness],
+        universe: &'a Universe,
+        inv: &'a Invocation,
+    },
+    WhatCan {
+        /// The identity as asked (`None`: the caller of bare EIM documents).
+        identity: Option<&'a str>,
+        /// The identity as shown to people.
+        who: &'a str,
+        grants: &'a [Grant],
+        eim: &'a [Witness],
+        universe: &'a Universe,
+        inv: &'a Invocation,
+    },
+    Matrix {
+        title: &'a str,
+        matrix: &'a AccessMatrix,
+        /// Shown by the HTML report only (empty for the other formats).
+        findings: &'a [Finding],
+        universe: &'a Universe,
+        inv: &'a Invocation,
+    },
+    Findings {
+        title: &'a str,
+        findings: &'a [Finding],
+        inv: &'a Invocation,
+    },
+    Diff {
+        /// Names of the two sides, for the HTML title.
+        old: &'a str,
+        new: &'a str,
+        changes: &'a [Change],
+        /// Witnesses allowed by OLD are checked against OLD's invocation.
+        inv_old: &'a Invocation,
+        inv_new: &'a Invocation,
+        /// With a Terraform plan: per change, the addresses of the deciding policies.
+        causes: Option<&'a [Vec<String>]>,
+        universe: &'a Universe,
+    },
+    Roles {
+        needs: &'a [String],
+        covers: &'a [Vec<String>],
+        narrower: &'a [Narrower],
+    },
+}
+
+/// Write `answer` in `format`. A format an answer does not offer falls back to text (the CLI refuses those
+/// before any work).
+pub fn emit(
+    out: &mut impl std::io::Write,
+    format: Format,
+    answer: &Answer<'_>,
+) -> std::io::Result<()> {
+    let s = match format {
+        Format::Text => text(answer),
+        Format::Json => json(answer),
+        Format::Csv => csv(answer),
+        Format::Html => html(answer),
+        Format::Sarif => sarif_answer(answer),
+    };
+    out.write_all(s.as_bytes())
+}
+
+fn pretty(v: &impl serde::Serialize) -> String {
+    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// The JSON form of an answer.
+pub fn json(answer: &Answer<'_>) -> String {
+    match answer {
+        Answer::WhoCan {
+            action,
+            resource,
+            grants,
+            eim,
+            ..
+        } => pretty(
+            &serde_json::json!({"action": action, "resource": resource, "ovhcloud": grants, "outscale": eim}),
+        ),
+        Answer::WhatCan {
+            identity,
+            grants,
+            eim,
+            ..
+        } => {
+            pretty(&serde_json::json!({"identity": identity, "ovhcloud": grants, "outscale": eim}))
+        }
+        Answer::Matrix { matrix, .. } => pretty(matrix),
+        Answer::Findings { findings, .. } => pretty(findings),
+        Answer::Diff { changes, .. } => pretty(changes),
+        Answer::Roles {
+            needs,
+            covers,
+            narrower,
+        } => pretty(&serde_json::json!({"needs": needs, "smallest": covers, "narrower": narrower})),
+    }
+}
+
+/// The HTML report of an answer (roles has none: text).
+pub fn html(answer: &Answer<'_>) -> String {
+    let page = |title: &str, inv: &Invocation, matrix, grants, findings, changes| {
+        crate::report::html::report(&Page {
+            title,
+            inv,
+            matrix,
+            grants,
+            findings,
+            changes,
+        })
+    };
+    match answer {
+        Answer::WhoCan {
+            action,
+            resource,
+            grants,
+            inv,
+            ..
+        } => {
+            let on = resource.map(|r| format!(" on `{r}`")).unwrap_or_default();
+            page(
+                &format!("who can `{action}`{on}"),
+                inv,
+                None,
+                grants,
+                &[],
+                &[],
+            )
+        }
+        Answer::WhatCan {
+            who, grants, inv, ..
+        } => page(&format!("what can {who} do"), inv, None, grants, &[], &[]),
+        Answer::Matrix {
+            title,
+            matrix,
+            findings,
+            inv,
+            ..
+        } => page(title, inv, Some(matrix), &[], findings, &[]),
+        Answer::Findings {
+            title,
+            findings,
+            inv,
+        } => page(title, inv, None, &[], findings, &[]),
+        Answer::Diff {
+            old,
+            new,
+            changes,
+            inv_new,
+            ..
+        } => page(
+            &format!("diff {old} → {new}"),
+            inv_new,
+            None,
+            &[],
+            &[],
+            changes,
+        ),
+        Answer::Roles { .. } => text(answer),
+    }
+}
+
+/// SARIF 2.1.0 of findings (the other answers have none: text).
+fn sarif_answer(answer: &Answer<'_>) -> String {
+    match answer {
+        Answer::Findings { findings, inv, .. } => {
+            let mut s = sarif(findings, inv);
+            s.push('\n');
+            s
+        }
+        _ => text(answer),
+    }
+}
+
+/// The CSV of the access matrix, one line per granted permission or action (the other answers have none:
+/// text).
+pub fn csv(answer: &Answer<'_>) -> String {
+    let Answer::Matrix { matrix, .. } = answer else {
+        return text(answer);
+    };
+    let mut s = String::from(
+        "cloud,resource,stands_for,identity,member_of,permission_or_action,allowed,condition,also_listed_members\n",
+    );
+    for b in &matrix.blocks {
+        let res = csv_field(b.resource.as_deref().unwrap_or(""));
+        let sf = csv_field(b.stands_for.as_deref().unwrap_or(""));
+        for r in &b.rows {
+            let head = format!(
+                "{},{res},{sf},{},{}",
+                b.cloud,
+                csv_field(&r.identity),
+                csv_field(r.member_of.as_deref().unwrap_or(""))
+            );
+            let also = csv_field(&r.members.join(" "));
+            for (p, g) in b.permissions.iter().zip(&r.granted) {
+                if *g {
+                    let _ = writeln!(s, "{head},{},true,,{also}", csv_field(p));
+                }
+            }
+            for a in &r.actions {
+                let _ = writeln!(s, "{head},{},true,,{also}", csv_field(a));
+            }
+            for g in &r.conditional {
+                let _ = writeln!(
+                    s,
+                    "{head},{},conditional,{},{also}",
+                    csv_field(&g.action),
+                    csv_field(g.condition.as_deref().unwrap_or(""))
+                );
+            }
+        }
+    }
+    s
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// The text form of an answer, for people.
+pub fn text(answer: &Answer<'_>) -> String {
+    let mut s = String::new();
+    match answer {
+        Answer::WhoCan {
+            action,
+            resource,
+            grants: gs,
+            eim,
+            universe,
+            inv,
+        } => {
+            let on = resource.map_or_else(
+                || String::from(" on any resource"),
+                |r| format!(" on `{r}`"),
+            );
+            let _ = writeln!(s, "who can `{action}`{on}:");
+            grants(&mut s, gs, inv);
+            for w in *eim {
+                let _ = writeln!(
+                    s,
+                    "  ALLOW {} {}\n    witness: {}",
+                    w.identity_label(),
+                    w.action,
+                    w.command_line(inv)
+                );
+            }
+            if gs.is_empty() && eim.is_empty() {
+                s.push_str("  no one\n");
+            }
+            notes(&mut s, universe);
+        }
+        Answer::WhatCan {
+            who,
+            grants: gs,
+            eim,
+            universe,
+            inv,
+            ..
+        } => {
+            let _ = writeln!(s, "what can {who} do:");
+            grants(&mut s, gs, inv);
+            for w in *eim {
+                let _ = writeln!(
+                    s,
+                    "  ALLOW {}\n    witness: {}",
+                    w.action,
+                    w.command_line(inv)
+                );
+            }
+            if gs.is_empty() && eim.is_empty() {
+                s.push_str("  nothing\n");
+            }
+            notes(&mut s, universe);
+        }
+        Answer::Matrix {
+            matrix,
+            universe,
+            inv,
+            ..
+        } => {
+            matrix_text(&mut s, matrix, inv);
+            notes(&mut s, universe);
+        }
+        Answer::Findings {
+            findings: fs, inv, ..
+        } => findings(&mut s, fs, inv),
+        Answer::Diff {
+            changes: cs,
+            inv_old,
+            inv_new,
+            causes,
+            universe,
+            ..
+        } => {
+            changes(&mut s, cs, inv_old, inv_new);
+            if let Some(causes) = causes {
+                plan_causes(&mut s, cs, causes);
+            }
+            notes(&mut s, universe);
+        }
+        Answer::Roles {
+            needs,
+            covers,
+            narrower,
+        } => {
+            let _ = writeln!(
+                s,
+                "least-privilege role sets for {} (fewest extra permissions, then fewest roles):",
+                needs.join(", ")
+            );
+            for c in *covers {
+                let _ = writeln!(s, "  {}", c.join(" + "));
+            }
+            for n in *narrower {
+                let _ = writeln!(
+                    s,
+                    "{} holds {} on {}: {} would do (drops {})",
+                    n.identity,
+                    n.holds.join(" + "),
+                    n.resource,
+                    n.would_do.join(" + "),
+                    n.extra.join(", ")
+                );
+            }
+        }
+    }
+    s
+}
+
+/// The access matrix, one block per resource: its permissions numbered, then one row per identity.
+fn matrix_text(s: &mut String, m: &AccessMatrix, inv: &Invocation) {
+    for b in &m.blocks {
+        match (&b.resource, &b.stands_for) {
+            (Some(r), Some(p)) => {
+                let _ = writeln!(s, "any other resource matching {p} (witness {r})");
+            }
+            (Some(r), None) => {
+                let _ = writeln!(s, "{r}");
+            }
+            _ => s.push_str("OUTSCALE EIM (no resource-level permissions)\n"),
+        }
+        if !b.permissions.is_empty() {
+            let numbered: Vec<String> = b
+                .permissions
+                .iter()
+                .enumerate()
+                .map(|(i, p)| format!("{}={p}", i + 1))
+                .collect();
+            let _ = writeln!(s, "  permissions: {}", numbered.join(" "));
+        }
+        for r in &b.rows {
+            let cells: String = r
+                .granted
+                .iter()
+                .map(|g| if *g { " x" } else { " ." })
+                .collect();
+            let conditional = if r.conditional.is_empty() {
+                String::new()
+            } else {
+                format!(", {} conditional", r.conditional.len())
+            };
+            let _ = writeln!(
+                s,
+                "  {:<70}{cells}  +{} action(s){conditional}",
+                r.label(),
+                r.actions.len(),
+            );
+            for g in &r.conditional {
+                let _ = writeln!(
+                    s,
+                    "    conditional {}: {}\n      witness: {}",
+                    g.action,
+                    g.condition.as_deref().unwrap_or_default(),
+                    g.witness.command_line(inv)
+                );
+            }
+        }
+    }
+}
 
 /// Grants, one a line, each with its condition when it has one and its witness.
 pub fn grants(out: &mut String, gs: &[Grant], inv: &Invocation) {
@@ -223,14 +634,24 @@ pub fn sarif(fs: &[Finding], inv: &Invocation) -> String {
     serde_json::to_string_pretty(&log).unwrap_or_default()
 }
 
-/// The Terraform addresses behind each change of `audit diff --terraform-plan`.
-pub fn plan_causes(out: &mut String, causes: &[(String, Vec<String>)]) {
-    use std::fmt::Write as _;
+/// The Terraform addresses behind each change of `audit diff --terraform-plan` (`causes` parallel to `cs`).
+fn plan_causes(out: &mut String, cs: &[Change], causes: &[Vec<String>]) {
     if causes.is_empty() {
         return;
     }
     out.push_str("\ncaused by (Terraform addresses of the deciding policies):\n");
-    for (what, addrs) in causes {
+    for (c, addrs) in cs.iter().zip(causes) {
+        let who = c.identity.as_deref().unwrap_or("(caller)");
+        let kind = if c.kind == ChangeKind::Granted {
+            "granted"
+        } else {
+            "removed"
+        };
+        // EIM has no resource-level permissions: its changes name no resource.
+        let what = match &c.resource {
+            Some(on) => format!("{kind} {who} on {on}"),
+            None => format!("{kind} {who}"),
+        };
         let by = if addrs.is_empty() {
             String::from("(no single deciding policy)")
         } else {

@@ -3,8 +3,8 @@
 pub mod audit;
 pub mod color;
 pub mod expectations;
-pub mod findings;
 pub mod html;
+pub mod lint_findings;
 pub mod oslo;
 pub mod version;
 

@@ -1,4 +1,5 @@
-//! `policy-sim roles [ROLE]`: the role-to-permission matrix.
+//! `policy-sim roles [ROLE]` and `roles --for COMMAND`: the role-to-permission matrix, and the least-privilege
+//! role sets a command needs.
 
 use std::io::Write;
 
@@ -12,7 +13,7 @@ pub struct RolesArgs {
     /// One role action (`publicCloudProject:openstack:computeOperator`, or just `computeOperator`).
     #[arg(conflicts_with = "for_command")]
     pub role: Option<String>,
-    /// The smallest sets of roles that allow an OpenStack command (`"openstack server create --image I"`), API call or SDK call: every permission of its required calls covered.
+    /// The least-privilege sets of roles (fewest extra permissions, then fewest roles) that allow an OpenStack command (`"openstack server create --image I"`), API call or SDK call: every permission of its required calls covered.
     #[arg(long = "for", value_name = "COMMAND")]
     pub for_command: Option<String>,
     /// A matrix file instead of the built-in one (policies/openstack-role-matrix.json).
@@ -116,7 +117,7 @@ pub fn run(args: &RolesArgs, out: &mut impl Write) -> Result<Exit, Failure> {
 }
 
 /// `roles --for "openstack server create"`: the command's calls, the permissions its required calls need,
-/// and the smallest sets of roles carrying them all (`src/openstack/cover.rs`).
+/// and the least-privilege sets of roles carrying them all (`src/openstack/cover.rs`).
 fn roles_for(
     m: &crate::Matrix,
     command: &str,
