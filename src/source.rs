@@ -1101,6 +1101,30 @@ pub fn snippet(line: usize, column: usize, text: &str, text_start: usize, len: u
     )
 }
 
+/// The part of the line around byte `offset` of `text` that a snippet may show: at most `max / 2`
+/// characters before it and `max` from there, never past the line's ends, and how many characters of the
+/// line come before that part (`column` is `offset`'s 1-based column). Bounded work and memory whatever
+/// the line's length: a minified dump is one line of megabytes, and every finding on it keeps its own part.
+pub fn window_at(text: &str, offset: usize, column: usize, max: usize) -> (String, usize) {
+    let before = text.get(..offset).unwrap_or_default();
+    let (mut start, mut back) = (offset, 0usize);
+    for (i, c) in before.char_indices().rev() {
+        if c == '\n' || back >= max / 2 {
+            break;
+        }
+        (start, back) = (i, back + 1);
+    }
+    let part: String = text
+        .get(start..)
+        .unwrap_or_default()
+        .chars()
+        .take_while(|c| *c != '\n')
+        .take(max)
+        .collect();
+    let part = part.strip_suffix('\r').map(str::to_owned).unwrap_or(part);
+    (part, column.saturating_sub(1).saturating_sub(back))
+}
+
 /// A character as a snippet shows it: control characters become their Unicode pictures (`␀`, `␉`).
 fn visible(c: char) -> char {
     match c {
@@ -1109,5 +1133,30 @@ fn visible(c: char) -> char {
         '\u{feff}' => '\u{2423}',
         c if c.is_control() => '\u{fffd}',
         c => c,
+    }
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::window_at;
+
+    /// A short line is kept whole; a long one only around the offset, with the characters before it counted.
+    #[test]
+    fn window_is_bounded_and_counts_what_it_leaves_out() {
+        let text = "first\n  \"a\": 1\nlast";
+        let offset = text.find("1").unwrap_or_default();
+        assert_eq!(
+            window_at(text, offset, 8, 4096),
+            (String::from("  \"a\": 1"), 0)
+        );
+        // one line of a million characters (a minified dump), é being two bytes
+        let long = format!("{}X{}", "é".repeat(500_000), "y".repeat(500_000));
+        let offset = long.find('X').unwrap_or_default();
+        let (part, before) = window_at(&long, offset, 500_001, 4096);
+        assert_eq!(part.chars().count(), 4096);
+        assert_eq!(before, 500_000 - 2048);
+        assert_eq!(part.chars().nth(500_000 - before), Some('X'));
+        // a window never crosses a line break, and drops the `\r` of a CRLF line
+        assert_eq!(window_at("ab\r\ncd", 1, 2, 4096), (String::from("ab"), 0));
     }
 }

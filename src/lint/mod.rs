@@ -234,9 +234,19 @@ pub(crate) fn finding_at(
         .range(loc, false)
         .map(|(_, end)| sources.line_column(loc.source, end))
         .unzip();
-    let line_text = pos
-        .line
-        .and_then(|l| sources.line_text(loc.source, l).map(str::to_owned));
+    let (line_text, line_text_start) = match (pos.column, sources.range(loc, false)) {
+        (Some(column), Some((start, _))) if pos.line.is_some() => {
+            let text = sources.get(loc.source).map_or("", |s| &s.text);
+            let (part, before) =
+                crate::source::window_at(text, start, column, crate::error::SNIPPET_MAX_CHARS);
+            (Some(part), before)
+        }
+        _ => (
+            pos.line
+                .and_then(|l| sources.line_text(loc.source, l).map(str::to_owned)),
+            0,
+        ),
+    };
     Finding {
         code,
         name: r.map_or("", |r| r.name),
@@ -253,7 +263,7 @@ pub(crate) fn finding_at(
         outer_column: pos.inside.as_ref().and(outermost(&pos).column),
         help,
         line_text,
-        line_text_start: 0,
+        line_text_start,
     }
 }
 
@@ -276,8 +286,10 @@ fn complete_span(f: &mut Finding, sources: &SourceMap, files: &HashMap<&str, Sou
         return;
     }
     let (end_line, end_column) = sources.line_column(id, end);
-    f.line_text = sources.line_text(id, line).map(str::to_owned);
-    f.line_text_start = 0;
+    let text = sources.get(id).map_or("", |s| &s.text);
+    let (part, before) =
+        crate::source::window_at(text, start, column, crate::error::SNIPPET_MAX_CHARS);
+    (f.line_text, f.line_text_start) = (Some(part), before);
     (f.line, f.column) = (Some(line), Some(column));
     (f.end_line, f.end_column) = (Some(end_line), Some(end_column));
 }
