@@ -9,6 +9,9 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+use common::{stderr, stdout};
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -19,11 +22,10 @@ const PROJECT: &str = "urn:v1:eu:resource:publicCloudProject:0f0f0f0f0f0f0f0f0f0
 const SEED000: &str = "policies/examples/ovh/demo-service-account.json";
 const EIM: &str = "policies/examples/outscale/read-only.json";
 
+/// The binary from the repository root, with no `NO_COLOR` inherited (the colour tests set it themselves).
 fn cmd(args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_policy-sim"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .env_remove("NO_COLOR");
+    let mut c = common::bin();
+    c.args(args).env_remove("NO_COLOR");
     c
 }
 
@@ -44,14 +46,6 @@ fn piped(args: &[&str], input: &[u8]) -> Output {
     let _ = stdin.write_all(input);
     drop(stdin);
     child.wait_with_output().unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn read(path: &str) -> Vec<u8> {
