@@ -104,7 +104,7 @@ pub enum AuditCommand {
     },
     /// What a change to the policies grants or removes, each change with a witness request. Exit 1 when NEW grants access OLD did not.
     Diff {
-        /// The policies before (file, directory, glob, or a snapshot of `policy-sim export`).
+        /// The policies before: a file, directory or glob, a snapshot of `policy-sim export`, or an account file (an OUTSCALE account file holds its policies).
         #[arg(required_unless_present = "terraform_plan")]
         old: Option<String>,
         /// The policies after.
@@ -116,7 +116,7 @@ pub enum AuditCommand {
         /// With --terraform-plan: what Terraform does not manage, added to both sides.
         #[arg(long, short = 'p', value_name = "PATH", num_args = 1.., requires = "terraform_plan")]
         policies: Vec<String>,
-        /// With --terraform-plan: account files (group membership, EIM links), added to both sides.
+        /// Account files (group membership, EIM links), added to both sides.
         #[arg(long, value_name = "FILE")]
         account: Vec<String>,
         #[command(flatten)]
@@ -423,6 +423,18 @@ type Loaded = (
     Option<indexmap::IndexMap<String, String>>,
 );
 
+/// One side of `audit diff OLD NEW` as (policies, accounts): an account file (an OUTSCALE account holds
+/// its policies) is that side's account, beside the `--account` files both sides share.
+fn side(path: &str, account: &[String]) -> (Vec<String>, Vec<String>) {
+    if crate::load::is_account_file(path) {
+        let mut accounts = account.to_vec();
+        accounts.push(path.to_owned());
+        (Vec::new(), accounts)
+    } else {
+        (vec![path.to_owned()], account.to_vec())
+    }
+}
+
 fn diff_sides(sides: &Sides<'_>, sc: &ScopeArgs) -> Result<Loaded, Failure> {
     let (policies, account) = (sides.policies, sides.account);
     match (sides.terraform_plan, sides.old, sides.new) {
@@ -455,12 +467,13 @@ fn diff_sides(sides: &Sides<'_>, sc: &ScopeArgs) -> Result<Loaded, Failure> {
             Ok((e_old, e_new, inv_old, inv_new, Some(inputs.addresses)))
         }
         (None, Some(old), Some(new)) => {
-            let (old, new) = ([old.to_owned()], [new.to_owned()]);
+            let (old_p, old_a) = side(old, account);
+            let (new_p, new_a) = side(new, account);
             Ok((
-                engine(&old, account, sc)?,
-                engine(&new, account, sc)?,
-                inv(&old, account, sc),
-                inv(&new, account, sc),
+                engine(&old_p, &old_a, sc)?,
+                engine(&new_p, &new_a, sc)?,
+                inv(&old_p, &old_a, sc),
+                inv(&new_p, &new_a, sc),
                 None,
             ))
         }

@@ -522,25 +522,14 @@ impl Loaded {
             return;
         };
         let has = |k: &str| keys.iter().any(|x| x == k);
-        let eim_account = has("Users") || has("UserGroups") || has("Policies") || has("AccountId");
-        let ovh_account = has("account") && (has("users") || has("groups") || has("oauth2Clients"));
+        let (eim_account, ovh_account) = account_keys(&keys);
         let role = match role {
             Role::Any if eim_account || ovh_account => Role::Account,
             Role::Any => Role::Policies,
             r => r,
         };
         // A `Read*` list answer of policies alone says nothing of who they apply to, or lacks their documents.
-        let bare_policies = has("Policies")
-            && keys.iter().all(|k| {
-                matches!(
-                    k.as_str(),
-                    "Policies"
-                        | "ResponseContext"
-                        | "HasMoreItems"
-                        | "MaxResultsLimit"
-                        | "MaxResultsTruncated"
-                )
-            });
+        let bare_policies = is_bare_policy_list(&keys);
         if bare_policies {
             if let Some(v) = self.parse::<serde_json::Value>(text, &root) {
                 let items = v
@@ -805,6 +794,56 @@ pub fn request_line(line: &str, limits: &Limits) -> Result<crate::model::request
         };
         format!("{message}{}", at_column(offset))
     })
+}
+
+/// Whether an object with these top-level keys is an OUTSCALE account file, or an OVHcloud one.
+fn account_keys(keys: &[String]) -> (bool, bool) {
+    let has = |k: &str| keys.iter().any(|x| x == k);
+    let eim = has("Users") || has("UserGroups") || has("Policies") || has("AccountId");
+    let ovh = has("account") && (has("users") || has("groups") || has("oauth2Clients"));
+    (eim, ovh)
+}
+
+/// A `Read*` list answer of policies alone: `Policies` and the answer's paging fields, nothing else.
+fn is_bare_policy_list(keys: &[String]) -> bool {
+    keys.iter().any(|k| k == "Policies")
+        && keys.iter().all(|k| {
+            matches!(
+                k.as_str(),
+                "Policies"
+                    | "ResponseContext"
+                    | "HasMoreItems"
+                    | "MaxResultsLimit"
+                    | "MaxResultsTruncated"
+            )
+        })
+}
+
+/// Whether `path` is one account file (OUTSCALE or OVHcloud), as the loader would read it with
+/// [`Role::Any`]: `audit diff OLD NEW` takes such a file as that side's account. Anything else
+/// (a directory, a glob, stdin, a policy file, an unreadable or broken file) is `false`, and the
+/// loader says what is wrong with it when it reads it as policies.
+pub fn is_account_file(path: &str) -> bool {
+    let p = Path::new(path);
+    if path == STDIN || !p.is_file() {
+        return false;
+    }
+    let Ok(bytes) = std::fs::read(p) else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let text = text.trim_start_matches('\u{feff}');
+    if !text.trim_start().starts_with('{') {
+        return false;
+    }
+    match serde_json::from_str::<raw::TopKeys>(text) {
+        Ok(raw::TopKeys(keys)) => {
+            let (eim, ovh) = account_keys(&keys);
+            let bare_policies = is_bare_policy_list(&keys);
+            ovh || (eim && !bare_policies)
+        }
+        Err(_) => false,
+    }
 }
 
 const ACCOUNT_HELP: &str = "an OUTSCALE account file is {\"AccountId\", \"Users\", \"UserGroups\", \"Policies\"}; an OVHcloud one is {\"account\", \"region\", \"users\": [{\"login\", \"group\"}]} (see README, \"Account files\")";
