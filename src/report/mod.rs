@@ -6,6 +6,7 @@ pub mod expectations;
 pub mod html;
 pub mod lint_findings;
 pub mod oslo;
+pub mod role_matrix;
 pub mod version;
 
 use std::fmt::Write as _;
