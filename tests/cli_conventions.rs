@@ -405,6 +405,38 @@ fn lint_test_matrix_plan_and_credentials_from_stdin() {
 }
 
 #[test]
+fn clouds_yaml_from_stdin_and_a_bad_one_located() {
+    let clouds = "fixtures/openstack/clouds.yaml";
+    let args = |c: &'static str| {
+        vec![
+            "check",
+            "-p",
+            "fixtures/openstack/seed000-eu.json",
+            "--clouds-yaml",
+            c,
+            "--os-cloud",
+            "ovhcloud",
+            "--at",
+            AT,
+            "--",
+            "openstack",
+            "server",
+            "list",
+        ]
+    };
+    let o = piped(&args("-"), &read(clouds));
+    let f = run(&args(clouds));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), stdout(&f).replace(clouds, "<stdin>"));
+
+    // Bad YAML: exit 2 at its line and column, without echoing the text (a clouds.yaml holds passwords).
+    let bad = b"clouds:\n  ovhcloud:\n    auth: {password: s3cret\n   b: [\n";
+    let o = piped(&args("-"), bad);
+    bad_input(&o, "<stdin>:4:5: not valid YAML");
+    assert!(!stderr(&o).contains("s3cret"), "{}", stderr(&o));
+}
+
+#[test]
 fn stdin_may_be_named_once() {
     for args in [
         vec!["check", "-p", "-", "--account", "-", "-a", "api:ReadVms"],

@@ -75,7 +75,7 @@ pub struct CheckArgs {
     /// OpenStack: the cloud of clouds.yaml whose service account runs the command (else OS_CLOUD, else the OS_* variables).
     #[arg(long, value_name = "NAME")]
     pub os_cloud: Option<String>,
-    /// OpenStack: the clouds.yaml to read (default: ./, ~/.config/openstack/, /etc/openstack/, as the openstack CLI looks).
+    /// OpenStack: the clouds.yaml to read, `-` for standard input (default: ./, ~/.config/openstack/, /etc/openstack/, as the openstack CLI looks).
     #[arg(long, value_name = "FILE")]
     pub clouds_yaml: Option<String>,
     /// OpenStack: the OVHcloud account (nic) of the service account; clouds.yaml does not carry it (default: the one account the loaded policies name it under).
