@@ -61,6 +61,9 @@ needs a context is reported as conditional, with one that satisfies it). Each cl
 not; `findings --fail-on SEVERITY` exits 1 on a finding that severe; 2 for bad input."
 )]
 pub struct AuditArgs {
+    /// Print the answer's claims one a line, without witnesses, conditions' details or notes (text only): who-can / what-can `ALLOW who action on resource` (`(conditional)` when a context is needed), matrix the grid, findings each finding's first line and the count, diff one line per change and the count, roles the role sets. Exit status unchanged.
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
     #[command(subcommand)]
     pub command: AuditCommand,
 }
@@ -257,20 +260,51 @@ fn progress(len: usize, what: &str) -> indicatif::ProgressBar {
     bar
 }
 
+impl AuditCommand {
+    /// The output format asked for.
+    fn format(&self) -> AuditFormat {
+        match self {
+            AuditCommand::WhoCan { inputs, .. }
+            | AuditCommand::WhatCan { inputs, .. }
+            | AuditCommand::Matrix { inputs }
+            | AuditCommand::Findings { inputs, .. } => inputs.format,
+            AuditCommand::Diff { format, .. } | AuditCommand::Roles { format, .. } => *format,
+        }
+    }
+}
+
+/// Write an answer: [`emit`] in its format, or with `--quiet` its claims alone.
+fn write_answer(
+    out: &mut impl Write,
+    quiet: bool,
+    format: AuditFormat,
+    a: &Answer<'_>,
+) -> Result<(), Failure> {
+    if quiet {
+        out.write_all(crate::report::audit::quiet(a).as_bytes())?;
+    } else {
+        emit(out, format, a)?;
+    }
+    Ok(())
+}
+
 pub fn run(args: &AuditArgs, out: &mut impl Write) -> Result<Exit, Failure> {
+    let format = args.command.format();
+    super::quiet_text_only(args.quiet, &format, &AuditFormat::Text)?;
+    let q = args.quiet;
     match &args.command {
         AuditCommand::WhoCan {
             inputs,
             action,
             resource,
-        } => who_can(inputs, action, resource.as_deref(), out),
+        } => who_can(inputs, action, resource.as_deref(), q, out),
         AuditCommand::WhatCan {
             inputs,
             identity,
             resource,
-        } => what_can(inputs, identity.as_deref(), resource.as_deref(), out),
-        AuditCommand::Matrix { inputs } => matrix(inputs, out),
-        AuditCommand::Findings { inputs, fail_on } => findings(inputs, *fail_on, out),
+        } => what_can(inputs, identity.as_deref(), resource.as_deref(), q, out),
+        AuditCommand::Matrix { inputs } => matrix(inputs, q, out),
+        AuditCommand::Findings { inputs, fail_on } => findings(inputs, *fail_on, q, out),
         AuditCommand::Diff {
             old,
             new,
@@ -289,6 +323,7 @@ pub fn run(args: &AuditArgs, out: &mut impl Write) -> Result<Exit, Failure> {
             },
             scope,
             *format,
+            q,
             out,
         ),
         AuditCommand::Roles {
@@ -297,7 +332,7 @@ pub fn run(args: &AuditArgs, out: &mut impl Write) -> Result<Exit, Failure> {
             account,
             terraform_plan,
             format,
-        } => roles(needs, policies, account, terraform_plan, *format, out),
+        } => roles(needs, policies, account, terraform_plan, *format, q, out),
     }
 }
 
@@ -314,6 +349,7 @@ fn who_can(
     inputs: &Inputs,
     action: &str,
     resource: Option<&str>,
+    quiet: bool,
     out: &mut impl Write,
 ) -> Result<Exit, Failure> {
     use AuditFormat::*;
@@ -328,7 +364,7 @@ fn who_can(
         universe: &u,
         inv: &inv,
     };
-    emit(out, inputs.format, &answer)?;
+    write_answer(out, quiet, inputs.format, &answer)?;
     Ok(Exit::Ok)
 }
 
@@ -336,6 +372,7 @@ fn what_can(
     inputs: &Inputs,
     identity: Option<&str>,
     resource: Option<&str>,
+    quiet: bool,
     out: &mut impl Write,
 ) -> Result<Exit, Failure> {
     use AuditFormat::*;
@@ -354,11 +391,11 @@ fn what_can(
         universe: &u,
         inv: &inv,
     };
-    emit(out, inputs.format, &answer)?;
+    write_answer(out, quiet, inputs.format, &answer)?;
     Ok(Exit::Ok)
 }
 
-fn matrix(inputs: &Inputs, out: &mut impl Write) -> Result<Exit, Failure> {
+fn matrix(inputs: &Inputs, quiet: bool, out: &mut impl Write) -> Result<Exit, Failure> {
     use AuditFormat::*;
     offer("matrix", inputs.format, &[Text, Json, Csv, Html])?;
     let (e, u, inv) = load(inputs)?;
@@ -379,13 +416,14 @@ fn matrix(inputs: &Inputs, out: &mut impl Write) -> Result<Exit, Failure> {
         universe: &u,
         inv: &inv,
     };
-    emit(out, inputs.format, &answer)?;
+    write_answer(out, quiet, inputs.format, &answer)?;
     Ok(Exit::Ok)
 }
 
 fn findings(
     inputs: &Inputs,
     fail_on: Option<Severity>,
+    quiet: bool,
     out: &mut impl Write,
 ) -> Result<Exit, Failure> {
     use AuditFormat::*;
@@ -398,7 +436,7 @@ fn findings(
         findings: &f,
         inv: &inv,
     };
-    emit(out, inputs.format, &answer)?;
+    write_answer(out, quiet, inputs.format, &answer)?;
     Ok(match fail_on {
         Some(level) if f.iter().any(|x| x.severity >= level) => Exit::Deny,
         _ => Exit::Ok,
@@ -475,6 +513,7 @@ fn diff(
     sides: Sides<'_>,
     sc: &ScopeArgs,
     format: AuditFormat,
+    quiet: bool,
     out: &mut impl Write,
 ) -> Result<Exit, Failure> {
     use AuditFormat::*;
@@ -497,7 +536,7 @@ fn diff(
         causes: causes.as_deref(),
         universe: &u,
     };
-    emit(out, format, &answer)?;
+    write_answer(out, quiet, format, &answer)?;
     Ok(if changes.iter().any(|c| c.kind == ChangeKind::Granted) {
         Exit::Deny
     } else {
@@ -511,6 +550,7 @@ fn roles(
     account: &[String],
     terraform_plan: &[String],
     format: AuditFormat,
+    quiet: bool,
     out: &mut impl Write,
 ) -> Result<Exit, Failure> {
     use AuditFormat::*;
@@ -544,6 +584,6 @@ fn roles(
         covers: &covers,
         narrower: &narrower,
     };
-    emit(out, format, &answer)?;
+    write_answer(out, quiet, format, &answer)?;
     Ok(Exit::Ok)
 }

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod color;
 pub mod expectations;
 pub mod html;
+pub mod lint_concise;
 pub mod lint_findings;
 pub mod oslo;
 pub mod role_matrix;
