@@ -4,6 +4,7 @@ use std::io::Write;
 
 use clap::{Args, Subcommand, ValueEnum};
 
+use super::check::Sources;
 use super::{Exit, Failure};
 use crate::audit::findings::Severity;
 use crate::audit::{self, diff::ChangeKind, Invocation, Scope, Universe};
@@ -150,14 +151,13 @@ pub enum AuditCommand {
 
 /// The engine of an audit's inputs: policies, accounts and Terraform plans (their notes on stderr).
 fn planned_engine(inputs: &Inputs) -> Result<Engine, Error> {
-    let (engine, notes) = super::check::engine_with_plans(
-        &inputs.policies,
-        &inputs.account,
-        &inputs.terraform_plan,
-        None,
-        256 * 1024 * 1024,
-        inputs.scope.at.as_deref(),
-    )?;
+    let (engine, notes) = super::check::engine_with_plans(&Sources {
+        policies: &inputs.policies,
+        accounts: &inputs.account,
+        plans: &inputs.terraform_plan,
+        at: inputs.scope.at.as_deref(),
+        ..Sources::default()
+    })?;
     let mut seen = std::collections::BTreeSet::new();
     for n in notes.iter().filter(|n| seen.insert(n.as_str())) {
         eprintln!("note: {n}");
@@ -166,13 +166,13 @@ fn planned_engine(inputs: &Inputs) -> Result<Engine, Error> {
 }
 
 fn engine(policies: &[String], accounts: &[String], scope: &ScopeArgs) -> Result<Engine, Error> {
-    super::check::engine(
+    let src = Sources {
         policies,
         accounts,
-        None,
-        256 * 1024 * 1024,
-        scope.at.as_deref(),
-    )
+        at: scope.at.as_deref(),
+        ..Sources::default()
+    };
+    super::check::engine_with_plans(&src).map(|(e, _)| e)
 }
 
 /// For each change of a plan's diff, the Terraform addresses of the policies deciding its witness: in the
@@ -336,8 +336,14 @@ pub fn run(args: &AuditArgs, out: &mut impl Write) -> Result<Exit, Failure> {
     }
 }
 
-/// An audit's engine, universe and invocation (for witnesses) from its inputs.
-fn load(inputs: &Inputs) -> Result<(Engine, Universe, Invocation), Failure> {
+/// An audit's engine, universe and invocation (for witnesses) from its inputs, once its format is known
+/// to be one `command` offers.
+fn load(
+    inputs: &Inputs,
+    command: &str,
+    offered: &[AuditFormat],
+) -> Result<(Engine, Universe, Invocation), Failure> {
+    offer(command, inputs.format, offered)?;
     let mut e = planned_engine(inputs)?;
     let u = Universe::of(&mut e, &scope(&inputs.scope));
     let mut inv = inv(&inputs.policies, &inputs.account, &inputs.scope);
@@ -353,8 +359,7 @@ fn who_can(
     out: &mut impl Write,
 ) -> Result<Exit, Failure> {
     use AuditFormat::*;
-    offer("who-can", inputs.format, &[Text, Json, Html])?;
-    let (e, u, inv) = load(inputs)?;
+    let (e, u, inv) = load(inputs, "who-can", &[Text, Json, Html])?;
     let (grants, eim) = audit::who_can(&e, &u, action, resource);
     let answer = Answer::WhoCan {
         action,
@@ -376,8 +381,7 @@ fn what_can(
     out: &mut impl Write,
 ) -> Result<Exit, Failure> {
     use AuditFormat::*;
-    offer("what-can", inputs.format, &[Text, Json, Html])?;
-    let (e, u, inv) = load(inputs)?;
+    let (e, u, inv) = load(inputs, "what-can", &[Text, Json, Html])?;
     let (grants, eim) = audit::what_can(&e, &u, identity, resource);
     let who = identity.map(|i| match u.eim_member_of.get(i) {
         Some(g) => audit::member_label(g),
@@ -397,8 +401,7 @@ fn what_can(
 
 fn matrix(inputs: &Inputs, quiet: bool, out: &mut impl Write) -> Result<Exit, Failure> {
     use AuditFormat::*;
-    offer("matrix", inputs.format, &[Text, Json, Csv, Html])?;
-    let (e, u, inv) = load(inputs)?;
+    let (e, u, inv) = load(inputs, "matrix", &[Text, Json, Csv, Html])?;
     let bar = progress(u.ovh_identities.len(), "matrix");
     let m = audit::access_matrix(&e, &u, || bar.inc(1));
     bar.finish_and_clear();
@@ -427,8 +430,7 @@ fn findings(
     out: &mut impl Write,
 ) -> Result<Exit, Failure> {
     use AuditFormat::*;
-    offer("findings", inputs.format, &[Text, Json, Html, Sarif])?;
-    let (e, u, inv) = load(inputs)?;
+    let (e, u, inv) = load(inputs, "findings", &[Text, Json, Html, Sarif])?;
     let f = audit::findings::findings(&e, &u, e.default_at);
     let title = inputs.policies.join(", ");
     let answer = Answer::Findings {
@@ -568,14 +570,12 @@ fn roles(
     let narrower = if policies.is_empty() && terraform_plan.is_empty() {
         Vec::new()
     } else {
-        let (mut e, _) = super::check::engine_with_plans(
+        let (mut e, _) = super::check::engine_with_plans(&Sources {
             policies,
-            account,
-            terraform_plan,
-            None,
-            256 * 1024 * 1024,
-            None,
-        )?;
+            accounts: account,
+            plans: terraform_plan,
+            ..Sources::default()
+        })?;
         let u = Universe::of(&mut e, &Scope::default());
         audit::roles::narrower(&e, &u, bits)
     };

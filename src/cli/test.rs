@@ -179,14 +179,13 @@ pub fn run(args: &TestArgs, out: &mut impl Write) -> Result<Exit, Failure> {
             ))
             .into());
         }
-        let (engine, _) = super::check::engine_with_plans(
-            &policies,
-            &accounts,
-            &plans,
-            None,
-            256 * 1024 * 1024,
-            spec.at.as_deref(),
-        )?;
+        let (engine, _) = super::check::engine_with_plans(&super::check::Sources {
+            policies: &policies,
+            accounts: &accounts,
+            plans: &plans,
+            at: spec.at.as_deref(),
+            ..Default::default()
+        })?;
         if let (Some(d), true) = (&spec.description, text && !args.quiet) {
             writeln!(out, "{file}: {d}")?;
         }

@@ -11,11 +11,6 @@ use crate::lint::{Finding, Level};
 pub fn concise(findings: &[Finding], files: usize) -> String {
     let mut out = String::new();
     for f in findings {
-        let style = match f.level {
-            Level::Error => Style::Bad,
-            Level::Warning => Style::Warn,
-            Level::Info => Style::Bold,
-        };
         let at = if f.inside.is_some() {
             (f.outer_line, f.outer_column)
         } else {
@@ -29,13 +24,22 @@ pub fn concise(findings: &[Finding], files: usize) -> String {
         let _ = writeln!(
             out,
             "{place}: {}[{}]: {}",
-            paint(Stream::Stdout, style, f.level.as_str()),
+            paint(Stream::Stdout, style(f.level), f.level.as_str()),
             f.code,
             f.message
         );
     }
     out.push_str(&count(findings, files));
     out
+}
+
+/// How a finding's level is coloured.
+pub fn style(level: Level) -> Style {
+    match level {
+        Level::Error => Style::Bad,
+        Level::Warning => Style::Warn,
+        Level::Info => Style::Bold,
+    }
 }
 
 /// The closing line: `3 files checked: 0 errors, 5 warnings, 0 infos`.
