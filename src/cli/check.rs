@@ -380,16 +380,7 @@ pub fn brief_json(engine: &Engine, req: &Request) -> Result<(String, Verdict), E
     let prepared = engine.prepare(req)?;
     let brief = engine.explain_with(&prepared, Detail::Brief, &mut Scratch::default());
     let mut s = String::new();
-    crate::report::write_brief_json(
-        &mut s,
-        0,
-        prepared.identity_echo(),
-        &prepared.action,
-        prepared.resource.as_deref(),
-        brief.decision,
-        &brief.trace,
-        &brief.missing_context,
-    );
+    crate::report::write_brief_answer(&mut s, 0, &prepared, &brief);
     Ok((s, brief.decision.decision))
 }
 

@@ -251,6 +251,25 @@ pub fn text(resp: &Response) -> String {
     out
 }
 
+/// [`write_brief_json`] of a prepared request and its brief explanation.
+pub fn write_brief_answer(
+    out: &mut String,
+    line: usize,
+    req: &crate::eval::Prepared,
+    brief: &crate::eval::Explanation,
+) {
+    write_brief_json(
+        out,
+        line,
+        req.identity_echo(),
+        &req.action,
+        req.resource.as_deref(),
+        brief.decision,
+        &brief.trace,
+        &brief.missing_context,
+    );
+}
+
 /// One `check --requests --format json` line with the brief trace (`--trace brief`, the batch default): the
 /// decision, the request, the entries that could decide (each with its policy or statement, its outcome,
 /// whether it decided, and the role row it was evaluated for), the missing context and the one-line
