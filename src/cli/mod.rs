@@ -254,10 +254,11 @@ fn matrix(path: Option<&str>) -> Result<crate::Matrix, Error> {
 }
 
 /// `--quiet` shortens a text output: refuse it beside another format rather than ignore it.
-fn quiet_text_only<F: ValueEnum>(quiet: bool, format: &F, text: &F) -> Result<(), Error>
-where
-    F: PartialEq,
-{
+fn quiet_text_only<F: ValueEnum + PartialEq>(
+    quiet: bool,
+    format: &F,
+    text: &F,
+) -> Result<(), Error> {
     if !quiet || format == text {
         return Ok(());
     }
