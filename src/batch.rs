@@ -326,6 +326,12 @@ pub fn run(
     full: bool,
     out: &mut impl Write,
 ) -> std::io::Result<Totals> {
+    let job = Job {
+        engine,
+        path,
+        format,
+        full,
+    };
     let threads = rayon::current_num_threads();
     let sizes = match format {
         Format::Text => TEXT,
@@ -353,16 +359,7 @@ pub fn run(
             let mut spare = Worker::default();
             let cache = caches.first_mut().unwrap_or(&mut spare);
             for (line, &i) in round.lines.iter().zip(&round.index) {
-                answer(
-                    engine,
-                    path,
-                    format,
-                    full,
-                    round.first + i as usize,
-                    round.line(line),
-                    &mut part,
-                    cache,
-                )?;
+                job.answer(round.first + i as usize, round.line(line), &mut part, cache)?;
                 out.write_all(part.out.as_bytes())?;
                 part.out.clear();
             }
@@ -385,9 +382,7 @@ pub fn run(
                     let Some(&(lines, index)) = pieces.get(i) else {
                         return Ok(done);
                     };
-                    done.push(answer_all(
-                        engine, path, format, full, &round, lines, index, cache,
-                    )?);
+                    done.push(job.answer_all(&round, lines, index, cache)?);
                 }
             };
             let mut spare = Worker::default();
@@ -447,41 +442,6 @@ pub fn run(
     })
 }
 
-/// Answer some lines of a round, with their indices in the input's round, into one buffer, noting where each
-/// answer ends.
-#[allow(clippy::too_many_arguments)]
-fn answer_all(
-    engine: &Engine,
-    path: &str,
-    format: Format,
-    full: bool,
-    round: &Round,
-    lines: &[Line],
-    index: &[u32],
-    cache: &mut Worker,
-) -> std::io::Result<Part> {
-    let mut part = Part {
-        out: String::with_capacity(lines.len() * 200),
-        ends: Vec::with_capacity(lines.len()),
-        ..Part::default()
-    };
-    for (line, &i) in lines.iter().zip(index) {
-        let line = round.line(line);
-        answer(
-            engine,
-            path,
-            format,
-            full,
-            round.first + i as usize,
-            line,
-            &mut part,
-            cache,
-        )?;
-        part.ends.push((i, part.out.len()));
-    }
-    Ok(part)
-}
-
 /// The answers of a round's `n` lines, gathered from the parts that answered them, in input order.
 fn in_input_order(n: usize, parts: &[Part], out: &mut Vec<u8>) {
     // Line → (part, start, end) of its answer.
@@ -510,120 +470,147 @@ struct Worker {
     request: Prepared,
 }
 
-/// Report line `n` as bad.
-fn bad(part: &mut Part, format: Format, path: &str, n: usize, msg: &str) -> std::io::Result<()> {
-    part.bad += 1;
-    let mut text = Vec::new();
-    emit_error(&mut text, format, path, n, msg)?;
-    part.out.push_str(&String::from_utf8_lossy(&text));
-    Ok(())
-}
-
-/// Answer line `n`.
-#[allow(clippy::too_many_arguments)]
-fn answer(
-    engine: &Engine,
-    path: &str,
+/// What every line of a batch is answered with: the engine, the input's name (for errors), the format, and
+/// whether a JSON answer carries the full trace.
+#[derive(Clone, Copy)]
+struct Job<'a> {
+    engine: &'a Engine,
+    path: &'a str,
     format: Format,
     full: bool,
-    n: usize,
-    line: Result<&str, String>,
-    part: &mut Part,
-    cache: &mut Worker,
-) -> std::io::Result<()> {
-    let line = match line {
-        Ok(l) => l,
-        Err(e) => return bad(part, format, path, n, &e),
-    };
-    if line.trim().is_empty() {
-        return Ok(());
-    }
-    // The plain form is read in place; anything else by the loader's request parser (duplicate keys and
-    // limits checked, only a JSON object accepted), which words the errors.
-    let limits = Limits::default();
-    let depth = limits.max_depth.min(MAX_DEPTH_CEILING);
-    let owned;
-    let req = match RequestRef::parse_plain(line, limits.max_string_bytes, depth) {
-        Some(r) => r,
-        None => match crate::load::request_line(line, &limits) {
-            Ok(r) => {
-                owned = r;
-                RequestRef::from(&owned)
-            }
-            Err(msg) => return bad(part, format, path, n, &msg),
-        },
-    };
-    if let Err(e) = engine.prepare_with(&req, &mut cache.scratch, &mut cache.request) {
-        return bad(part, format, path, n, &e.to_string());
-    }
-    let prepared = &cache.request;
-    part.evaluated += 1;
-    match format {
-        Format::Json if !full => {
-            let brief = engine.explain_with(prepared, Detail::Brief, &mut cache.scratch);
-            if brief.decision.decision == Verdict::Allow {
-                part.allowed += 1;
-            }
-            crate::report::write_brief_json(
-                &mut part.out,
-                n,
-                prepared.identity_echo(),
-                &prepared.action,
-                prepared.resource.as_deref(),
-                brief.decision,
-                &brief.trace,
-                &brief.missing_context,
-            );
-            part.out.push('\n');
-            cache.scratch.recycle(brief);
+}
+
+impl Job<'_> {
+    /// Answer some lines of a round, with their indices in the input's round, into one buffer, noting
+    /// where each answer ends.
+    fn answer_all(
+        &self,
+        round: &Round,
+        lines: &[Line],
+        index: &[u32],
+        cache: &mut Worker,
+    ) -> std::io::Result<Part> {
+        let mut part = Part {
+            out: String::with_capacity(lines.len() * 200),
+            ends: Vec::with_capacity(lines.len()),
+            ..Part::default()
+        };
+        for (line, &i) in lines.iter().zip(index) {
+            let line = round.line(line);
+            self.answer(round.first + i as usize, line, &mut part, cache)?;
+            part.ends.push((i, part.out.len()));
         }
-        Format::Json => {
-            let resp = engine.explain(prepared);
-            if resp.decision == Verdict::Allow {
-                part.allowed += 1;
-            }
-            let mut v = crate::report::json(&resp);
-            if let Some(o) = v.as_object_mut() {
-                o.insert(String::from("line"), n.into());
-            }
-            part.out
-                .push_str(&serde_json::to_string(&v).unwrap_or_default());
-            part.out.push('\n');
-        }
-        Format::Text => {
-            let brief = engine.explain_with(prepared, Detail::Brief, &mut cache.scratch);
-            let allowed = brief.decision.decision == Verdict::Allow;
-            if allowed {
-                part.allowed += 1;
-            }
-            let out = &mut part.out;
-            let _ = write!(out, "{n}");
-            for piece in [
-                ": ",
-                if allowed { "ALLOW" } else { "DENY" },
-                " (",
-                brief.decision.reason.as_str(),
-                ") ",
-                prepared.identity_echo().unwrap_or("(caller)"),
-                " ",
-                &prepared.action,
-                " ",
-                prepared.resource.as_deref().unwrap_or(""),
-                " — ",
-            ] {
-                out.push_str(piece);
-            }
-            crate::report::write_summary(
-                out,
-                brief.decision.reason,
-                &brief.trace,
-                !brief.missing_context.is_empty(),
-            );
-            out.push('\n');
-            cache.scratch.recycle(brief);
-        }
+        Ok(part)
     }
-    Ok(())
+
+    /// Report line `n` as bad.
+    fn bad(&self, part: &mut Part, n: usize, msg: &str) -> std::io::Result<()> {
+        part.bad += 1;
+        let mut text = Vec::new();
+        emit_error(&mut text, self.format, self.path, n, msg)?;
+        part.out.push_str(&String::from_utf8_lossy(&text));
+        Ok(())
+    }
+
+    /// Answer line `n`.
+    fn answer(
+        &self,
+        n: usize,
+        line: Result<&str, String>,
+        part: &mut Part,
+        cache: &mut Worker,
+    ) -> std::io::Result<()> {
+        let Job {
+            engine,
+            format,
+            full,
+            ..
+        } = *self;
+        let line = match line {
+            Ok(l) => l,
+            Err(e) => return self.bad(part, n, &e),
+        };
+        if line.trim().is_empty() {
+            return Ok(());
+        }
+        // The plain form is read in place; anything else by the loader's request parser (duplicate keys and
+        // limits checked, only a JSON object accepted), which words the errors.
+        let limits = Limits::default();
+        let depth = limits.max_depth.min(MAX_DEPTH_CEILING);
+        let owned;
+        let req = match RequestRef::parse_plain(line, limits.max_string_bytes, depth) {
+            Some(r) => r,
+            None => match crate::load::request_line(line, &limits) {
+                Ok(r) => {
+                    owned = r;
+                    RequestRef::from(&owned)
+                }
+                Err(msg) => return self.bad(part, n, &msg),
+            },
+        };
+        if let Err(e) = engine.prepare_with(&req, &mut cache.scratch, &mut cache.request) {
+            return self.bad(part, n, &e.to_string());
+        }
+        let prepared = &cache.request;
+        part.evaluated += 1;
+        match format {
+            Format::Json if !full => {
+                let brief = engine.explain_with(prepared, Detail::Brief, &mut cache.scratch);
+                if brief.decision.decision == Verdict::Allow {
+                    part.allowed += 1;
+                }
+                crate::report::write_brief_answer(&mut part.out, n, prepared, &brief);
+                part.out.push('\n');
+                cache.scratch.recycle(brief);
+            }
+            Format::Json => {
+                let resp = engine.explain(prepared);
+                if resp.decision == Verdict::Allow {
+                    part.allowed += 1;
+                }
+                let mut v = crate::report::json(&resp);
+                if let Some(o) = v.as_object_mut() {
+                    o.insert(String::from("line"), n.into());
+                }
+                part.out
+                    .push_str(&serde_json::to_string(&v).unwrap_or_default());
+                part.out.push('\n');
+            }
+            Format::Text => {
+                let brief = engine.explain_with(prepared, Detail::Brief, &mut cache.scratch);
+                let allowed = brief.decision.decision == Verdict::Allow;
+                if allowed {
+                    part.allowed += 1;
+                }
+                let out = &mut part.out;
+                let _ = write!(out, "{n}");
+                for piece in [
+                    ": ",
+                    if allowed { "ALLOW" } else { "DENY" },
+                    " (",
+                    brief.decision.reason.as_str(),
+                    ") ",
+                    prepared.identity_echo().unwrap_or("(caller)"),
+                    " ",
+                    &prepared.action,
+                    " ",
+                    prepared.resource.as_deref().unwrap_or(""),
+                    " — ",
+                ] {
+                    out.push_str(piece);
+                }
+                crate::report::write_summary(
+                    out,
+                    brief.decision.reason,
+                    &brief.trace,
+                    !brief.missing_context.is_empty(),
+                );
+                out.push('\n');
+                cache.scratch.recycle(brief);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Line `line`'s error, as text or as a JSON object `{"line", "error", "file"}`.

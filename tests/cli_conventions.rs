@@ -405,6 +405,38 @@ fn lint_test_matrix_plan_and_credentials_from_stdin() {
 }
 
 #[test]
+fn clouds_yaml_from_stdin_and_a_bad_one_located() {
+    let clouds = "fixtures/openstack/clouds.yaml";
+    let args = |c: &'static str| {
+        vec![
+            "check",
+            "-p",
+            "fixtures/openstack/seed000-eu.json",
+            "--clouds-yaml",
+            c,
+            "--os-cloud",
+            "ovhcloud",
+            "--at",
+            AT,
+            "--",
+            "openstack",
+            "server",
+            "list",
+        ]
+    };
+    let o = piped(&args("-"), &read(clouds));
+    let f = run(&args(clouds));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), stdout(&f).replace(clouds, "<stdin>"));
+
+    // Bad YAML: exit 2 at its line and column, without echoing the text (a clouds.yaml holds passwords).
+    let bad = b"clouds:\n  ovhcloud:\n    auth: {password: s3cret\n   b: [\n";
+    let o = piped(&args("-"), bad);
+    bad_input(&o, "<stdin>:4:5: not valid YAML");
+    assert!(!stderr(&o).contains("s3cret"), "{}", stderr(&o));
+}
+
+#[test]
 fn stdin_may_be_named_once() {
     for args in [
         vec!["check", "-p", "-", "--account", "-", "-a", "api:ReadVms"],
@@ -475,6 +507,163 @@ fn quiet_prints_the_answer_line_and_verbose_the_full_trace() {
     bad_input(
         &run(&strs(&check_seed000(&["-q", "-v"]))),
         "cannot be used with",
+    );
+}
+
+/// `args` with and without `extra`: the same exit status both ways; both outputs.
+#[track_caller]
+fn with_and_without(args: &[&str], extra: &str) -> (String, String) {
+    let full = run(args);
+    let mut q = args.to_vec();
+    q.push(extra);
+    let quiet = run(&q);
+    assert_eq!(
+        quiet.status.code(),
+        full.status.code(),
+        "{args:?} {extra}: {}",
+        stderr(&quiet)
+    );
+    (stdout(&full), stdout(&quiet))
+}
+
+#[test]
+fn lint_quiet_is_one_line_per_finding_then_the_count() {
+    let (full, quiet) = with_and_without(&["lint", "--at", AT, "policies/examples/ovh"], "-q");
+    let heads: Vec<&str> = full
+        .lines()
+        .filter(|l| l.starts_with("warning[") || l.starts_with("error[") || l.starts_with("info["))
+        .collect();
+    let places: Vec<&str> = full
+        .lines()
+        .filter_map(|l| l.strip_prefix("  --> "))
+        .map(|l| l.split(" (").next().unwrap())
+        .collect();
+    let lines: Vec<&str> = quiet.lines().collect();
+    assert_eq!(lines.len(), heads.len() + 1, "{quiet}");
+    assert!(heads.len() >= 3, "{full}");
+    for ((line, head), place) in lines.iter().zip(&heads).zip(&places) {
+        assert_eq!(*line, format!("{place}: {head}"));
+    }
+    assert_eq!(lines.last(), full.lines().last().as_ref());
+    // An unreadable input still exits 2, and --quiet beside a machine format is refused.
+    bad_input(&run(&["lint", "-q", "no-such.json"]), "no-such.json");
+    bad_input(
+        &run(&["lint", "-q", "-f", "sarif", "policies/examples/ovh"]),
+        "--quiet shortens the text output and cannot be used with --format sarif",
+    );
+}
+
+#[test]
+fn audit_quiet_prints_the_claims_without_witnesses() {
+    let ovh = [
+        "-p",
+        "policies/examples/ovh",
+        "--account",
+        "policies/examples/accounts/ovh-account.json",
+        "--at",
+        AT,
+    ];
+    let with = |head: &[&'static str]| -> Vec<&'static str> {
+        let mut v = head.to_vec();
+        v.extend(ovh);
+        v
+    };
+    // who-can: the ALLOW lines of the full answer, unindented.
+    let (full, quiet) = with_and_without(
+        &with(&["audit", "who-can", "-a", "vps:apiovh:reboot"]),
+        "-q",
+    );
+    let allows: Vec<&str> = full
+        .lines()
+        .filter_map(|l| l.strip_prefix("  ALLOW "))
+        .collect();
+    let got: Vec<&str> = quiet
+        .lines()
+        .map(|l| l.strip_prefix("ALLOW ").unwrap())
+        .collect();
+    assert!(!allows.is_empty());
+    assert_eq!(got, allows);
+    // findings: each finding's first line and the count, as the full answer has them.
+    let (full, quiet) =
+        with_and_without(&with(&["audit", "findings", "--fail-on", "warning"]), "-q");
+    let heads: Vec<&str> = full.lines().filter(|l| !l.starts_with(' ')).collect();
+    assert!(heads.len() > 1);
+    assert_eq!(quiet.lines().collect::<Vec<_>>(), heads);
+    // what-can and matrix: no witness, no note.
+    for sub in [
+        vec![
+            "audit",
+            "what-can",
+            "-i",
+            "urn:v1:eu:identity:user:xx1111-ovh/user1",
+        ],
+        vec!["audit", "matrix"],
+    ] {
+        let (full, quiet) = with_and_without(&with(&sub), "--quiet");
+        assert!(full.contains("witness") || full.contains("note:"), "{full}");
+        assert!(
+            !quiet.contains("witness") && !quiet.contains("note:"),
+            "{quiet}"
+        );
+        assert!(quiet.lines().count() < full.lines().count() && !quiet.is_empty());
+    }
+    // diff (exit 1: NEW grants more): one line per change, then the same count.
+    let (full, quiet) = with_and_without(
+        &[
+            "audit",
+            "diff",
+            "policies/examples/ovh",
+            "policies/examples/ovh-proposed",
+            "--at",
+            AT,
+        ],
+        "-q",
+    );
+    let lines: Vec<&str> = quiet.lines().collect();
+    let count = full.lines().find(|l| l.contains(" changes: ")).unwrap();
+    assert_eq!(lines.last(), Some(&count));
+    let n: usize = count.split(' ').next().unwrap().parse().unwrap();
+    assert_eq!(lines.len(), n + 1, "{quiet}");
+    assert!(lines[..n]
+        .iter()
+        .all(|l| l.starts_with("GRANTS ") || l.starts_with("removes ")));
+    // roles: the role sets alone.
+    let (_, quiet) = with_and_without(
+        &["audit", "roles", "--needs", "compute_read,image_read"],
+        "-q",
+    );
+    assert!(
+        !quiet.is_empty()
+            && quiet
+                .lines()
+                .all(|l| l.starts_with("publicCloudProject:openstack:")),
+        "{quiet}"
+    );
+
+    bad_input(
+        &run(&with(&["audit", "who-can", "-a", "x", "-q", "-f", "json"])),
+        "cannot be used with --format json",
+    );
+}
+
+#[test]
+fn test_quiet_prints_the_failures_and_the_count() {
+    let (_dir, file) = expectations();
+    let (full, quiet) = with_and_without(&["test", &file], "-q");
+    assert!(full.contains("PASS ") && full.contains("trace"), "{full}");
+    assert_eq!(
+        quiet,
+        format!("FAIL {file}:4 may not <write> & delete\n     expected allow, got deny (implicit_deny)\n1 passed, 1 failed\n")
+    );
+    let (_, quiet) = with_and_without(&["test", "policies/expectations/examples.json"], "-q");
+    assert!(
+        quiet.lines().count() == 1 && quiet.ends_with(" passed, 0 failed\n"),
+        "{quiet}"
+    );
+    bad_input(&run(&["test", &file, "-q", "-v"]), "cannot be used with");
+    bad_input(
+        &run(&["test", &file, "-q", "-f", "junit"]),
+        "cannot be used with --format junit",
     );
 }
 

@@ -4,6 +4,7 @@ use std::io::Write;
 
 use clap::{Args, Subcommand, ValueEnum};
 
+use super::check::Sources;
 use super::{Exit, Failure};
 use crate::audit::findings::Severity;
 use crate::audit::{self, diff::ChangeKind, Invocation, Scope, Universe};
@@ -61,6 +62,9 @@ needs a context is reported as conditional, with one that satisfies it). Each cl
 not; `findings --fail-on SEVERITY` exits 1 on a finding that severe; 2 for bad input."
 )]
 pub struct AuditArgs {
+    /// Print the answer's claims one a line, without witnesses, conditions' details or notes (text only): who-can / what-can `ALLOW who action on resource` (`(conditional)` when a context is needed), matrix the grid, findings each finding's first line and the count, diff one line per change and the count, roles the role sets. Exit status unchanged.
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
     #[command(subcommand)]
     pub command: AuditCommand,
 }
@@ -147,14 +151,13 @@ pub enum AuditCommand {
 
 /// The engine of an audit's inputs: policies, accounts and Terraform plans (their notes on stderr).
 fn planned_engine(inputs: &Inputs) -> Result<Engine, Error> {
-    let (engine, notes) = super::check::engine_with_plans(
-        &inputs.policies,
-        &inputs.account,
-        &inputs.terraform_plan,
-        None,
-        256 * 1024 * 1024,
-        inputs.scope.at.as_deref(),
-    )?;
+    let (engine, notes) = super::check::engine_with_plans(&Sources {
+        policies: &inputs.policies,
+        accounts: &inputs.account,
+        plans: &inputs.terraform_plan,
+        at: inputs.scope.at.as_deref(),
+        ..Sources::default()
+    })?;
     let mut seen = std::collections::BTreeSet::new();
     for n in notes.iter().filter(|n| seen.insert(n.as_str())) {
         eprintln!("note: {n}");
@@ -163,13 +166,13 @@ fn planned_engine(inputs: &Inputs) -> Result<Engine, Error> {
 }
 
 fn engine(policies: &[String], accounts: &[String], scope: &ScopeArgs) -> Result<Engine, Error> {
-    super::check::engine(
+    let src = Sources {
         policies,
         accounts,
-        None,
-        256 * 1024 * 1024,
-        scope.at.as_deref(),
-    )
+        at: scope.at.as_deref(),
+        ..Sources::default()
+    };
+    super::check::engine_with_plans(&src).map(|(e, _)| e)
 }
 
 /// For each change of a plan's diff, the Terraform addresses of the policies deciding its witness: in the
@@ -257,20 +260,51 @@ fn progress(len: usize, what: &str) -> indicatif::ProgressBar {
     bar
 }
 
+impl AuditCommand {
+    /// The output format asked for.
+    fn format(&self) -> AuditFormat {
+        match self {
+            AuditCommand::WhoCan { inputs, .. }
+            | AuditCommand::WhatCan { inputs, .. }
+            | AuditCommand::Matrix { inputs }
+            | AuditCommand::Findings { inputs, .. } => inputs.format,
+            AuditCommand::Diff { format, .. } | AuditCommand::Roles { format, .. } => *format,
+        }
+    }
+}
+
+/// Write an answer: [`emit`] in its format, or with `--quiet` its claims alone.
+fn write_answer(
+    out: &mut impl Write,
+    quiet: bool,
+    format: AuditFormat,
+    a: &Answer<'_>,
+) -> Result<(), Failure> {
+    if quiet {
+        out.write_all(crate::report::audit::quiet(a).as_bytes())?;
+    } else {
+        emit(out, format, a)?;
+    }
+    Ok(())
+}
+
 pub fn run(args: &AuditArgs, out: &mut impl Write) -> Result<Exit, Failure> {
+    let format = args.command.format();
+    super::quiet_text_only(args.quiet, &format, &AuditFormat::Text)?;
+    let q = args.quiet;
     match &args.command {
         AuditCommand::WhoCan {
             inputs,
             action,
             resource,
-        } => who_can(inputs, action, resource.as_deref(), out),
+        } => who_can(inputs, action, resource.as_deref(), q, out),
         AuditCommand::WhatCan {
             inputs,
             identity,
             resource,
-        } => what_can(inputs, identity.as_deref(), resource.as_deref(), out),
-        AuditCommand::Matrix { inputs } => matrix(inputs, out),
-        AuditCommand::Findings { inputs, fail_on } => findings(inputs, *fail_on, out),
+        } => what_can(inputs, identity.as_deref(), resource.as_deref(), q, out),
+        AuditCommand::Matrix { inputs } => matrix(inputs, q, out),
+        AuditCommand::Findings { inputs, fail_on } => findings(inputs, *fail_on, q, out),
         AuditCommand::Diff {
             old,
             new,
@@ -289,6 +323,7 @@ pub fn run(args: &AuditArgs, out: &mut impl Write) -> Result<Exit, Failure> {
             },
             scope,
             *format,
+            q,
             out,
         ),
         AuditCommand::Roles {
@@ -297,12 +332,18 @@ pub fn run(args: &AuditArgs, out: &mut impl Write) -> Result<Exit, Failure> {
             account,
             terraform_plan,
             format,
-        } => roles(needs, policies, account, terraform_plan, *format, out),
+        } => roles(needs, policies, account, terraform_plan, *format, q, out),
     }
 }
 
-/// An audit's engine, universe and invocation (for witnesses) from its inputs.
-fn load(inputs: &Inputs) -> Result<(Engine, Universe, Invocation), Failure> {
+/// An audit's engine, universe and invocation (for witnesses) from its inputs, once its format is known
+/// to be one `command` offers.
+fn load(
+    inputs: &Inputs,
+    command: &str,
+    offered: &[AuditFormat],
+) -> Result<(Engine, Universe, Invocation), Failure> {
+    offer(command, inputs.format, offered)?;
     let mut e = planned_engine(inputs)?;
     let u = Universe::of(&mut e, &scope(&inputs.scope));
     let mut inv = inv(&inputs.policies, &inputs.account, &inputs.scope);
@@ -314,11 +355,11 @@ fn who_can(
     inputs: &Inputs,
     action: &str,
     resource: Option<&str>,
+    quiet: bool,
     out: &mut impl Write,
 ) -> Result<Exit, Failure> {
     use AuditFormat::*;
-    offer("who-can", inputs.format, &[Text, Json, Html])?;
-    let (e, u, inv) = load(inputs)?;
+    let (e, u, inv) = load(inputs, "who-can", &[Text, Json, Html])?;
     let (grants, eim) = audit::who_can(&e, &u, action, resource);
     let answer = Answer::WhoCan {
         action,
@@ -328,7 +369,7 @@ fn who_can(
         universe: &u,
         inv: &inv,
     };
-    emit(out, inputs.format, &answer)?;
+    write_answer(out, quiet, inputs.format, &answer)?;
     Ok(Exit::Ok)
 }
 
@@ -336,11 +377,11 @@ fn what_can(
     inputs: &Inputs,
     identity: Option<&str>,
     resource: Option<&str>,
+    quiet: bool,
     out: &mut impl Write,
 ) -> Result<Exit, Failure> {
     use AuditFormat::*;
-    offer("what-can", inputs.format, &[Text, Json, Html])?;
-    let (e, u, inv) = load(inputs)?;
+    let (e, u, inv) = load(inputs, "what-can", &[Text, Json, Html])?;
     let (grants, eim) = audit::what_can(&e, &u, identity, resource);
     let who = identity.map(|i| match u.eim_member_of.get(i) {
         Some(g) => audit::member_label(g),
@@ -354,14 +395,13 @@ fn what_can(
         universe: &u,
         inv: &inv,
     };
-    emit(out, inputs.format, &answer)?;
+    write_answer(out, quiet, inputs.format, &answer)?;
     Ok(Exit::Ok)
 }
 
-fn matrix(inputs: &Inputs, out: &mut impl Write) -> Result<Exit, Failure> {
+fn matrix(inputs: &Inputs, quiet: bool, out: &mut impl Write) -> Result<Exit, Failure> {
     use AuditFormat::*;
-    offer("matrix", inputs.format, &[Text, Json, Csv, Html])?;
-    let (e, u, inv) = load(inputs)?;
+    let (e, u, inv) = load(inputs, "matrix", &[Text, Json, Csv, Html])?;
     let bar = progress(u.ovh_identities.len(), "matrix");
     let m = audit::access_matrix(&e, &u, || bar.inc(1));
     bar.finish_and_clear();
@@ -379,18 +419,18 @@ fn matrix(inputs: &Inputs, out: &mut impl Write) -> Result<Exit, Failure> {
         universe: &u,
         inv: &inv,
     };
-    emit(out, inputs.format, &answer)?;
+    write_answer(out, quiet, inputs.format, &answer)?;
     Ok(Exit::Ok)
 }
 
 fn findings(
     inputs: &Inputs,
     fail_on: Option<Severity>,
+    quiet: bool,
     out: &mut impl Write,
 ) -> Result<Exit, Failure> {
     use AuditFormat::*;
-    offer("findings", inputs.format, &[Text, Json, Html, Sarif])?;
-    let (e, u, inv) = load(inputs)?;
+    let (e, u, inv) = load(inputs, "findings", &[Text, Json, Html, Sarif])?;
     let f = audit::findings::findings(&e, &u, e.default_at);
     let title = inputs.policies.join(", ");
     let answer = Answer::Findings {
@@ -398,7 +438,7 @@ fn findings(
         findings: &f,
         inv: &inv,
     };
-    emit(out, inputs.format, &answer)?;
+    write_answer(out, quiet, inputs.format, &answer)?;
     Ok(match fail_on {
         Some(level) if f.iter().any(|x| x.severity >= level) => Exit::Deny,
         _ => Exit::Ok,
@@ -488,6 +528,7 @@ fn diff(
     sides: Sides<'_>,
     sc: &ScopeArgs,
     format: AuditFormat,
+    quiet: bool,
     out: &mut impl Write,
 ) -> Result<Exit, Failure> {
     use AuditFormat::*;
@@ -510,7 +551,7 @@ fn diff(
         causes: causes.as_deref(),
         universe: &u,
     };
-    emit(out, format, &answer)?;
+    write_answer(out, quiet, format, &answer)?;
     Ok(if changes.iter().any(|c| c.kind == ChangeKind::Granted) {
         Exit::Deny
     } else {
@@ -524,6 +565,7 @@ fn roles(
     account: &[String],
     terraform_plan: &[String],
     format: AuditFormat,
+    quiet: bool,
     out: &mut impl Write,
 ) -> Result<Exit, Failure> {
     use AuditFormat::*;
@@ -541,14 +583,12 @@ fn roles(
     let narrower = if policies.is_empty() && terraform_plan.is_empty() {
         Vec::new()
     } else {
-        let (mut e, _) = super::check::engine_with_plans(
+        let (mut e, _) = super::check::engine_with_plans(&Sources {
             policies,
-            account,
-            terraform_plan,
-            None,
-            256 * 1024 * 1024,
-            None,
-        )?;
+            accounts: account,
+            plans: terraform_plan,
+            ..Sources::default()
+        })?;
         let u = Universe::of(&mut e, &Scope::default());
         audit::roles::narrower(&e, &u, bits)
     };
@@ -557,6 +597,6 @@ fn roles(
         covers: &covers,
         narrower: &narrower,
     };
-    emit(out, format, &answer)?;
+    write_answer(out, quiet, format, &answer)?;
     Ok(Exit::Ok)
 }

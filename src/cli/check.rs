@@ -75,7 +75,7 @@ pub struct CheckArgs {
     /// OpenStack: the cloud of clouds.yaml whose service account runs the command (else OS_CLOUD, else the OS_* variables).
     #[arg(long, value_name = "NAME")]
     pub os_cloud: Option<String>,
-    /// OpenStack: the clouds.yaml to read (default: ./, ~/.config/openstack/, /etc/openstack/, as the openstack CLI looks).
+    /// OpenStack: the clouds.yaml to read, `-` for standard input (default: ./, ~/.config/openstack/, /etc/openstack/, as the openstack CLI looks).
     #[arg(long, value_name = "FILE")]
     pub clouds_yaml: Option<String>,
     /// OpenStack: the OVHcloud account (nic) of the service account; clouds.yaml does not carry it (default: the one account the loaded policies name it under).
@@ -159,28 +159,44 @@ fn parse_kv(s: &str) -> Result<(String, String), String> {
     }
 }
 
-/// Load and compile the policies and accounts named on the command line.
-pub fn engine(
-    policies: &[String],
-    accounts: &[String],
-    matrix: Option<&str>,
-    max_file_size: u64,
-    at: Option<&str>,
-) -> Result<Engine, Error> {
-    engine_with_plans(policies, accounts, &[], matrix, max_file_size, at).map(|(e, _)| e)
+/// What an engine is built from: the policy, account and Terraform plan files named on the command line,
+/// the role matrix (`None`: the built-in one), the largest file read and "now" (`--at`). The default names
+/// no file and keeps the built-in matrix and the loader's size limit: `..Sources::default()`.
+#[derive(Debug, Clone, Copy)]
+pub struct Sources<'a> {
+    pub policies: &'a [String],
+    pub accounts: &'a [String],
+    pub plans: &'a [String],
+    pub matrix: Option<&'a str>,
+    pub max_file_size: u64,
+    pub at: Option<&'a str>,
 }
 
-/// [`engine`] with Terraform plans (`--terraform-plan`): their planned IAM objects are loaded after the
+impl Default for Sources<'_> {
+    fn default() -> Self {
+        Sources {
+            policies: &[],
+            accounts: &[],
+            plans: &[],
+            matrix: None,
+            max_file_size: crate::load::Limits::default().max_file_bytes,
+            at: None,
+        }
+    }
+}
+
+/// Load and compile what `src` names; the Terraform plans' planned IAM objects are loaded after the
 /// policies and accounts. Also returns what the plans' reading assumes (values known only after apply),
 /// which is printed on stderr here and belongs in every answer's notes.
-pub fn engine_with_plans(
-    policies: &[String],
-    accounts: &[String],
-    plans: &[String],
-    matrix: Option<&str>,
-    max_file_size: u64,
-    at: Option<&str>,
-) -> Result<(Engine, Vec<String>), Error> {
+pub fn engine_with_plans(src: &Sources<'_>) -> Result<(Engine, Vec<String>), Error> {
+    let Sources {
+        policies,
+        accounts,
+        plans,
+        matrix,
+        max_file_size,
+        at,
+    } = *src;
     let mut loaded = Loaded::new();
     loaded.limits.max_file_bytes = max_file_size;
     for p in policies {
@@ -273,14 +289,14 @@ pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<Exit, Failure> {
     if !args.openstack_policy.is_empty() || args.credentials.is_some() || !args.roles.is_empty() {
         return super::oslo::run(args, out);
     }
-    let (mut engine, plan_notes) = engine_with_plans(
-        &args.policies,
-        &args.account,
-        &args.terraform_plan,
-        args.matrix.as_deref(),
-        args.max_file_size,
-        args.at.as_deref(),
-    )?;
+    let (mut engine, plan_notes) = engine_with_plans(&Sources {
+        policies: &args.policies,
+        accounts: &args.account,
+        plans: &args.terraform_plan,
+        matrix: args.matrix.as_deref(),
+        max_file_size: args.max_file_size,
+        at: args.at.as_deref(),
+    })?;
     if let (Some(group), Some(user)) = (&args.member_of, &args.identity) {
         member_of(&mut engine, user, group)?;
     }
@@ -364,16 +380,7 @@ pub fn brief_json(engine: &Engine, req: &Request) -> Result<(String, Verdict), E
     let prepared = engine.prepare(req)?;
     let brief = engine.explain_with(&prepared, Detail::Brief, &mut Scratch::default());
     let mut s = String::new();
-    crate::report::write_brief_json(
-        &mut s,
-        0,
-        prepared.identity_echo(),
-        &prepared.action,
-        prepared.resource.as_deref(),
-        brief.decision,
-        &brief.trace,
-        &brief.missing_context,
-    );
+    crate::report::write_brief_answer(&mut s, 0, &prepared, &brief);
     Ok((s, brief.decision.decision))
 }
 

@@ -58,6 +58,9 @@ pub struct LintArgs {
     /// Explain one code and exit.
     #[arg(long, value_name = "CODE")]
     pub explain: Option<String>,
+    /// One line per finding, `FILE:LINE:COLUMN: level[CODE]: message`, without the source snippet or help, then the count (text only). Exit status unchanged.
+    #[arg(long, short = 'q', conflicts_with = "explain")]
+    pub quiet: bool,
 }
 
 fn known(code: &str) -> Result<&'static str, Error> {
@@ -71,6 +74,7 @@ fn known(code: &str) -> Result<&'static str, Error> {
 }
 
 pub fn run(args: &LintArgs, out: &mut impl Write) -> Result<Exit, Failure> {
+    super::quiet_text_only(args.quiet, &args.format, &LintFormat::Text)?;
     if let Some(code) = &args.explain {
         let r = rule(known(code)?)
             .ok_or_else(|| Error::Usage(format!("unknown lint code `{code}`")))?;
@@ -138,6 +142,11 @@ pub fn run(args: &LintArgs, out: &mut impl Write) -> Result<Exit, Failure> {
         }
     }
     match args.format {
+        LintFormat::Text if args.quiet => write!(
+            out,
+            "{}",
+            crate::report::lint_concise::concise(&report.findings, report.files)
+        )?,
         LintFormat::Text => write!(
             out,
             "{}",

@@ -252,3 +252,21 @@ fn matrix(path: Option<&str>) -> Result<crate::Matrix, Error> {
         }
     }
 }
+
+/// `--quiet` shortens a text output: refuse it beside another format rather than ignore it.
+fn quiet_text_only<F: ValueEnum + PartialEq>(
+    quiet: bool,
+    format: &F,
+    text: &F,
+) -> Result<(), Error> {
+    if !quiet || format == text {
+        return Ok(());
+    }
+    let name = format
+        .to_possible_value()
+        .map(|v| v.get_name().to_owned())
+        .unwrap_or_default();
+    Err(Error::Usage(format!(
+        "--quiet shortens the text output and cannot be used with --format {name}"
+    )))
+}

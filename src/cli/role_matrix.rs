@@ -59,60 +59,13 @@ pub fn run(args: &RolesArgs, out: &mut impl Write) -> Result<Exit, Failure> {
             }
         }
     };
-    match args.format {
-        Format::Json => {
-            let rows: Vec<serde_json::Value> = roles
-                .iter()
-                .map(|r| serde_json::json!({"role": &*r.action, "permissions": m.row(r), "services": m.permissions.iter().enumerate().filter(|(i, _)| r.bits & (1 << i) != 0).map(|(_, p)| p.service.as_str()).collect::<Vec<_>>()}))
-                .collect();
-            let doc = if args.role.is_some() {
-                rows.into_iter().next().unwrap_or_default()
-            } else {
-                serde_json::json!({"source": m.source, "permissions": m.permissions, "roles": rows})
-            };
-            writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(&doc).unwrap_or_default()
-            )?;
-        }
-        Format::Text if args.role.is_some() => {
-            for r in &roles {
-                writeln!(out, "{}", r.action)?;
-                for (i, p) in m.permissions.iter().enumerate() {
-                    let has = r.bits & (1 << i) != 0;
-                    writeln!(
-                        out,
-                        "  {} {:<26} {}",
-                        if has { "x" } else { "." },
-                        p.name,
-                        p.service
-                    )?;
-                }
-            }
-        }
-        Format::Text => {
-            // A grid: one row per role, one column per permission (numbered, with a legend).
-            let width = m.roles.iter().map(|r| r.action.len()).max().unwrap_or(0);
-            write!(out, "{:width$} ", "")?;
-            for i in 0..m.permissions.len() {
-                write!(out, "{:>3}", i + 1)?;
-            }
-            writeln!(out)?;
-            for r in &roles {
-                write!(out, "{:width$} ", r.action)?;
-                for i in 0..m.permissions.len() {
-                    write!(out, "{:>3}", if r.bits & (1 << i) != 0 { "x" } else { "." })?;
-                }
-                writeln!(out)?;
-            }
-            writeln!(out)?;
-            for (i, p) in m.permissions.iter().enumerate() {
-                writeln!(out, "{:>3} {:<26} {}", i + 1, p.name, p.service)?;
-            }
-            writeln!(out, "\nsource: {}", m.source)?;
-        }
-    }
+    use crate::report::role_matrix as render;
+    let text = match args.format {
+        Format::Json => render::json(&m, &roles, args.role.is_some()),
+        Format::Text if args.role.is_some() => render::rows(&m, &roles),
+        Format::Text => render::grid(&m, &roles),
+    };
+    out.write_all(text.as_bytes())?;
     Ok(Exit::Ok)
 }
 

@@ -40,6 +40,9 @@ pub struct TestArgs {
     /// Print the trace of passing cases too (text output).
     #[arg(long, short = 'v')]
     pub verbose: bool,
+    /// Print only the failed cases (their `FAIL` line and what was expected, no trace) and the count (text output). Exit status unchanged.
+    #[arg(long, short = 'q', conflicts_with = "verbose")]
+    pub quiet: bool,
     /// Output format: `text` (PASS/FAIL lines; `human` is an alias), `json` (one document with every case), or `junit` (JUnit XML, for CI test reports).
     #[arg(long, short = 'f', value_enum, default_value_t)]
     pub format: TestFormat,
@@ -143,6 +146,7 @@ fn read(path: &str) -> Result<(ExpectationFile, SourceMap, Loc), Error> {
 pub fn run(args: &TestArgs, out: &mut impl Write) -> Result<Exit, Failure> {
     use crate::report::expectations::{self as render, CaseResult};
     let text = args.format == TestFormat::Text;
+    super::quiet_text_only(args.quiet, &args.format, &TestFormat::Text)?;
     let mut results: Vec<CaseResult> = Vec::new();
     for file in &args.files {
         let (spec, sources, root) = read(file)?;
@@ -175,15 +179,14 @@ pub fn run(args: &TestArgs, out: &mut impl Write) -> Result<Exit, Failure> {
             ))
             .into());
         }
-        let (engine, _) = super::check::engine_with_plans(
-            &policies,
-            &accounts,
-            &plans,
-            None,
-            256 * 1024 * 1024,
-            spec.at.as_deref(),
-        )?;
-        if let (Some(d), true) = (&spec.description, text) {
+        let (engine, _) = super::check::engine_with_plans(&super::check::Sources {
+            policies: &policies,
+            accounts: &accounts,
+            plans: &plans,
+            at: spec.at.as_deref(),
+            ..Default::default()
+        })?;
+        if let (Some(d), true) = (&spec.description, text && !args.quiet) {
             writeln!(out, "{file}: {d}")?;
         }
         for (i, case) in spec.cases.iter().enumerate() {
@@ -254,7 +257,9 @@ pub fn run(args: &TestArgs, out: &mut impl Write) -> Result<Exit, Failure> {
                 passed: got == case.expect && reason_ok,
                 explanation: crate::report::text(&resp),
             };
-            if text {
+            if text && args.quiet {
+                write!(out, "{}", render::case_quiet(&result))?;
+            } else if text {
                 write!(out, "{}", render::case_text(&result, args.verbose))?;
             }
             results.push(result);

@@ -391,15 +391,9 @@ impl Engine {
 
     fn eim_identity_from_orn(&self, orn: &str) -> Result<Principal, Error> {
         let form = "expected `orn:ows:idauth::{account}:user/{name}` or `orn:ows:idauth::{account}:account`";
-        let mut parts = orn.splitn(6, ':');
-        let (Some("orn"), Some("ows"), Some("idauth" | "iam"), Some(""), Some(account), Some(rest)) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
+        let [Some("orn"), Some("ows"), Some("idauth" | "iam"), Some(""), Some(account), Some(rest)] =
+            crate::model::urn::fields(orn)
+        else {
             return Err(Error::Usage(format!("malformed ORN `{orn}`; {form}")));
         };
         if let Some(known) = &self.set.eim_account.account_id {

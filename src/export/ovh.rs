@@ -3,6 +3,8 @@
 
 use serde_json::{json, Value};
 
+use crate::load::raw::kind_of;
+
 use super::creds::{OvhAuth, OvhTarget, Secret};
 use super::http::{Http, Progress, Reply, Request};
 use super::{
@@ -313,7 +315,7 @@ impl<'a> Session<'a> {
                 other => {
                     return Err(ExportError::Response {
                         call,
-                        what: format!("expected a JSON array, found {}", kind(&other)),
+                        what: format!("expected a JSON array, found {}", kind_of(&other)),
                     })
                 }
             }
@@ -398,17 +400,6 @@ fn ok(call: &str, reply: Reply, action: Option<&str>) -> Result<Reply, ExportErr
     })
 }
 
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 /// The plate of the first `urn:v1:<plate>:` found in these values.
 fn plate_of<'v>(values: impl IntoIterator<Item = &'v Value>) -> Option<String> {
     values.into_iter().find_map(|v| {
@@ -481,7 +472,10 @@ pub fn export(
             other => {
                 return Err(ExportError::Response {
                     call,
-                    what: format!("expected an array of identifiers, found {}", kind(&other)),
+                    what: format!(
+                        "expected an array of identifiers, found {}",
+                        kind_of(&other)
+                    ),
                 })
             }
         };
@@ -499,7 +493,7 @@ pub fn export(
                 other => {
                     return Err(ExportError::Response {
                         call,
-                        what: format!("expected identifiers as strings, found {}", kind(other)),
+                        what: format!("expected identifiers as strings, found {}", kind_of(other)),
                     })
                 }
             }

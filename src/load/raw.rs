@@ -10,6 +10,18 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
+/// What kind of JSON value `v` is, with its article (`an array`), for messages saying what was found.
+pub fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 // ---------------------------------------------------------------- OVHcloud
 
 /// Any object `GET /v2/iam/policy`, `GET /v2/iam/permissionsGroup`, `GET /v2/iam/resourceGroup` or

@@ -110,14 +110,7 @@ fn head<'a>(raw: &'a str, category: &str) -> Result<(&'a str, &'a str), String> 
     if let Some(found) = well_formed {
         return Ok(found);
     }
-    let mut parts = raw.splitn(5, ':');
-    let (Some("urn"), Some(version), Some(region), Some(cat), Some(rest)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    let [Some("urn"), Some(version), Some(region), Some(cat), Some(rest)] = fields(raw) else {
         return Err(String::from(
             "it does not start with `urn:v1:{region}:{category}:`",
         ));
@@ -315,9 +308,22 @@ pub fn check_resource_pattern(raw: &str) -> Result<(ResourceRef, bool), String> 
     Ok((ResourceRef::Pattern, false))
 }
 
+/// The first `N - 1` fields of an identifier (`urn:v1:...`, `orn:ows:...`) split at `:`, then the rest, as
+/// `splitn(N, ':')` gives them; `None` for each field the text does not have.
+pub fn fields<const N: usize>(raw: &str) -> [Option<&str>; N] {
+    let mut parts = raw.splitn(N, ':');
+    std::array::from_fn(|_| parts.next())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fields_split_in_order_and_keep_the_rest() {
+        assert_eq!(fields::<3>("a:b:c:d"), [Some("a"), Some("b"), Some("c:d")]);
+        assert_eq!(fields::<3>("a"), [Some("a"), None, None]);
+    }
 
     #[test]
     fn identities() {

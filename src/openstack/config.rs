@@ -202,12 +202,26 @@ fn get<'a>(hash: &'a yaml_rust2::yaml::Hash, key: &str) -> Option<&'a yaml_rust2
 
 /// One cloud of a clouds.yaml. `cloud: None` takes the file's only cloud.
 pub fn from_clouds_yaml(path: &Path, cloud: Option<&str>) -> Result<Settings, Error> {
-    let shown = path.display();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::Usage(format!("cannot read the clouds.yaml `{shown}`: {e}")))?;
-    // The parser's message names the place (line, column) and the kind of problem, never the text.
-    let docs = yaml_rust2::YamlLoader::load_from_str(&text)
-        .map_err(|e| Error::Usage(format!("`{shown}` is not valid YAML: {e}")))?;
+    // `-` is standard input, as for every file the command line names.
+    let (text, shown) = match path.to_str() {
+        Some(p) => (
+            crate::load::read_text(p),
+            crate::load::display_name(p).to_owned(),
+        ),
+        None => (std::fs::read_to_string(path), path.display().to_string()),
+    };
+    let text =
+        text.map_err(|e| Error::Usage(format!("cannot read the clouds.yaml `{shown}`: {e}")))?;
+    // Located by line and column, and the kind of problem; never the line itself: it may hold a password.
+    let docs = yaml_rust2::YamlLoader::load_from_str(&text).map_err(|e| {
+        let at = e.marker();
+        Error::Usage(format!(
+            "{shown}:{}:{}: not valid YAML: {} (the clouds.yaml's text is not shown: it may hold secrets)",
+            at.line(),
+            at.col() + 1,
+            e.info()
+        ))
+    })?;
     let clouds = docs
         .first()
         .and_then(|d| d.as_hash())

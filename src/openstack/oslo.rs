@@ -151,6 +151,15 @@ pub fn check_plan(
         let call = &planned.call;
         let required = planned.required();
         let shown = call.display();
+        // An answer that no oslo.policy rule gives.
+        let ruleless = |allowed: Option<bool>, why: String| CallAnswer {
+            call: shown.clone(),
+            service: call.service.clone(),
+            required,
+            allowed,
+            why,
+            rules: Vec::new(),
+        };
         if call.service == "swift" {
             let roles: Vec<String> = match creds.get("roles") {
                 Some(Value::Array(rs)) => rs
@@ -170,40 +179,22 @@ pub fn check_plan(
                     swift_operator_roles.join(", ")
                 ),
             };
-            calls.push(CallAnswer {
-                call: shown,
-                service: call.service.clone(),
-                required,
-                allowed: Some(hit.is_some()),
-                why,
-                rules: Vec::new(),
-            });
+            calls.push(ruleless(Some(hit.is_some()), why));
             continue;
         }
         if call.service == "keystone" && call.method == "POST" && call.path == "/v3/auth/tokens" {
-            calls.push(CallAnswer {
-                call: shown,
-                service: call.service.clone(),
-                required,
-                allowed: Some(true),
-                why: "the login: the token exists".into(),
-                rules: Vec::new(),
-            });
+            calls.push(ruleless(Some(true), "the login: the token exists".into()));
             continue;
         }
         let path = documented_path(call);
         let Some(enforcer) = services.service(&call.service) else {
-            calls.push(CallAnswer {
-                call: shown,
-                service: call.service.clone(),
-                required,
-                allowed: None,
-                why: format!(
+            calls.push(ruleless(
+                None,
+                format!(
                     "{}'s rules are not loaded: add them with `--openstack-policy {}`",
                     call.service, call.service
                 ),
-                rules: Vec::new(),
-            });
+            ));
             continue;
         };
         let names: Vec<&str> = enforcer
@@ -245,17 +236,13 @@ pub fn check_plan(
             primary.retain(crud);
         }
         if names.is_empty() {
-            calls.push(CallAnswer {
-                call: shown,
-                service: call.service.clone(),
-                required,
-                allowed: None,
-                why: format!(
+            calls.push(ruleless(
+                None,
+                format!(
                     "no rule of {} documents `{} {path}`",
                     call.service, call.method
                 ),
-                rules: Vec::new(),
-            });
+            ));
             continue;
         }
         let mut rules = Vec::new();

@@ -320,7 +320,7 @@ pub fn text(answer: &Answer<'_>) -> String {
             inv,
             ..
         } => {
-            matrix_text(&mut s, matrix, inv);
+            matrix_text(&mut s, matrix, inv, true);
             notes(&mut s, universe);
         }
         Answer::Findings {
@@ -353,24 +353,15 @@ pub fn text(answer: &Answer<'_>) -> String {
             for c in *covers {
                 let _ = writeln!(s, "  {}", c.join(" + "));
             }
-            for n in *narrower {
-                let _ = writeln!(
-                    s,
-                    "{} holds {} on {}: {} would do (drops {})",
-                    n.identity,
-                    n.holds.join(" + "),
-                    n.resource,
-                    n.would_do.join(" + "),
-                    n.extra.join(", ")
-                );
-            }
+            narrower_lines(&mut s, narrower);
         }
     }
     s
 }
 
-/// The access matrix, one block per resource: its permissions numbered, then one row per identity.
-fn matrix_text(s: &mut String, m: &AccessMatrix, inv: &Invocation) {
+/// The access matrix, one block per resource: its permissions numbered, then one row per identity, each
+/// conditional grant after its row with its condition and witness (unless `!conditions`).
+fn matrix_text(s: &mut String, m: &AccessMatrix, inv: &Invocation, conditions: bool) {
     for b in &m.blocks {
         match (&b.resource, &b.stands_for) {
             (Some(r), Some(p)) => {
@@ -407,7 +398,7 @@ fn matrix_text(s: &mut String, m: &AccessMatrix, inv: &Invocation) {
                 r.label(),
                 r.actions.len(),
             );
-            for g in &r.conditional {
+            for g in r.conditional.iter().filter(|_| conditions) {
                 let _ = writeln!(
                     s,
                     "    conditional {}: {}\n      witness: {}",
@@ -516,6 +507,26 @@ pub fn changes(out: &mut String, cs: &[Change], old: &Invocation, new: &Invocati
             c.witness.command_line(inv)
         );
     }
+    change_count(out, cs);
+}
+
+/// Identities holding more roles than they need, one a line with the narrower set that would do.
+fn narrower_lines(out: &mut String, narrower: &[Narrower]) {
+    for n in narrower {
+        let _ = writeln!(
+            out,
+            "{} holds {} on {}: {} would do (drops {})",
+            n.identity,
+            n.holds.join(" + "),
+            n.resource,
+            n.would_do.join(" + "),
+            n.extra.join(", ")
+        );
+    }
+}
+
+/// The closing line of a diff: how many changes, how many of them grant.
+fn change_count(out: &mut String, cs: &[Change]) {
     let granted = cs.iter().filter(|c| c.kind == ChangeKind::Granted).count();
     let _ = writeln!(
         out,
@@ -525,18 +536,23 @@ pub fn changes(out: &mut String, cs: &[Change], old: &Invocation, new: &Invocati
     );
 }
 
+/// A finding's first line: `error[PA102] kind: subject — detail`.
+fn finding_head(out: &mut String, f: &Finding) {
+    let _ = writeln!(
+        out,
+        "{}[{}] {}: {} — {}",
+        f.severity.as_str(),
+        f.code,
+        f.kind,
+        f.subject,
+        f.detail
+    );
+}
+
 /// Findings, rustc style: `error[PA102]: subject — detail`, then where and the witness.
 pub fn findings(out: &mut String, fs: &[Finding], inv: &Invocation) {
     for f in fs {
-        let _ = writeln!(
-            out,
-            "{}[{}] {}: {} — {}",
-            f.severity.as_str(),
-            f.code,
-            f.kind,
-            f.subject,
-            f.detail
-        );
+        finding_head(out, f);
         match (&f.file, f.line) {
             (Some(file), Some(l)) => {
                 let _ = writeln!(out, "  --> {file}:{l}");
@@ -659,4 +675,88 @@ fn plan_causes(out: &mut String, cs: &[Change], causes: &[Vec<String>]) {
         };
         let _ = writeln!(out, "  {what}: {by}");
     }
+}
+
+/// The text answer of `audit --quiet`: its claims one a line, without witnesses, conditions' details or
+/// notes, then the count where the text answer has one. who-can / what-can: `ALLOW who action on resource`
+/// (`(conditional)` when a context is needed), or `no one` / `nothing`; matrix: the grid; findings: each
+/// finding's first line and the count; diff: one line per change and the count; roles: the role sets and the narrower roles.
+pub fn quiet(answer: &Answer<'_>) -> String {
+    let mut s = String::new();
+    let allow = |s: &mut String, gs: &[Grant]| {
+        for g in gs {
+            let _ = writeln!(
+                s,
+                "ALLOW {} {} on {}{}",
+                g.who().label(),
+                g.action,
+                g.res().label(),
+                if g.condition.is_some() {
+                    " (conditional)"
+                } else {
+                    ""
+                }
+            );
+        }
+    };
+    match answer {
+        Answer::WhoCan { grants, eim, .. } => {
+            allow(&mut s, grants);
+            for w in *eim {
+                let _ = writeln!(s, "ALLOW {} {}", w.identity_label(), w.action);
+            }
+            if grants.is_empty() && eim.is_empty() {
+                s.push_str("no one\n");
+            }
+        }
+        Answer::WhatCan { grants, eim, .. } => {
+            allow(&mut s, grants);
+            for w in *eim {
+                let _ = writeln!(s, "ALLOW {}", w.action);
+            }
+            if grants.is_empty() && eim.is_empty() {
+                s.push_str("nothing\n");
+            }
+        }
+        Answer::Matrix { matrix, inv, .. } => matrix_text(&mut s, matrix, inv, false),
+        Answer::Findings { findings: fs, .. } => {
+            for f in *fs {
+                finding_head(&mut s, f);
+            }
+            let _ = writeln!(s, "{} findings", fs.len());
+        }
+        Answer::Diff { changes: cs, .. } => {
+            for c in *cs {
+                let verb = if c.kind == ChangeKind::Granted {
+                    "GRANTS"
+                } else {
+                    "removes"
+                };
+                let _ = writeln!(
+                    s,
+                    "{verb} {}: {} action(s){}{}",
+                    c.identity_label(),
+                    c.actions.len(),
+                    c.resource_label()
+                        .map(|r| format!(" on {r}"))
+                        .unwrap_or_default(),
+                    if c.condition.is_some() {
+                        " (conditional)"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            change_count(&mut s, cs);
+        }
+        Answer::Roles {
+            covers, narrower, ..
+        } => {
+            for c in *covers {
+                let _ = writeln!(s, "{}", c.join(" + "));
+            }
+            narrower_lines(&mut s, narrower);
+        }
+    }
+    s
 }

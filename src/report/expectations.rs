@@ -47,19 +47,28 @@ pub fn case_text(c: &CaseResult, verbose: bool) -> String {
             out.push_str(&indent(&c.explanation));
         }
     } else {
-        let _ = writeln!(
-            out,
-            "{} {} {}\n     expected {}, got {} ({})",
-            paint(Stream::Stdout, Style::Bad, "FAIL"),
-            c.at(),
-            c.name,
-            c.expected,
-            c.decision,
-            c.reason
-        );
+        out.push_str(&case_quiet(c));
         out.push_str(&indent(&c.explanation));
     }
     out
+}
+
+/// The text of one case with `test --quiet`: nothing for a pass; for a failure its `FAIL file:line name`
+/// line and what was expected, without the trace.
+pub fn case_quiet(c: &CaseResult) -> String {
+    use super::color::{paint, Stream, Style};
+    if c.passed {
+        return String::new();
+    }
+    format!(
+        "{} {} {}\n     expected {}, got {} ({})\n",
+        paint(Stream::Stdout, Style::Bad, "FAIL"),
+        c.at(),
+        c.name,
+        c.expected,
+        c.decision,
+        c.reason
+    )
 }
 
 /// The closing line of the text output.

@@ -4,8 +4,10 @@ pub mod audit;
 pub mod color;
 pub mod expectations;
 pub mod html;
+pub mod lint_concise;
 pub mod lint_findings;
 pub mod oslo;
+pub mod role_matrix;
 pub mod version;
 
 use std::fmt::Write as _;
@@ -247,6 +249,25 @@ pub fn text(resp: &Response) -> String {
         }
     }
     out
+}
+
+/// [`write_brief_json`] of a prepared request and its brief explanation.
+pub fn write_brief_answer(
+    out: &mut String,
+    line: usize,
+    req: &crate::eval::Prepared,
+    brief: &crate::eval::Explanation,
+) {
+    write_brief_json(
+        out,
+        line,
+        req.identity_echo(),
+        &req.action,
+        req.resource.as_deref(),
+        brief.decision,
+        &brief.trace,
+        &brief.missing_context,
+    );
 }
 
 /// One `check --requests --format json` line with the brief trace (`--trace brief`, the batch default): the

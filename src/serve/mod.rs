@@ -48,6 +48,20 @@ pub struct Inputs {
     pub no_enforce_new_defaults: bool,
 }
 
+impl Inputs {
+    /// The files and settings an engine is built from.
+    pub fn sources(&self) -> crate::cli::check::Sources<'_> {
+        crate::cli::check::Sources {
+            policies: &self.policies,
+            accounts: &self.accounts,
+            plans: &self.terraform_plans,
+            matrix: self.matrix.as_deref(),
+            max_file_size: self.max_file_size,
+            at: self.at.as_deref(),
+        }
+    }
+}
+
 /// Where to listen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Listen {

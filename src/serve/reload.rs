@@ -32,14 +32,7 @@ pub fn load(inputs: &Inputs, generation: u64) -> Result<PolicySet, Error> {
         });
     };
     let (decider, plan_notes) = if inputs.openstack_policy.is_empty() {
-        let (engine, notes) = crate::cli::check::engine_with_plans(
-            &inputs.policies,
-            &inputs.accounts,
-            &inputs.terraform_plans,
-            inputs.matrix.as_deref(),
-            inputs.max_file_size,
-            inputs.at.as_deref(),
-        )?;
+        let (engine, notes) = crate::cli::check::engine_with_plans(&inputs.sources())?;
         // The files as read (not read again): the hash is of what is being served.
         let map = &engine.set.sources;
         for source in (0..).map_while(|i| map.get(crate::source::SourceId(i))) {

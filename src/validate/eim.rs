@@ -4,6 +4,7 @@ use serde_json::Value;
 
 use super::problem;
 use crate::error::Problem;
+use crate::load::raw::kind_of;
 use crate::load::{raw, Loaded};
 use crate::model::eim::{Account, Clause, Document, Effect, Group, ManagedPolicy, Statement, User};
 use crate::model::pattern::{Pattern, Syntax};
@@ -548,17 +549,6 @@ fn condition_shape(value: &Value, at: &Loc, problems: &mut Vec<Problem>) {
             )
             .help(HELP),
         ),
-    }
-}
-
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 
