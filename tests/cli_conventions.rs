@@ -505,7 +505,7 @@ fn colour_is_asked_for_or_follows_no_color() {
         "policies/examples/ovh",
     ]);
     assert!(
-        stdout(&lint).contains(&format!("{ESC}1;33mwarning")),
+        stdout(&lint).contains(&format!("{ESC}33mwarning")),
         "{}",
         stdout(&lint)
     );
