@@ -3,7 +3,6 @@
 //! before giving up.
 
 use std::collections::{BTreeSet, HashMap};
-use std::fmt;
 
 use serde::Serialize;
 
@@ -14,13 +13,34 @@ use crate::source::{Loc, Position, SourceId, SourceMap};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// A remark for a reviewer (audit's conditional grants, soon expiries).
+    Note,
+    /// Worth knowing, not a problem (lint's informational rules).
+    Info,
     Warning,
     Error,
 }
 
-/// One problem in the input, located.
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Note => "note",
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// One problem, located: the one diagnostic type every stage reports with (load and validation errors
+/// directly, lint and audit findings converted at the report boundary), rendered rustc-style by
+/// `report::diagnostic`. The JSON form is `severity`, `message`, `position`, `help`; the rest is for the
+/// text rendering only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
+    /// The stable code (`PS001`, `PS110`, `PA102`), when the problem has one.
+    #[serde(skip)]
+    pub code: Option<&'static str>,
     pub severity: Severity,
     /// One line, lowercase, user values in backticks.
     pub message: String,
@@ -29,13 +49,42 @@ pub struct Diagnostic {
     /// What to do about it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
-    /// The source line the position points into, for a snippet with a caret. A line longer than
-    /// [`SNIPPET_MAX_CHARS`] (minified JSON) is kept as a window around the column: see `line_text_start`.
+    /// Further facts, one line each (`= note: …`).
     #[serde(skip)]
-    pub line_text: Option<String>,
-    /// How many characters of the line come before `line_text` (0 unless the line was windowed).
+    pub notes: Vec<String>,
+    /// The source line the position points into, for the line with carets.
     #[serde(skip)]
-    pub line_text_start: usize,
+    pub excerpt: Option<Excerpt>,
+}
+
+/// The part of a source line a diagnostic shows, and what to underline in it. A line longer than
+/// [`SNIPPET_MAX_CHARS`] (minified JSON) is kept as a window around the column: `text_start` characters
+/// of the line come before `text`, so that many problems on one huge line do not copy it many times.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Excerpt {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters of the whole line.
+    pub column: usize,
+    /// How many characters to underline (at least one is).
+    pub len: usize,
+    pub text: String,
+    pub text_start: usize,
+}
+
+impl Diagnostic {
+    /// An error with a message only.
+    pub fn error(message: impl Into<String>) -> Self {
+        Diagnostic {
+            code: None,
+            severity: Severity::Error,
+            message: message.into(),
+            position: None,
+            help: None,
+            notes: Vec::new(),
+            excerpt: None,
+        }
+    }
 }
 
 /// The longest source line a diagnostic keeps whole; longer ones are cut to this many characters around
@@ -45,27 +94,50 @@ pub const SNIPPET_MAX_CHARS: usize = 4096;
 /// The longest user value quoted in a message (in backticks or double quotes), in characters.
 const QUOTE_MAX_CHARS: usize = 120;
 
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let level = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        write!(f, "{level}: {}", self.message)?;
-        if let Some(position) = &self.position {
-            write!(f, "\n  --> {position}")?;
-            // The innermost line and column: inside an embedded document, that document's.
-            if let (Some(text), Some(line), Some(col)) =
-                (&self.line_text, position.line, position.column)
-            {
-                let lines = crate::source::snippet(line, col, text, self.line_text_start, 1);
-                write!(f, "\n{lines}")?;
-            }
-        }
-        if let Some(help) = &self.help {
-            write!(f, "\n  = help: {help}")?;
-        }
-        Ok(())
+/// The outermost file of a position: for a document embedded in a JSON string, the file holding the string.
+pub fn outermost(p: &Position) -> &Position {
+    match &p.inside {
+        Some(outer) => outermost(outer),
+        None => p,
+    }
+}
+
+/// The stable code of a load or validation problem (PS001–PS006 of the lint registry), from its message.
+pub fn load_code(message: &str) -> &'static str {
+    let m = message;
+    if m.starts_with("invalid JSON")
+        || m.starts_with("JSON nested")
+        || m.contains("byte order mark")
+        || m.starts_with("invalid UTF-8")
+        || m.starts_with("file is empty")
+    {
+        "PS001"
+    } else if m.starts_with("unknown field")
+        || m.starts_with("unexpected `")
+        || m.ends_with("only a policy does")
+    {
+        "PS002"
+    } else if m.starts_with("invalid type")
+        || m.starts_with("invalid length")
+        || m.starts_with("expected a")
+    {
+        "PS004"
+    } else if m.contains("malformed identity URN")
+        || m.contains("malformed resource URN")
+        || m.contains("ORN")
+        || m.contains("malformed permission group URN")
+    {
+        "PS005"
+    } else if m.starts_with("malformed") {
+        // `malformed action `ReadVms`: it has no `:` ...` is a bad value, not a missing field.
+        "PS006"
+    } else if m.starts_with("missing field")
+        || m.contains(" has no `")
+        || m.starts_with("statement has no")
+    {
+        "PS003"
+    } else {
+        "PS006"
     }
 }
 
@@ -286,55 +358,64 @@ impl<'s> Resolver<'s> {
             }),
             At::Nowhere => None,
         };
-        let (mut line_text, mut line_text_start) = (None, 0);
+        let mut excerpt = None;
         if let (At::Loc(loc) | At::LineColumn(loc, ..), Some(p)) = (&problem.at, &position) {
-            if let (Some(l), Some(c)) = (p.line, p.column) {
+            if let (Some(line), Some(column)) = (p.line, p.column) {
                 let sources = self.sources;
                 if let (Some(cached), Some(source)) =
                     (self.cached(loc.source), sources.get(loc.source))
                 {
-                    if let Some(text) = cached.lines.line(&source.text, l) {
-                        (line_text, line_text_start) = window(text, c);
+                    if let Some(text) = cached.lines.line(&source.text, line) {
+                        let (text, text_start) = window(text, column);
+                        excerpt = Some(Excerpt {
+                            line,
+                            column,
+                            len: 1,
+                            text,
+                            text_start,
+                        });
                     }
                 }
             }
         }
+        let code = match problem.at {
+            At::Loc(_) | At::LineColumn(..) => Some(load_code(&problem.message)),
+            At::File(_) | At::Nowhere => None,
+        };
         Diagnostic {
+            code,
             severity: Severity::Error,
             message: clip(problem.message),
             position,
             help: problem.help.map(clip),
-            line_text,
-            line_text_start,
+            notes: Vec::new(),
+            excerpt,
         }
     }
 }
 
 /// The line, or a window of [`SNIPPET_MAX_CHARS`] characters around the column of a longer line.
-fn window(line: &str, column: usize) -> (Option<String>, usize) {
+fn window(line: &str, column: usize) -> (String, usize) {
     if line.len() <= SNIPPET_MAX_CHARS {
-        return (Some(line.to_owned()), 0);
+        return (line.to_owned(), 0);
     }
     let start = column.saturating_sub(SNIPPET_MAX_CHARS / 2);
     (
-        Some(line.chars().skip(start).take(SNIPPET_MAX_CHARS).collect()),
+        line.chars().skip(start).take(SNIPPET_MAX_CHARS).collect(),
         start,
     )
 }
 
-/// Why a run could not answer.
-#[derive(Debug, thiserror::Error)]
+/// Why a run could not answer. Rendered by `report::diagnostic` (its `Display`).
+#[derive(Debug)]
 pub enum Error {
     /// The command line is wrong.
-    #[error("{0}")]
     Usage(String),
     /// The input is wrong: every problem found, located.
-    #[error("{}", render_all(.0, None))]
     Input(Vec<Diagnostic>),
     /// Some of the policy and account files could not be understood: every problem found, located, and
     /// how many inputs were given. Nothing was evaluated: a decision needs every policy (a lost deny could
     /// turn into an allow, a lost allow into a deny).
-    #[error("{}", render_all(.diagnostics, Some(*.inputs)))]
     Load {
         diagnostics: Vec<Diagnostic>,
         /// Input files given (read or not).
@@ -342,20 +423,13 @@ pub enum Error {
     },
 }
 
+impl std::error::Error for Error {}
+
 impl Error {
     /// The diagnostics carried, for structured output.
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
         match self {
-            Error::Usage(message) => {
-                vec![Diagnostic {
-                    severity: Severity::Error,
-                    message: message.clone(),
-                    position: None,
-                    help: None,
-                    line_text: None,
-                    line_text_start: 0,
-                }]
-            }
+            Error::Usage(message) => vec![Diagnostic::error(message.clone())],
             Error::Input(all)
             | Error::Load {
                 diagnostics: all, ..
@@ -370,48 +444,11 @@ impl Error {
 }
 
 /// The files (outermost) that diagnostics point into.
-fn files_of(all: &[Diagnostic]) -> BTreeSet<&str> {
-    fn outermost(p: &Position) -> &Position {
-        match &p.inside {
-            Some(outer) => outermost(outer),
-            None => p,
-        }
-    }
+pub fn files_of(all: &[Diagnostic]) -> BTreeSet<&str> {
     all.iter()
         .filter_map(|d| d.position.as_ref())
         .map(|p| outermost(p).file.as_str())
         .collect()
-}
-
-fn render_all(all: &[Diagnostic], inputs: Option<usize>) -> String {
-    let mut out = String::new();
-    for (i, d) in all.iter().enumerate() {
-        if i > 0 {
-            out.push('\n');
-        }
-        out.push_str(&d.to_string());
-    }
-    let n = all.len();
-    let problems = if n == 1 {
-        String::from("1 problem")
-    } else {
-        format!("{n} problems")
-    };
-    match inputs {
-        // One problem in the one file given: the diagnostic says it all.
-        Some(inputs) if n == 1 && inputs <= 1 => {}
-        Some(inputs) => {
-            let bad = files_of(all).len();
-            let inputs = inputs.max(bad);
-            out.push_str(&format!(
-                "\n{problems} in {bad} of {inputs} input file{}; nothing was evaluated: policy-sim answers only when it understands every policy",
-                if inputs == 1 { "" } else { "s" }
-            ));
-        }
-        None if n > 1 => out.push_str(&format!("\n{problems} found")),
-        None => {}
-    }
-    out
 }
 
 /// The files (outermost) the diagnostics point into, for counting.

@@ -1069,38 +1069,6 @@ mod tests {
     }
 }
 
-/// The three lines that show where a located message points, rustc-style: an empty gutter, `LINE | text`,
-/// and `len` carets (at least one) under the text from `column` (1-based, in characters). `text` may be a
-/// window of the line starting `text_start` characters in (minified JSON can put megabytes on one line);
-/// at most 160 characters around the column are shown, a cut start marked with `…`. Control characters are
-/// shown as their Unicode pictures (`␀`, `␉`), one character each, so the carets stay under their target.
-/// Load and validation errors ([`crate::error::Diagnostic`]) and lint findings both render through it.
-pub fn snippet(line: usize, column: usize, text: &str, text_start: usize, len: usize) -> String {
-    let width = line.to_string().len();
-    let skip = column.saturating_sub(80).max(text_start);
-    let mut shown: String = text
-        .chars()
-        .skip(skip.saturating_sub(text_start))
-        .take(160)
-        .map(visible)
-        .collect();
-    let mut caret_at = column.saturating_sub(1).saturating_sub(skip);
-    if skip > 0 {
-        shown.insert(0, '…');
-        caret_at += 1;
-    }
-    let shown_len = shown.chars().count();
-    let caret_at = caret_at.min(shown_len);
-    let len = len.min(shown_len.saturating_sub(caret_at)).max(1);
-    format!(
-        "{:width$} |\n{line} | {shown}\n{:width$} | {}{}",
-        "",
-        "",
-        " ".repeat(caret_at),
-        "^".repeat(len)
-    )
-}
-
 /// The part of the line around byte `offset` of `text` that a snippet may show: at most `max / 2`
 /// characters before it and `max` from there, never past the line's ends, and how many characters of the
 /// line come before that part (`column` is `offset`'s 1-based column). Bounded work and memory whatever
@@ -1123,17 +1091,6 @@ pub fn window_at(text: &str, offset: usize, column: usize, max: usize) -> (Strin
         .collect();
     let part = part.strip_suffix('\r').map(str::to_owned).unwrap_or(part);
     (part, column.saturating_sub(1).saturating_sub(back))
-}
-
-/// A character as a snippet shows it: control characters become their Unicode pictures (`␀`, `␉`).
-fn visible(c: char) -> char {
-    match c {
-        '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + c as u32).unwrap_or('?'),
-        '\u{7f}' => '\u{2421}',
-        '\u{feff}' => '\u{2423}',
-        c if c.is_control() => '\u{fffd}',
-        c => c,
-    }
 }
 
 #[cfg(test)]

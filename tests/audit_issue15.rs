@@ -257,7 +257,7 @@ fn a_service_account_with_administrator_under_an_ip_condition_is_conditional_acc
     assert!(confirm(&text) > 10);
     let f = stdout(&bin(&["audit", "findings", "-p", &old, "--at", AT]));
     assert!(
-        f.contains("warning[PA106] service-account-objectstore"),
+        f.contains("warning[PA106]: service-account-objectstore"),
         "{f}"
     );
     // --context fixes the IP: outside the range, nothing; inside, unconditional access.
@@ -370,12 +370,11 @@ fn findings_name_escalation_and_broad_grants_with_codes_lines_sarif_and_fail_on(
     assert_eq!(o.status.code(), Some(0), "no --fail-on: exit 0");
     let text = stdout(&o);
     insta::assert_snapshot!("issue15_findings", text);
-    assert!(
-        text.contains("error[PA102] privilege-escalation: urn:v1:eu:identity:user:ab12345-ovh/bob")
-    );
-    assert!(text.contains("error[PA103] broad-grant: policy `contractors-admin`"));
+    assert!(text
+        .contains("error[PA102]: privilege-escalation: urn:v1:eu:identity:user:ab12345-ovh/bob"));
+    assert!(text.contains("error[PA103]: broad-grant: policy `contractors-admin`"));
     assert!(text.contains(&format!(
-        "error[PA101] administrator-equivalent: any member of {CONTRACTORS}"
+        "error[PA101]: administrator-equivalent: any member of {CONTRACTORS}"
     )));
     assert!(text.contains("--> tests/audit-cases/issue15/new.json:"));
     confirm(&text);

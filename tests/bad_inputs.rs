@@ -76,13 +76,14 @@ fn bad(args: &[&str], located: &str, tmp: Option<&Path>) -> String {
         "{args:?} panicked:\n{stderr}"
     );
     assert!(!stderr.trim().is_empty(), "{args:?}: no error was printed");
-    // Every diagnostic is located: `error: ...` then `  --> FILE[:LINE:COLUMN][ (POINTER)]`.
+    // Every diagnostic is located: `error: ...` or `error[PS001]: ...` then
+    // ` --> FILE[:LINE:COLUMN][ (POINTER)]` (indented by the width of the line numbers shown).
     let lines: Vec<&str> = stderr.lines().collect();
     for (i, line) in lines.iter().enumerate() {
-        if line.starts_with("error: ") {
+        if line.starts_with("error: ") || line.starts_with("error[") {
             let at = lines.get(i + 1).copied().unwrap_or_default();
             assert!(
-                at.starts_with("  --> "),
+                at.trim_start().starts_with("--> "),
                 "{args:?}: `{line}` is not located\n{stderr}"
             );
             assert!(

@@ -648,7 +648,7 @@ fn cli_export_then_check() {
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr.starts_with(&format!(
-        "error: export stopped: `POST {}/auth/oauth2/token` was refused with HTTP 401: client authentication failed; nothing was written\n  = help: the OAuth2 client `0f0f0f0f0f0f0f0f` was refused",
+        "error: export stopped: `POST {}/auth/oauth2/token` was refused with HTTP 401: client authentication failed; nothing was written\n  |\n  = help: the OAuth2 client `0f0f0f0f0f0f0f0f` was refused",
         server.url
     )), "{stderr}");
     assert!(!stderr.contains(SECRET));

@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 
 use super::{Exit, Failure};
-use crate::error::{Diagnostic, Error, Severity};
+use crate::error::{Diagnostic, Error};
 use crate::export::{self, creds, ExportError, Options};
 
 #[derive(Debug, Args)]
@@ -125,11 +125,7 @@ fn diagnostic(e: &ExportError) -> Diagnostic {
         _ => "; nothing was written",
     };
     Diagnostic {
-        severity: Severity::Error,
-        message: format!("export stopped: {e}{nothing}"),
-        position: None,
         help: e.help(),
-        line_text: None,
-        line_text_start: 0,
+        ..Diagnostic::error(format!("export stopped: {e}{nothing}"))
     }
 }

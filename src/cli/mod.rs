@@ -124,11 +124,8 @@ pub fn run(cli: Cli) -> Exit {
         Err(Failure::BrokenPipe) => Exit::Ok,
         Err(Failure::Error(e)) => {
             let _ = out.flush();
-            use crate::report::color::{paint_prefix, Stream, Style};
-            eprintln!(
-                "{}",
-                paint_prefix(Stream::Stderr, e.to_string(), "error", Style::Bad)
-            );
+            let text = crate::report::diagnostic::error(&e, crate::report::color::Stream::Stderr);
+            eprintln!("{text}");
             Exit::Bad
         }
     }

@@ -13,11 +13,11 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::error::Diagnostic;
+use crate::error::{outermost, Diagnostic, Excerpt, Severity};
 use crate::load::{Loaded, Role};
 use crate::model::matrix::Matrix;
 use crate::model::PolicySet;
-use crate::source::{Loc, SourceId, SourceMap};
+use crate::source::{Loc, Position, SourceId, SourceMap};
 pub use codes::{rule, Level, Rule, RULES};
 
 /// One finding.
@@ -43,20 +43,42 @@ pub struct Finding {
     /// For a value inside a JSON string (an EIM `Body`): where that string is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inside: Option<String>,
-    /// For a value inside a JSON string: the line and column of that string in `file` (`line` and
-    /// `column` are inside the string's document), for emitters that can only point into `file`.
+    /// For a value inside a JSON string: where that string is in `file` (`line` and `column` are inside
+    /// the string's document), for emitters that can only point into `file`.
     #[serde(skip)]
-    pub outer_line: Option<usize>,
-    #[serde(skip)]
-    pub outer_column: Option<usize>,
+    pub outer: Option<Box<Position>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
-    /// The source line, for the snippet.
+    /// The source line and the span in it, for the text rendering.
     #[serde(skip)]
-    pub line_text: Option<String>,
-    /// How many characters of the line come before `line_text` (a long line is kept as a window).
-    #[serde(skip)]
-    pub line_text_start: usize,
+    pub excerpt: Option<Excerpt>,
+}
+
+impl Finding {
+    /// The finding as the one diagnostic type, for the text rendering (its JSON and SARIF forms are its own).
+    pub fn diagnostic(&self) -> Diagnostic {
+        let severity = match self.level {
+            Level::Error => Severity::Error,
+            Level::Warning => Severity::Warning,
+            Level::Info => Severity::Info,
+        };
+        let position = (!self.file.is_empty() || self.line.is_some()).then(|| Position {
+            file: self.file.clone(),
+            line: self.line,
+            column: self.column,
+            pointer: self.pointer.clone(),
+            inside: self.outer.clone(),
+        });
+        Diagnostic {
+            code: Some(self.code),
+            severity,
+            message: self.message.clone(),
+            position,
+            help: self.help.clone(),
+            notes: Vec::new(),
+            excerpt: self.excerpt.clone(),
+        }
+    }
 }
 
 /// What to lint with.
@@ -178,13 +200,6 @@ pub fn lint_loaded(mut loaded: Loaded, opts: &Options) -> Report {
     report
 }
 
-fn outermost(p: &crate::source::Position) -> &crate::source::Position {
-    match &p.inside {
-        Some(outer) => outermost(outer),
-        None => p,
-    }
-}
-
 /// A new `Loaded` holding the files of `loaded` except the bad ones (re-parsed from the texts read).
 fn keep_files(loaded: &Loaded, bad: &BTreeSet<String>) -> Loaded {
     let mut out = Loaded::new();
@@ -234,18 +249,27 @@ pub(crate) fn finding_at(
         .range(loc, false)
         .map(|(_, end)| sources.line_column(loc.source, end))
         .unzip();
-    let (line_text, line_text_start) = match (pos.column, sources.range(loc, false)) {
-        (Some(column), Some((start, _))) if pos.line.is_some() => {
+    let excerpt = match (pos.line, pos.column, sources.range(loc, false)) {
+        (Some(line), Some(column), Some((start, _))) => {
             let text = sources.get(loc.source).map_or("", |s| &s.text);
-            let (part, before) =
+            let (text, text_start) =
                 crate::source::window_at(text, start, column, crate::error::SNIPPET_MAX_CHARS);
-            (Some(part), before)
+            Some(Excerpt {
+                line,
+                column,
+                len: span_len(line, column, end_line, end_column),
+                text,
+                text_start,
+            })
         }
-        _ => (
-            pos.line
-                .and_then(|l| sources.line_text(loc.source, l).map(str::to_owned)),
-            0,
-        ),
+        (Some(line), column, _) => sources.line_text(loc.source, line).map(|text| Excerpt {
+            line,
+            column: column.unwrap_or(1),
+            len: span_len(line, column.unwrap_or(1), end_line, end_column),
+            text: text.to_owned(),
+            text_start: 0,
+        }),
+        _ => None,
     };
     Finding {
         code,
@@ -259,11 +283,23 @@ pub(crate) fn finding_at(
         end_column,
         pointer: pos.pointer.clone(),
         inside: pos.inside.as_ref().map(|o| o.to_string()),
-        outer_line: pos.inside.as_ref().and(outermost(&pos).line),
-        outer_column: pos.inside.as_ref().and(outermost(&pos).column),
+        outer: pos.inside.clone(),
         help,
-        line_text,
-        line_text_start,
+        excerpt,
+    }
+}
+
+/// How many characters of a value starting at `line`:`column` to underline: all of it when it ends on
+/// the same line, else one.
+fn span_len(
+    line: usize,
+    column: usize,
+    end_line: Option<usize>,
+    end_column: Option<usize>,
+) -> usize {
+    match (end_line, end_column) {
+        (Some(el), Some(ec)) if el == line && ec > column => ec - column,
+        _ => 1,
     }
 }
 
@@ -289,61 +325,32 @@ fn complete_span(f: &mut Finding, sources: &SourceMap, files: &HashMap<&str, Sou
     let text = sources.get(id).map_or("", |s| &s.text);
     let (part, before) =
         crate::source::window_at(text, start, column, crate::error::SNIPPET_MAX_CHARS);
-    (f.line_text, f.line_text_start) = (Some(part), before);
+    f.excerpt = Some(Excerpt {
+        line,
+        column,
+        len: span_len(line, column, Some(end_line), Some(end_column)),
+        text: part,
+        text_start: before,
+    });
     (f.line, f.column) = (Some(line), Some(column));
     (f.end_line, f.end_column) = (Some(end_line), Some(end_column));
 }
 
 /// A load or validation diagnostic as a finding, classified into PS001–PS006.
 fn from_diagnostic(d: Diagnostic) -> Finding {
-    let m = d.message.as_str();
-    let code = if m.starts_with("invalid JSON")
-        || m.starts_with("JSON nested")
-        || m.contains("byte order mark")
-        || m.starts_with("invalid UTF-8")
-        || m.starts_with("file is empty")
-    {
-        "PS001"
-    } else if m.starts_with("unknown field")
-        || m.starts_with("unexpected `")
-        || m.ends_with("only a policy does")
-    {
-        "PS002"
-    } else if m.starts_with("invalid type")
-        || m.starts_with("invalid length")
-        || m.starts_with("expected a")
-    {
-        "PS004"
-    } else if m.contains("malformed identity URN")
-        || m.contains("malformed resource URN")
-        || m.contains("ORN")
-        || m.contains("malformed permission group URN")
-    {
-        "PS005"
-    } else if m.starts_with("malformed") {
-        // `malformed action `ReadVms`: it has no `:` ...` is a bad value, not a missing field.
-        "PS006"
-    } else if m.starts_with("missing field")
-        || m.contains(" has no `")
-        || m.starts_with("statement has no")
-    {
-        "PS003"
-    } else {
-        "PS006"
-    };
+    let code = d
+        .code
+        .unwrap_or_else(|| crate::error::load_code(&d.message));
     let r = rule(code);
-    let (file, line, column, pointer, inside, outer) = match &d.position {
+    let (file, line, column, pointer, inside) = match &d.position {
         Some(p) => (
             outermost(p).file.clone(),
             p.line,
             p.column,
             p.pointer.clone(),
-            p.inside.as_ref().map(|o| o.to_string()),
-            p.inside
-                .as_ref()
-                .map_or((None, None), |_| (outermost(p).line, outermost(p).column)),
+            p.inside.clone(),
         ),
-        None => (String::new(), None, None, String::new(), None, (None, None)),
+        None => (String::new(), None, None, String::new(), None),
     };
     Finding {
         code,
@@ -356,12 +363,10 @@ fn from_diagnostic(d: Diagnostic) -> Finding {
         end_line: None,
         end_column: None,
         pointer,
-        inside,
-        outer_line: outer.0,
-        outer_column: outer.1,
+        inside: inside.as_ref().map(|o| o.to_string()),
+        outer: inside,
         help: d.help,
-        line_text: d.line_text,
-        line_text_start: d.line_text_start,
+        excerpt: d.excerpt,
     }
 }
 
@@ -373,10 +378,16 @@ pub fn from_oslo(f: crate::oslo::lint::Finding, text: &str) -> Finding {
         crate::oslo::lint::Level::Error => Level::Error,
         crate::oslo::lint::Level::Warning => Level::Warning,
     };
-    let line_text = text
+    let excerpt = text
         .lines()
         .nth(f.line.saturating_sub(1))
-        .map(str::to_owned);
+        .map(|line| Excerpt {
+            line: f.line,
+            column: f.column,
+            len: 1,
+            text: line.to_owned(),
+            text_start: 0,
+        });
     Finding {
         code: f.code,
         name: rule(f.code).map_or("", |r| r.name),
@@ -389,11 +400,9 @@ pub fn from_oslo(f: crate::oslo::lint::Finding, text: &str) -> Finding {
         end_column: None,
         pointer: format!("/{}", f.rule.replace('~', "~0").replace('/', "~1")),
         inside: None,
-        outer_line: None,
-        outer_column: None,
+        outer: None,
         help: f.help,
-        line_text,
-        line_text_start: 0,
+        excerpt,
     }
 }
 
@@ -449,7 +458,7 @@ mod tests {
                 report
                     .findings
                     .iter()
-                    .all(|f| f.end_line.is_some() && f.line_text.is_some()),
+                    .all(|f| f.end_line.is_some() && f.excerpt.is_some()),
                 "every finding has its span and its line"
             );
             assert!(

@@ -536,11 +536,11 @@ fn change_count(out: &mut String, cs: &[Change]) {
     );
 }
 
-/// A finding's first line: `error[PA102] kind: subject — detail`.
+/// A finding's first line, as its diagnostic's headline: `error[PA102]: kind: subject — detail`.
 fn finding_head(out: &mut String, f: &Finding) {
     let _ = writeln!(
         out,
-        "{}[{}] {}: {} — {}",
+        "{}[{}]: {}: {} — {}",
         f.severity.as_str(),
         f.code,
         f.kind,
@@ -549,27 +549,51 @@ fn finding_head(out: &mut String, f: &Finding) {
     );
 }
 
-/// Findings, rustc style: `error[PA102]: subject — detail`, then where and the witness.
+/// Findings, rustc style: `error[PA102]: kind: subject — detail`, then where, the condition and the
+/// witness; each finding rendered as the one diagnostic type ([`super::diagnostic`]).
 pub fn findings(out: &mut String, fs: &[Finding], inv: &Invocation) {
+    let styled = super::color::enabled(super::color::Stream::Stdout);
     for f in fs {
-        finding_head(out, f);
-        match (&f.file, f.line) {
-            (Some(file), Some(l)) => {
-                let _ = writeln!(out, "  --> {file}:{l}");
-            }
-            (Some(file), None) => {
-                let _ = writeln!(out, "  --> {file}");
-            }
-            _ => {}
-        }
-        if let Some(c) = &f.condition {
-            let _ = writeln!(out, "    conditional: {c}");
-        }
-        if let Some(w) = &f.witness {
-            let _ = writeln!(out, "    witness: {}", w.command_line(inv));
-        }
+        let d = diagnostic(f, inv);
+        let _ = writeln!(out, "{}\n", super::diagnostic::render(&d, styled));
     }
     let _ = writeln!(out, "{} findings", fs.len());
+}
+
+/// An audit finding as the one diagnostic type: its policy's `file:line` (audit keeps no column or
+/// source line), the condition and the witness as notes.
+fn diagnostic(f: &Finding, inv: &Invocation) -> crate::error::Diagnostic {
+    use crate::error::{Diagnostic, Severity as Level};
+    let severity = match f.severity {
+        Severity::Error => Level::Error,
+        Severity::Warning => Level::Warning,
+        Severity::Note => Level::Note,
+    };
+    // `file:line` as the whole location: a position without a column shows no line.
+    let position = f.file.as_ref().map(|file| crate::source::Position {
+        file: match f.line {
+            Some(l) => format!("{file}:{l}"),
+            None => file.clone(),
+        },
+        line: None,
+        column: None,
+        pointer: String::new(),
+        inside: None,
+    });
+    let mut notes = Vec::new();
+    if let Some(c) = &f.condition {
+        notes.push(format!("conditional: {c}"));
+    }
+    if let Some(w) = &f.witness {
+        notes.push(format!("witness: {}", w.command_line(inv)));
+    }
+    Diagnostic {
+        code: Some(f.code),
+        severity,
+        position,
+        notes,
+        ..Diagnostic::error(format!("{}: {} — {}", f.kind, f.subject, f.detail))
+    }
 }
 
 /// SARIF 2.1.0, one rule per code.

@@ -52,6 +52,11 @@ pub enum Stream {
     Stderr,
 }
 
+/// Whether `stream` is coloured in this run.
+pub fn enabled(stream: Stream) -> bool {
+    on(stream)
+}
+
 fn on(stream: Stream) -> bool {
     match stream {
         Stream::Stdout => STDOUT.load(Ordering::Relaxed),

@@ -11,10 +11,9 @@ use crate::lint::{Finding, Level};
 pub fn concise(findings: &[Finding], files: usize) -> String {
     let mut out = String::new();
     for f in findings {
-        let at = if f.inside.is_some() {
-            (f.outer_line, f.outer_column)
-        } else {
-            (f.line, f.column)
+        let at = match &f.outer {
+            Some(o) if f.inside.is_some() => (o.line, o.column),
+            _ => (f.line, f.column),
         };
         let place = match at {
             (Some(l), Some(c)) => format!("{}:{l}:{c}", f.file),

@@ -5,46 +5,20 @@ use std::fmt::Write as _;
 
 use serde_sarif::sarif;
 
-use super::color::{paint, Stream, Style};
+use super::color::Stream;
 use crate::lint::{Finding, Level, RULES};
 
-/// rustc / ruff style: `warning[PS101]: message`, location, snippet with carets, help.
+/// rustc / ruff style: `warning[PS101]: message`, location, the line with carets under the span, help;
+/// each finding rendered as the one diagnostic type ([`super::diagnostic`]).
 pub fn human(findings: &[Finding], files: usize) -> String {
+    let styled = super::color::enabled(Stream::Stdout);
     let mut out = String::new();
     for f in findings {
-        let style = match f.level {
-            Level::Error => Style::Bad,
-            Level::Warning => Style::Warn,
-            Level::Info => Style::Bold,
-        };
-        let level = paint(Stream::Stdout, style, f.level.as_str());
-        let _ = writeln!(out, "{level}[{}]: {}", f.code, f.message);
-        let loc = match (f.line, f.column) {
-            (Some(l), Some(c)) if f.inside.is_none() => format!("{}:{l}:{c}", f.file),
-            (Some(l), Some(c)) => format!(
-                "{}, in the embedded JSON document at line {l} column {c}",
-                f.inside.as_deref().unwrap_or(&f.file)
-            ),
-            _ => f.file.clone(),
-        };
-        let pointer = if f.pointer.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", f.pointer)
-        };
-        let _ = writeln!(out, "  --> {loc}{pointer}");
-        if let (Some(text), Some(line), Some(col)) = (&f.line_text, f.line, f.column) {
-            // Underline the whole value when it ends on the same line.
-            let len = match (f.end_line, f.end_column) {
-                (Some(el), Some(ec)) if el == line && ec > col => ec - col,
-                _ => 1,
-            };
-            let lines = crate::source::snippet(line, col, text, f.line_text_start, len);
-            let _ = writeln!(out, "{lines}");
-        }
-        if let Some(help) = &f.help {
-            let _ = writeln!(out, "  = help: {help}");
-        }
+        let _ = writeln!(
+            out,
+            "{}",
+            super::diagnostic::render(&f.diagnostic(), styled)
+        );
         let _ = writeln!(out);
     }
     let count = |l: Level, one: &str, many: &str| {
@@ -106,8 +80,9 @@ pub fn sarif(findings: &[Finding]) -> String {
             if f.inside.is_some() {
                 // The value is inside a JSON string (an EIM `Body`): point at the string in the file, and
                 // say where in its document.
-                region.start_line = f.outer_line.map(to_i64);
-                region.start_column = f.outer_column.map(to_i64);
+                let outer = f.outer.as_deref().map(crate::error::outermost);
+                region.start_line = outer.and_then(|o| o.line).map(to_i64);
+                region.start_column = outer.and_then(|o| o.column).map(to_i64);
                 if let (Some(l), Some(c)) = (f.line, f.column) {
                     let _ = write!(
                         text,

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod color;
+pub mod diagnostic;
 pub mod expectations;
 pub mod html;
 pub mod lint_concise;

@@ -86,6 +86,8 @@ pub fn validate(mut loaded: Loaded, matrix: Arc<Matrix>) -> Result<PolicySet, Er
     let mut warnings = crate::error::resolve_all(ovh.warnings, &loaded.sources);
     for w in &mut warnings {
         w.severity = crate::error::Severity::Warning;
+        // Read the safe way or replaced: lint's PS007.
+        w.code = Some("PS007");
     }
     Ok(PolicySet {
         resources: ovh.resources,
