@@ -135,35 +135,72 @@ pub fn offsets(text: &str, pointers: &[&str]) -> Vec<Option<usize>> {
         .collect()
 }
 
-/// Line starts of a text, for byte offset → 1-based line and character column in O(log n).
+/// Where a text's lines start, and how many characters precede every [`CHECKPOINT`]th byte: byte offset →
+/// 1-based line (binary search) and character column in O(log n + [`CHECKPOINT`]), whatever the line's
+/// length. A minified API dump is one line of megabytes holding every policy: counting each column from its
+/// line's start would cost N findings × L bytes; counting from the nearest checkpoint costs at most
+/// [`CHECKPOINT`] bytes per offset. Every place that turns an offset into a column (load, validation,
+/// lint, audit and trace locations) goes through this one index.
 #[derive(Debug, Clone)]
 pub struct LineIndex {
+    /// Where each line starts.
     starts: Vec<usize>,
+    /// `chars[i]`: the characters in the first `i * CHECKPOINT` bytes of the text.
+    chars: Vec<usize>,
+}
+
+/// Bytes between two character-count checkpoints of a [`LineIndex`].
+pub const CHECKPOINT: usize = 1024;
+
+/// The characters that start in `bytes` (UTF-8): the bytes that are not continuation bytes. For a slice
+/// cut on character boundaries, its `chars().count()`.
+#[inline]
+fn chars_in(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count()
 }
 
 impl LineIndex {
     pub fn new(text: &str) -> Self {
+        let bytes = text.as_bytes();
         let mut starts = vec![0];
-        starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|&(_, b)| b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
-        LineIndex { starts }
+        starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
+        let mut chars = Vec::with_capacity(bytes.len() / CHECKPOINT + 1);
+        let mut seen = 0;
+        chars.push(0);
+        for block in bytes.chunks_exact(CHECKPOINT) {
+            seen += chars_in(block);
+            chars.push(seen);
+        }
+        LineIndex { starts, chars }
     }
 
-    /// 1-based line and character column of a byte offset (clamped to the text).
+    /// The characters in the first `offset` bytes of `bytes` (`offset` within them).
+    fn chars_before(&self, bytes: &[u8], offset: usize) -> usize {
+        let block = offset / CHECKPOINT;
+        let from = block * CHECKPOINT;
+        self.chars.get(block).copied().unwrap_or(0) + bytes.get(from..offset).map_or(0, chars_in)
+    }
+
+    /// 1-based line and character column of a byte offset (clamped to the text). An offset inside a
+    /// character (never given by the walk, possible from a byte column) counts bytes from its line's start.
     pub fn line_column(&self, text: &str, offset: usize) -> (usize, usize) {
         let offset = offset.min(text.len());
         let line = self.starts.partition_point(|&s| s <= offset).max(1);
         let start = self.starts.get(line - 1).copied().unwrap_or(0);
-        let column = text
-            .get(start..offset)
-            .map_or(offset - start, |s| s.chars().count());
+        let column = if !text.is_char_boundary(offset) {
+            offset - start
+        } else if offset - start <= CHECKPOINT {
+            #[cfg(test)]
+            crate::source::parsed::add_column(offset - start);
+            text.get(start..offset).map_or(0, |s| s.chars().count())
+        } else {
+            #[cfg(test)]
+            crate::source::parsed::add_column(offset % CHECKPOINT + start % CHECKPOINT);
+            let bytes = text.as_bytes();
+            self.chars_before(bytes, offset) - self.chars_before(bytes, start)
+        };
         (line, column + 1)
     }
-
     /// The text of a 1-based line, without its line break.
     pub fn line<'t>(&self, text: &'t str, line: usize) -> Option<&'t str> {
         let start = *self.starts.get(line.checked_sub(1)?)?;

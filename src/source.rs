@@ -7,6 +7,8 @@ use std::sync::{Arc, OnceLock};
 
 use jsonc_parser::common::Ranged;
 
+pub use crate::scan::LineIndex;
+
 /// Index of a [`Source`] in a [`SourceMap`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SourceId(pub u32);
@@ -463,10 +465,12 @@ impl fmt::Display for Position {
 #[derive(Debug, Default, Clone)]
 pub struct SourceMap {
     sources: Vec<Source>,
-    /// Per source, built on the first [`SourceMap::position`] into it: where its lines start and where its
-    /// values start, so that locating the many entries of a trace does not re-parse a large file each time.
+    /// Per source, built on the first [`SourceMap::position`] into it: where its values start, so that
+    /// locating the many entries of a trace does not re-parse a large file each time.
     /// `None` inside: the text is not strict JSON, and positions are found by the span-aware parse.
     indexes: Vec<OnceLock<Option<TextIndex>>>,
+    /// Per source, built on the first line or column asked in it: its [`LineIndex`], whatever the text.
+    lines: Vec<OnceLock<LineIndex>>,
 }
 
 impl SourceMap {
@@ -487,6 +491,7 @@ impl SourceMap {
             parent,
         });
         self.indexes.push(OnceLock::new());
+        self.lines.push(OnceLock::new());
         id
     }
 
@@ -552,31 +557,25 @@ impl SourceMap {
         }
     }
 
-    /// The 1-based line and character column of a byte offset in a source (binary search in its index).
+    /// The source's line index, built on first use.
+    fn lines(&self, id: SourceId) -> Option<&LineIndex> {
+        let source = self.get(id)?;
+        let cell = self.lines.get(id.0 as usize)?;
+        Some(cell.get_or_init(|| LineIndex::new(&source.text)))
+    }
+
+    /// The 1-based line and character column of a byte offset in a source, through its [`LineIndex`]:
+    /// bounded work per offset even on a line of megabytes.
     pub fn line_column(&self, id: SourceId, offset: usize) -> (usize, usize) {
-        let Some(source) = self.get(id) else {
-            return (1, 1);
-        };
-        match self.index(id) {
-            Some(index) => index.line_column(&source.text, offset),
-            None => line_column(&source.text, offset),
+        match (self.get(id), self.lines(id)) {
+            (Some(source), Some(lines)) => lines.line_column(&source.text, offset),
+            _ => (1, 1),
         }
     }
 
     /// The text of a source's 1-based line, without its line break.
     pub fn line_text(&self, id: SourceId, line: usize) -> Option<&str> {
-        let text = &self.get(id)?.text;
-        let Some(index) = self.index(id) else {
-            return text.lines().nth(line.checked_sub(1)?);
-        };
-        let start = *index.line_starts.get(line.checked_sub(1)?)? as usize;
-        let end = index
-            .line_starts
-            .get(line)
-            .map_or(text.len(), |&s| s as usize);
-        let raw = text.get(start..end)?;
-        let raw = raw.strip_suffix('\n').unwrap_or(raw);
-        Some(raw.strip_suffix('\r').unwrap_or(raw))
+        self.lines(id)?.line(&self.get(id)?.text, line)
     }
 
     /// The line and column of a byte offset in a source (for serde_json syntax errors, which give them
@@ -607,9 +606,6 @@ const INDEX_MAX_DEPTH: usize = 64;
 /// containers (one policy of a 100k-policy array is one node), not to every value of the file.
 #[derive(Debug, Clone)]
 struct TextIndex {
-    /// Where each line starts; `u32` (a 100 MB file has millions of lines): texts of 4 GiB or more are
-    /// not indexed. Built on the first position asked in a source, i.e. only when explaining.
-    line_starts: Vec<u32>,
     root: Node,
 }
 
@@ -640,9 +636,7 @@ impl TextIndex {
         let bytes = text.as_bytes();
         let start = skip_ws(bytes, 0);
         let (root, _) = index_value(text, start, 0)?;
-        let mut line_starts = vec![0];
-        line_starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| (i + 1) as u32));
-        Some(TextIndex { line_starts, root })
+        Some(TextIndex { root })
     }
 
     /// What [`range_of_pointer`] answers, without parsing the whole text.
@@ -684,21 +678,6 @@ impl TextIndex {
         } else {
             Some((node.start, node.end))
         }
-    }
-
-    /// What [`line_column`] answers, by binary search over the line starts.
-    fn line_column(&self, text: &str, offset: usize) -> (usize, usize) {
-        let offset = offset.min(text.len());
-        let line = self
-            .line_starts
-            .partition_point(|&s| s as usize <= offset)
-            .max(1);
-        let line_start = self.line_starts.get(line - 1).map_or(0, |&s| s as usize);
-        let column = text
-            .get(line_start..offset)
-            .map_or(0, |s| s.chars().count())
-            + 1;
-        (line, column)
     }
 }
 
@@ -904,6 +883,20 @@ pub(crate) mod parsed {
     pub(crate) fn bytes() -> usize {
         BYTES.with(Cell::get)
     }
+
+    thread_local! {
+        static COLUMN_BYTES: Cell<usize> = const { Cell::new(0) };
+    }
+
+    /// Count bytes read to compute a column.
+    pub(crate) fn add_column(n: usize) {
+        COLUMN_BYTES.with(|b| b.set(b.get() + n));
+    }
+
+    /// Bytes read by this thread so far to compute columns.
+    pub(crate) fn column_bytes() -> usize {
+        COLUMN_BYTES.with(Cell::get)
+    }
 }
 
 #[cfg(test)]
@@ -917,17 +910,24 @@ mod tests {
         let items: Vec<String> = (0..500)
             .map(|i| format!("{{\n  \"name\": \"p{i}\",\n  \"tags\": [\n    \"é{i}\"\n  ]\n}}"))
             .collect();
-        let text = format!("[\n{}\n]\n", items.join(",\n"));
-        let index = TextIndex::new(&text).unwrap();
-        for offset in (0..text.len()).step_by(7).chain([text.len()]) {
-            if !text.is_char_boundary(offset) {
-                continue;
+        let pretty = format!("[\n{}\n]\n", items.join(",\n"));
+        // The same minified (one line of many checkpoints), with two- to four-byte characters straddling
+        // checkpoint boundaries, and a few line breaks among long lines.
+        let minified = pretty.replace('\n', "").replace('é', "é€💡");
+        let mixed = format!("{minified}\n{}\r\n\n{minified}", "x".repeat(3000));
+        for text in [&pretty, &minified, &mixed] {
+            let index = LineIndex::new(text);
+            for offset in (0..text.len())
+                .step_by(11)
+                .chain([text.len(), text.len() + 5])
+            {
+                let naive = if text.is_char_boundary(offset.min(text.len())) {
+                    line_column(text, offset)
+                } else {
+                    continue;
+                };
+                assert_eq!(index.line_column(text, offset), naive, "{offset}");
             }
-            assert_eq!(
-                index.line_column(&text, offset),
-                line_column(&text, offset),
-                "{offset}"
-            );
         }
     }
 
@@ -1052,7 +1052,7 @@ mod tests {
                 let want = offset_of_pointer(text, p);
                 if let Some(o) = want {
                     assert_eq!(
-                        index.line_column(text, o),
+                        LineIndex::new(text).line_column(text, o),
                         line_column(text, o),
                         "pointer {p:?}"
                     );
