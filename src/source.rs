@@ -929,14 +929,15 @@ pub fn window_at(text: &str, offset: usize, column: usize, max: usize) -> (Strin
         }
         (start, back) = (i, back + 1);
     }
-    let part: String = text
-        .get(start..)
-        .unwrap_or_default()
-        .chars()
-        .take_while(|c| *c != '\n')
-        .take(max)
-        .collect();
-    let part = part.strip_suffix('\r').map(str::to_owned).unwrap_or(part);
+    // Up to `max` characters or the line break, copied as one slice.
+    let rest = text.get(start..).unwrap_or_default();
+    let end = rest
+        .char_indices()
+        .enumerate()
+        .find(|&(n, (_, c))| n == max || c == '\n')
+        .map_or(rest.len(), |(_, (i, _))| i);
+    let part = rest.get(..end).unwrap_or_default();
+    let part = part.strip_suffix('\r').unwrap_or(part).to_owned();
     (part, column.saturating_sub(1).saturating_sub(back))
 }
 
@@ -957,6 +958,7 @@ mod window_tests {
 
     /// A short line is kept whole; a long one only around the offset, with the characters before it counted.
     #[test]
+    #[allow(clippy::indexing_slicing)]
     fn window_is_bounded_and_counts_what_it_leaves_out() {
         let text = "first\n  \"a\": 1\nlast";
         let offset = text.find("1").unwrap_or_default();
@@ -973,5 +975,32 @@ mod window_tests {
         assert_eq!(part.chars().nth(500_000 - before), Some('X'));
         // a window never crosses a line break, and drops the `\r` of a CRLF line
         assert_eq!(window_at("ab\r\ncd", 1, 2, 4096), (String::from("ab"), 0));
+        // the part is the first `max` characters from its start up to the line break (collected one
+        // by one as the reference), at every offset and width
+        let text = "aé€\r\n💡xy\r\n\nz€é\rq";
+        for max in 0..12 {
+            for (offset, _) in text.char_indices().chain([(text.len(), ' ')]) {
+                let before = &text[..offset];
+                let from = before
+                    .char_indices()
+                    .rev()
+                    .take_while(|(_, c)| *c != '\n')
+                    .take(max / 2)
+                    .last()
+                    .map_or(offset, |(i, _)| i);
+                let want: String = text[from..]
+                    .chars()
+                    .take_while(|c| *c != '\n')
+                    .take(max)
+                    .collect();
+                let want = want.strip_suffix('\r').map(str::to_owned).unwrap_or(want);
+                let back = before[from..].chars().count();
+                assert_eq!(
+                    window_at(text, offset, 20, max),
+                    (want, 19 - back),
+                    "{offset} {max}"
+                );
+            }
+        }
     }
 }
