@@ -14,7 +14,9 @@
 //! ([`Scan::complete`]), and serde_json reports the syntax error with its own words.
 //!
 //! The same walk resolves JSON pointers to byte offsets for error messages ([`offsets`]): one pass per
-//! file for all the pointers of all its problems, so rendering N problems costs one walk, not N parses.
+//! file for all the pointers of all its problems, so rendering N problems costs one walk, not N parses;
+//! and it records where values start and end ([`Spans`]), for a pointer's byte range (its value or its
+//! key) when findings and traces are located. It is the crate's only pointer → location walker.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -135,35 +137,72 @@ pub fn offsets(text: &str, pointers: &[&str]) -> Vec<Option<usize>> {
         .collect()
 }
 
-/// Line starts of a text, for byte offset → 1-based line and character column in O(log n).
+/// Where a text's lines start, and how many characters precede every [`CHECKPOINT`]th byte: byte offset →
+/// 1-based line (binary search) and character column in O(log n + [`CHECKPOINT`]), whatever the line's
+/// length. A minified API dump is one line of megabytes holding every policy: counting each column from its
+/// line's start would cost N findings × L bytes; counting from the nearest checkpoint costs at most
+/// [`CHECKPOINT`] bytes per offset. Every place that turns an offset into a column (load, validation,
+/// lint, audit and trace locations) goes through this one index.
 #[derive(Debug, Clone)]
 pub struct LineIndex {
+    /// Where each line starts.
     starts: Vec<usize>,
+    /// `chars[i]`: the characters in the first `i * CHECKPOINT` bytes of the text.
+    chars: Vec<usize>,
+}
+
+/// Bytes between two character-count checkpoints of a [`LineIndex`].
+pub const CHECKPOINT: usize = 1024;
+
+/// The characters that start in `bytes` (UTF-8): the bytes that are not continuation bytes. For a slice
+/// cut on character boundaries, its `chars().count()`.
+#[inline]
+fn chars_in(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count()
 }
 
 impl LineIndex {
     pub fn new(text: &str) -> Self {
+        let bytes = text.as_bytes();
         let mut starts = vec![0];
-        starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|&(_, b)| b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
-        LineIndex { starts }
+        starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
+        let mut chars = Vec::with_capacity(bytes.len() / CHECKPOINT + 1);
+        let mut seen = 0;
+        chars.push(0);
+        for block in bytes.chunks_exact(CHECKPOINT) {
+            seen += chars_in(block);
+            chars.push(seen);
+        }
+        LineIndex { starts, chars }
     }
 
-    /// 1-based line and character column of a byte offset (clamped to the text).
+    /// The characters in the first `offset` bytes of `bytes` (`offset` within them).
+    fn chars_before(&self, bytes: &[u8], offset: usize) -> usize {
+        let block = offset / CHECKPOINT;
+        let from = block * CHECKPOINT;
+        self.chars.get(block).copied().unwrap_or(0) + bytes.get(from..offset).map_or(0, chars_in)
+    }
+
+    /// 1-based line and character column of a byte offset (clamped to the text). An offset inside a
+    /// character (never given by the walk, possible from a byte column) counts bytes from its line's start.
     pub fn line_column(&self, text: &str, offset: usize) -> (usize, usize) {
         let offset = offset.min(text.len());
         let line = self.starts.partition_point(|&s| s <= offset).max(1);
         let start = self.starts.get(line - 1).copied().unwrap_or(0);
-        let column = text
-            .get(start..offset)
-            .map_or(offset - start, |s| s.chars().count());
+        let column = if !text.is_char_boundary(offset) {
+            offset - start
+        } else if offset - start <= CHECKPOINT {
+            #[cfg(test)]
+            crate::source::parsed::add_column(offset - start);
+            text.get(start..offset).map_or(0, |s| s.chars().count())
+        } else {
+            #[cfg(test)]
+            crate::source::parsed::add_column(offset % CHECKPOINT + start % CHECKPOINT);
+            let bytes = text.as_bytes();
+            self.chars_before(bytes, offset) - self.chars_before(bytes, start)
+        };
         (line, column + 1)
     }
-
     /// The text of a 1-based line, without its line break.
     pub fn line<'t>(&self, text: &'t str, line: usize) -> Option<&'t str> {
         let start = *self.starts.get(line.checked_sub(1)?)?;
@@ -242,6 +281,9 @@ trait Hook<'a> {
     fn string(&mut self, _frames: &[Frame<'a>], _offset: usize, _len: usize, _is_key: bool) {}
     /// A key that the innermost object already has (first seen at `first`).
     fn duplicate(&mut self, _frames: &[Frame<'a>], _key: &str, _offset: usize, _first: usize) {}
+    /// The value last started (and not yet ended) ends at `offset`; `frames` are those of its start.
+    #[inline]
+    fn end(&mut self, _frames: &[Frame<'a>], _offset: usize) {}
 }
 
 struct Checker {
@@ -570,6 +612,7 @@ fn walk_from<'a, H: Hook<'a>>(
                 }
             }
         }
+        hook.end(&frames, pos);
         // After a value: a separator, a closing bracket, or the end of the text.
         loop {
             pos = skip_ws(bytes, pos);
@@ -584,6 +627,7 @@ fn walk_from<'a, H: Hook<'a>>(
                     Some(b']') => {
                         pos += 1;
                         frames.pop();
+                        hook.end(&frames, pos);
                     }
                     _ => return false,
                 },
@@ -599,6 +643,7 @@ fn walk_from<'a, H: Hook<'a>>(
                     Some(b'}') => {
                         pos += 1;
                         close(&mut frames, &mut keys);
+                        hook.end(&frames, pos);
                     }
                     _ => return false,
                 },
@@ -719,6 +764,208 @@ fn read_key<'a, H: Hook<'a>>(
         }),
     }
     Some(())
+}
+
+/// Where the values of a strict JSON text start and end, for JSON pointer → byte range: the one walk of
+/// this module, with a hook that records spans. Large containers are kept member by member, small ones
+/// (under [`SPANS_MIN_BYTES`]) as one span, walked again on demand when a pointer goes into them: memory
+/// stays proportional to the members of large containers (one policy of a 100k-policy array is one node),
+/// not to every value of the file.
+#[derive(Debug, Clone)]
+pub struct Spans {
+    root: Node,
+}
+
+/// Containers smaller than this are not kept member by member.
+const SPANS_MIN_BYTES: usize = 2048;
+/// Containers nested deeper than this are not kept member by member either.
+const SPANS_MAX_DEPTH: usize = 64;
+
+#[derive(Debug, Clone)]
+struct Node {
+    start: usize,
+    end: usize,
+    kids: Kids,
+}
+
+#[derive(Debug, Clone)]
+enum Kids {
+    /// A scalar, or a container too small (or deep) to keep member by member.
+    Span,
+    Array(Vec<Node>),
+    /// Members in order; a lookup takes the first of duplicate keys.
+    Object(Vec<Member>),
+}
+
+/// A member: the byte range of its key (quotes included) and its value.
+type Member = ((usize, usize), Node);
+
+impl Spans {
+    /// The spans of `text`; `None` when the walk does not reach its end (the text is not JSON).
+    pub fn new(text: &str) -> Option<Spans> {
+        Spans::kept(text, SPANS_MIN_BYTES, SPANS_MAX_DEPTH)
+    }
+
+    /// The spans of `text`, containers of at least `min_bytes` nested less than `max_depth` deep kept
+    /// member by member.
+    fn kept(text: &str, min_bytes: usize, max_depth: usize) -> Option<Spans> {
+        let mut hook = Recorder {
+            min_bytes,
+            max_depth,
+            open: Vec::new(),
+            key: None,
+            root: None,
+        };
+        if !walk(text, &mut hook) {
+            return None;
+        }
+        Some(Spans { root: hook.root? })
+    }
+
+    /// The byte range of the value at `pointer`, or of its key (`key`: the last token names an object
+    /// member). A pointer that does not resolve (`/Action/0` when `Action` is a string) falls back to its
+    /// nearest existing ancestor's value, or gives `None` when the key is asked. `text` is the text the
+    /// spans were made of.
+    pub fn range(&self, text: &str, pointer: &str, key: bool) -> Option<(usize, usize)> {
+        self.range_in(text, pointer, key, true)
+    }
+
+    /// [`Spans::range`]; `rewalk`: a container kept as one span is walked again (not in spans that keep
+    /// every container, where such a span is an empty container).
+    fn range_in(
+        &self,
+        text: &str,
+        pointer: &str,
+        key: bool,
+        rewalk: bool,
+    ) -> Option<(usize, usize)> {
+        let mut node = &self.root;
+        let mut name = None;
+        let mut rest = pointer;
+        while let Some(after) = rest.strip_prefix('/') {
+            let (raw, next) = match after.find('/') {
+                Some(i) => (after.get(..i)?, after.get(i..)?),
+                None => (after, ""),
+            };
+            let token = raw.replace("~1", "/").replace("~0", "~");
+            let child = match &node.kids {
+                Kids::Span if rewalk && is_container(text, node.start) => {
+                    // Walked again, every member kept: a small container, or a deep one.
+                    let sub = text.get(node.start..node.end)?;
+                    #[cfg(test)]
+                    crate::source::parsed::add(sub.len());
+                    return Spans::kept(sub, 0, usize::MAX)?
+                        .range_in(sub, rest, key, false)
+                        .map(|(s, e)| (node.start + s, node.start + e));
+                }
+                Kids::Span => None,
+                Kids::Array(items) => token
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| items.get(i))
+                    .map(|n| (None, n)),
+                Kids::Object(members) => members
+                    .iter()
+                    .find(|(k, _)| key_is(text, *k, &token))
+                    .map(|(r, n)| (Some(*r), n)),
+            };
+            match child {
+                Some((n, c)) => (name, node) = (n, c),
+                None if key => return None,
+                None => return Some((node.start, node.end)),
+            }
+            rest = next;
+        }
+        if key {
+            name
+        } else {
+            Some((node.start, node.end))
+        }
+    }
+}
+
+/// Whether the key written at `range` (quotes included) of `text` is `token` once decoded.
+fn key_is(text: &str, (start, end): (usize, usize), token: &str) -> bool {
+    match text.get(start..end) {
+        Some(raw) if raw.contains('\\') => {
+            serde_json::from_str::<String>(raw).is_ok_and(|k| k == token)
+        }
+        Some(raw) => raw.get(1..raw.len().saturating_sub(1)) == Some(token),
+        None => false,
+    }
+}
+
+fn is_container(text: &str, at: usize) -> bool {
+    matches!(text.as_bytes().get(at), Some(b'{' | b'['))
+}
+
+/// The hook behind [`Spans`]: a value is opened at its start and closed at its end, then kept in its
+/// parent (as a span unless it is a large container).
+struct Recorder {
+    min_bytes: usize,
+    max_depth: usize,
+    /// The values being read, outermost first, each with the key it is the value of.
+    open: Vec<Open>,
+    /// The range of the key just read.
+    key: Option<(usize, usize)>,
+    root: Option<Node>,
+}
+
+struct Open {
+    start: usize,
+    /// The range of its key, when it is an object's member.
+    key: Option<(usize, usize)>,
+    items: Vec<Node>,
+    members: Vec<Member>,
+}
+
+impl<'a> Hook<'a> for Recorder {
+    fn value(&mut self, frames: &[Frame<'a>], offset: usize) -> bool {
+        let key = match frames.last() {
+            Some(Frame::Object { .. }) => Some(self.key.take().unwrap_or_default()),
+            _ => None,
+        };
+        self.open.push(Open {
+            start: offset,
+            key,
+            items: Vec::new(),
+            members: Vec::new(),
+        });
+        true
+    }
+
+    fn string(&mut self, _frames: &[Frame<'a>], offset: usize, len: usize, is_key: bool) {
+        if is_key {
+            self.key = Some((offset, offset + len + 2));
+        }
+    }
+
+    fn end(&mut self, frames: &[Frame<'a>], offset: usize) {
+        let Some(done) = self.open.pop() else {
+            return;
+        };
+        let large = offset - done.start >= self.min_bytes && frames.len() < self.max_depth;
+        let kids = if !large {
+            Kids::Span
+        } else if !done.members.is_empty() {
+            Kids::Object(done.members)
+        } else if !done.items.is_empty() {
+            Kids::Array(done.items)
+        } else {
+            // An empty container, or a scalar: nothing inside to find.
+            Kids::Span
+        };
+        let node = Node {
+            start: done.start,
+            end: offset,
+            kids,
+        };
+        match (self.open.last_mut(), done.key) {
+            (Some(parent), Some(range)) => parent.members.push((range, node)),
+            (Some(parent), None) => parent.items.push(node),
+            (None, _) => self.root = Some(node),
+        }
+    }
 }
 
 #[cfg(test)]

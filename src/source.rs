@@ -5,7 +5,8 @@
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-use jsonc_parser::common::Ranged;
+pub use crate::scan::LineIndex;
+use crate::scan::Spans;
 
 /// Index of a [`Source`] in a [`SourceMap`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -463,10 +464,13 @@ impl fmt::Display for Position {
 #[derive(Debug, Default, Clone)]
 pub struct SourceMap {
     sources: Vec<Source>,
-    /// Per source, built on the first [`SourceMap::position`] into it: where its lines start and where its
-    /// values start, so that locating the many entries of a trace does not re-parse a large file each time.
-    /// `None` inside: the text is not strict JSON, and positions are found by the span-aware parse.
-    indexes: Vec<OnceLock<Option<TextIndex>>>,
+    /// Per source, built on the first [`SourceMap::position`] into it: where its values start, so that
+    /// locating the many entries of a trace does not re-parse a large file each time.
+    /// `None` inside: the text is not strict JSON (the loader refuses such a text whole, so none of its
+    /// values is ever located).
+    indexes: Vec<OnceLock<Option<Spans>>>,
+    /// Per source, built on the first line or column asked in it: its [`LineIndex`], whatever the text.
+    lines: Vec<OnceLock<LineIndex>>,
 }
 
 impl SourceMap {
@@ -487,6 +491,7 @@ impl SourceMap {
             parent,
         });
         self.indexes.push(OnceLock::new());
+        self.lines.push(OnceLock::new());
         id
     }
 
@@ -506,9 +511,9 @@ impl SourceMap {
         }
     }
 
-    /// Resolve a location to file, line and column. Line and column are looked up by walking a span-aware
-    /// parse of the text; a pointer that does not resolve (the value is absent: a missing field) falls
-    /// back to its nearest existing ancestor.
+    /// Resolve a location to file, line and column: the pointer's byte offset from the source's spans (the
+    /// scan's walk, [`Spans`]), its line and column from the source's [`LineIndex`]. A pointer that does not
+    /// resolve (the value is absent: a missing field) falls back to its nearest existing ancestor.
     pub fn position(&self, loc: &Loc) -> Position {
         let Some(source) = self.get(loc.source) else {
             return Position {
@@ -532,51 +537,41 @@ impl SourceMap {
         }
     }
 
-    /// The source's index, built on first use; `None` when the text is not strict JSON.
-    fn index(&self, id: SourceId) -> Option<&TextIndex> {
+    /// The source's spans, built on first use; `None` when the text is not strict JSON.
+    fn index(&self, id: SourceId) -> Option<&Spans> {
         let source = self.get(id)?;
         self.indexes
             .get(id.0 as usize)
-            .and_then(|cell| cell.get_or_init(|| TextIndex::new(&source.text)).as_ref())
+            .and_then(|cell| cell.get_or_init(|| strict_spans(&source.text)).as_ref())
     }
 
     /// The byte range, in its own source's text, of the value at `loc` or of its key (`key`), as
-    /// [`range_of_pointer`] answers, through the source's index: locating many values of a large file
+    /// [`range_of_pointer`] answers, through the source's spans: locating many values of a large file
     /// costs one pass over it, not one parse per value.
     pub fn range(&self, loc: &Loc, key: bool) -> Option<(usize, usize)> {
         let text = &self.get(loc.source)?.text;
-        let pointer = loc.pointer();
-        match self.index(loc.source) {
-            Some(index) => index.range_of_pointer(text, &pointer, key),
-            None => range_of_pointer(text, &pointer, key),
-        }
+        self.index(loc.source)?.range(text, &loc.pointer(), key)
     }
 
-    /// The 1-based line and character column of a byte offset in a source (binary search in its index).
+    /// The source's line index, built on first use.
+    fn lines(&self, id: SourceId) -> Option<&LineIndex> {
+        let source = self.get(id)?;
+        let cell = self.lines.get(id.0 as usize)?;
+        Some(cell.get_or_init(|| LineIndex::new(&source.text)))
+    }
+
+    /// The 1-based line and character column of a byte offset in a source, through its [`LineIndex`]:
+    /// bounded work per offset even on a line of megabytes.
     pub fn line_column(&self, id: SourceId, offset: usize) -> (usize, usize) {
-        let Some(source) = self.get(id) else {
-            return (1, 1);
-        };
-        match self.index(id) {
-            Some(index) => index.line_column(&source.text, offset),
-            None => line_column(&source.text, offset),
+        match (self.get(id), self.lines(id)) {
+            (Some(source), Some(lines)) => lines.line_column(&source.text, offset),
+            _ => (1, 1),
         }
     }
 
     /// The text of a source's 1-based line, without its line break.
     pub fn line_text(&self, id: SourceId, line: usize) -> Option<&str> {
-        let text = &self.get(id)?.text;
-        let Some(index) = self.index(id) else {
-            return text.lines().nth(line.checked_sub(1)?);
-        };
-        let start = *index.line_starts.get(line.checked_sub(1)?)? as usize;
-        let end = index
-            .line_starts
-            .get(line)
-            .map_or(text.len(), |&s| s as usize);
-        let raw = text.get(start..end)?;
-        let raw = raw.strip_suffix('\n').unwrap_or(raw);
-        Some(raw.strip_suffix('\r').unwrap_or(raw))
+        self.lines(id)?.line(&self.get(id)?.text, line)
     }
 
     /// The line and column of a byte offset in a source (for serde_json syntax errors, which give them
@@ -596,220 +591,12 @@ impl SourceMap {
     }
 }
 
-/// Containers smaller than this are not indexed member by member: a pointer into one is resolved by parsing
-/// just that value's text.
-const INDEX_MIN_BYTES: usize = 2048;
-/// Containers nested deeper than this are not indexed (their text is parsed on demand instead).
-const INDEX_MAX_DEPTH: usize = 64;
-
-/// Where a strict-JSON text's lines start and where its values start: large containers member by member,
-/// small ones as one span (parsed on demand). Memory stays proportional to the number of members of large
-/// containers (one policy of a 100k-policy array is one node), not to every value of the file.
-#[derive(Debug, Clone)]
-struct TextIndex {
-    /// Where each line starts; `u32` (a 100 MB file has millions of lines): texts of 4 GiB or more are
-    /// not indexed. Built on the first position asked in a source, i.e. only when explaining.
-    line_starts: Vec<u32>,
-    root: Node,
-}
-
-#[derive(Debug, Clone)]
-struct Node {
-    start: usize,
-    end: usize,
-    kids: Kids,
-}
-
-#[derive(Debug, Clone)]
-enum Kids {
-    /// A scalar, or a container too small (or deep) to index.
-    Span,
-    Array(Vec<Node>),
-    /// Members in order, each with the byte range of its key; a lookup takes the first of duplicate keys,
-    /// as the span-aware parse does.
-    Object(Vec<(Box<str>, (usize, usize), Node)>),
-}
-
-impl TextIndex {
-    /// `None` when the text is not strict JSON.
-    fn new(text: &str) -> Option<TextIndex> {
-        u32::try_from(text.len()).ok()?;
-        #[cfg(test)]
-        parsed::add(text.len());
-        serde_json::from_str::<serde::de::IgnoredAny>(text).ok()?;
-        let bytes = text.as_bytes();
-        let start = skip_ws(bytes, 0);
-        let (root, _) = index_value(text, start, 0)?;
-        let mut line_starts = vec![0];
-        line_starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| (i + 1) as u32));
-        Some(TextIndex { line_starts, root })
-    }
-
-    /// What [`range_of_pointer`] answers, without parsing the whole text.
-    fn range_of_pointer(&self, text: &str, pointer: &str, key: bool) -> Option<(usize, usize)> {
-        let mut node = &self.root;
-        let mut name = None;
-        let mut rest = pointer;
-        while let Some(after) = rest.strip_prefix('/') {
-            let (raw, next) = match after.find('/') {
-                Some(i) => (after.get(..i)?, after.get(i..)?),
-                None => (after, ""),
-            };
-            let token = raw.replace("~1", "/").replace("~0", "~");
-            let child = match &node.kids {
-                Kids::Span => {
-                    let sub = text.get(node.start..node.end)?;
-                    return range_of_pointer(sub, rest, key)
-                        .map(|(s, e)| (node.start + s, node.start + e));
-                }
-                Kids::Array(items) => token
-                    .parse::<usize>()
-                    .ok()
-                    .and_then(|i| items.get(i))
-                    .map(|n| (None, n)),
-                Kids::Object(members) => members
-                    .iter()
-                    .find(|(k, _, _)| **k == *token)
-                    .map(|(_, r, n)| (Some(*r), n)),
-            };
-            match child {
-                Some((n, c)) => (name, node) = (n, c),
-                None if key => return None,
-                None => return Some((node.start, node.end)),
-            }
-            rest = next;
-        }
-        if key {
-            name
-        } else {
-            Some((node.start, node.end))
-        }
-    }
-
-    /// What [`line_column`] answers, by binary search over the line starts.
-    fn line_column(&self, text: &str, offset: usize) -> (usize, usize) {
-        let offset = offset.min(text.len());
-        let line = self
-            .line_starts
-            .partition_point(|&s| s as usize <= offset)
-            .max(1);
-        let line_start = self.line_starts.get(line - 1).map_or(0, |&s| s as usize);
-        let column = text
-            .get(line_start..offset)
-            .map_or(0, |s| s.chars().count())
-            + 1;
-        (line, column)
-    }
-}
-
-fn skip_ws(b: &[u8], mut i: usize) -> usize {
-    while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-        i += 1;
-    }
-    i
-}
-
-/// The end of the string whose opening quote is at `i`.
-fn skip_string(b: &[u8], mut i: usize) -> Option<usize> {
-    i += 1;
-    loop {
-        match b.get(i)? {
-            b'"' => return Some(i + 1),
-            b'\\' => i += 2,
-            _ => i += 1,
-        }
-    }
-}
-
-/// The end of the value starting at `i` (strict JSON, already validated).
-fn skip_value(b: &[u8], i: usize) -> Option<usize> {
-    match b.get(i)? {
-        b'"' => skip_string(b, i),
-        b'{' | b'[' => {
-            let mut depth = 0usize;
-            let mut j = i;
-            loop {
-                match b.get(j)? {
-                    b'"' => {
-                        j = skip_string(b, j)?;
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Some(j + 1);
-                        }
-                    }
-                    _ => {}
-                }
-                j += 1;
-            }
-        }
-        _ => {
-            let mut j = i;
-            while !matches!(
-                b.get(j),
-                None | Some(b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r')
-            ) {
-                j += 1;
-            }
-            Some(j)
-        }
-    }
-}
-
-/// Index the value starting at `start`; returns it and its end.
-fn index_value(text: &str, start: usize, depth: usize) -> Option<(Node, usize)> {
-    let b = text.as_bytes();
-    let end = skip_value(b, start)?;
-    let open = *b.get(start)?;
-    if !matches!(open, b'{' | b'[') || end - start < INDEX_MIN_BYTES || depth >= INDEX_MAX_DEPTH {
-        let kids = Kids::Span;
-        return Some((Node { start, end, kids }, end));
-    }
-    let close = if open == b'{' { b'}' } else { b']' };
-    let mut items = Vec::new();
-    let mut members = Vec::new();
-    let mut i = skip_ws(b, start + 1);
-    if b.get(i) != Some(&close) {
-        loop {
-            if open == b'{' {
-                let key_start = i;
-                let key_end = skip_string(b, i)?;
-                let raw = text.get(i..key_end)?;
-                let key: Box<str> = if raw.contains('\\') {
-                    serde_json::from_str::<String>(raw).ok()?.into()
-                } else {
-                    raw.get(1..raw.len() - 1)?.into()
-                };
-                i = skip_ws(b, key_end);
-                if b.get(i) != Some(&b':') {
-                    return None;
-                }
-                i = skip_ws(b, i + 1);
-                let (node, after) = index_value(text, i, depth + 1)?;
-                members.push((key, (key_start, key_end), node));
-                i = after;
-            } else {
-                let (node, after) = index_value(text, i, depth + 1)?;
-                items.push(node);
-                i = after;
-            }
-            i = skip_ws(b, i);
-            match b.get(i)? {
-                b',' => i = skip_ws(b, i + 1),
-                c if *c == close => break,
-                _ => return None,
-            }
-        }
-    }
-    let kids = if open == b'{' {
-        Kids::Object(members)
-    } else {
-        Kids::Array(items)
-    };
-    Some((Node { start, end, kids }, end))
+/// The spans of a strict JSON text ([`Spans`]); `None` when serde_json refuses the text.
+fn strict_spans(text: &str) -> Option<Spans> {
+    #[cfg(test)]
+    parsed::add(text.len());
+    serde_json::from_str::<serde::de::IgnoredAny>(text).ok()?;
+    Spans::new(text)
 }
 
 /// 1-based line and character column of a byte offset.
@@ -830,36 +617,10 @@ pub fn offset_of_pointer(text: &str, pointer: &str) -> Option<usize> {
 
 /// The byte range of the value at `pointer`, or of its key (`key`: the last token names an object member).
 /// A pointer that does not resolve (`/Action/0` when `Action` is a string) falls back to its nearest
-/// existing ancestor's value, or gives `None` when the key is asked. `None` when the text does not parse.
+/// existing ancestor's value, or gives `None` when the key is asked. `None` when the text is not strict
+/// JSON. For one pointer: many pointers into one text are located through a [`SourceMap`].
 pub fn range_of_pointer(text: &str, pointer: &str, key: bool) -> Option<(usize, usize)> {
-    #[cfg(test)]
-    parsed::add(text.len());
-    let parsed = jsonc_parser::parse_to_ast(text, &Default::default(), &Default::default()).ok()?;
-    let mut value = parsed.value.as_ref()?;
-    let mut name = None;
-    for token in pointer.split('/').skip(1) {
-        let token = token.replace("~1", "/").replace("~0", "~");
-        let next = match value {
-            jsonc_parser::ast::Value::Object(o) => o
-                .properties
-                .iter()
-                .find(|p| p.name.as_str() == token)
-                .map(|p| (Some(p.name.range()), &p.value)),
-            jsonc_parser::ast::Value::Array(a) => token
-                .parse::<usize>()
-                .ok()
-                .and_then(|i| a.elements.get(i))
-                .map(|v| (None, v)),
-            _ => None,
-        };
-        match next {
-            Some((n, v)) => (name, value) = (n, v),
-            None if key => return None,
-            None => break,
-        }
-    }
-    let range = if key { name? } else { value.range() };
-    Some((range.start, range.end))
+    strict_spans(text)?.range(text, pointer, key)
 }
 
 /// Turn a serde_path_to_error path (`[0].permissions.allow[2]`) into a JSON pointer (`/0/permissions/allow/2`).
@@ -904,6 +665,20 @@ pub(crate) mod parsed {
     pub(crate) fn bytes() -> usize {
         BYTES.with(Cell::get)
     }
+
+    thread_local! {
+        static COLUMN_BYTES: Cell<usize> = const { Cell::new(0) };
+    }
+
+    /// Count bytes read to compute a column.
+    pub(crate) fn add_column(n: usize) {
+        COLUMN_BYTES.with(|b| b.set(b.get() + n));
+    }
+
+    /// Bytes read by this thread so far to compute columns.
+    pub(crate) fn column_bytes() -> usize {
+        COLUMN_BYTES.with(Cell::get)
+    }
 }
 
 #[cfg(test)]
@@ -917,17 +692,24 @@ mod tests {
         let items: Vec<String> = (0..500)
             .map(|i| format!("{{\n  \"name\": \"p{i}\",\n  \"tags\": [\n    \"é{i}\"\n  ]\n}}"))
             .collect();
-        let text = format!("[\n{}\n]\n", items.join(",\n"));
-        let index = TextIndex::new(&text).unwrap();
-        for offset in (0..text.len()).step_by(7).chain([text.len()]) {
-            if !text.is_char_boundary(offset) {
-                continue;
+        let pretty = format!("[\n{}\n]\n", items.join(",\n"));
+        // The same minified (one line of many checkpoints), with two- to four-byte characters straddling
+        // checkpoint boundaries, and a few line breaks among long lines.
+        let minified = pretty.replace('\n', "").replace('é', "é€💡");
+        let mixed = format!("{minified}\n{}\r\n\n{minified}", "x".repeat(3000));
+        for text in [&pretty, &minified, &mixed] {
+            let index = LineIndex::new(text);
+            for offset in (0..text.len())
+                .step_by(11)
+                .chain([text.len(), text.len() + 5])
+            {
+                let naive = if text.is_char_boundary(offset.min(text.len())) {
+                    line_column(text, offset)
+                } else {
+                    continue;
+                };
+                assert_eq!(index.line_column(text, offset), naive, "{offset}");
             }
-            assert_eq!(
-                index.line_column(&text, offset),
-                line_column(&text, offset),
-                "{offset}"
-            );
         }
     }
 
@@ -1001,22 +783,57 @@ mod tests {
         );
     }
 
-    /// The index answers exactly what the span-aware parse does, for present, absent and escaped pointers,
-    /// in containers large enough to be indexed and small ones parsed on demand.
+    /// An independent span-aware parser (jsonc-parser, a dev-dependency) as the oracle of the scan's spans.
+    fn parsed_range(text: &str, pointer: &str, key: bool) -> Option<(usize, usize)> {
+        use jsonc_parser::common::Ranged;
+        let parsed =
+            jsonc_parser::parse_to_ast(text, &Default::default(), &Default::default()).ok()?;
+        let mut value = parsed.value.as_ref()?;
+        let mut name = None;
+        for token in pointer.split('/').skip(1) {
+            let token = token.replace("~1", "/").replace("~0", "~");
+            let next = match value {
+                jsonc_parser::ast::Value::Object(o) => o
+                    .properties
+                    .iter()
+                    .find(|p| p.name.as_str() == token)
+                    .map(|p| (Some(p.name.range()), &p.value)),
+                jsonc_parser::ast::Value::Array(a) => token
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| a.elements.get(i))
+                    .map(|v| (None, v)),
+                _ => None,
+            };
+            match next {
+                Some((n, v)) => (name, value) = (n, v),
+                None if key => return None,
+                None => break,
+            }
+        }
+        let range = if key { name? } else { value.range() };
+        Some((range.start, range.end))
+    }
+
+    /// The scan's spans answer exactly what a span-aware parse does, for present, absent and escaped
+    /// pointers and keys, in containers large enough to be kept member by member, small ones walked on
+    /// demand, containers nested too deep to be kept, pretty-printed and minified.
     #[test]
-    fn text_index_agrees_with_the_parse() {
+    fn spans_agree_with_the_parse() {
         let mut text = String::from("[\n");
         for i in 0..200 {
             if i > 0 {
                 text.push_str(",\n");
             }
             text.push_str(&format!(
-                "  {{\"name\": \"p{i}\", \"a/b~\": [1, {{\"x\": \"é\\\"\"}}], \"k\\u0041\": {i}, \"name\": 0}}"
+                "  {{\"name\": \"p{i}\", \"a/b~\": [1, {{\"x\": \"é\\\"\"}}], \"k\\u0041\": {i}, \"name\": 0, \"e\": [], \"o\": {{}}}}"
             ));
         }
         text.push_str("\n]\n");
-        // The same array as a member of a large object (indexed member by member, keys included).
+        // The same array as a member of a large object (kept member by member, keys included).
         let wrapped = format!("{{\"k\\u0041\": 1, \"big\": {text}, \"a~b\": {text}}}");
+        let minified = wrapped.replace(['\n', ' '], "");
+        let deep = format!("{}{text}{}", "[".repeat(70), "]".repeat(70));
         let pointers = [
             "",
             "/0",
@@ -1027,39 +844,37 @@ mod tests {
             "/250",
             "/5/missing/deeper",
             "/5/a~1b~0/9",
+            "/5/e/0",
+            "/5/o/x",
+            "/5/name/0",
             "/x",
+            "/+1",
         ];
+        let deep_prefix = "/0".repeat(70);
         for (text, prefixes) in [
             (&text, &[""][..]),
             (&wrapped, &["/big", "/a~0b", "/kA", "/none"][..]),
+            (&minified, &["/big", "/a~0b"][..]),
+            (&deep, &[deep_prefix.as_str(), "/0/0/1"][..]),
         ] {
-            let index = TextIndex::new(text);
-            assert!(index.is_some(), "strict JSON is indexed");
-            let Some(index) = index else { return };
+            let spans = strict_spans(text);
+            assert!(spans.is_some(), "strict JSON has spans");
+            let Some(spans) = spans else { return };
             for p in prefixes
                 .iter()
                 .flat_map(|pre| pointers.map(|p| format!("{pre}{p}")))
             {
                 let p = p.as_str();
                 for key in [false, true] {
-                    let want = range_of_pointer(text, p, key);
-                    assert_eq!(
-                        index.range_of_pointer(text, p, key),
-                        want,
-                        "pointer {p:?}, key {key}"
-                    );
-                }
-                let want = offset_of_pointer(text, p);
-                if let Some(o) = want {
-                    assert_eq!(
-                        index.line_column(text, o),
-                        line_column(text, o),
-                        "pointer {p:?}"
-                    );
+                    let want = parsed_range(text, p, key);
+                    assert_eq!(spans.range(text, p, key), want, "pointer {p:?}, key {key}");
+                    assert_eq!(range_of_pointer(text, p, key), want, "pointer {p:?}");
                 }
             }
         }
-        assert!(TextIndex::new("// a comment\n{}").is_none());
+        assert!(strict_spans("// a comment\n{}").is_none());
+        assert!(strict_spans("{\"a\": 1,}").is_none());
+        assert!(strict_spans("[1] x").is_none());
     }
 
     #[test]
@@ -1082,14 +897,15 @@ pub fn window_at(text: &str, offset: usize, column: usize, max: usize) -> (Strin
         }
         (start, back) = (i, back + 1);
     }
-    let part: String = text
-        .get(start..)
-        .unwrap_or_default()
-        .chars()
-        .take_while(|c| *c != '\n')
-        .take(max)
-        .collect();
-    let part = part.strip_suffix('\r').map(str::to_owned).unwrap_or(part);
+    // Up to `max` characters or the line break, copied as one slice.
+    let rest = text.get(start..).unwrap_or_default();
+    let end = rest
+        .char_indices()
+        .enumerate()
+        .find(|&(n, (_, c))| n == max || c == '\n')
+        .map_or(rest.len(), |(_, (i, _))| i);
+    let part = rest.get(..end).unwrap_or_default();
+    let part = part.strip_suffix('\r').unwrap_or(part).to_owned();
     (part, column.saturating_sub(1).saturating_sub(back))
 }
 
@@ -1099,6 +915,7 @@ mod window_tests {
 
     /// A short line is kept whole; a long one only around the offset, with the characters before it counted.
     #[test]
+    #[allow(clippy::indexing_slicing)]
     fn window_is_bounded_and_counts_what_it_leaves_out() {
         let text = "first\n  \"a\": 1\nlast";
         let offset = text.find("1").unwrap_or_default();
@@ -1115,5 +932,32 @@ mod window_tests {
         assert_eq!(part.chars().nth(500_000 - before), Some('X'));
         // a window never crosses a line break, and drops the `\r` of a CRLF line
         assert_eq!(window_at("ab\r\ncd", 1, 2, 4096), (String::from("ab"), 0));
+        // the part is the first `max` characters from its start up to the line break (collected one
+        // by one as the reference), at every offset and width
+        let text = "aé€\r\n💡xy\r\n\nz€é\rq";
+        for max in 0..12 {
+            for (offset, _) in text.char_indices().chain([(text.len(), ' ')]) {
+                let before = &text[..offset];
+                let from = before
+                    .char_indices()
+                    .rev()
+                    .take_while(|(_, c)| *c != '\n')
+                    .take(max / 2)
+                    .last()
+                    .map_or(offset, |(i, _)| i);
+                let want: String = text[from..]
+                    .chars()
+                    .take_while(|c| *c != '\n')
+                    .take(max)
+                    .collect();
+                let want = want.strip_suffix('\r').map(str::to_owned).unwrap_or(want);
+                let back = before[from..].chars().count();
+                assert_eq!(
+                    window_at(text, offset, 20, max),
+                    (want, 19 - back),
+                    "{offset} {max}"
+                );
+            }
+        }
     }
 }

@@ -468,4 +468,87 @@ mod tests {
             );
         }
     }
+
+    /// Issue 15: a minified dump is one line holding every policy. A finding there is at line 1 and at the
+    /// column of its value counted in characters (as everywhere: `é` is one column), which this test
+    /// counts naively from the start of the text; and its code and pointer are those of the same content
+    /// pretty-printed. Names with two-, three- and four-byte characters put non-ASCII text before every
+    /// finding, across the index's checkpoints.
+    #[test]
+    #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    fn findings_on_a_minified_file_have_the_columns_of_their_values() {
+        let opts = Options {
+            at: jiff::Timestamp::UNIX_EPOCH,
+            matrix: Arc::new(crate::validate::builtin_matrix().unwrap()),
+        };
+        let pretty = one_file(300).replace("policy-", "política-€💡-");
+        let value: serde_json::Value = serde_json::from_str(&pretty).unwrap();
+        let minified = serde_json::to_string(&value).unwrap();
+        assert!(!minified.contains('\n') && minified.len() > 20 * crate::scan::CHECKPOINT);
+        let lint = |text: &str| {
+            let mut loaded = Loaded::new();
+            loaded.add_text("dump.json", text.to_owned(), Role::Any);
+            let mut found: Vec<Finding> = lint_loaded(loaded, &opts).findings;
+            found.sort_by(|a, b| (&a.pointer, a.code).cmp(&(&b.pointer, b.code)));
+            found
+        };
+        let (flat, tall) = (lint(&minified), lint(&pretty));
+        assert!(flat.len() >= 70, "{} findings", flat.len());
+        let key = |f: &Finding| (f.pointer.clone(), f.code, f.message.clone());
+        assert_eq!(
+            flat.iter().map(key).collect::<Vec<_>>(),
+            tall.iter().map(key).collect::<Vec<_>>()
+        );
+        let pointers: Vec<&str> = flat.iter().map(|f| f.pointer.as_str()).collect();
+        let offsets = crate::scan::offsets(&minified, &pointers);
+        let mut non_ascii_before = 0;
+        for (f, offset) in flat.iter().zip(offsets) {
+            let before = &minified[..offset.unwrap()];
+            let naive = before.chars().count() + 1;
+            non_ascii_before += usize::from(before.len() + 1 > naive);
+            assert_eq!((f.line, f.column), (Some(1), Some(naive)), "{}", f.pointer);
+            // The line shown is the window around that column.
+            let text = f.line_text.as_deref().unwrap();
+            let at = naive - 1 - f.line_text_start;
+            assert_eq!(
+                text.chars().nth(at),
+                minified[offset.unwrap()..].chars().next(),
+                "{}",
+                f.pointer
+            );
+            // The span's end too: the end of the value, counted the same way.
+            let end = minified.len() - minified.chars().skip(naive - 1).collect::<String>().len();
+            assert!(f.end_column.unwrap() > naive && end < minified.len());
+        }
+        assert!(
+            non_ascii_before > 60,
+            "non-ASCII text precedes the findings"
+        );
+    }
+
+    /// Issue 15: locating the findings of a minified file counts columns from the nearest checkpoint, not
+    /// from the start of its only line: the bytes read to count columns stay within a bound per finding,
+    /// whatever the file's length (counted, not timed).
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn columns_on_one_long_line_cost_a_bounded_count_per_finding() {
+        let opts = Options {
+            at: jiff::Timestamp::UNIX_EPOCH,
+            matrix: Arc::new(crate::validate::builtin_matrix().unwrap()),
+        };
+        for n in [500, 2_000] {
+            let value: serde_json::Value = serde_json::from_str(&one_file(n)).unwrap();
+            let text = serde_json::to_string(&value).unwrap();
+            let mut loaded = Loaded::new();
+            loaded.add_text("dump.json", text, Role::Any);
+            let before = crate::source::parsed::column_bytes();
+            let report = lint_loaded(loaded, &opts);
+            let counted = crate::source::parsed::column_bytes() - before;
+            let per_finding = counted / report.findings.len().max(1);
+            assert!(
+                per_finding <= 4 * crate::scan::CHECKPOINT,
+                "{n} policies: {per_finding} bytes counted per finding"
+            );
+        }
+    }
 }
