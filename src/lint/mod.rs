@@ -508,8 +508,8 @@ mod tests {
             non_ascii_before += usize::from(before.len() + 1 > naive);
             assert_eq!((f.line, f.column), (Some(1), Some(naive)), "{}", f.pointer);
             // The line shown is the window around that column.
-            let text = f.line_text.as_deref().unwrap();
-            let at = naive - 1 - f.line_text_start;
+            let excerpt = f.excerpt.as_ref().unwrap();
+            let (text, at) = (&excerpt.text, naive - 1 - excerpt.text_start);
             assert_eq!(
                 text.chars().nth(at),
                 minified[offset.unwrap()..].chars().next(),
