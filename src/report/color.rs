@@ -91,17 +91,6 @@ pub fn paint(stream: Stream, style: Style, text: &str) -> String {
     format!("\u{1b}[{code}m{text}\u{1b}[0m")
 }
 
-/// Colour the first occurrence of `word` at the start of `text` (a verdict, a severity), if any.
-pub fn paint_prefix(stream: Stream, text: String, word: &str, style: Style) -> String {
-    if !on(stream) {
-        return text;
-    }
-    match text.strip_prefix(word) {
-        Some(rest) => format!("{}{rest}", paint(stream, style, word)),
-        None => text,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::Choice;
