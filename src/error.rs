@@ -88,8 +88,9 @@ impl Diagnostic {
 }
 
 /// The longest source line a diagnostic keeps whole; longer ones are cut to this many characters around
-/// the column, so that many problems on one huge minified line do not copy it many times.
-pub const SNIPPET_MAX_CHARS: usize = 4096;
+/// the column, so that many problems on one huge minified line do not copy it many times (a diagnostic
+/// shows at most 160 characters of it).
+pub const SNIPPET_MAX_CHARS: usize = 512;
 
 /// The longest user value quoted in a message (in backticks or double quotes), in characters.
 const QUOTE_MAX_CHARS: usize = 120;
