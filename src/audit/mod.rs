@@ -1468,9 +1468,9 @@ type Said = std::collections::HashMap<(usize, usize), String>;
 /// Each allowed (resource, action) of one OVHcloud identity among the actions `keep` accepts, with how it
 /// holds, in the order of [`grants_among`]; `f` gets the action with its class and the resource's condition
 /// texts so far.
-fn each_access<'u>(
+fn each_access(
     engine: &Engine,
-    u: &'u Universe,
+    u: &Universe,
     who: &Who,
     resource: Option<&str>,
     keep: impl Fn(&str) -> bool,
