@@ -1012,6 +1012,21 @@ pub fn reach<'u>(engine: &Engine, u: &'u Universe, who: &str) -> Reach<'u> {
         })
         .collect();
     let matches = |s: &Spec, a: &str| s.matches(a, Side::Grant) || s.matches(a, Side::Restrict);
+    // An exact pattern (case kept, read alike on both sides) matches its one name: looked up, not tried
+    // (a managed permission group lists hundreds of actions).
+    let mut exact: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut wild: Vec<&Spec> = Vec::new();
+    for s in &allow_specs {
+        match &s.pattern.matcher {
+            crate::model::pattern::Matcher::Exact(x)
+                if !s.pattern.fold_case && !s.literal_when_granting =>
+            {
+                exact.insert(x);
+            }
+            _ => wild.push(s),
+        }
+    }
+    let allows = |a: &str| exact.contains(a) || wild.iter().any(|s| matches(s, a));
     let matrix = &*set.matrix;
     let actions: Vec<&str> = if allow_specs.is_empty() {
         Vec::new()
@@ -1020,10 +1035,8 @@ pub fn reach<'u>(engine: &Engine, u: &'u Universe, who: &str) -> Reach<'u> {
             .iter()
             .map(String::as_str)
             .filter(|a| match matrix.permission_index(a) {
-                Some(i) => matrix
-                    .roles_carrying(i)
-                    .any(|r| allow_specs.iter().any(|s| matches(s, &r.action))),
-                None => allow_specs.iter().any(|s| matches(s, a)),
+                Some(i) => matrix.roles_carrying(i).any(|r| allows(&r.action)),
+                None => allows(a),
             })
             .collect()
     };
