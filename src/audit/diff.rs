@@ -9,6 +9,9 @@ use serde::Serialize;
 
 use super::{reach, Probe, Res, Universe, Who, Witness};
 use crate::compile::Engine;
+use crate::model::ovh::{Permissions, Policy, ResourceEntry};
+use crate::model::urn::{IdentityKind, IdentityUrn};
+use crate::model::Spec;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -91,7 +94,7 @@ fn changes_of(
         .iter()
         .map(|a| co.matches(a) || cn.matches(a))
         .collect();
-    let typed = super::by_type(&[&co, &cn], &all_acts, &all_cond, points.len() > 1);
+    let typed = super::by_type(&[&co, &cn], &all_acts, &all_cond);
     for res in resources {
         let Some((acts, cond, class)) = typed.get(res.rtype.as_str()) else {
             continue;
@@ -116,7 +119,7 @@ fn changes_of(
                     continue;
                 }
                 let rep = class.get(i).copied().unwrap_or(i);
-                let is = if pi != 0 && rep != i {
+                let is = if rep != i {
                     // Same signature as its class's first action: the same answers, decided above.
                     if flipped.get(rep).copied().flatten() != Some(pi) {
                         continue;
@@ -147,6 +150,138 @@ fn changes_of(
     groups
 }
 
+/// The policies an OVHcloud decision for `who` can read, in the engine's order: those naming it, its group
+/// (account file), its account's root (across accounts the account's own grants are decided too), and, for
+/// a user whose group is unknown, those naming any group of its account (their denies apply). `None`: not
+/// an identity URN.
+fn deciders<'e>(engine: &'e Engine, who: &str) -> Option<Vec<&'e Policy>> {
+    let set = &engine.set;
+    let id = IdentityUrn::parse(who).ok()?;
+    let group = set.membership.user_group.get(who).map(|(g, _)| g);
+    let mut idx: Vec<u32> = engine.ovh_candidates(who).to_vec();
+    if let Some(g) = group {
+        idx.extend_from_slice(engine.ovh_candidates(g));
+    }
+    let root = format!("urn:v1:{}:identity:account:{}", id.region, id.account);
+    idx.extend_from_slice(engine.ovh_candidates(&root));
+    if id.kind == IdentityKind::User && group.is_none() {
+        let prefix = format!("urn:v1:{}:identity:group:{}/", id.region, id.account);
+        for (i, p) in (0u32..).zip(&set.ovh_policies) {
+            if p.identities.iter().any(|(x, _)| x.starts_with(&prefix)) {
+                idx.push(i);
+            }
+        }
+    }
+    idx.sort_unstable();
+    idx.dedup();
+    Some(
+        idx.iter()
+            .filter_map(|i| set.ovh_policies.get(*i as usize))
+            .collect(),
+    )
+}
+
+/// Two patterns alike, wherever they were written.
+fn same_spec(a: &Spec, b: &Spec) -> bool {
+    a.pattern == b.pattern
+        && a.reading == b.reading
+        && a.literal_when_granting == b.literal_when_granting
+}
+
+fn same_specs(a: &[Spec], b: &[Spec]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_spec(x, y))
+}
+
+fn same_permissions(a: &Permissions, b: &Permissions) -> bool {
+    same_specs(&a.allow, &b.allow)
+        && same_specs(&a.except, &b.except)
+        && same_specs(&a.deny, &b.deny)
+}
+
+/// Two policies that decide alike, each read in its own set: the same identities, resources (a resource
+/// group by its members), allows, excepts, denies, permission groups (by their contents), condition,
+/// expiry and owner. Where they were written (file, line) and their names do not decide anything.
+fn same_policy(eo: &Engine, a: &Policy, en: &Engine, b: &Policy) -> bool {
+    let same_res = |x: &ResourceEntry, y: &ResourceEntry| match (x, y) {
+        (ResourceEntry::Pattern(x), ResourceEntry::Pattern(y)) => same_spec(x, y),
+        (
+            ResourceEntry::Group {
+                urn: ux, group: gx, ..
+            },
+            ResourceEntry::Group {
+                urn: uy, group: gy, ..
+            },
+        ) => {
+            let (Some(x), Some(y)) = (
+                eo.set.resource_groups.get(*gx),
+                en.set.resource_groups.get(*gy),
+            ) else {
+                return false;
+            };
+            ux == uy
+                && x.urn == y.urn
+                && x.members == y.members
+                && x.known == y.known
+                && x.owner == y.owner
+        }
+        _ => false,
+    };
+    let same_group = |x: usize, y: usize| {
+        let (Some(x), Some(y)) = (
+            eo.set.permission_groups.get(x),
+            en.set.permission_groups.get(y),
+        ) else {
+            return false;
+        };
+        x.urn == y.urn && same_permissions(&x.permissions, &y.permissions)
+    };
+    a.owner == b.owner
+        && a.read_only == b.read_only
+        && a.identities.len() == b.identities.len()
+        && a.identities
+            .iter()
+            .zip(&*b.identities)
+            .all(|((x, _), (y, _))| x == y)
+        && a.resources.len() == b.resources.len()
+        && a.resources
+            .iter()
+            .zip(&*b.resources)
+            .all(|(x, y)| same_res(x, y))
+        && same_permissions(&a.permissions, &b.permissions)
+        && a.groups.len() == b.groups.len()
+        && a.groups
+            .iter()
+            .zip(&*b.groups)
+            .all(|((x, _), (y, _))| same_group(*x, *y))
+        && a.conditions.as_deref().map(|c| &c.0) == b.conditions.as_deref().map(|c| &c.0)
+        && a.expired_at.as_deref().map(|e| e.0) == b.expired_at.as_deref().map(|e| e.0)
+}
+
+/// Whether OLD and NEW answer every request of `who` alike, so that its changes need not be looked for:
+/// the same group, the same policies deciding for it (see [`deciders`]), compared by content, and the same
+/// inputs every decision reads (the evaluation time, the policies' owners, the resource dump, the OpenStack
+/// role matrix). Conservative: anything else differing means "not alike", and the identity is decided in
+/// full.
+fn decided_alike(old: &Engine, new: &Engine, who: &str) -> bool {
+    let (so, sn) = (&old.set, &new.set);
+    if old.default_at != new.default_at
+        || old.policy_owners != new.policy_owners
+        || so.resources != sn.resources
+        || so.matrix != sn.matrix
+    {
+        return false;
+    }
+    let group =
+        |s: &crate::model::PolicySet| s.membership.user_group.get(who).map(|(g, _)| g.clone());
+    if group(so) != group(sn) {
+        return false;
+    }
+    let (Some(po), Some(pn)) = (deciders(old, who), deciders(new, who)) else {
+        return false;
+    };
+    po.len() == pn.len() && po.iter().zip(&pn).all(|(a, b)| same_policy(old, a, new, b))
+}
+
 /// The actions of one change, its witness, and whether the witness needs a context or time.
 type Flips = (Vec<String>, Witness, bool);
 
@@ -159,6 +294,13 @@ pub fn diff(old: &Engine, new: &Engine, u: &Universe, mut tick: impl FnMut()) ->
         let Some(who) = u.ovh_identities.get(i) else {
             continue;
         };
+        // Its deciding policies unchanged: no answer of it (or of its listed members) can differ.
+        if decided_alike(old, new, &who.urn) {
+            for _ in 0..=members.len() {
+                tick();
+            }
+            continue;
+        }
         for ((kind, res), flips) in changes_of(old, new, u, who) {
             groups.insert((kind, who.clone(), res), (flips, members.clone()));
         }

@@ -755,8 +755,16 @@ pub fn granting_policies<'e>(engine: &'e Engine, who: &str) -> Vec<&'e Policy> {
 pub struct Conditional<'e> {
     /// The patterns of the conditional (or expiring) policies.
     specs: Vec<&'e Spec>,
-    /// The patterns of every policy that can reach the identity.
+    /// The patterns of every policy that can reach the identity (and of its account's root, whose grants
+    /// are decided too across accounts).
     all: Vec<&'e Spec>,
+    /// The exact patterns of `all` (no wildcard: they match one name, on either side), by that name, with
+    /// their index in `all`; lower-cased for a pattern that ignores case.
+    exact: std::collections::HashMap<String, Vec<u32>>,
+    /// The indices in `all` of the other patterns, tried one by one.
+    wild: Vec<u32>,
+    /// Some exact pattern ignores case.
+    folds: bool,
     /// The context keys their conditions read.
     keys: BTreeSet<String>,
     /// Some condition reads the date, or some policy expires.
@@ -805,13 +813,44 @@ impl Conditional<'_> {
                 }
             }
         }
+        let mut reaching = policies.clone();
+        if let Ok(id) = IdentityUrn::parse(who) {
+            let root = format!("urn:v1:{}:identity:account:{}", id.region, id.account);
+            reaching.extend(
+                engine
+                    .ovh_candidates(&root)
+                    .iter()
+                    .filter_map(|i| set.ovh_policies.get(*i as usize)),
+            );
+        }
+        let all: Vec<&Spec> = reaching.iter().flat_map(specs_of).collect();
+        let mut exact: std::collections::HashMap<String, Vec<u32>> =
+            std::collections::HashMap::new();
+        let mut wild = Vec::new();
+        for (k, s) in (0u32..).zip(&all) {
+            match &s.pattern.matcher {
+                crate::model::pattern::Matcher::Exact(x) if !s.literal_when_granting => {
+                    let key = if s.pattern.fold_case {
+                        x.to_ascii_lowercase()
+                    } else {
+                        x.to_string()
+                    };
+                    exact.entry(key).or_default().push(k);
+                }
+                _ => wild.push(k),
+            }
+        }
+        let folds = all.iter().any(|s| s.pattern.fold_case);
         Conditional {
             specs: policies
                 .iter()
                 .filter(|p| has(p))
                 .flat_map(specs_of)
                 .collect(),
-            all: policies.iter().flat_map(specs_of).collect(),
+            all,
+            exact,
+            wild,
+            folds,
             keys,
             timed,
             matrix: &set.matrix,
@@ -844,17 +883,50 @@ impl Conditional<'_> {
         }
     }
 
-    /// Which patterns of every reaching policy match the action, on each side: two actions with the same
-    /// signature get the same answer at every point. `None` for an OpenStack permission (decided through
-    /// the roles carrying it).
-    fn signature(&self, action: &str, out: &mut Vec<bool>) -> bool {
+    /// Which patterns of every reaching policy match the action, on each side (`2k` pattern `k` when
+    /// granting, `2k + 1` when restricting, ascending): two actions of one type with the same signature get
+    /// the same answer on every resource at every point, as a decision reads the action only through these
+    /// patterns. `false` for an OpenStack permission (decided through the roles carrying it).
+    fn signature(&self, action: &str, out: &mut Vec<u32>) -> bool {
         if self.matrix.permission_index(action).is_some() {
             return false;
         }
-        for s in &self.all {
-            out.push(s.matches(action, Side::Grant));
-            out.push(s.matches(action, Side::Restrict));
+        let start = out.len();
+        let mut add = |k: &u32| {
+            out.push(2 * k);
+            out.push(2 * k + 1);
+        };
+        if let Some(ks) = self.exact.get(action) {
+            ks.iter().for_each(&mut add);
         }
+        if self.folds {
+            let lower = action.to_ascii_lowercase();
+            if lower != action {
+                if let Some(ks) = self.exact.get(&lower) {
+                    ks.iter()
+                        .filter(|k| {
+                            self.all
+                                .get(**k as usize)
+                                .is_some_and(|s| s.pattern.fold_case)
+                        })
+                        .for_each(&mut add);
+                }
+            }
+        }
+        for k in &self.wild {
+            if let Some(s) = self.all.get(*k as usize) {
+                if s.matches(action, Side::Grant) {
+                    out.push(2 * k);
+                }
+                if s.matches(action, Side::Restrict) {
+                    out.push(2 * k + 1);
+                }
+            }
+        }
+        if let Some(tail) = out.get_mut(start..) {
+            tail.sort_unstable();
+        }
+        out.dedup();
         true
     }
 }
@@ -863,7 +935,7 @@ impl Conditional<'_> {
 /// (itself when it is the first, or when it is an OpenStack permission). Only a class's first action
 /// needs evaluating beyond the first point.
 pub fn classes(conds: &[&Conditional<'_>], actions: &[&str]) -> Vec<usize> {
-    let mut seen: std::collections::HashMap<(&str, Vec<u64>), usize> =
+    let mut seen: std::collections::HashMap<(&str, Vec<u32>), usize> =
         std::collections::HashMap::new();
     let mut sig = Vec::new();
     actions
@@ -871,15 +943,15 @@ pub fn classes(conds: &[&Conditional<'_>], actions: &[&str]) -> Vec<usize> {
         .enumerate()
         .map(|(i, a)| {
             sig.clear();
-            let all = conds.iter().all(|c| c.signature(a, &mut sig));
+            let mut all = true;
+            for c in conds {
+                all &= c.signature(a, &mut sig);
+                // One engine's patterns apart from the next's.
+                sig.push(u32::MAX);
+            }
             if all {
-                // Packed 64 to a word: a signature is as long as the identity's patterns, twice.
-                let packed: Vec<u64> = sig
-                    .chunks(64)
-                    .map(|c| c.iter().fold(0u64, |w, b| (w << 1) | u64::from(*b)))
-                    .collect();
                 // Of one resource type: an action of another type is not tried on the same resource.
-                *seen.entry((action_type(a), packed)).or_insert(i)
+                *seen.entry((action_type(a), sig.clone())).or_insert(i)
             } else {
                 i
             }
@@ -889,36 +961,13 @@ pub fn classes(conds: &[&Conditional<'_>], actions: &[&str]) -> Vec<usize> {
 
 /// The actions of one identity split by resource type, computed once per identity rather than per resource:
 /// per type, the actions, their conditional flags and their classes (indices into that type's list; see
-/// [`classes`]). `several_points`: false when only the first point is tried, where classes do not matter.
+/// [`classes`]).
 pub type Typed<'a> = BTreeMap<&'a str, (Vec<&'a str>, Vec<bool>, Vec<usize>)>;
 
-pub fn by_type<'a>(
-    conds: &[&Conditional<'_>],
-    actions: &[&'a str],
-    flags: &[bool],
-    several_points: bool,
-) -> Typed<'a> {
-    // Only an action a condition can reach is tried beyond the first point: the others are their own class.
-    let class: Vec<usize> = if several_points {
-        let flagged: Vec<usize> = (0..actions.len())
-            .filter(|i| flags.get(*i).copied().unwrap_or(true))
-            .collect();
-        let names: Vec<&str> = flagged
-            .iter()
-            .filter_map(|i| actions.get(*i).copied())
-            .collect();
-        let mut class: Vec<usize> = (0..actions.len()).collect();
-        for (k, rep) in classes(conds, &names).into_iter().enumerate() {
-            if let (Some(&i), Some(&r)) = (flagged.get(k), flagged.get(rep)) {
-                if let Some(c) = class.get_mut(i) {
-                    *c = r;
-                }
-            }
-        }
-        class
-    } else {
-        (0..actions.len()).collect()
-    };
+pub fn by_type<'a>(conds: &[&Conditional<'_>], actions: &[&'a str], flags: &[bool]) -> Typed<'a> {
+    // An action is decided once per class on each resource, at every point (a class's actions share their
+    // conditional flag: the conditional patterns are among those of the signature).
+    let class: Vec<usize> = classes(conds, actions);
     let mut out: Typed<'a> = BTreeMap::new();
     // The position of each action in its type's list: a class's first action has the same type.
     let mut local: Vec<usize> = Vec::with_capacity(actions.len());
@@ -963,6 +1012,21 @@ pub fn reach<'u>(engine: &Engine, u: &'u Universe, who: &str) -> Reach<'u> {
         })
         .collect();
     let matches = |s: &Spec, a: &str| s.matches(a, Side::Grant) || s.matches(a, Side::Restrict);
+    // An exact pattern (case kept, read alike on both sides) matches its one name: looked up, not tried
+    // (a managed permission group lists hundreds of actions).
+    let mut exact: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut wild: Vec<&Spec> = Vec::new();
+    for s in &allow_specs {
+        match &s.pattern.matcher {
+            crate::model::pattern::Matcher::Exact(x)
+                if !s.pattern.fold_case && !s.literal_when_granting =>
+            {
+                exact.insert(x);
+            }
+            _ => wild.push(s),
+        }
+    }
+    let allows = |a: &str| exact.contains(a) || wild.iter().any(|s| matches(s, a));
     let matrix = &*set.matrix;
     let actions: Vec<&str> = if allow_specs.is_empty() {
         Vec::new()
@@ -971,10 +1035,8 @@ pub fn reach<'u>(engine: &Engine, u: &'u Universe, who: &str) -> Reach<'u> {
             .iter()
             .map(String::as_str)
             .filter(|a| match matrix.permission_index(a) {
-                Some(i) => matrix
-                    .roles_carrying(i)
-                    .any(|r| allow_specs.iter().any(|s| matches(s, &r.action))),
-                None => allow_specs.iter().any(|s| matches(s, a)),
+                Some(i) => matrix.roles_carrying(i).any(|r| allows(&r.action)),
+                None => allows(a),
             })
             .collect()
     };
@@ -1070,9 +1132,14 @@ pub fn access_on(
                 continue;
             }
             let r = rep(i);
-            let allowed = if pi != 0 && r != i {
+            let allowed = if r != i {
                 // Its class's first action was decided at this point just before.
-                out.get(r).copied().flatten() == Some(Access::When(pi))
+                out.get(r).copied().flatten()
+                    == Some(if pi == 0 {
+                        Access::Always
+                    } else {
+                        Access::When(pi)
+                    })
             } else {
                 probe.allowed(a)
             };
@@ -1122,7 +1189,7 @@ impl Grant {
         res: &Res,
         (action, class): (&str, usize),
         a: Access,
-        said: &mut std::collections::HashMap<(usize, usize), String>,
+        said: &mut Said,
     ) -> Grant {
         let point = match a {
             Access::Always => u.points.first().cloned().unwrap_or_default(),
@@ -1181,7 +1248,13 @@ pub fn condition_of(engine: &Engine, w: &Witness) -> String {
     if let Ok(resp) = engine.prepare(&w.request()).map(|p| engine.explain(&p)) {
         for t in resp.trace.iter().filter(|t| t.decisive) {
             let Some(name) = &t.policy else { continue };
-            for p in engine.set.ovh_policies.iter().filter(|p| *p.name == **name) {
+            // Most policies have no condition: that test first spares comparing their names.
+            for p in engine
+                .set
+                .ovh_policies
+                .iter()
+                .filter(|p| p.conditions.is_some() && *p.name == **name)
+            {
                 if let Some(c) = p.conditions.as_deref() {
                     let s = format!("`{}` (policy `{name}`)", points::text(&c.0));
                     if !conds.contains(&s) {
@@ -1395,6 +1468,27 @@ pub fn grants_among(
     resource: Option<&str>,
     keep: impl Fn(&str) -> bool,
 ) -> Vec<Grant> {
+    let mut out = Vec::new();
+    each_access(engine, u, who, resource, keep, |res, a, x, said| {
+        out.push(Grant::new(engine, u, who, res, a, x, said));
+    });
+    out
+}
+
+/// The condition texts of one resource's grants written so far (see [`Grant::new`]).
+type Said = std::collections::HashMap<(usize, usize), String>;
+
+/// Each allowed (resource, action) of one OVHcloud identity among the actions `keep` accepts, with how it
+/// holds, in the order of [`grants_among`]; `f` gets the action with its class and the resource's condition
+/// texts so far.
+fn each_access(
+    engine: &Engine,
+    u: &Universe,
+    who: &Who,
+    resource: Option<&str>,
+    keep: impl Fn(&str) -> bool,
+    mut f: impl FnMut(&Res, (&str, usize), Access, &mut Said),
+) {
     let mut r = reach(engine, u, &who.urn);
     let (actions, conditional): (Vec<&str>, Vec<bool>) = r
         .actions
@@ -1421,21 +1515,19 @@ pub fn grants_among(
         None => r.resources.clone(),
     };
     let cond = Conditional::of(engine, &who.urn);
-    let typed = by_type(&[&cond], &r.actions, &r.conditional, r.points.len() > 1);
-    let mut out = Vec::new();
+    let typed = by_type(&[&cond], &r.actions, &r.conditional);
     for res in resources {
         let Some((acts, flags, class)) = typed.get(res.rtype.as_str()) else {
             continue;
         };
         let acc = access_on(engine, u, who, res, acts, &r.points, flags, class);
-        let mut said = std::collections::HashMap::new();
+        let mut said = Said::new();
         for ((a, x), c) in acts.iter().zip(acc).zip(class) {
             if let Some(x) = x {
-                out.push(Grant::new(engine, u, who, res, (a, *c), x, &mut said));
+                f(res, (a, *c), x, &mut said);
             }
         }
     }
-    out
 }
 
 /// The listed members a symbolic member's answer also holds for, for a label: ` (the same for its listed
@@ -1525,40 +1617,57 @@ pub fn access_matrix(engine: &Engine, u: &Universe, mut tick: impl FnMut()) -> A
         let Some(who) = u.ovh_identities.get(i) else {
             continue;
         };
-        let grants = grants_of(engine, u, who, None);
+        // One identity's rows, resource by resource (each_access gives a resource's grants together).
+        let mut rows: Vec<(&str, Row)> = Vec::new();
+        // Straight into the rows: only a conditional grant is kept whole, with its witness.
+        each_access(
+            engine,
+            u,
+            who,
+            None,
+            |_| true,
+            |r, (a, c), x, said| {
+                let Some(res) = by_urn.get(r.urn.as_str()).copied() else {
+                    return;
+                };
+                let project = res.rtype == "publicCloudProject";
+                if rows.last().is_none_or(|(urn, _)| *urn != res.urn.as_str()) {
+                    rows.push((
+                        res.urn.as_str(),
+                        Row {
+                            identity: who.urn.clone(),
+                            member_of: who.member_of.clone(),
+                            granted: if project {
+                                vec![false; perm_names.len()]
+                            } else {
+                                Vec::new()
+                            },
+                            actions: Vec::new(),
+                            conditional: Vec::new(),
+                            members: members.clone(),
+                        },
+                    ));
+                }
+                let Some((_, row)) = rows.last_mut() else {
+                    return;
+                };
+                if x != Access::Always {
+                    row.conditional
+                        .push(Grant::new(engine, u, who, res, (a, c), x, said));
+                    return;
+                }
+                match matrix.permission_index(a) {
+                    Some(i) if project => {
+                        if let Some(c) = row.granted.get_mut(i) {
+                            *c = true;
+                        }
+                    }
+                    _ => row.actions.push(a.to_owned()),
+                }
+            },
+        );
         for _ in 0..=members.len() {
             tick();
-        }
-        let mut rows: BTreeMap<&str, Row> = BTreeMap::new();
-        for g in &grants {
-            let Some(res) = by_urn.get(g.resource.as_str()).copied() else {
-                continue;
-            };
-            let project = res.rtype == "publicCloudProject";
-            let row = rows.entry(res.urn.as_str()).or_insert_with(|| Row {
-                identity: who.urn.clone(),
-                member_of: who.member_of.clone(),
-                granted: if project {
-                    vec![false; perm_names.len()]
-                } else {
-                    Vec::new()
-                },
-                actions: Vec::new(),
-                conditional: Vec::new(),
-                members: members.clone(),
-            });
-            if g.condition.is_some() {
-                row.conditional.push(g.clone());
-                continue;
-            }
-            match matrix.permission_index(&g.action) {
-                Some(i) if project => {
-                    if let Some(c) = row.granted.get_mut(i) {
-                        *c = true;
-                    }
-                }
-                _ => row.actions.push(g.action.clone()),
-            }
         }
         for (r, row) in rows {
             by_res.entry(r).or_default().push(row);
