@@ -11,16 +11,25 @@ use crate::lint::{Finding, Level, RULES};
 /// rustc / ruff style: `warning[PS101]: message`, location, the line with carets under the span, help;
 /// each finding rendered as the one diagnostic type ([`super::diagnostic`]).
 pub fn human(findings: &[Finding], files: usize) -> String {
+    use rayon::prelude::*;
     let styled = super::color::enabled(Stream::Stdout);
-    let mut out = String::new();
-    for f in findings {
-        let _ = writeln!(
-            out,
-            "{}",
-            super::diagnostic::render(&f.diagnostic(), styled)
-        );
-        let _ = writeln!(out);
-    }
+    let chunk = |fs: &[Finding]| {
+        let mut out = String::new();
+        for f in fs {
+            let _ = writeln!(
+                out,
+                "{}\n",
+                super::diagnostic::render(&f.diagnostic(), styled)
+            );
+        }
+        out
+    };
+    // Tens of thousands of findings (a large dump) are rendered on every core, in order.
+    let per = findings
+        .len()
+        .div_ceil(crate::parallel::parts(findings.len(), 2048))
+        .max(1);
+    let mut out: String = findings.par_chunks(per).map(chunk).collect();
     let count = |l: Level, one: &str, many: &str| {
         let n = findings.iter().filter(|f| f.level == l).count();
         format!("{n} {}", if n == 1 { one } else { many })
