@@ -9,15 +9,19 @@ use serde::Serialize;
 use crate::scan::{self, LineIndex};
 use crate::source::{Loc, Position, SourceId, SourceMap};
 
-/// How bad a diagnostic is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+/// How bad a diagnostic is; ordered, for `audit findings --fail-on` (which offers note, warning, error:
+/// audit findings are never `info`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// A remark for a reviewer (audit's conditional grants, soon expiries).
     Note,
     /// Worth knowing, not a problem (lint's informational rules).
+    #[value(skip)]
     Info,
+    /// Probably a mistake or a risk (a wildcard grant, another account's identity).
     Warning,
+    /// Wrong or dangerous (administrator-equivalent access, privilege escalation).
     Error,
 }
 

@@ -8,24 +8,8 @@ use serde::Serialize;
 use super::{is_service_account, Universe, Witness};
 use crate::compile::Engine;
 
-/// How serious a finding is; ordered, for `--fail-on`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Note,
-    Warning,
-    Error,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Note => "note",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        }
-    }
-}
+/// How serious a finding is: the diagnostics' severity (never `info` here).
+pub use crate::error::Severity;
 
 /// The registry: code, kind, severity, what it means. A code is never reused.
 pub const CODES: &[(&str, &str, Severity, &str)] = &[

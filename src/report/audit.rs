@@ -563,12 +563,7 @@ pub fn findings(out: &mut String, fs: &[Finding], inv: &Invocation) {
 /// An audit finding as the one diagnostic type: its policy's `file:line` (audit keeps no column or
 /// source line), the condition and the witness as notes.
 fn diagnostic(f: &Finding, inv: &Invocation) -> crate::error::Diagnostic {
-    use crate::error::{Diagnostic, Severity as Level};
-    let severity = match f.severity {
-        Severity::Error => Level::Error,
-        Severity::Warning => Level::Warning,
-        Severity::Note => Level::Note,
-    };
+    use crate::error::Diagnostic;
     // `file:line` as the whole location: a position without a column shows no line.
     let position = f.file.as_ref().map(|file| crate::source::Position {
         file: match f.line {
@@ -589,7 +584,7 @@ fn diagnostic(f: &Finding, inv: &Invocation) -> crate::error::Diagnostic {
     }
     Diagnostic {
         code: Some(f.code),
-        severity,
+        severity: f.severity,
         position,
         notes,
         ..Diagnostic::error(format!("{}: {} — {}", f.kind, f.subject, f.detail))
@@ -618,7 +613,7 @@ pub fn sarif(fs: &[Finding], inv: &Invocation) -> String {
             let level = match f.severity {
                 Severity::Error => sarif::ResultLevel::Error,
                 Severity::Warning => sarif::ResultLevel::Warning,
-                Severity::Note => sarif::ResultLevel::Note,
+                Severity::Note | Severity::Info => sarif::ResultLevel::Note,
             };
             let mut text = format!("{}: {}", f.subject, f.detail);
             if let Some(c) = &f.condition {
