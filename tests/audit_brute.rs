@@ -29,14 +29,19 @@ const U1: &str = "urn:v1:eu:identity:user:xx1111-ovh/u1";
 const U2: &str = "urn:v1:eu:identity:user:xx1111-ovh/u2";
 const SA: &str = "urn:v1:eu:identity:credential:xx1111-ovh/oauth2-0f0f0f0f0f0f0f0f";
 const ROOT: &str = "urn:v1:eu:identity:account:xx1111-ovh";
+/// A second account: its root, to which the first may grant on its resources, and one of its users, who
+/// gets across accounts only what both the first account granted the root and the root's account passes on.
+const NIC2: &str = "yy2222-ovh";
+const ROOT2: &str = "urn:v1:eu:identity:account:yy2222-ovh";
+const X1: &str = "urn:v1:eu:identity:user:yy2222-ovh/x1";
 const FRESH1: &str = "urn:v1:eu:identity:user:xx1111-ovh/fresh-one";
 const FRESH2: &str = "urn:v1:eu:identity:user:xx1111-ovh/fresh-two";
 const PROJECT: &str = "urn:v1:eu:resource:publicCloudProject:0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f";
 const AT: &str = "2026-06-01T12:00:00Z"; // a Monday
 
 /// Who the policies may name: a group with a known member (u1), a group with none, a user whose group is
-/// unknown, a user of g1, a service account.
-const IDS: [&str; 5] = [G1, G2, U2, U1, SA];
+/// unknown, a user of g1, a service account, the account's root, and the second account's root and user.
+const IDS: [&str; 8] = [G1, G2, U2, U1, SA, ROOT, ROOT2, X1];
 const RES: [&str; 5] = [
     "urn:v1:eu:resource:vps:*",
     "urn:v1:eu:resource:vps:vps-1",
@@ -141,8 +146,8 @@ const PAIRS: [(&str, &str); 16] = [
     ),
 ];
 
-/// The concrete identities: the named ones, a fresh member of each group, the account root.
-const CONCRETE: [&str; 6] = [U1, U2, SA, FRESH1, FRESH2, ROOT];
+/// The concrete identities: the named ones, a fresh member of each group, the account roots.
+const CONCRETE: [&str; 8] = [U1, U2, SA, FRESH1, FRESH2, ROOT, X1, ROOT2];
 
 fn condition() -> impl Strategy<Value = Option<Value>> {
     let ip = (0..CIDRS.len())
@@ -168,8 +173,11 @@ fn policy() -> impl Strategy<Value = Value> {
         prop::collection::vec(prop_oneof![6 => Just(None), 1 => (0..GROUPS.len()).prop_map(Some)], 1),
         condition(),
         prop_oneof![4 => Just(false), 1 => Just(true)],
+        // The owning account (`owner`): when some policy has one, a resource may belong to another
+        // account than the identity's, and the decision goes through the identity's account root.
+        prop_oneof![4 => Just(None), 1 => Just(Some(NIC)), 1 => Just(Some(NIC2))],
     )
-        .prop_map(|(ids, res, allow, except, deny, group, cond, expires)| {
+        .prop_map(|(ids, res, allow, except, deny, group, cond, expires, owner)| {
             let a = |v: &[usize]| Value::Array(v.iter().map(|&k| json!({"action": ACTS[k]})).collect());
             let mut p = json!({
                 "name": "p",
@@ -183,6 +191,9 @@ fn policy() -> impl Strategy<Value = Value> {
             }
             if expires {
                 p["expiredAt"] = json!(EXPIRY);
+            }
+            if let Some(o) = owner {
+                p["owner"] = json!(o);
             }
             p
         })
@@ -324,55 +335,27 @@ proptest! {
 
     #[test]
     fn who_can_and_what_can_are_exactly_what_check_allows(ps in prop::collection::vec(policy(), 1..5)) {
-        let set = named(&ps);
-        let mut e = engine(&set);
-        let brute = brute_engine(&e);
-        let u = Universe::of(&mut e, &scope());
-        let pctx = parsed(&contexts(&[&set]));
-        // who-can over each concrete pair's resource of the universe, asked once.
-        let mut asked: std::collections::HashMap<(&str, String), Vec<String>> = std::collections::HashMap::new();
-        for (action, resource) in PAIRS {
-            if let Some(r) = res_for(&u, resource) {
-                asked.entry((action, r.urn.clone())).or_insert_with(|| {
-                    audit::who_can(&e, &u, action, Some(&r.urn)).0.into_iter().map(|g| g.identity).collect()
-                });
-            }
+        check_who_what(&ps)?;
+    }
+
+    /// Across accounts: the first account grants the second's root (often under a condition), the second
+    /// passes it on to its user x1, and random policies besides. A condition reached only through the root
+    /// must be among the points tried for x1.
+    #[test]
+    fn cross_account_grants_are_exactly_what_check_allows(ps in cross_account()) {
+        check_who_what(&ps)?;
+    }
+
+    #[test]
+    fn cross_account_diff_sees_a_changed_root_grant(old in cross_account(), other in policy(), field in 0..3usize) {
+        // The root's grant (policy 0) gets another condition, permissions or resources.
+        let mut new = old.clone();
+        let key = ["conditions", "permissions", "resources"][field];
+        match other.get(key) {
+            Some(v) => new[0][key] = v.clone(),
+            None => { new[0].as_object_mut().unwrap().remove(key); }
         }
-        for id in CONCRETE {
-            let who = who_for(&u, id);
-            let grants = who.map(|w| audit::grants_of(&e, &u, w, None)).unwrap_or_default();
-            // Every grant is confirmed by check, with its witness's context, time and membership.
-            for g in &grants {
-                let d = e.prepare(&g.witness.request()).map(|p| e.decide(&p).allowed()).unwrap();
-                prop_assert!(d, "witness not allowed: {:?}", g.witness);
-            }
-            for (action, resource) in PAIRS {
-                let first = allowed_somewhere(&brute, id, action, resource, &pctx);
-                let (any, base) = (first.is_some(), first == Some(0));
-                let res = res_for(&u, resource);
-                let listed = match (who, res) {
-                    (Some(w), Some(r)) => grants.iter().find(|g| g.identity == w.urn && g.action == action && g.resource == r.urn),
-                    _ => None,
-                };
-                prop_assert_eq!(any, listed.is_some(), "what-can: {} {} {} (universe: {:?} {:?})\n{}", id, action, resource, who, res, serde_json::to_string_pretty(&set).unwrap());
-                if let Some(g) = listed {
-                    prop_assert_eq!(base, g.condition.is_none(), "conditional or not: {} {} {} {:?}", id, action, resource, g);
-                }
-                if let (Some(w), Some(r)) = (who, res) {
-                    let by = &asked[&(action, r.urn.clone())];
-                    prop_assert_eq!(any, by.contains(&w.urn), "who-can -r: {} {} {}", id, action, resource);
-                }
-            }
-        }
-        // who-can without a resource, for one action of each type: the same answers as with one.
-        for action in ["vps:apiovh:terminate", "compute_read", "account:apiovh:iam/policy/create"] {
-            let (by, _) = audit::who_can(&e, &u, action, None);
-            for id in CONCRETE {
-                let any = PAIRS.iter().filter(|(a, _)| *a == action).any(|(a, r)| allowed_somewhere(&brute, id, a, r, &pctx).is_some());
-                let listed = who_for(&u, id).is_some_and(|w| by.iter().any(|g| g.identity == w.urn));
-                prop_assert_eq!(any, listed, "who-can {} without --resource, {}", action, id);
-            }
-        }
+        check_diff(&old, &new, "g1")?;
     }
 
     #[test]
@@ -393,10 +376,10 @@ proptest! {
     /// must see each (and it skips the identities whose deciding policies did not change: a skip too eager
     /// shows here).
     #[test]
-    fn diff_sees_one_changed_field(old in prop::collection::vec(policy(), 1..4), other in policy(), which in any::<prop::sample::Index>(), field in 0..8usize) {
+    fn diff_sees_one_changed_field(old in prop::collection::vec(policy(), 1..4), other in policy(), which in any::<prop::sample::Index>(), field in 0..9usize) {
         let mut new = old.clone();
         let k = which.index(new.len());
-        let keys = ["permissions.except", "permissions.deny", "permissionsGroups", "conditions", "expiredAt", "identities", "resources"];
+        let keys = ["permissions.except", "permissions.deny", "permissionsGroups", "conditions", "expiredAt", "identities", "resources", "owner"];
         let mut moved = "g1";
         match keys.get(field) {
             Some(key) => {
@@ -413,6 +396,122 @@ proptest! {
         }
         check_diff(&old, &new, moved)?;
     }
+}
+
+/// A policy of the first account granting the second account's root, one of the second account passing
+/// the same grants on to its user x1, and up to two random policies.
+fn cross_account() -> impl Strategy<Value = Vec<Value>> {
+    (policy(), policy(), prop::collection::vec(policy(), 0..3)).prop_map(|(mut a, mut b, rest)| {
+        a["owner"] = json!(NIC);
+        a["identities"] = json!([ROOT2]);
+        b["owner"] = json!(NIC2);
+        b["identities"] = json!([X1]);
+        // x1 is passed on what the root is granted (its own except, deny, groups and condition kept):
+        // a grant across accounts needs both.
+        b["permissions"]["allow"] = a["permissions"]["allow"].clone();
+        b["resources"] = a["resources"].clone();
+        let mut v = vec![a, b];
+        v.extend(rest);
+        v
+    })
+}
+
+/// who-can and what-can of a policy set against brute force.
+fn check_who_what(ps: &[Value]) -> Result<(), TestCaseError> {
+    let set = named(ps);
+    let mut e = engine(&set);
+    let brute = brute_engine(&e);
+    let u = Universe::of(&mut e, &scope());
+    let pctx = parsed(&contexts(&[&set]));
+    // who-can over each concrete pair's resource of the universe, asked once.
+    let mut asked: std::collections::HashMap<(&str, String), Vec<String>> =
+        std::collections::HashMap::new();
+    for (action, resource) in PAIRS {
+        if let Some(r) = res_for(&u, resource) {
+            asked.entry((action, r.urn.clone())).or_insert_with(|| {
+                audit::who_can(&e, &u, action, Some(&r.urn))
+                    .0
+                    .into_iter()
+                    .map(|g| g.identity)
+                    .collect()
+            });
+        }
+    }
+    for id in CONCRETE {
+        let who = who_for(&u, id);
+        let grants = who
+            .map(|w| audit::grants_of(&e, &u, w, None))
+            .unwrap_or_default();
+        // Every grant is confirmed by check, with its witness's context, time and membership.
+        for g in &grants {
+            let d = e
+                .prepare(&g.witness.request())
+                .map(|p| e.decide(&p).allowed())
+                .unwrap();
+            prop_assert!(d, "witness not allowed: {:?}", g.witness);
+        }
+        for (action, resource) in PAIRS {
+            let first = allowed_somewhere(&brute, id, action, resource, &pctx);
+            let (any, base) = (first.is_some(), first == Some(0));
+            let res = res_for(&u, resource);
+            let listed = match (who, res) {
+                (Some(w), Some(r)) => grants
+                    .iter()
+                    .find(|g| g.identity == w.urn && g.action == action && g.resource == r.urn),
+                _ => None,
+            };
+            prop_assert_eq!(
+                any,
+                listed.is_some(),
+                "what-can: {} {} {} (universe: {:?} {:?})\n{}",
+                id,
+                action,
+                resource,
+                who,
+                res,
+                serde_json::to_string_pretty(&set).unwrap()
+            );
+            if let Some(g) = listed {
+                prop_assert_eq!(
+                    base,
+                    g.condition.is_none(),
+                    "conditional or not: {} {} {} {:?}",
+                    id,
+                    action,
+                    resource,
+                    g
+                );
+            }
+            if let (Some(w), Some(r)) = (who, res) {
+                let by = &asked[&(action, r.urn.clone())];
+                prop_assert_eq!(
+                    any,
+                    by.contains(&w.urn),
+                    "who-can -r: {} {} {}",
+                    id,
+                    action,
+                    resource
+                );
+            }
+        }
+    }
+    // who-can without a resource, for one action of each type: the same answers as with one.
+    for action in [
+        "vps:apiovh:terminate",
+        "compute_read",
+        "account:apiovh:iam/policy/create",
+    ] {
+        let (by, _) = audit::who_can(&e, &u, action, None);
+        for id in CONCRETE {
+            let any = PAIRS
+                .iter()
+                .filter(|(a, _)| *a == action)
+                .any(|(a, r)| allowed_somewhere(&brute, id, a, r, &pctx).is_some());
+            let listed = who_for(&u, id).is_some_and(|w| by.iter().any(|g| g.identity == w.urn));
+            prop_assert_eq!(any, listed, "who-can {} without --resource, {}", action, id);
+        }
+    }
+    Ok(())
 }
 
 /// `diff` of OLD and NEW against brute force; NEW's account file puts u1 in `new_u1_group`.
@@ -672,4 +771,25 @@ proptest! {
             prop_assert_ne!(a, b, "witness does not flip: {:?}", c.witness);
         }
     }
+}
+
+/// The concrete case: account xx1111-ovh grants yy2222-ovh's root `vps:apiovh:reboot` from 198.51.100.0/24
+/// only; yy2222-ovh passes it on to x1 with no condition. x1 may reboot from that range (check allows it),
+/// so what-can, who-can and diff must say so, as conditional access.
+#[test]
+fn a_condition_on_the_root_grant_is_conditional_access_of_the_user() {
+    let grant = json!({"name": "a-grants-b", "owner": NIC, "identities": [ROOT2],
+        "resources": [{"urn": "urn:v1:eu:resource:vps:*"}],
+        "permissions": {"allow": [{"action": "vps:apiovh:reboot"}]},
+        "conditions": {"operator": "MATCH", "values": {"request.IP.IN_RANGE": "198.51.100.0/24"}}});
+    let pass = json!({"name": "b-passes-to-x1", "owner": NIC2, "identities": [X1],
+        "resources": [{"urn": "urn:v1:eu:resource:vps:*"}],
+        "permissions": {"allow": [{"action": "vps:apiovh:reboot"}]}});
+    check_who_what(&[grant.clone(), pass.clone()]).unwrap();
+    // Widening the root's condition to every address is new access for x1 outside the range.
+    let mut wide = grant.clone();
+    wide["conditions"]["values"]["request.IP.IN_RANGE"] = json!("0.0.0.0/0");
+    check_diff(&[grant.clone(), pass.clone()], &[wide, pass.clone()], "g1").unwrap();
+    let both = [grant, pass];
+    check_diff(&both[1..], &both, "g1").unwrap();
 }

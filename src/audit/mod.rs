@@ -750,8 +750,10 @@ pub fn granting_policies<'e>(engine: &'e Engine, who: &str) -> Vec<&'e Policy> {
 }
 
 /// The patterns of the policies whose condition or expiry can change what an identity may do: those naming
-/// it or its group, and (its group unknown) those naming any group of its account. An action none of them
-/// can match gets the same answer at every point.
+/// it or its group, (its group unknown) those naming any group of its account, and, when a resource may
+/// belong to another account than the identity's, those naming its account's root: across accounts the
+/// decision asks what the owner granted the root (the eval's `delegated`), so a condition there decides the
+/// identity's access too. An action none of them can match gets the same answer at every point.
 pub struct Conditional<'e> {
     /// The patterns of the conditional (or expiring) policies.
     specs: Vec<&'e Spec>,
@@ -787,6 +789,24 @@ impl Conditional<'_> {
                 );
             }
         }
+        // The account root's policies, read for any decision across accounts (see `delegated` in the eval):
+        // possible as soon as some policy or resource dump names an owner.
+        let mut roots: Vec<&Policy> = Vec::new();
+        if let Ok(id) = IdentityUrn::parse(who) {
+            let root = format!("urn:v1:{}:identity:account:{}", id.region, id.account);
+            if root != who {
+                roots.extend(
+                    engine
+                        .ovh_candidates(&root)
+                        .iter()
+                        .filter_map(|i| set.ovh_policies.get(*i as usize)),
+                );
+            }
+        }
+        let across = !engine.policy_owners.is_empty() || !set.resources.is_empty();
+        if across {
+            policies.extend(roots.iter().copied());
+        }
         let specs_of = |p: &&'e Policy| {
             policy_specs(p).chain(
                 p.groups
@@ -814,14 +834,8 @@ impl Conditional<'_> {
             }
         }
         let mut reaching = policies.clone();
-        if let Ok(id) = IdentityUrn::parse(who) {
-            let root = format!("urn:v1:{}:identity:account:{}", id.region, id.account);
-            reaching.extend(
-                engine
-                    .ovh_candidates(&root)
-                    .iter()
-                    .filter_map(|i| set.ovh_policies.get(*i as usize)),
-            );
+        if !across {
+            reaching.extend(roots);
         }
         let all: Vec<&Spec> = reaching.iter().flat_map(specs_of).collect();
         let mut exact: std::collections::HashMap<String, Vec<u32>> =
