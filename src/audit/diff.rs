@@ -101,6 +101,8 @@ fn changes_of(
         };
         // The point where each action first flips.
         let mut flipped: Vec<Option<usize>> = vec![None; acts.len()];
+        // For a class's first action that flipped: its answer in NEW there, shared by its whole class.
+        let mut answer: Vec<bool> = vec![false; acts.len()];
         for &pi in &points {
             let Some(point) = u.points.get(pi) else {
                 continue;
@@ -124,7 +126,7 @@ fn changes_of(
                     if flipped.get(rep).copied().flatten() != Some(pi) {
                         continue;
                     }
-                    pn.allowed(a)
+                    answer.get(rep).copied().unwrap_or_else(|| pn.allowed(a))
                 } else {
                     let (was, is) = (po.allowed(a), pn.allowed(a));
                     if was == is {
@@ -134,6 +136,9 @@ fn changes_of(
                 };
                 if let Some(f) = flipped.get_mut(i) {
                     *f = Some(pi);
+                }
+                if let Some(x) = answer.get_mut(i) {
+                    *x = is;
                 }
                 let kind = if is {
                     ChangeKind::Granted

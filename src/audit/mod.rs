@@ -896,78 +896,133 @@ impl Conditional<'_> {
             None => m(action),
         }
     }
+}
 
-    /// Which patterns of every reaching policy match the action, on each side (`2k` pattern `k` when
-    /// granting, `2k + 1` when restricting, ascending): two actions of one type with the same signature get
-    /// the same answer on every resource at every point, as a decision reads the action only through these
-    /// patterns. `false` for an OpenStack permission (decided through the roles carrying it).
-    fn signature(&self, action: &str, out: &mut Vec<u32>) -> bool {
-        if self.matrix.permission_index(action).is_some() {
-            return false;
-        }
-        let start = out.len();
-        let mut add = |k: &u32| {
-            out.push(2 * k);
-            out.push(2 * k + 1);
+/// One test a decision makes on an action's name, shared by every pattern that makes it: the name equal to
+/// a string, equal to it ignoring case, or matched by a wildcard pattern.
+#[derive(Clone, Copy)]
+enum Atom<'a> {
+    Name(&'a str),
+    Folded(&'a str),
+    Wild(&'a crate::model::pattern::Pattern),
+}
+
+/// The distinct atoms of some identities' patterns (a pattern repeats across thousands of policies).
+#[derive(Default)]
+struct Atoms<'a> {
+    list: Vec<Atom<'a>>,
+    names: std::collections::HashMap<(&'a str, bool), u32>,
+    /// Wildcard patterns by their text, each bucket told apart by the whole pattern.
+    wild: std::collections::HashMap<&'a str, Vec<(u32, &'a crate::model::pattern::Pattern)>>,
+}
+
+impl<'a> Atoms<'a> {
+    fn push(&mut self, a: Atom<'a>) {
+        let next = u32::try_from(self.list.len()).unwrap_or(u32::MAX);
+        let new = match a {
+            Atom::Name(n) => *self.names.entry((n, false)).or_insert(next) == next,
+            Atom::Folded(n) => *self.names.entry((n, true)).or_insert(next) == next,
+            Atom::Wild(p) => {
+                let bucket = self.wild.entry(&p.raw).or_default();
+                let new = !bucket.iter().any(|(_, q)| *q == p);
+                if new {
+                    bucket.push((next, p));
+                }
+                new
+            }
         };
-        if let Some(ks) = self.exact.get(action) {
-            ks.iter().for_each(&mut add);
+        if new {
+            self.list.push(a);
         }
-        if self.folds {
-            let lower = action.to_ascii_lowercase();
-            if lower != action {
-                if let Some(ks) = self.exact.get(&lower) {
-                    ks.iter()
-                        .filter(|k| {
-                            self.all
-                                .get(**k as usize)
-                                .is_some_and(|s| s.pattern.fold_case)
-                        })
-                        .for_each(&mut add);
+    }
+
+    /// Every pattern of `c`, on each side, as atoms: a decision reads the action only through them.
+    fn add(&mut self, c: &'a Conditional<'_>) {
+        for (key, ks) in &c.exact {
+            for k in ks {
+                if let Some(s) = c.all.get(*k as usize) {
+                    // Not literal when granting (see `Conditional::of`): one test on both sides. The key
+                    // is lower-cased for a pattern that ignores case.
+                    self.push(if s.pattern.fold_case {
+                        Atom::Folded(key)
+                    } else {
+                        Atom::Name(key)
+                    });
                 }
             }
         }
-        for k in &self.wild {
-            if let Some(s) = self.all.get(*k as usize) {
-                if s.matches(action, Side::Grant) {
-                    out.push(2 * k);
+        for k in &c.wild {
+            if let Some(s) = c.all.get(*k as usize) {
+                if s.literal_when_granting {
+                    // Granting: the text itself; restricting: the pattern.
+                    self.push(Atom::Name(&s.pattern.raw));
                 }
-                if s.matches(action, Side::Restrict) {
-                    out.push(2 * k + 1);
-                }
+                self.push(Atom::Wild(&s.pattern));
             }
         }
-        if let Some(tail) = out.get_mut(start..) {
-            tail.sort_unstable();
-        }
-        out.dedup();
-        true
     }
 }
 
-/// For each action, the index of the first action with the same signature under every one of `conds`
-/// (itself when it is the first, or when it is an OpenStack permission). Only a class's first action
-/// needs evaluating beyond the first point.
+/// For each action, the index of the first action of its type with the same signature under every one of
+/// `conds` (itself when it is the first, or when it is an OpenStack permission). The signature is the set
+/// of atoms (see [`Atom`]) of every reaching policy's patterns, on each side, that match the action: two
+/// actions of one type with the same signature get the same answer on every resource at every point, as a
+/// decision reads the action only through these patterns. Each distinct atom is tried once on the actions
+/// (an exact name looked up), not once per policy. Only a class's first action needs evaluating beyond the
+/// first point.
 pub fn classes(conds: &[&Conditional<'_>], actions: &[&str]) -> Vec<usize> {
-    let mut seen: std::collections::HashMap<(&str, Vec<u32>), usize> =
+    let mut atoms = Atoms::default();
+    for c in conds {
+        atoms.add(c);
+    }
+    let mut by_name: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+    let mut by_lower: std::collections::HashMap<String, Vec<usize>> =
         std::collections::HashMap::new();
-    let mut sig = Vec::new();
+    // Some exact pattern ignores case: names are looked up lower-cased too.
+    let folds = conds.iter().any(|c| c.folds);
+    for (i, a) in actions.iter().enumerate() {
+        by_name.entry(a).or_default().push(i);
+        if folds {
+            by_lower.entry(a.to_ascii_lowercase()).or_default().push(i);
+        }
+    }
+    // Per action, the atoms matching it, ascending.
+    let mut sigs: Vec<Vec<u32>> = vec![Vec::new(); actions.len()];
+    for (id, atom) in (0u32..).zip(&atoms.list) {
+        let mut mark = |i: &usize| {
+            if let Some(s) = sigs.get_mut(*i) {
+                s.push(id);
+            }
+        };
+        match atom {
+            Atom::Name(n) => by_name.get(n).into_iter().flatten().for_each(&mut mark),
+            Atom::Folded(n) => by_lower
+                .get(&n.to_ascii_lowercase())
+                .into_iter()
+                .flatten()
+                .for_each(&mut mark),
+            Atom::Wild(p) => {
+                for (i, a) in actions.iter().enumerate() {
+                    if p.matches(a) {
+                        mark(&i);
+                    }
+                }
+            }
+        }
+    }
+    let mut seen: std::collections::HashMap<(&str, &[u32]), usize> =
+        std::collections::HashMap::new();
     actions
         .iter()
+        .zip(&sigs)
         .enumerate()
-        .map(|(i, a)| {
-            sig.clear();
-            let mut all = true;
-            for c in conds {
-                all &= c.signature(a, &mut sig);
-                // One engine's patterns apart from the next's.
-                sig.push(u32::MAX);
-            }
-            if all {
-                // Of one resource type: an action of another type is not tried on the same resource.
-                *seen.entry((action_type(a), sig.clone())).or_insert(i)
-            } else {
+        .map(|(i, (a, sig))| {
+            // An OpenStack permission is decided through the roles carrying it: its own class.
+            if conds.iter().any(|c| c.matrix.permission_index(a).is_some()) {
                 i
+            } else {
+                // Of one resource type: an action of another type is not tried on the same resource.
+                *seen.entry((action_type(a), sig.as_slice())).or_insert(i)
             }
         })
         .collect()
