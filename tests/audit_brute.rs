@@ -51,10 +51,14 @@ const RES: [&str; 5] = [
 ];
 /// `*` on `urn:v1:eu:resource:*` is the widest grant a policy can give (a reported false all-clear was
 /// suspected there).
-const ACTS: [&str; 9] = [
+/// `vps:apiovh:re*` and `dnsZone:apiovh:record/*` tell actions of one type apart (reboot from terminate,
+/// record/delete from get): the audit's classes of actions that answer alike must see such patterns.
+const ACTS: [&str; 11] = [
     "*",
     "vps:apiovh:reboot",
     "vps:apiovh:*",
+    "vps:apiovh:re*",
+    "dnsZone:apiovh:record/*",
     "dnsZone:apiovh:get",
     "dnsZone:apiovh:*",
     "publicCloudProject:openstack:administrator",
