@@ -8,6 +8,7 @@
 )]
 
 mod common;
+use common::{PROJECT, SA};
 
 use std::process::Command;
 
@@ -15,9 +16,6 @@ use policy_sim::audit::{self, diff::ChangeKind, Scope, Universe};
 use policy_sim::{Engine, Loaded, Role};
 use proptest::prelude::*;
 use serde_json::{json, Value};
-
-const SA: &str = "urn:v1:eu:identity:credential:xx11111-ovh/oauth2-0f0f0f0f0f0f0f0f";
-const PROJECT: &str = "urn:v1:eu:resource:publicCloudProject:0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f";
 
 fn bin(args: &[&str]) -> std::process::Output {
     common::bin().args(args).output().unwrap()

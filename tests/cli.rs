@@ -9,13 +9,9 @@
 
 mod common;
 use common::{run, run_stdin, stderr, stdout};
+use common::{AT, PROJECT, SA, SEED000};
 
 use std::process::Output;
-
-const AT: &str = "2026-06-01T12:00:00Z";
-const SA: &str = "urn:v1:eu:identity:credential:xx11111-ovh/oauth2-0f0f0f0f0f0f0f0f";
-const PROJECT: &str = "urn:v1:eu:resource:publicCloudProject:0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f";
-const SEED000: &str = "policies/examples/ovh/demo-service-account.json";
 
 fn seed000(action: &str, format: &str) -> Output {
     run(&[

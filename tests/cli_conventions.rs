@@ -11,15 +11,12 @@
 
 mod common;
 use common::{stderr, stdout};
+use common::{AT, PROJECT, SA, SEED000};
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-const AT: &str = "2026-06-01T12:00:00Z";
-const SA: &str = "urn:v1:eu:identity:credential:xx11111-ovh/oauth2-0f0f0f0f0f0f0f0f";
-const PROJECT: &str = "urn:v1:eu:resource:publicCloudProject:0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f";
-const SEED000: &str = "policies/examples/ovh/demo-service-account.json";
 const EIM: &str = "policies/examples/outscale/read-only.json";
 
 /// The binary from the repository root, with no `NO_COLOR` inherited (the colour tests set it themselves).

@@ -59,3 +59,9 @@ pub fn stdout(o: &Output) -> String {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// The shipped example's time, service account, project and policy file, as several test files ask them.
+pub const AT: &str = "2026-06-01T12:00:00Z";
+pub const SA: &str = "urn:v1:eu:identity:credential:xx11111-ovh/oauth2-0f0f0f0f0f0f0f0f";
+pub const PROJECT: &str = "urn:v1:eu:resource:publicCloudProject:0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f";
+pub const SEED000: &str = "policies/examples/ovh/demo-service-account.json";
