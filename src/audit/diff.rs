@@ -11,7 +11,7 @@ use super::{reach, Probe, Res, Universe, Who, Witness};
 use crate::compile::Engine;
 use crate::model::ovh::{Permissions, Policy, ResourceEntry};
 use crate::model::urn::{IdentityKind, IdentityUrn};
-use crate::model::Spec;
+use crate::model::{Side, Spec};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -73,117 +73,162 @@ impl Change {
     }
 }
 
-/// The changes of one identity, by kind and resource.
+/// The changes of one identity, by kind and resource. Resources its decisions treat alike (see
+/// [`super::resources::resource_classes`]) are decided once, on the first of their class.
 fn changes_of(
     old: &Engine,
     new: &Engine,
     u: &Universe,
     who: &Who,
+    scope: &Scope<'_>,
 ) -> BTreeMap<(ChangeKind, Res), Flips> {
+    // Outside the changed policies' patterns, nothing can flip.
+    let focus = |a: &str, r: &str| match scope {
+        Scope::Alike => false,
+        Scope::Focus(f) => (a.is_empty() || f.action(a)) && (r.is_empty() || f.resource(r)),
+        Scope::All => true,
+    };
     let mut groups: BTreeMap<(ChangeKind, Res), Flips> = BTreeMap::new();
     let (ro, rn) = (reach(old, u, &who.urn), reach(new, u, &who.urn));
     let actions: BTreeSet<&str> = ro.actions.iter().chain(&rn.actions).copied().collect();
-    let resources: BTreeSet<&Res> = ro.resources.iter().chain(&rn.resources).copied().collect();
+    let resources: Vec<&Res> = ro
+        .resources
+        .iter()
+        .chain(&rn.resources)
+        .copied()
+        .collect::<BTreeSet<&Res>>()
+        .into_iter()
+        .filter(|r| focus("", &r.urn))
+        .collect();
     let points: BTreeSet<usize> = ro.points.iter().chain(&rn.points).copied().collect();
     let (co, cn) = (
         super::Conditional::of(old, &who.urn),
         super::Conditional::of(new, &who.urn),
     );
-    let all_acts: Vec<&str> = actions.into_iter().collect();
+    let all_acts: Vec<&str> = actions.into_iter().filter(|a| focus(a, "")).collect();
     let all_cond: Vec<bool> = all_acts
         .iter()
         .map(|a| co.matches(a) || cn.matches(a))
         .collect();
     let typed = super::by_type(&[&co, &cn], &all_acts, &all_cond);
-    for res in resources {
-        let Some((acts, cond, class)) = typed.get(res.rtype.as_str()) else {
-            continue;
+    let rclass = super::resources::resource_classes(&[old, new], &who.urn, &resources);
+    let timed = super::resources::Timed::of(&[old, new], &who.urn);
+    // Per resource decided (the first of its class): its flips, by kind, in the order found.
+    let mut decided: Vec<Option<Vec<Flipped<'_>>>> = vec![None; resources.len()];
+    for (ri, res) in resources.iter().enumerate() {
+        let rep = rclass.get(ri).copied().unwrap_or(ri);
+        let flips = match decided.get(rep).cloned().flatten() {
+            Some(f) if rep != ri => f,
+            _ => {
+                let f = typed
+                    .get(res.rtype.as_str())
+                    .map(|(acts, cond, class)| {
+                        // A point other than the first matters only for an action some conditional
+                        // policy matching this resource can match.
+                        let cond: Vec<bool> = match &timed {
+                            Some(t) => {
+                                let on = t.on(&res.urn);
+                                acts.iter()
+                                    .zip(cond)
+                                    .map(|(a, c)| *c && !on.is_empty() && t.matches(&on, a))
+                                    .collect()
+                            }
+                            None => cond.clone(),
+                        };
+                        flips_on(old, new, u, who, res, (acts, &cond, class), &points)
+                    })
+                    .unwrap_or_default();
+                if let Some(slot) = decided.get_mut(ri) {
+                    *slot = Some(f.clone());
+                }
+                f
+            }
         };
-        // The point where each action first flips.
-        let mut flipped: Vec<Option<usize>> = vec![None; acts.len()];
-        // For a class's first action that flipped: its answer in NEW there, shared by its whole class.
-        let mut answer: Vec<bool> = vec![false; acts.len()];
-        for &pi in &points {
+        for (kind, acts, first, pi) in flips {
             let Some(point) = u.points.get(pi) else {
                 continue;
             };
-            let (Some(mut po), Some(mut pn)) = (
-                Probe::at(old, Some(&who.urn), Some(&res.urn), point),
-                Probe::at(new, Some(&who.urn), Some(&res.urn), point),
-            ) else {
-                continue;
-            };
-            for i in 0..acts.len() {
-                let (Some(a), Some(c)) = (acts.get(i), cond.get(i)) else {
-                    continue;
-                };
-                if flipped.get(i).is_some_and(Option::is_some) || (pi != 0 && !*c) {
-                    continue;
-                }
-                let rep = class.get(i).copied().unwrap_or(i);
-                let is = if rep != i {
-                    // Same signature as its class's first action: the same answers, decided above.
-                    if flipped.get(rep).copied().flatten() != Some(pi) {
-                        continue;
-                    }
-                    answer.get(rep).copied().unwrap_or_else(|| pn.allowed(a))
-                } else {
-                    let (was, is) = (po.allowed(a), pn.allowed(a));
-                    if was == is {
-                        continue;
-                    }
-                    is
-                };
-                if let Some(f) = flipped.get_mut(i) {
-                    *f = Some(pi);
-                }
-                if let Some(x) = answer.get_mut(i) {
-                    *x = is;
-                }
-                let kind = if is {
-                    ChangeKind::Granted
-                } else {
-                    ChangeKind::Removed
-                };
-                let e = groups.entry((kind, res.clone())).or_insert_with(|| {
-                    (Vec::new(), Witness::new(who, a, &res.urn, point), pi != 0)
-                });
-                e.0.push((*a).to_owned());
-            }
+            groups.insert(
+                (kind, (*res).clone()),
+                (
+                    acts.iter().map(|a| (*a).to_owned()).collect(),
+                    Witness::new(who, first, &res.urn, point),
+                    pi != 0,
+                ),
+            );
         }
     }
     groups
 }
 
-/// The policies an OVHcloud decision for `who` can read, in the engine's order: those naming it, its group
-/// (account file), its account's root (across accounts the account's own grants are decided too), and, for
-/// a user whose group is unknown, those naming any group of its account (their denies apply). `None`: not
-/// an identity URN.
-fn deciders<'e>(engine: &'e Engine, who: &str) -> Option<Vec<&'e Policy>> {
-    let set = &engine.set;
-    let id = IdentityUrn::parse(who).ok()?;
-    let group = set.membership.user_group.get(who).map(|(g, _)| g);
-    let mut idx: Vec<u32> = engine.ovh_candidates(who).to_vec();
-    if let Some(g) = group {
-        idx.extend_from_slice(engine.ovh_candidates(g));
-    }
-    let root = format!("urn:v1:{}:identity:account:{}", id.region, id.account);
-    idx.extend_from_slice(engine.ovh_candidates(&root));
-    if id.kind == IdentityKind::User && group.is_none() {
-        let prefix = format!("urn:v1:{}:identity:group:{}/", id.region, id.account);
-        for (i, p) in (0u32..).zip(&set.ovh_policies) {
-            if p.identities.iter().any(|(x, _)| x.starts_with(&prefix)) {
-                idx.push(i);
+/// The flips of one kind on one resource: its actions in the order found, the first one and the point where
+/// it flipped (the witness).
+type Flipped<'a> = (ChangeKind, Vec<&'a str>, &'a str, usize);
+
+/// The actions whose answer flips on one resource, by kind, each kind with its first flip.
+fn flips_on<'a>(
+    old: &Engine,
+    new: &Engine,
+    u: &Universe,
+    who: &Who,
+    res: &Res,
+    (acts, cond, class): (&[&'a str], &[bool], &[usize]),
+    points: &BTreeSet<usize>,
+) -> Vec<Flipped<'a>> {
+    let mut out: Vec<Flipped<'a>> = Vec::new();
+    // The point where each action first flips.
+    let mut flipped: Vec<Option<usize>> = vec![None; acts.len()];
+    // For a class's first action that flipped: its answer in NEW there, shared by its whole class.
+    let mut answer: Vec<bool> = vec![false; acts.len()];
+    for &pi in points {
+        let Some(point) = u.points.get(pi) else {
+            continue;
+        };
+        let (Some(mut po), Some(mut pn)) = (
+            Probe::at(old, Some(&who.urn), Some(&res.urn), point),
+            Probe::at(new, Some(&who.urn), Some(&res.urn), point),
+        ) else {
+            continue;
+        };
+        for i in 0..acts.len() {
+            let (Some(a), Some(c)) = (acts.get(i), cond.get(i)) else {
+                continue;
+            };
+            if flipped.get(i).is_some_and(Option::is_some) || (pi != 0 && !*c) {
+                continue;
+            }
+            let rep = class.get(i).copied().unwrap_or(i);
+            let is = if rep != i {
+                // Same signature as its class's first action: the same answers, decided above.
+                if flipped.get(rep).copied().flatten() != Some(pi) {
+                    continue;
+                }
+                answer.get(rep).copied().unwrap_or_else(|| pn.allowed(a))
+            } else {
+                let (was, is) = (po.allowed(a), pn.allowed(a));
+                if was == is {
+                    continue;
+                }
+                is
+            };
+            if let Some(f) = flipped.get_mut(i) {
+                *f = Some(pi);
+            }
+            if let Some(x) = answer.get_mut(i) {
+                *x = is;
+            }
+            let kind = if is {
+                ChangeKind::Granted
+            } else {
+                ChangeKind::Removed
+            };
+            match out.iter_mut().find(|(k, ..)| *k == kind) {
+                Some(e) => e.1.push(a),
+                None => out.push((kind, vec![a], a, pi)),
             }
         }
     }
-    idx.sort_unstable();
-    idx.dedup();
-    Some(
-        idx.iter()
-            .filter_map(|i| set.ovh_policies.get(*i as usize))
-            .collect(),
-    )
+    out
 }
 
 /// Two patterns alike, wherever they were written.
@@ -262,29 +307,197 @@ fn same_policy(eo: &Engine, a: &Policy, en: &Engine, b: &Policy) -> bool {
         && a.expired_at.as_deref().map(|e| e.0) == b.expired_at.as_deref().map(|e| e.0)
 }
 
-/// Whether OLD and NEW answer every request of `who` alike, so that its changes need not be looked for:
-/// the same group, the same policies deciding for it (see [`deciders`]), compared by content, and the same
-/// inputs every decision reads (the evaluation time, the policies' owners, the resource dump, the OpenStack
-/// role matrix). Conservative: anything else differing means "not alike", and the identity is decided in
-/// full.
-fn decided_alike(old: &Engine, new: &Engine, who: &str) -> bool {
+/// The policies of OLD and NEW with no identical counterpart on the other side (see [`same_policy`]): a
+/// policy is paired with an unused one of the same name and content, else with the one at its position
+/// if that has the same content. Only a changed policy can make a decision differ.
+struct Changed {
+    old: Vec<bool>,
+    new: Vec<bool>,
+}
+
+impl Changed {
+    fn of(old: &Engine, new: &Engine) -> Changed {
+        let (po, pn) = (&old.set.ovh_policies, &new.set.ovh_policies);
+        let mut by_name: std::collections::HashMap<&str, Vec<usize>> =
+            std::collections::HashMap::new();
+        for (j, p) in pn.iter().enumerate() {
+            by_name.entry(&p.name).or_default().push(j);
+        }
+        let mut used = vec![false; pn.len()];
+        let mut changed_old = vec![true; po.len()];
+        for (i, a) in po.iter().enumerate() {
+            let free = |j: &usize| !used.get(*j).copied().unwrap_or(true);
+            let found = by_name
+                .get(&*a.name)
+                .and_then(|js| {
+                    js.iter()
+                        .copied()
+                        .filter(free)
+                        .find(|&j| pn.get(j).is_some_and(|b| same_policy(old, a, new, b)))
+                })
+                .or_else(|| {
+                    Some(i)
+                        .filter(free)
+                        .filter(|&j| pn.get(j).is_some_and(|b| same_policy(old, a, new, b)))
+                });
+            if let Some(j) = found {
+                if let Some(u) = used.get_mut(j) {
+                    *u = true;
+                }
+                if let Some(c) = changed_old.get_mut(i) {
+                    *c = false;
+                }
+            }
+        }
+        Changed {
+            old: changed_old,
+            new: used.iter().map(|u| !u).collect(),
+        }
+    }
+}
+
+/// Where OLD and NEW can answer differently for one identity.
+enum Scope<'e> {
+    /// Nowhere: every request of the identity is answered alike.
+    Alike,
+    /// Only on the actions and resources the changed policies deciding for it can match.
+    Focus(Focus<'e>),
+    /// Anywhere (an input every decision reads differs, or its group does).
+    All,
+}
+
+/// The patterns of the changed policies that decide for one identity, in either set: a request none of
+/// whose action patterns or none of whose resource entries match is decided by unchanged policies alone,
+/// identically in OLD and NEW. A policy read only for its denies (it names a group of the account of a
+/// user whose group is unknown) counts only by its denies.
+#[derive(Default)]
+struct Focus<'e> {
+    actions: Vec<&'e Spec>,
+    resources: Vec<(&'e Engine, &'e ResourceEntry)>,
+    matrix: Option<&'e crate::model::matrix::Matrix>,
+}
+
+impl<'e> Focus<'e> {
+    fn add(&mut self, engine: &'e Engine, changed: &[bool], who: &str) -> Option<()> {
+        let set = &engine.set;
+        let id = IdentityUrn::parse(who).ok()?;
+        let group = set.membership.user_group.get(who).map(|(g, _)| g);
+        let root = format!("urn:v1:{}:identity:account:{}", id.region, id.account);
+        let mut full: Vec<u32> = engine.ovh_candidates(who).to_vec();
+        if let Some(g) = group {
+            full.extend_from_slice(engine.ovh_candidates(g));
+        }
+        full.extend_from_slice(engine.ovh_candidates(&root));
+        full.sort_unstable();
+        full.dedup();
+        let is_changed = |i: usize| changed.get(i).copied().unwrap_or(true);
+        let groups_of = |p: &'e Policy| {
+            p.groups
+                .iter()
+                .filter_map(|(g, _)| set.permission_groups.get(*g))
+        };
+        for &i in &full {
+            let Some(p) = set
+                .ovh_policies
+                .get(i as usize)
+                .filter(|_| is_changed(i as usize))
+            else {
+                continue;
+            };
+            let perms = std::iter::once(&p.permissions).chain(groups_of(p).map(|g| &g.permissions));
+            for ps in perms {
+                self.actions
+                    .extend(ps.allow.iter().chain(&ps.except).chain(&ps.deny));
+            }
+            self.resources
+                .extend(p.resources.iter().map(|r| (engine, r)));
+        }
+        if id.kind == IdentityKind::User && group.is_none() {
+            let prefix = format!("urn:v1:{}:identity:group:{}/", id.region, id.account);
+            for (i, p) in set.ovh_policies.iter().enumerate() {
+                if !is_changed(i)
+                    || full
+                        .binary_search(&u32::try_from(i).unwrap_or(u32::MAX))
+                        .is_ok()
+                    || !p.identities.iter().any(|(x, _)| x.starts_with(&prefix))
+                {
+                    continue;
+                }
+                self.actions.extend(&p.permissions.deny);
+                for g in groups_of(p) {
+                    self.actions.extend(&g.permissions.deny);
+                }
+                self.resources
+                    .extend(p.resources.iter().map(|r| (engine, r)));
+            }
+        }
+        self.matrix = Some(&set.matrix);
+        Some(())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.actions.is_empty() || self.resources.is_empty()
+    }
+
+    /// Whether some changed policy's action pattern can match the action (or a role carrying the
+    /// permission).
+    fn action(&self, action: &str) -> bool {
+        let m = |a: &str| {
+            self.actions
+                .iter()
+                .any(|s| s.matches(a, Side::Grant) || s.matches(a, Side::Restrict))
+        };
+        match self
+            .matrix
+            .and_then(|x| x.permission_index(action).map(|i| (x, i)))
+        {
+            Some((x, i)) => x.roles_carrying(i).any(|r| m(&r.action)),
+            None => m(action),
+        }
+    }
+
+    /// Whether some changed policy's resource entry can match the resource, on either side.
+    fn resource(&self, urn: &str) -> bool {
+        self.resources.iter().any(|(e, r)| match r {
+            ResourceEntry::Pattern(s) => {
+                s.matches(urn, Side::Grant) || s.matches(urn, Side::Restrict)
+            }
+            ResourceEntry::Group { group, .. } => e
+                .set
+                .resource_groups
+                .get(*group)
+                .is_some_and(|g| g.holds(urn, Side::Grant) || g.holds(urn, Side::Restrict)),
+        })
+    }
+}
+
+/// Where OLD and NEW can answer differently for `who`: nowhere when the same inputs every decision reads
+/// are equal (the evaluation time, the policies' owners, the resource dump, the OpenStack role matrix),
+/// its group is the same and no policy deciding for it changed; on what the changed ones can match when
+/// only policies changed; anywhere otherwise (conservative: the identity is decided in full).
+fn scope_of<'e>(old: &'e Engine, new: &'e Engine, changed: &Changed, who: &str) -> Scope<'e> {
     let (so, sn) = (&old.set, &new.set);
     if old.default_at != new.default_at
         || old.policy_owners != new.policy_owners
         || so.resources != sn.resources
         || so.matrix != sn.matrix
     {
-        return false;
+        return Scope::All;
     }
     let group =
         |s: &crate::model::PolicySet| s.membership.user_group.get(who).map(|(g, _)| g.clone());
     if group(so) != group(sn) {
-        return false;
+        return Scope::All;
     }
-    let (Some(po), Some(pn)) = (deciders(old, who), deciders(new, who)) else {
-        return false;
-    };
-    po.len() == pn.len() && po.iter().zip(&pn).all(|(a, b)| same_policy(old, a, new, b))
+    let mut focus = Focus::default();
+    if focus.add(old, &changed.old, who).is_none() || focus.add(new, &changed.new, who).is_none() {
+        return Scope::All;
+    }
+    if focus.is_empty() {
+        Scope::Alike
+    } else {
+        Scope::Focus(focus)
+    }
 }
 
 /// The actions of one change, its witness, and whether the witness needs a context or time.
@@ -294,23 +507,33 @@ type Flips = (Vec<String>, Witness, bool);
 pub fn diff(old: &Engine, new: &Engine, u: &Universe, mut tick: impl FnMut()) -> Vec<Change> {
     // (kind, who, resource) → (actions, first witness, conditional, listed members answering alike)
     let mut groups: BTreeMap<(ChangeKind, Who, Res), (Flips, Vec<String>)> = BTreeMap::new();
+    let changed = Changed::of(old, new);
     // A listed group member no policy names answers like its group's symbolic member: one change for both.
-    for (i, members) in u.representatives() {
-        let Some(who) = u.ovh_identities.get(i) else {
-            continue;
-        };
-        // Its deciding policies unchanged: no answer of it (or of its listed members) can differ.
-        if decided_alike(old, new, &who.urn) {
+    // Identities are independent: decided on every core, a batch at a time so that progress is shown.
+    use rayon::prelude::*;
+    let reps: Vec<(&Who, Vec<String>)> = u
+        .representatives()
+        .into_iter()
+        .filter_map(|(i, members)| u.ovh_identities.get(i).map(|w| (w, members)))
+        .collect();
+    for batch in reps.chunks(32) {
+        let found: Vec<_> = batch
+            .par_iter()
+            .map(|(who, _)| {
+                // Its deciding policies unchanged: no answer of it (or of its listed members) can differ.
+                match scope_of(old, new, &changed, &who.urn) {
+                    Scope::Alike => BTreeMap::new(),
+                    scope => changes_of(old, new, u, who, &scope),
+                }
+            })
+            .collect();
+        for ((who, members), changes) in batch.iter().zip(found) {
+            for ((kind, res), flips) in changes {
+                groups.insert((kind, (*who).clone(), res), (flips, members.clone()));
+            }
             for _ in 0..=members.len() {
                 tick();
             }
-            continue;
-        }
-        for ((kind, res), flips) in changes_of(old, new, u, who) {
-            groups.insert((kind, who.clone(), res), (flips, members.clone()));
-        }
-        for _ in 0..=members.len() {
-            tick();
         }
     }
     let mut out: Vec<Change> = groups

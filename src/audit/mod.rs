@@ -21,6 +21,7 @@
 pub mod diff;
 pub mod findings;
 pub mod points;
+pub mod resources;
 pub mod roles;
 
 use std::collections::{BTreeMap, BTreeSet};

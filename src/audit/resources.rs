@@ -1,0 +1,302 @@
+//! Classes of resources one identity's decisions cannot tell apart. A decision reads the resource only
+//! through the resource entries of the policies it visits (each matched when granting and when
+//! restricting), the resource's type (`resource.Type` conditions, and which actions apply to it), and the
+//! resource dump (owner and tags). Two resources of one type that no dump describes and that match exactly
+//! the same entries of every policy the identity's decisions can read get the same answer for every action
+//! at every point: the audit decides one of them and copies the answers to the others.
+
+use std::collections::HashMap;
+
+use super::Res;
+use crate::compile::Engine;
+use crate::model::ovh::{Policy, ResourceEntry};
+use crate::model::pattern::{Matcher, Pattern};
+use crate::model::urn::{IdentityKind, IdentityUrn};
+
+/// The policies an OVHcloud decision for `who` can read, in the engine's order: those naming it, its group
+/// (account file), its account's root (across accounts the account's own grants are decided too), and, for
+/// a user whose group is unknown, those naming any group of its account (their denies apply). `None`: not
+/// an identity URN.
+pub(super) fn deciders<'e>(engine: &'e Engine, who: &str) -> Option<Vec<&'e Policy>> {
+    let set = &engine.set;
+    let id = IdentityUrn::parse(who).ok()?;
+    let group = set.membership.user_group.get(who).map(|(g, _)| g);
+    let mut idx: Vec<u32> = engine.ovh_candidates(who).to_vec();
+    if let Some(g) = group {
+        idx.extend_from_slice(engine.ovh_candidates(g));
+    }
+    let root = format!("urn:v1:{}:identity:account:{}", id.region, id.account);
+    idx.extend_from_slice(engine.ovh_candidates(&root));
+    if id.kind == IdentityKind::User && group.is_none() {
+        let prefix = format!("urn:v1:{}:identity:group:{}/", id.region, id.account);
+        for (i, p) in (0u32..).zip(&set.ovh_policies) {
+            if p.identities.iter().any(|(x, _)| x.starts_with(&prefix)) {
+                idx.push(i);
+            }
+        }
+    }
+    idx.sort_unstable();
+    idx.dedup();
+    Some(
+        idx.iter()
+            .filter_map(|i| set.ovh_policies.get(*i as usize))
+            .collect(),
+    )
+}
+
+/// One test a decision makes on a resource URN, shared by every entry that makes it.
+enum Atom<'a> {
+    /// The URN equal to this string.
+    Name(&'a str),
+    /// The URN equal to this (lower-cased) string, ignoring case.
+    Folded(String),
+    /// A wildcard pattern.
+    Wild(&'a Pattern),
+}
+
+#[derive(Default)]
+struct Atoms<'a> {
+    list: Vec<Atom<'a>>,
+    names: HashMap<&'a str, u32>,
+    folded: HashMap<String, u32>,
+    wild: HashMap<(&'a str, bool), u32>,
+}
+
+impl<'a> Atoms<'a> {
+    fn next(&self) -> u32 {
+        u32::try_from(self.list.len()).unwrap_or(u32::MAX)
+    }
+
+    fn name(&mut self, n: &'a str) {
+        let next = self.next();
+        if *self.names.entry(n).or_insert(next) == next {
+            self.list.push(Atom::Name(n));
+        }
+    }
+
+    /// The test a pattern makes (none when it matches every URN: it tells no two apart).
+    fn pattern(&mut self, p: &'a Pattern) {
+        match &p.matcher {
+            Matcher::Any => {}
+            Matcher::Exact(x) if !p.fold_case => self.name(x),
+            Matcher::Exact(x) => {
+                let key = x.to_ascii_lowercase();
+                let next = self.next();
+                if *self.folded.entry(key.clone()).or_insert(next) == next {
+                    self.list.push(Atom::Folded(key));
+                }
+            }
+            _ => {
+                let next = self.next();
+                if *self.wild.entry((&p.raw, p.fold_case)).or_insert(next) == next {
+                    self.list.push(Atom::Wild(p));
+                }
+            }
+        }
+    }
+
+    /// Every test `engine` makes with the resource entries of `policies`, on both sides.
+    fn add(&mut self, engine: &'a Engine, policies: &[&'a Policy]) {
+        for p in policies {
+            for e in &p.resources {
+                match e {
+                    ResourceEntry::Pattern(s) => {
+                        // Restricting: the pattern; granting: the same, or its text read literally.
+                        self.pattern(&s.pattern);
+                        if s.literal_when_granting {
+                            self.name(&s.pattern.raw);
+                        }
+                    }
+                    ResourceEntry::Group { group, .. } => {
+                        // A group of known members holds exactly them, on both sides; one of unknown
+                        // members holds every resource when restricting and none when granting.
+                        if let Some(g) = engine.set.resource_groups.get(*group) {
+                            if g.known {
+                                for m in &g.members {
+                                    self.name(m);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// For each of `resources`, the index (into `resources`) of the first one that every decision of `who`
+/// under each of `engines` treats alike (see the module's documentation); itself when it is the first of
+/// its class, when a resource dump describes it, or when `who` is not an identity URN.
+pub fn resource_classes(engines: &[&Engine], who: &str, resources: &[&Res]) -> Vec<usize> {
+    let own: Vec<usize> = (0..resources.len()).collect();
+    let mut atoms = Atoms::default();
+    for e in engines {
+        let Some(ps) = deciders(e, who) else {
+            return own;
+        };
+        atoms.add(e, &ps);
+    }
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_lower: HashMap<String, Vec<usize>> = HashMap::new();
+    let folds = !atoms.folded.is_empty();
+    for (i, r) in resources.iter().enumerate() {
+        by_name.entry(r.urn.as_str()).or_default().push(i);
+        if folds {
+            by_lower
+                .entry(r.urn.to_ascii_lowercase())
+                .or_default()
+                .push(i);
+        }
+    }
+    // Per resource, the atoms it matches, ascending.
+    let mut sigs: Vec<Vec<u32>> = vec![Vec::new(); resources.len()];
+    for (id, atom) in (0u32..).zip(&atoms.list) {
+        let mut mark = |i: &usize| {
+            if let Some(s) = sigs.get_mut(*i) {
+                s.push(id);
+            }
+        };
+        match atom {
+            Atom::Name(n) => by_name.get(n).into_iter().flatten().for_each(&mut mark),
+            Atom::Folded(n) => by_lower.get(n).into_iter().flatten().for_each(&mut mark),
+            Atom::Wild(p) => {
+                for (i, r) in resources.iter().enumerate() {
+                    if p.matches(&r.urn) {
+                        mark(&i);
+                    }
+                }
+            }
+        }
+    }
+    let dumped = |r: &Res| {
+        engines
+            .iter()
+            .any(|e| e.set.resources.contains_key(r.urn.as_str()))
+    };
+    let mut seen: HashMap<(&str, &[u32]), usize> = HashMap::new();
+    resources
+        .iter()
+        .zip(&sigs)
+        .enumerate()
+        .map(|(i, (r, sig))| {
+            if dumped(r) {
+                i
+            } else {
+                *seen.entry((r.rtype.as_str(), sig.as_slice())).or_insert(i)
+            }
+        })
+        .collect()
+}
+
+/// The conditional (or expiring) policies deciding for one identity, in any of some engines, to tell on
+/// which (action, resource) a point other than the first can change the answer: only where such a policy
+/// matches both. A policy's condition is read only once its resource entry and an allow or deny pattern
+/// matched; an expired policy does nothing, as does an unexpired one that matches nothing.
+pub struct Timed<'e> {
+    /// Each policy's action patterns (its own and its permission groups', every list), and the engine
+    /// that read it.
+    policies: Vec<(&'e Engine, &'e Policy, Vec<&'e crate::model::Spec>)>,
+    /// The policies with an exact resource entry (case kept, read alike on both sides), by that URN.
+    exact: HashMap<&'e str, Vec<u32>>,
+    /// The policies with some other entry, tried one by one.
+    other: Vec<u32>,
+}
+
+impl<'e> Timed<'e> {
+    pub fn of(engines: &[&'e Engine], who: &str) -> Option<Timed<'e>> {
+        let mut t = Timed {
+            policies: Vec::new(),
+            exact: HashMap::new(),
+            other: Vec::new(),
+        };
+        for e in engines {
+            for p in deciders(e, who)? {
+                if p.conditions.is_none() && p.expired_at.is_none() {
+                    continue;
+                }
+                let k = u32::try_from(t.policies.len()).unwrap_or(u32::MAX);
+                let mut specs: Vec<&crate::model::Spec> = Vec::new();
+                let perms = std::iter::once(&p.permissions).chain(
+                    p.groups
+                        .iter()
+                        .filter_map(|(g, _)| e.set.permission_groups.get(*g))
+                        .map(|g| &g.permissions),
+                );
+                for ps in perms {
+                    specs.extend(ps.allow.iter().chain(&ps.except).chain(&ps.deny));
+                }
+                let mut other = false;
+                for r in &p.resources {
+                    match r {
+                        ResourceEntry::Pattern(s) => match &s.pattern.matcher {
+                            Matcher::Exact(x)
+                                if !s.pattern.fold_case && !s.literal_when_granting =>
+                            {
+                                let v = t.exact.entry(x).or_default();
+                                if v.last() != Some(&k) {
+                                    v.push(k);
+                                }
+                            }
+                            _ => other = true,
+                        },
+                        ResourceEntry::Group { .. } => other = true,
+                    }
+                }
+                if other {
+                    t.other.push(k);
+                }
+                t.policies.push((e, p, specs));
+            }
+        }
+        Some(t)
+    }
+
+    /// The policies (indices) whose resource entries match `urn` on either side.
+    pub fn on(&self, urn: &str) -> Vec<u32> {
+        let mut out: Vec<u32> = self.exact.get(urn).cloned().unwrap_or_default();
+        for &k in &self.other {
+            let Some((e, p, _)) = self.policies.get(k as usize) else {
+                continue;
+            };
+            let hit = p.resources.iter().any(|r| match r {
+                ResourceEntry::Pattern(s) => {
+                    s.matches(urn, crate::model::Side::Grant)
+                        || s.matches(urn, crate::model::Side::Restrict)
+                }
+                ResourceEntry::Group { group, .. } => {
+                    e.set.resource_groups.get(*group).is_some_and(|g| {
+                        g.holds(urn, crate::model::Side::Grant)
+                            || g.holds(urn, crate::model::Side::Restrict)
+                    })
+                }
+            });
+            if hit {
+                out.push(k);
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Whether one of `policies` (from [`Self::on`]) has an action pattern matching the action, or a role
+    /// carrying the permission.
+    pub fn matches(&self, policies: &[u32], action: &str) -> bool {
+        policies.iter().any(|k| {
+            let Some((e, _, specs)) = self.policies.get(*k as usize) else {
+                return true;
+            };
+            let m = |a: &str| {
+                specs.iter().any(|s| {
+                    s.matches(a, crate::model::Side::Grant)
+                        || s.matches(a, crate::model::Side::Restrict)
+                })
+            };
+            let matrix = &e.set.matrix;
+            match matrix.permission_index(action) {
+                Some(i) => matrix.roles_carrying(i).any(|r| m(&r.action)),
+                None => m(action),
+            }
+        })
+    }
+}
