@@ -1067,6 +1067,20 @@ pub struct Reach<'u> {
 }
 
 pub fn reach<'u>(engine: &Engine, u: &'u Universe, who: &str) -> Reach<'u> {
+    let cond = Conditional::of(engine, who);
+    let mut r = reach_core(engine, u, who, &cond);
+    r.conditional = r.actions.iter().map(|a| cond.matches(a)).collect();
+    r
+}
+
+/// [`reach`] with the identity's [`Conditional`] computed once by the caller, and `conditional` left
+/// empty: the caller flags only the actions it asks about (a finding's few), each with `cond.matches`.
+fn reach_core<'u>(
+    engine: &Engine,
+    u: &'u Universe,
+    who: &str,
+    cond: &Conditional<'_>,
+) -> Reach<'u> {
     let set = &engine.set;
     let policies = granting_policies(engine, who);
     let allow_specs: Vec<&Spec> = policies
@@ -1080,22 +1094,20 @@ pub fn reach<'u>(engine: &Engine, u: &'u Universe, who: &str) -> Reach<'u> {
             )
         })
         .collect();
-    let matches = |s: &Spec, a: &str| s.matches(a, Side::Grant) || s.matches(a, Side::Restrict);
     // An exact pattern (case kept, read alike on both sides) matches its one name: looked up, not tried
-    // (a managed permission group lists hundreds of actions).
+    // (a managed permission group lists hundreds of actions). The other patterns are tried once each
+    // (thousands of policies repeat the same few).
     let mut exact: std::collections::HashSet<&str> = std::collections::HashSet::new();
-    let mut wild: Vec<&Spec> = Vec::new();
+    let mut wild = Distinct::default();
     for s in &allow_specs {
-        match &s.pattern.matcher {
-            crate::model::pattern::Matcher::Exact(x)
-                if !s.pattern.fold_case && !s.literal_when_granting =>
-            {
+        match exact_name(s) {
+            Some(x) => {
                 exact.insert(x);
             }
-            _ => wild.push(s),
+            None => wild.push(s),
         }
     }
-    let allows = |a: &str| exact.contains(a) || wild.iter().any(|s| matches(s, a));
+    let allows = |a: &str| exact.contains(a) || wild.list.iter().any(|s| spec_matches(s, a));
     let matrix = &*set.matrix;
     let actions: Vec<&str> = if allow_specs.is_empty() {
         Vec::new()
@@ -1113,25 +1125,39 @@ pub fn reach<'u>(engine: &Engine, u: &'u Universe, who: &str) -> Reach<'u> {
     let resources: Vec<&Res> = if actions.is_empty() {
         Vec::new()
     } else {
+        // A resource some granting policy's entries match: an exact URN or a resource group's member
+        // (compared as strings, as before) is looked up; each distinct other pattern is tried.
+        let mut named: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        let mut patterns = Distinct::default();
+        for p in &policies {
+            for e in &p.resources {
+                match e {
+                    ResourceEntry::Pattern(s) => match exact_name(s) {
+                        Some(x) => {
+                            named.insert(x);
+                        }
+                        None => patterns.push(s),
+                    },
+                    ResourceEntry::Group { group, .. } => named.extend(
+                        set.resource_groups
+                            .get(*group)
+                            .map(|g| g.members.as_slice())
+                            .unwrap_or_default()
+                            .iter()
+                            .map(|m| &**m),
+                    ),
+                }
+            }
+        }
         u.ovh_resources
             .iter()
             .filter(|r| types.contains(r.rtype.as_str()))
             .filter(|r| {
-                policies.iter().any(|p| {
-                    p.resources.iter().any(|e| match e {
-                        ResourceEntry::Pattern(s) => {
-                            s.matches(&r.urn, Side::Grant) || s.matches(&r.urn, Side::Restrict)
-                        }
-                        ResourceEntry::Group { group, .. } => set
-                            .resource_groups
-                            .get(*group)
-                            .is_some_and(|g| g.members.iter().any(|m| **m == *r.urn)),
-                    })
-                })
+                named.contains(r.urn.as_str())
+                    || patterns.list.iter().any(|s| spec_matches(s, &r.urn))
             })
             .collect()
     };
-    let cond = Conditional::of(engine, who);
     let points = if cond.is_empty() {
         vec![0]
     } else {
@@ -1142,12 +1168,48 @@ pub fn reach<'u>(engine: &Engine, u: &'u Universe, who: &str) -> Reach<'u> {
             .map(|(i, _)| i)
             .collect()
     };
-    let conditional = actions.iter().map(|a| cond.matches(a)).collect();
     Reach {
         actions,
         resources,
         points,
-        conditional,
+        conditional: Vec::new(),
+    }
+}
+
+/// Whether a pattern matches a name on either side (an allow read narrowly, an except or deny broadly).
+fn spec_matches(s: &Spec, name: &str) -> bool {
+    s.matches(name, Side::Grant) || s.matches(name, Side::Restrict)
+}
+
+/// The one name a pattern matches on either side, when it has no wildcard, keeps case and reads alike on
+/// both sides: then `spec_matches(s, n)` is `n == name`, and a set lookup replaces trying it.
+fn exact_name(s: &Spec) -> Option<&str> {
+    match &s.pattern.matcher {
+        crate::model::pattern::Matcher::Exact(x)
+            if !s.pattern.fold_case && !s.literal_when_granting =>
+        {
+            Some(x)
+        }
+        _ => None,
+    }
+}
+
+/// Patterns kept once each, in first-seen order: two specs sharing a pattern (the same text, shared by
+/// the loader) and the same reading match the same names.
+#[derive(Default)]
+struct Distinct<'a> {
+    list: Vec<&'a Spec>,
+    seen: std::collections::HashSet<(*const crate::model::pattern::Pattern, bool)>,
+}
+
+impl<'a> Distinct<'a> {
+    fn push(&mut self, s: &'a Spec) {
+        if self
+            .seen
+            .insert((std::sync::Arc::as_ptr(&s.pattern), s.literal_when_granting))
+        {
+            self.list.push(s);
+        }
     }
 }
 
@@ -1411,7 +1473,8 @@ pub fn who_can(
                 continue;
             };
             let first = grants.len();
-            let r = reach(engine, u, &who.urn);
+            let cond = Conditional::of(engine, &who.urn);
+            let r = reach_core(engine, u, &who.urn, &cond);
             let resources: Vec<&Res> = match (&given, &pattern) {
                 (Some(g), _) => vec![g],
                 (None, Some(p)) => r
@@ -1430,7 +1493,6 @@ pub fn who_can(
             if acts.is_empty() {
                 continue;
             }
-            let cond = Conditional::of(engine, &who.urn);
             let flags: Vec<bool> = acts.iter().map(|a| cond.matches(a)).collect();
             let class = classes(&[&cond], &acts);
             for res in resources {
@@ -1556,18 +1618,27 @@ fn each_access(
     who: &Who,
     resource: Option<&str>,
     keep: impl Fn(&str) -> bool,
+    f: impl FnMut(&Res, (&str, usize), Access, &mut Said),
+) {
+    let cond = Conditional::of(engine, &who.urn);
+    let r = reach_core(engine, u, &who.urn, &cond);
+    each_access_in(engine, u, who, resource, (&r, &cond), keep, f);
+}
+
+/// [`each_access`] over an identity's reach and conditional patterns computed once by the caller
+/// (findings reads the reach again for the administrator probe); only the actions `keep` accepts are
+/// flagged and decided.
+fn each_access_in(
+    engine: &Engine,
+    u: &Universe,
+    who: &Who,
+    resource: Option<&str>,
+    (r, cond): (&Reach<'_>, &Conditional<'_>),
+    keep: impl Fn(&str) -> bool,
     mut f: impl FnMut(&Res, (&str, usize), Access, &mut Said),
 ) {
-    let mut r = reach(engine, u, &who.urn);
-    let (actions, conditional): (Vec<&str>, Vec<bool>) = r
-        .actions
-        .iter()
-        .zip(&r.conditional)
-        .filter(|(a, _)| keep(a))
-        .map(|(a, c)| (*a, *c))
-        .unzip();
-    r.actions = actions;
-    r.conditional = conditional;
+    let actions: Vec<&str> = r.actions.iter().copied().filter(|a| keep(a)).collect();
+    let conditional: Vec<bool> = actions.iter().map(|a| cond.matches(a)).collect();
     let given: Option<Res> = resource.map(|x| {
         u.ovh_resources
             .iter()
@@ -1583,8 +1654,7 @@ fn each_access(
         Some(g) => vec![g],
         None => r.resources.clone(),
     };
-    let cond = Conditional::of(engine, &who.urn);
-    let typed = by_type(&[&cond], &r.actions, &r.conditional);
+    let typed = by_type(&[cond], &actions, &conditional);
     for res in resources {
         let Some((acts, flags, class)) = typed.get(res.rtype.as_str()) else {
             continue;
