@@ -406,6 +406,11 @@ impl Universe {
                 }
             }
         }
+        // Each distinct pattern once (thousands of policies repeat the same few); an exact one is the name
+        // it matches, already among the known ones; a prefix one matches a run of the sorted names.
+        let names: Vec<&str> = known.iter().map(String::as_str).collect();
+        let mut marks = vec![false; names.len()];
+        let mut seen = Distinct::default();
         for e in engines.iter() {
             let set = &e.set;
             let used_groups: BTreeSet<usize> = set
@@ -413,29 +418,38 @@ impl Universe {
                 .iter()
                 .flat_map(|p| p.groups.iter().map(|(g, _)| *g))
                 .collect();
-            let specs: Vec<&Spec> = set
-                .ovh_policies
-                .iter()
-                .flat_map(policy_specs)
-                .chain(
-                    used_groups
-                        .iter()
-                        .filter_map(|g| set.permission_groups.get(*g))
-                        .flat_map(group_specs),
-                )
-                .collect();
+            let specs = set.ovh_policies.iter().flat_map(policy_specs).chain(
+                used_groups
+                    .iter()
+                    .filter_map(|g| set.permission_groups.get(*g))
+                    .flat_map(group_specs),
+            );
             for s in specs {
-                let mut any = false;
-                for k in &known {
-                    if s.matches(k, Side::Restrict) || s.matches(k, Side::Grant) {
-                        acts.insert(k.clone());
-                        any = true;
-                    }
+                if !seen.push(s) {
+                    continue;
                 }
+                let any = match exact_name(s) {
+                    Some(x) if known.contains(x) => {
+                        if let Ok(i) = names.binary_search(&x) {
+                            if let Some(m) = marks.get_mut(i) {
+                                *m = true;
+                            }
+                        }
+                        true
+                    }
+                    _ => mark_matching(&names, |k: &&str| *k, true, s, &mut marks),
+                };
                 if !any {
                     acts.insert(action_witness(s.raw()));
                 }
             }
+            acts.extend(
+                names
+                    .iter()
+                    .zip(&marks)
+                    .filter(|(_, m)| **m)
+                    .map(|(k, _)| (*k).to_owned()),
+            );
             // Permissions whose role is in play.
             let matrix = &*set.matrix;
             for (i, p) in matrix.permissions.iter().enumerate() {
@@ -448,12 +462,17 @@ impl Universe {
         let types: BTreeSet<&str> = u.ovh_actions.iter().map(|a| action_type(a)).collect();
         // Resources.
         let mut res: BTreeMap<String, Res> = BTreeMap::new();
+        // A wildcard pattern's witnesses depend on the pattern alone: each distinct one is read once.
+        let mut seen = Distinct::default();
         for e in engines.iter() {
             let set = &e.set;
             for p in &set.ovh_policies {
                 for r in &p.resources {
                     match r {
                         ResourceEntry::Pattern(s) if !s.pattern.is_wildcard() => {
+                            if res.contains_key(s.raw()) {
+                                continue;
+                            }
                             if let Ok(t) = ResourceUrn::type_of(s.raw()) {
                                 res.entry(s.raw().to_owned()).or_insert(Res {
                                     urn: s.raw().to_owned(),
@@ -463,6 +482,9 @@ impl Universe {
                             }
                         }
                         ResourceEntry::Pattern(s) => {
+                            if !seen.push(s) {
+                                continue;
+                            }
                             for w in resource_witnesses(s, &types) {
                                 if let Ok(t) = ResourceUrn::type_of(&w) {
                                     let r = Res {
@@ -1104,7 +1126,9 @@ fn reach_core<'u>(
             Some(x) => {
                 exact.insert(x);
             }
-            None => wild.push(s),
+            None => {
+                wild.push(s);
+            }
         }
     }
     let allows = |a: &str| exact.contains(a) || wild.list.iter().any(|s| spec_matches(s, a));
@@ -1112,13 +1136,21 @@ fn reach_core<'u>(
     let actions: Vec<&str> = if allow_specs.is_empty() {
         Vec::new()
     } else {
+        // The universe's actions are sorted: a prefix pattern (`vps:apiovh:*`) marks one run of them.
+        let sorted = u.ovh_actions.is_sorted();
+        let mut marks = vec![false; u.ovh_actions.len()];
+        for s in &wild.list {
+            mark_matching(&u.ovh_actions, String::as_str, sorted, s, &mut marks);
+        }
         u.ovh_actions
             .iter()
             .map(String::as_str)
-            .filter(|a| match matrix.permission_index(a) {
+            .zip(marks)
+            .filter(|(a, marked)| match matrix.permission_index(a) {
                 Some(i) => matrix.roles_carrying(i).any(|r| allows(&r.action)),
-                None => allows(a),
+                None => *marked || exact.contains(a),
             })
+            .map(|(a, _)| a)
             .collect()
     };
     let types: BTreeSet<&str> = actions.iter().map(|a| action_type(a)).collect();
@@ -1136,7 +1168,9 @@ fn reach_core<'u>(
                         Some(x) => {
                             named.insert(x);
                         }
-                        None => patterns.push(s),
+                        None => {
+                            patterns.push(s);
+                        }
                     },
                     ResourceEntry::Group { group, .. } => named.extend(
                         set.resource_groups
@@ -1149,13 +1183,19 @@ fn reach_core<'u>(
                 }
             }
         }
+        // The universe's resources are sorted by URN: `urn:v1:eu:resource:vps:*` marks one run of them.
+        let sorted = u.ovh_resources.is_sorted_by(|a, b| a.urn <= b.urn);
+        let mut marks = vec![false; u.ovh_resources.len()];
+        for s in &patterns.list {
+            mark_matching(&u.ovh_resources, |r| r.urn.as_str(), sorted, s, &mut marks);
+        }
         u.ovh_resources
             .iter()
-            .filter(|r| types.contains(r.rtype.as_str()))
-            .filter(|r| {
-                named.contains(r.urn.as_str())
-                    || patterns.list.iter().any(|s| spec_matches(s, &r.urn))
+            .zip(marks)
+            .filter(|(r, marked)| {
+                types.contains(r.rtype.as_str()) && (*marked || named.contains(r.urn.as_str()))
             })
+            .map(|(r, _)| r)
             .collect()
     };
     let points = if cond.is_empty() {
@@ -1194,6 +1234,44 @@ fn exact_name(s: &Spec) -> Option<&str> {
     }
 }
 
+/// Marks the items a pattern matches on either side ([`spec_matches`] on each item's key) and says
+/// whether it matched any. When the items are `sorted` by their key, a plain prefix pattern (case kept,
+/// read alike on both sides) matches exactly the run of keys starting with its prefix, found by binary
+/// search; any other pattern is tried on each item.
+fn mark_matching<T>(
+    items: &[T],
+    key: impl Fn(&T) -> &str,
+    sorted: bool,
+    s: &Spec,
+    marks: &mut [bool],
+) -> bool {
+    let mut any = false;
+    match &s.pattern.matcher {
+        crate::model::pattern::Matcher::Prefix(pre)
+            if sorted && !s.pattern.fold_case && !s.literal_when_granting =>
+        {
+            let pre: &str = pre;
+            let lo = items.partition_point(|x| key(x) < pre);
+            for (x, m) in items.iter().zip(marks.iter_mut()).skip(lo) {
+                if !key(x).starts_with(pre) {
+                    break;
+                }
+                *m = true;
+                any = true;
+            }
+        }
+        _ => {
+            for (x, m) in items.iter().zip(marks.iter_mut()) {
+                if spec_matches(s, key(x)) {
+                    *m = true;
+                    any = true;
+                }
+            }
+        }
+    }
+    any
+}
+
 /// Patterns kept once each, in first-seen order: two specs sharing a pattern (the same text, shared by
 /// the loader) and the same reading match the same names.
 #[derive(Default)]
@@ -1203,13 +1281,15 @@ struct Distinct<'a> {
 }
 
 impl<'a> Distinct<'a> {
-    fn push(&mut self, s: &'a Spec) {
-        if self
+    /// Keeps `s` unless an equal pattern was kept; says whether it was new.
+    fn push(&mut self, s: &'a Spec) -> bool {
+        let new = self
             .seen
-            .insert((std::sync::Arc::as_ptr(&s.pattern), s.literal_when_granting))
-        {
+            .insert((std::sync::Arc::as_ptr(&s.pattern), s.literal_when_granting));
+        if new {
             self.list.push(s);
         }
+        new
     }
 }
 
