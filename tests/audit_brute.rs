@@ -342,6 +342,13 @@ proptest! {
         check_who_what(&ps)?;
     }
 
+    /// Findings against brute force: administrator-equivalent access (the probe action of no known service
+    /// allowed somewhere), privilege escalation and a service account's `objectstore_all`.
+    #[test]
+    fn findings_are_what_check_allows(ps in prop::collection::vec(policy(), 1..5)) {
+        check_findings(&ps)?;
+    }
+
     /// Across accounts: the first account grants the second's root (often under a condition), the second
     /// passes it on to its user x1, and random policies besides. A condition reached only through the root
     /// must be among the points tried for x1.
@@ -513,6 +520,102 @@ fn check_who_what(ps: &[Value]) -> Result<(), TestCaseError> {
                 .any(|(a, r)| allowed_somewhere(&brute, id, a, r, &pctx).is_some());
             let listed = who_for(&u, id).is_some_and(|w| by.iter().any(|g| g.identity == w.urn));
             prop_assert_eq!(any, listed, "who-can {} without --resource, {}", action, id);
+        }
+    }
+    Ok(())
+}
+
+/// The action of no known service `audit findings` probes with: only a grant of every action allows it.
+const PROBE: &str = "zzzAuditProbe:apiovh:anything/probe";
+
+/// Every concrete resource, once.
+fn concrete_resources() -> Vec<&'static str> {
+    let mut out: Vec<&str> = PAIRS.iter().map(|(_, r)| *r).collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The subject a finding about a concrete identity has: its own label, or that of the group's symbolic
+/// member it answers like (a listed member no policy names), with a note of the members.
+fn reported_as(u: &Universe, id: &str) -> Option<String> {
+    let who = who_for(u, id)?;
+    let i = u.ovh_identities.iter().position(|w| w == who)?;
+    let rep = match u.twins.get(i).copied().flatten() {
+        Some(t) => u.ovh_identities.get(t)?,
+        None => who,
+    };
+    Some(rep.label())
+}
+
+fn about(f: &audit::findings::Finding, label: &str) -> bool {
+    f.subject == label || f.subject.starts_with(&format!("{label} (the same for"))
+}
+
+/// `findings` of a policy set against brute force.
+fn check_findings(ps: &[Value]) -> Result<(), TestCaseError> {
+    let set = named(ps);
+    let mut e = engine(&set);
+    let brute = brute_engine(&e);
+    let u = Universe::of(&mut e, &scope());
+    let pctx = parsed(&contexts(&[&set]));
+    let found = audit::findings::findings(&e, &u, AT.parse().unwrap());
+    // Every witness is allowed by check.
+    for f in &found {
+        if let Some(w) = &f.witness {
+            let d = e
+                .prepare(&w.request())
+                .map(|p| e.decide(&p).allowed())
+                .unwrap();
+            prop_assert!(d, "finding's witness not allowed: {:?}", f);
+        }
+    }
+    let resources = concrete_resources();
+    let projects: Vec<&str> = resources
+        .iter()
+        .copied()
+        .filter(|r| r.contains(":publicCloudProject:"))
+        .collect();
+    for id in CONCRETE {
+        let Some(label) = reported_as(&u, id) else {
+            continue;
+        };
+        let has = |code: &str| found.iter().any(|f| f.code == code && about(f, &label));
+        let text = || serde_json::to_string_pretty(&set).unwrap();
+        // Administrator-equivalent: exactly when the probe is allowed on some resource, in some context.
+        let admin = resources
+            .iter()
+            .any(|r| allowed_somewhere(&brute, id, PROBE, r, &pctx).is_some());
+        prop_assert_eq!(
+            admin,
+            has("PA101"),
+            "administrator-equivalent: {} ({})\n{}",
+            id,
+            label,
+            text()
+        );
+        // Privilege escalation: at least when an IAM policy may be created (other escalation actions too).
+        let escalates = allowed_somewhere(
+            &brute,
+            id,
+            "account:apiovh:iam/policy/create",
+            "urn:v1:eu:resource:account:xx1111-ovh",
+            &pctx,
+        )
+        .is_some();
+        prop_assert!(
+            !escalates || has("PA102"),
+            "privilege escalation missed: {} ({})\n{}",
+            id,
+            label,
+            text()
+        );
+        // A service account's objectstore_all: exactly when allowed on some project.
+        if id == SA {
+            let all = projects
+                .iter()
+                .any(|r| allowed_somewhere(&brute, id, "objectstore_all", r, &pctx).is_some());
+            prop_assert_eq!(all, has("PA106"), "objectstore_all: {}\n{}", id, text());
         }
     }
     Ok(())

@@ -104,32 +104,99 @@ pub fn escalation_actions() -> Vec<&'static str> {
         .collect()
 }
 
+/// The resources of `reach`, in its order, on which the administrator probe ([`PROBE`]) can be allowed:
+/// those a granting policy's entries match, of a policy whose allows (its own or its permission groups')
+/// can match the probe — none at all for most identities.
+///
+/// Why no decision is skipped that could allow: a decision allows an action on a resource only through
+/// a policy naming the identity or its group (the only candidates the eval visits for allows; across
+/// accounts the identity's own account must pass the grant on too, which needs the same), with an allow
+/// matching the action and a resource entry matching the resource (`ovh_policy` in the eval). Every
+/// resource left out is therefore denied the probe, so the first resource that allows it is the same as
+/// when every resource of the reach is tried. `tests/audit_brute.rs`
+/// (`findings_are_what_check_allows`) compares the administrator findings with brute force.
+fn probe_resources<'u>(
+    engine: &Engine,
+    who: &str,
+    reach: &super::Reach<'u>,
+) -> Vec<&'u super::Res> {
+    let set = &engine.set;
+    let can_allow = |p: &&crate::model::ovh::Policy| {
+        p.permissions
+            .allow
+            .iter()
+            .chain(
+                p.groups
+                    .iter()
+                    .filter_map(|(g, _)| set.permission_groups.get(*g))
+                    .flat_map(|g| g.permissions.allow.iter()),
+            )
+            .any(|s| super::spec_matches(s, PROBE))
+    };
+    let policies: Vec<&crate::model::ovh::Policy> = super::granting_policies(engine, who)
+        .into_iter()
+        .filter(can_allow)
+        .collect();
+    if policies.is_empty() {
+        return Vec::new();
+    }
+    reach
+        .resources
+        .iter()
+        .copied()
+        .filter(|r| {
+            policies.iter().any(|p| {
+                p.resources.iter().any(|e| match e {
+                    crate::model::ovh::ResourceEntry::Pattern(s) => super::spec_matches(s, &r.urn),
+                    crate::model::ovh::ResourceEntry::Group { group, .. } => set
+                        .resource_groups
+                        .get(*group)
+                        .is_some_and(|g| g.members.iter().any(|m| **m == *r.urn)),
+                })
+            })
+        })
+        .collect()
+}
+
 pub fn findings(engine: &Engine, u: &Universe, at: jiff::Timestamp) -> Vec<Finding> {
     let set = &engine.set;
     let mut out = Vec::new();
     let escalation = escalation_actions();
+    let escalates: std::collections::HashSet<&str> = escalation.iter().copied().collect();
     // A listed member answering like its group's symbolic member: one finding for both, naming it.
     for (i, members) in u.representatives() {
         let Some(who) = u.ovh_identities.get(i) else {
             continue;
         };
+        // What the identity can be granted at all, computed once for both questions below.
+        let cond = super::Conditional::of(engine, &who.urn);
+        let reach = super::reach_core(engine, u, &who.urn, &cond);
         // Only the actions a finding looks for are evaluated.
         let sa = is_service_account(&who.urn);
-        let grants = super::grants_among(engine, u, who, None, |a| {
-            escalation.contains(&a) || (sa && a == "objectstore_all")
-        });
+        let mut grants = Vec::new();
+        super::each_access_in(
+            engine,
+            u,
+            who,
+            None,
+            (&reach, &cond),
+            |a| escalates.contains(a) || (sa && a == "objectstore_all"),
+            |res, a, x, said| grants.push(super::Grant::new(engine, u, who, res, a, x, said)),
+        );
         let subject = format!("{}{}", who.label(), super::members_note(&members));
-        // Administrator-equivalent: allowed an action of a service that does not exist, on some resource.
-        let reach = super::reach(engine, u, &who.urn);
-        let found = reach.resources.iter().find_map(|r| {
-            reach.points.iter().find_map(|&pi| {
-                let p = u.points.get(pi)?;
-                let w = Witness::new(who, PROBE, &r.urn, p);
-                super::decide(engine, &w)
-                    .is_some_and(|d| d.allowed())
-                    .then(|| (r.urn.clone(), pi))
-            })
-        });
+        // Administrator-equivalent: allowed an action of a service that does not exist, on some resource
+        // (the first of the reach's resources, in its order, at the first point that allows it).
+        let found = probe_resources(engine, &who.urn, &reach)
+            .iter()
+            .find_map(|r| {
+                reach.points.iter().find_map(|&pi| {
+                    let p = u.points.get(pi)?;
+                    let w = Witness::new(who, PROBE, &r.urn, p);
+                    super::decide(engine, &w)
+                        .is_some_and(|d| d.allowed())
+                        .then(|| (r.urn.clone(), pi))
+                })
+            });
         let admin = found.and_then(|(r, pi)| {
             let p = u.points.get(pi)?;
             Some((Witness::new(who, PROBE, &r, p), pi))

@@ -407,6 +407,11 @@ impl Universe {
                 }
             }
         }
+        // Each distinct pattern once (thousands of policies repeat the same few); an exact one is the name
+        // it matches, already among the known ones; a prefix one matches a run of the sorted names.
+        let names: Vec<&str> = known.iter().map(String::as_str).collect();
+        let mut marks = vec![false; names.len()];
+        let mut seen = Distinct::default();
         for e in engines.iter() {
             let set = &e.set;
             let used_groups: BTreeSet<usize> = set
@@ -414,29 +419,38 @@ impl Universe {
                 .iter()
                 .flat_map(|p| p.groups.iter().map(|(g, _)| *g))
                 .collect();
-            let specs: Vec<&Spec> = set
-                .ovh_policies
-                .iter()
-                .flat_map(policy_specs)
-                .chain(
-                    used_groups
-                        .iter()
-                        .filter_map(|g| set.permission_groups.get(*g))
-                        .flat_map(group_specs),
-                )
-                .collect();
+            let specs = set.ovh_policies.iter().flat_map(policy_specs).chain(
+                used_groups
+                    .iter()
+                    .filter_map(|g| set.permission_groups.get(*g))
+                    .flat_map(group_specs),
+            );
             for s in specs {
-                let mut any = false;
-                for k in &known {
-                    if s.matches(k, Side::Restrict) || s.matches(k, Side::Grant) {
-                        acts.insert(k.clone());
-                        any = true;
-                    }
+                if !seen.push(s) {
+                    continue;
                 }
+                let any = match exact_name(s) {
+                    Some(x) if known.contains(x) => {
+                        if let Ok(i) = names.binary_search(&x) {
+                            if let Some(m) = marks.get_mut(i) {
+                                *m = true;
+                            }
+                        }
+                        true
+                    }
+                    _ => mark_matching(&names, |k: &&str| *k, true, s, &mut marks),
+                };
                 if !any {
                     acts.insert(action_witness(s.raw()));
                 }
             }
+            acts.extend(
+                names
+                    .iter()
+                    .zip(&marks)
+                    .filter(|(_, m)| **m)
+                    .map(|(k, _)| (*k).to_owned()),
+            );
             // Permissions whose role is in play.
             let matrix = &*set.matrix;
             for (i, p) in matrix.permissions.iter().enumerate() {
@@ -449,12 +463,17 @@ impl Universe {
         let types: BTreeSet<&str> = u.ovh_actions.iter().map(|a| action_type(a)).collect();
         // Resources.
         let mut res: BTreeMap<String, Res> = BTreeMap::new();
+        // A wildcard pattern's witnesses depend on the pattern alone: each distinct one is read once.
+        let mut seen = Distinct::default();
         for e in engines.iter() {
             let set = &e.set;
             for p in &set.ovh_policies {
                 for r in &p.resources {
                     match r {
                         ResourceEntry::Pattern(s) if !s.pattern.is_wildcard() => {
+                            if res.contains_key(s.raw()) {
+                                continue;
+                            }
                             if let Ok(t) = ResourceUrn::type_of(s.raw()) {
                                 res.entry(s.raw().to_owned()).or_insert(Res {
                                     urn: s.raw().to_owned(),
@@ -464,6 +483,9 @@ impl Universe {
                             }
                         }
                         ResourceEntry::Pattern(s) => {
+                            if !seen.push(s) {
+                                continue;
+                            }
                             for w in resource_witnesses(s, &types) {
                                 if let Ok(t) = ResourceUrn::type_of(&w) {
                                     let r = Res {
@@ -1068,6 +1090,20 @@ pub struct Reach<'u> {
 }
 
 pub fn reach<'u>(engine: &Engine, u: &'u Universe, who: &str) -> Reach<'u> {
+    let cond = Conditional::of(engine, who);
+    let mut r = reach_core(engine, u, who, &cond);
+    r.conditional = r.actions.iter().map(|a| cond.matches(a)).collect();
+    r
+}
+
+/// [`reach`] with the identity's [`Conditional`] computed once by the caller, and `conditional` left
+/// empty: the caller flags only the actions it asks about (a finding's few), each with `cond.matches`.
+fn reach_core<'u>(
+    engine: &Engine,
+    u: &'u Universe,
+    who: &str,
+    cond: &Conditional<'_>,
+) -> Reach<'u> {
     let set = &engine.set;
     let policies = granting_policies(engine, who);
     let allow_specs: Vec<&Spec> = policies
@@ -1081,58 +1117,88 @@ pub fn reach<'u>(engine: &Engine, u: &'u Universe, who: &str) -> Reach<'u> {
             )
         })
         .collect();
-    let matches = |s: &Spec, a: &str| s.matches(a, Side::Grant) || s.matches(a, Side::Restrict);
     // An exact pattern (case kept, read alike on both sides) matches its one name: looked up, not tried
-    // (a managed permission group lists hundreds of actions).
+    // (a managed permission group lists hundreds of actions). The other patterns are tried once each
+    // (thousands of policies repeat the same few).
     let mut exact: std::collections::HashSet<&str> = std::collections::HashSet::new();
-    let mut wild: Vec<&Spec> = Vec::new();
+    let mut wild = Distinct::default();
     for s in &allow_specs {
-        match &s.pattern.matcher {
-            crate::model::pattern::Matcher::Exact(x)
-                if !s.pattern.fold_case && !s.literal_when_granting =>
-            {
+        match exact_name(s) {
+            Some(x) => {
                 exact.insert(x);
             }
-            _ => wild.push(s),
+            None => {
+                wild.push(s);
+            }
         }
     }
-    let allows = |a: &str| exact.contains(a) || wild.iter().any(|s| matches(s, a));
+    let allows = |a: &str| exact.contains(a) || wild.list.iter().any(|s| spec_matches(s, a));
     let matrix = &*set.matrix;
     let actions: Vec<&str> = if allow_specs.is_empty() {
         Vec::new()
     } else {
+        // The universe's actions are sorted: a prefix pattern (`vps:apiovh:*`) marks one run of them.
+        let sorted = u.ovh_actions.is_sorted();
+        let mut marks = vec![false; u.ovh_actions.len()];
+        for s in &wild.list {
+            mark_matching(&u.ovh_actions, String::as_str, sorted, s, &mut marks);
+        }
         u.ovh_actions
             .iter()
             .map(String::as_str)
-            .filter(|a| match matrix.permission_index(a) {
+            .zip(marks)
+            .filter(|(a, marked)| match matrix.permission_index(a) {
                 Some(i) => matrix.roles_carrying(i).any(|r| allows(&r.action)),
-                None => allows(a),
+                None => *marked || exact.contains(a),
             })
+            .map(|(a, _)| a)
             .collect()
     };
     let types: BTreeSet<&str> = actions.iter().map(|a| action_type(a)).collect();
     let resources: Vec<&Res> = if actions.is_empty() {
         Vec::new()
     } else {
+        // A resource some granting policy's entries match: an exact URN or a resource group's member
+        // (compared as strings, as before) is looked up; each distinct other pattern is tried.
+        let mut named: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        let mut patterns = Distinct::default();
+        for p in &policies {
+            for e in &p.resources {
+                match e {
+                    ResourceEntry::Pattern(s) => match exact_name(s) {
+                        Some(x) => {
+                            named.insert(x);
+                        }
+                        None => {
+                            patterns.push(s);
+                        }
+                    },
+                    ResourceEntry::Group { group, .. } => named.extend(
+                        set.resource_groups
+                            .get(*group)
+                            .map(|g| g.members.as_slice())
+                            .unwrap_or_default()
+                            .iter()
+                            .map(|m| &**m),
+                    ),
+                }
+            }
+        }
+        // The universe's resources are sorted by URN: `urn:v1:eu:resource:vps:*` marks one run of them.
+        let sorted = u.ovh_resources.is_sorted_by(|a, b| a.urn <= b.urn);
+        let mut marks = vec![false; u.ovh_resources.len()];
+        for s in &patterns.list {
+            mark_matching(&u.ovh_resources, |r| r.urn.as_str(), sorted, s, &mut marks);
+        }
         u.ovh_resources
             .iter()
-            .filter(|r| types.contains(r.rtype.as_str()))
-            .filter(|r| {
-                policies.iter().any(|p| {
-                    p.resources.iter().any(|e| match e {
-                        ResourceEntry::Pattern(s) => {
-                            s.matches(&r.urn, Side::Grant) || s.matches(&r.urn, Side::Restrict)
-                        }
-                        ResourceEntry::Group { group, .. } => set
-                            .resource_groups
-                            .get(*group)
-                            .is_some_and(|g| g.members.iter().any(|m| **m == *r.urn)),
-                    })
-                })
+            .zip(marks)
+            .filter(|(r, marked)| {
+                types.contains(r.rtype.as_str()) && (*marked || named.contains(r.urn.as_str()))
             })
+            .map(|(r, _)| r)
             .collect()
     };
-    let cond = Conditional::of(engine, who);
     let points = if cond.is_empty() {
         vec![0]
     } else {
@@ -1143,12 +1209,88 @@ pub fn reach<'u>(engine: &Engine, u: &'u Universe, who: &str) -> Reach<'u> {
             .map(|(i, _)| i)
             .collect()
     };
-    let conditional = actions.iter().map(|a| cond.matches(a)).collect();
     Reach {
         actions,
         resources,
         points,
-        conditional,
+        conditional: Vec::new(),
+    }
+}
+
+/// Whether a pattern matches a name on either side (an allow read narrowly, an except or deny broadly).
+fn spec_matches(s: &Spec, name: &str) -> bool {
+    s.matches(name, Side::Grant) || s.matches(name, Side::Restrict)
+}
+
+/// The one name a pattern matches on either side, when it has no wildcard, keeps case and reads alike on
+/// both sides: then `spec_matches(s, n)` is `n == name`, and a set lookup replaces trying it.
+fn exact_name(s: &Spec) -> Option<&str> {
+    match &s.pattern.matcher {
+        crate::model::pattern::Matcher::Exact(x)
+            if !s.pattern.fold_case && !s.literal_when_granting =>
+        {
+            Some(x)
+        }
+        _ => None,
+    }
+}
+
+/// Marks the items a pattern matches on either side ([`spec_matches`] on each item's key) and says
+/// whether it matched any. When the items are `sorted` by their key, a plain prefix pattern (case kept,
+/// read alike on both sides) matches exactly the run of keys starting with its prefix, found by binary
+/// search; any other pattern is tried on each item.
+fn mark_matching<T>(
+    items: &[T],
+    key: impl Fn(&T) -> &str,
+    sorted: bool,
+    s: &Spec,
+    marks: &mut [bool],
+) -> bool {
+    let mut any = false;
+    match &s.pattern.matcher {
+        crate::model::pattern::Matcher::Prefix(pre)
+            if sorted && !s.pattern.fold_case && !s.literal_when_granting =>
+        {
+            let pre: &str = pre;
+            let lo = items.partition_point(|x| key(x) < pre);
+            for (x, m) in items.iter().zip(marks.iter_mut()).skip(lo) {
+                if !key(x).starts_with(pre) {
+                    break;
+                }
+                *m = true;
+                any = true;
+            }
+        }
+        _ => {
+            for (x, m) in items.iter().zip(marks.iter_mut()) {
+                if spec_matches(s, key(x)) {
+                    *m = true;
+                    any = true;
+                }
+            }
+        }
+    }
+    any
+}
+
+/// Patterns kept once each, in first-seen order: two specs sharing a pattern (the same text, shared by
+/// the loader) and the same reading match the same names.
+#[derive(Default)]
+struct Distinct<'a> {
+    list: Vec<&'a Spec>,
+    seen: std::collections::HashSet<(*const crate::model::pattern::Pattern, bool)>,
+}
+
+impl<'a> Distinct<'a> {
+    /// Keeps `s` unless an equal pattern was kept; says whether it was new.
+    fn push(&mut self, s: &'a Spec) -> bool {
+        let new = self
+            .seen
+            .insert((std::sync::Arc::as_ptr(&s.pattern), s.literal_when_granting));
+        if new {
+            self.list.push(s);
+        }
+        new
     }
 }
 
@@ -1412,7 +1554,8 @@ pub fn who_can(
                 continue;
             };
             let first = grants.len();
-            let r = reach(engine, u, &who.urn);
+            let cond = Conditional::of(engine, &who.urn);
+            let r = reach_core(engine, u, &who.urn, &cond);
             let resources: Vec<&Res> = match (&given, &pattern) {
                 (Some(g), _) => vec![g],
                 (None, Some(p)) => r
@@ -1431,7 +1574,6 @@ pub fn who_can(
             if acts.is_empty() {
                 continue;
             }
-            let cond = Conditional::of(engine, &who.urn);
             let flags: Vec<bool> = acts.iter().map(|a| cond.matches(a)).collect();
             let class = classes(&[&cond], &acts);
             for res in resources {
@@ -1557,18 +1699,27 @@ fn each_access(
     who: &Who,
     resource: Option<&str>,
     keep: impl Fn(&str) -> bool,
+    f: impl FnMut(&Res, (&str, usize), Access, &mut Said),
+) {
+    let cond = Conditional::of(engine, &who.urn);
+    let r = reach_core(engine, u, &who.urn, &cond);
+    each_access_in(engine, u, who, resource, (&r, &cond), keep, f);
+}
+
+/// [`each_access`] over an identity's reach and conditional patterns computed once by the caller
+/// (findings reads the reach again for the administrator probe); only the actions `keep` accepts are
+/// flagged and decided.
+fn each_access_in(
+    engine: &Engine,
+    u: &Universe,
+    who: &Who,
+    resource: Option<&str>,
+    (r, cond): (&Reach<'_>, &Conditional<'_>),
+    keep: impl Fn(&str) -> bool,
     mut f: impl FnMut(&Res, (&str, usize), Access, &mut Said),
 ) {
-    let mut r = reach(engine, u, &who.urn);
-    let (actions, conditional): (Vec<&str>, Vec<bool>) = r
-        .actions
-        .iter()
-        .zip(&r.conditional)
-        .filter(|(a, _)| keep(a))
-        .map(|(a, c)| (*a, *c))
-        .unzip();
-    r.actions = actions;
-    r.conditional = conditional;
+    let actions: Vec<&str> = r.actions.iter().copied().filter(|a| keep(a)).collect();
+    let conditional: Vec<bool> = actions.iter().map(|a| cond.matches(a)).collect();
     let given: Option<Res> = resource.map(|x| {
         u.ovh_resources
             .iter()
@@ -1584,8 +1735,7 @@ fn each_access(
         Some(g) => vec![g],
         None => r.resources.clone(),
     };
-    let cond = Conditional::of(engine, &who.urn);
-    let typed = by_type(&[&cond], &r.actions, &r.conditional);
+    let typed = by_type(&[cond], &actions, &conditional);
     for res in resources {
         let Some((acts, flags, class)) = typed.get(res.rtype.as_str()) else {
             continue;
