@@ -402,6 +402,9 @@ proptest! {
     }
 }
 
+/// A matrix row's identity, symbolic member's group and resource.
+type RowKey = (String, Option<String>, String);
+
 /// The matrix against the grants one by one: each row's conditional entries are exactly its conditional
 /// grants (what-can's, per identity and resource) grouped by condition text and witness context, with no two
 /// entries of a row alike; every action of an entry is allowed with the entry's witness context and time,
@@ -413,10 +416,8 @@ fn check_matrix(ps: &[Value]) -> Result<(), TestCaseError> {
     let u = Universe::of(&mut e, &scope());
     let m = audit::access_matrix(&e, &u, || {});
     let base = u.points.first().cloned().unwrap_or_default();
-    let mut rows: std::collections::HashMap<
-        (String, Option<String>, String),
-        (&[String], &audit::Row),
-    > = std::collections::HashMap::new();
+    let mut rows: std::collections::HashMap<RowKey, (&[String], &audit::Row)> =
+        std::collections::HashMap::new();
     for b in m.blocks.iter().filter(|b| b.cloud == "ovhcloud") {
         let resource = b.resource.clone().unwrap();
         for r in &b.rows {
