@@ -1643,21 +1643,27 @@ fn each_access(
     let cond = Conditional::of(engine, &who.urn);
     let typed = by_type(&[&cond], &r.actions, &r.conditional);
     // Per type, the classes of actions that share a condition text (see `Conditional::worded_classes`),
-    // computed for a type when a resource of it comes.
+    // computed for a type at its first conditional grant (an unconditional one has no text).
     let mut worded: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for res in resources {
         let Some((acts, flags, class)) = typed.get(res.rtype.as_str()) else {
             continue;
         };
         let acc = access_on(engine, u, who, res, acts, &r.points, flags, class);
-        let texts = worded
-            .entry(res.rtype.as_str())
-            .or_insert_with(|| cond.worded_classes(acts));
         let mut said = Said::new();
-        for ((a, x), c) in acts.iter().zip(acc).zip(texts.iter()) {
-            if let Some(x) = x {
-                f(res, (a, *c), x, &mut said);
-            }
+        for ((i, a), x) in acts.iter().enumerate().zip(acc) {
+            let Some(x) = x else { continue };
+            let c = if x == Access::Always {
+                i
+            } else {
+                worded
+                    .entry(res.rtype.as_str())
+                    .or_insert_with(|| cond.worded_classes(acts))
+                    .get(i)
+                    .copied()
+                    .unwrap_or(i)
+            };
+            f(res, (a, c), x, &mut said);
         }
     }
 }
