@@ -478,3 +478,68 @@ fn who_can_and_what_can_html_render_the_right_identities() {
         }
     }
 }
+
+/// Issue 15: a matrix row's conditional grants are grouped — one entry per condition text and witness
+/// context, each with all its actions — so a row of hundreds of conditional actions under one condition is
+/// one entry, not hundreds. Fixture `tests/audit-cases/matrix-groups`: a service account with ten exact
+/// actions under one IP range (one of them also denied there: not in the entry), the same range in another
+/// policy (another text: another entry), another range, a conditional deny lifted, and a project whose
+/// permissions come through a conditional role. Every printed witness is confirmed by `check`; every
+/// action of every entry is allowed with the entry's context, not without it; CSV lists each action.
+#[test]
+fn matrix_groups_a_rows_conditional_grants_by_condition() {
+    let pol = "tests/audit-cases/matrix-groups/policies.json";
+    let at = "2026-06-01T12:00:00Z";
+    let text = String::from_utf8(bin(&["audit", "matrix", "-p", pol, "--at", at]).stdout).unwrap();
+    insta::assert_snapshot!("matrix_groups", text);
+    let witnesses: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("witness: policy-sim "))
+        .collect();
+    assert_eq!(witnesses.len(), 5, "one witness per entry:\n{text}");
+    for w in &witnesses {
+        // The witnesses hold no quoted words.
+        let args: Vec<&str> = w.split(' ').collect();
+        let o = bin(&args);
+        assert_eq!(o.status.code(), Some(0), "check does not confirm `{w}`");
+    }
+    let e = engine(&serde_json::from_str(&std::fs::read_to_string(pol).unwrap()).unwrap());
+    let m: Value = serde_json::from_slice(
+        &bin(&["audit", "matrix", "-p", pol, "--at", at, "-f", "json"]).stdout,
+    )
+    .unwrap();
+    let mut listed = 0;
+    for b in m["blocks"].as_array().unwrap() {
+        for r in b["rows"].as_array().unwrap() {
+            for c in r["conditional"].as_array().into_iter().flatten() {
+                let ctx: Vec<(String, String)> =
+                    serde_json::from_value(c["witness"]["context"].clone()).unwrap();
+                for a in c["actions"].as_array().unwrap() {
+                    let mut req = policy_sim::Request::new(
+                        r["identity"].as_str(),
+                        a.as_str().unwrap(),
+                        b["resource"].as_str(),
+                    );
+                    let decide =
+                        |req: &policy_sim::Request| e.decide(&e.prepare(req).unwrap()).allowed();
+                    assert!(!decide(&req), "{a} is conditional: denied without context");
+                    req.context = ctx.iter().cloned().collect();
+                    assert!(decide(&req), "{a} allowed with {ctx:?}");
+                    listed += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(listed, 16, "every conditional action listed in JSON");
+    let csv =
+        String::from_utf8(bin(&["audit", "matrix", "-p", pol, "--at", at, "-f", "csv"]).stdout)
+            .unwrap();
+    assert_eq!(
+        csv.lines().filter(|l| l.contains(",conditional,")).count(),
+        16
+    );
+    assert!(
+        !csv.contains("vps:apiovh:snapshot/get"),
+        "denied wherever office-vps allows it"
+    );
+}

@@ -409,6 +409,146 @@ proptest! {
     }
 }
 
+/// A matrix row's identity, symbolic member's group and resource.
+type RowKey = (String, Option<String>, String);
+
+/// The matrix against the grants one by one: each row's conditional entries are exactly its conditional
+/// grants (what-can's, per identity and resource) grouped by condition text and witness context, with no two
+/// entries of a row alike; every action of an entry is allowed with the entry's witness context and time,
+/// not without them, and its condition, written afresh for that action alone (a full `explain`, no
+/// sharing), is the entry's. The unconditional grants are the row's permissions and actions.
+fn check_matrix(ps: &[Value]) -> Result<(), TestCaseError> {
+    let set = named(ps);
+    let mut e = engine(&set);
+    let u = Universe::of(&mut e, &scope());
+    let m = audit::access_matrix(&e, &u, || {});
+    let base = u.points.first().cloned().unwrap_or_default();
+    let mut rows: std::collections::HashMap<RowKey, (&[String], &audit::Row)> =
+        std::collections::HashMap::new();
+    for b in m.blocks.iter().filter(|b| b.cloud == "ovhcloud") {
+        let resource = b.resource.clone().unwrap();
+        for r in &b.rows {
+            rows.insert(
+                (r.identity.clone(), r.member_of.clone(), resource.clone()),
+                (&b.permissions, r),
+            );
+            let mut keys = std::collections::HashSet::new();
+            for c in &r.conditional {
+                prop_assert!(!c.actions.is_empty());
+                prop_assert!(
+                    keys.insert((
+                        c.condition.clone(),
+                        c.witness.context.clone(),
+                        c.witness.at.clone()
+                    )),
+                    "two entries alike in a row: {:?}",
+                    r
+                );
+                for a in &c.actions {
+                    let w = audit::Witness {
+                        action: a.clone(),
+                        ..c.witness.clone()
+                    };
+                    let allowed = e
+                        .prepare(&w.request())
+                        .map(|p| e.decide(&p).allowed())
+                        .unwrap();
+                    prop_assert!(allowed, "not allowed with the entry's witness: {:?}", w);
+                    let bare = audit::Witness {
+                        context: base.context.clone(),
+                        at: None,
+                        ..w.clone()
+                    };
+                    let always = e
+                        .prepare(&bare.request())
+                        .map(|p| e.decide(&p).allowed())
+                        .unwrap();
+                    prop_assert!(
+                        !always,
+                        "conditional, yet allowed without context: {:?}",
+                        bare
+                    );
+                    prop_assert_eq!(
+                        audit::condition_of(&e, &w),
+                        c.condition.clone(),
+                        "{} in an entry of another condition\n{}",
+                        a,
+                        serde_json::to_string_pretty(&set).unwrap()
+                    );
+                }
+            }
+        }
+    }
+    let mut seen = 0usize;
+    for (i, _) in u.representatives() {
+        let who = &u.ovh_identities[i];
+        for g in audit::grants_of(&e, &u, who, None) {
+            let row = rows.get(&(g.identity.clone(), g.member_of.clone(), g.resource.clone()));
+            prop_assert!(row.is_some(), "no row for {:?}", g);
+            let (perms, row) = row.unwrap();
+            match &g.condition {
+                Some(cond) => {
+                    let entry = row
+                        .conditional
+                        .iter()
+                        .find(|c| c.actions.contains(&g.action));
+                    prop_assert!(entry.is_some(), "{:?} not in its row {:?}", g, row);
+                    let entry = entry.unwrap();
+                    prop_assert_eq!(&entry.condition, cond);
+                    prop_assert_eq!(&entry.witness.context, &g.witness.context);
+                    prop_assert_eq!(&entry.witness.at, &g.witness.at);
+                    seen += 1;
+                }
+                None => prop_assert!(
+                    row.actions.iter().any(|a| **a == *g.action)
+                        || perms
+                            .iter()
+                            .zip(&row.granted)
+                            .any(|(p, x)| *x && *p == g.action),
+                    "{:?} not in its row",
+                    g
+                ),
+            }
+        }
+    }
+    let listed: usize = rows.values().map(|(_, r)| r.conditional_count()).sum();
+    prop_assert_eq!(
+        seen,
+        listed,
+        "the matrix lists conditional grants what-can does not"
+    );
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    #[test]
+    fn matrix_groups_conditional_grants_by_their_condition(ps in prop::collection::vec(policy(), 1..6)) {
+        check_matrix(&ps)?;
+    }
+
+    /// Policies that all name the service account and group g1 on the same resources: conditions under
+    /// which several policies allow different actions at the same point are frequent.
+    #[test]
+    fn matrix_tells_apart_the_conditions_of_overlapping_policies(ps in prop::collection::vec(policy(), 2..6)) {
+        let ps: Vec<Value> = ps
+            .into_iter()
+            .map(|mut p| {
+                p["identities"] = json!([SA, G1]);
+                p["resources"] = json!([{"urn": RES[0]}, {"urn": RES[1]}]);
+                p
+            })
+            .collect();
+        check_matrix(&ps)?;
+    }
+
+    #[test]
+    fn cross_account_matrix_groups_by_condition(ps in cross_account()) {
+        check_matrix(&ps)?;
+    }
+}
+
 /// A policy of the first account granting the second account's root, one of the second account passing
 /// the same grants on to its user x1, and up to two random policies.
 fn cross_account() -> impl Strategy<Value = Vec<Value>> {

@@ -780,6 +780,8 @@ pub fn granting_policies<'e>(engine: &'e Engine, who: &str) -> Vec<&'e Policy> {
 pub struct Conditional<'e> {
     /// The patterns of the conditional (or expiring) policies.
     specs: Vec<&'e Spec>,
+    /// The patterns of the reaching policies a condition text can name (see [`Self::worded_classes`]).
+    worded: Vec<&'e Spec>,
     /// The patterns of every policy that can reach the identity (and of its account's root, whose grants
     /// are decided too across accounts).
     all: Vec<&'e Spec>,
@@ -861,27 +863,25 @@ impl Conditional<'_> {
             reaching.extend(roots);
         }
         let all: Vec<&Spec> = reaching.iter().flat_map(specs_of).collect();
-        let mut exact: std::collections::HashMap<String, Vec<u32>> =
-            std::collections::HashMap::new();
-        let mut wild = Vec::new();
-        for (k, s) in (0u32..).zip(&all) {
-            match &s.pattern.matcher {
-                crate::model::pattern::Matcher::Exact(x) if !s.literal_when_granting => {
-                    let key = if s.pattern.fold_case {
-                        x.to_ascii_lowercase()
-                    } else {
-                        x.to_string()
-                    };
-                    exact.entry(key).or_default().push(k);
-                }
-                _ => wild.push(k),
-            }
-        }
+        let (exact, wild) = index_specs(&all);
         let folds = all.iter().any(|s| s.pattern.fold_case);
+        // The policies a condition text can name (see `condition_of`, which finds a deciding policy's
+        // condition by its name): those with a condition, and any sharing a name with one.
+        let named: BTreeSet<&str> = set
+            .ovh_policies
+            .iter()
+            .filter(|p| p.conditions.is_some())
+            .map(|p| &*p.name)
+            .collect();
         Conditional {
             specs: policies
                 .iter()
                 .filter(|p| has(p))
+                .flat_map(specs_of)
+                .collect(),
+            worded: policies
+                .iter()
+                .filter(|p| p.conditions.is_some() || named.contains(&*p.name))
                 .flat_map(specs_of)
                 .collect(),
             all,
@@ -892,6 +892,30 @@ impl Conditional<'_> {
             timed,
             matrix: &set.matrix,
         }
+    }
+
+    /// For each action (all of one identity), the first action of its type that gets the same condition
+    /// text on any one resource at any one point where both are allowed (see [`condition_of`]): the
+    /// same signature (see [`classes`]) over the patterns of the policies a condition text can name. A
+    /// deciding policy's entry reads the action only through its own patterns (and, for an OpenStack
+    /// permission, the roles carrying it: a class of its own), so two actions with the same signature
+    /// there are allowed by the same conditional policies — on the same resource, at the same point.
+    /// Coarser than [`classes`] over every reaching policy: thousands of exact actions, each in a
+    /// policy of its own, share one text.
+    pub fn worded_classes(&self, actions: &[&str]) -> Vec<usize> {
+        let (exact, wild) = index_specs(&self.worded);
+        let narrow = Conditional {
+            specs: Vec::new(),
+            worded: Vec::new(),
+            all: self.worded.clone(),
+            exact,
+            wild,
+            folds: self.worded.iter().any(|s| s.pattern.fold_case),
+            keys: BTreeSet::new(),
+            timed: false,
+            matrix: self.matrix,
+        };
+        classes(&[&narrow], actions)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -919,6 +943,29 @@ impl Conditional<'_> {
             None => m(action),
         }
     }
+}
+
+/// The exact patterns of `all` (no wildcard: they match one name, on either side) by that name,
+/// lower-cased for a pattern that ignores case, with their indices in `all`; and the indices of the others.
+type SpecIndex = (std::collections::HashMap<String, Vec<u32>>, Vec<u32>);
+
+fn index_specs(all: &[&Spec]) -> SpecIndex {
+    let mut exact: std::collections::HashMap<String, Vec<u32>> = std::collections::HashMap::new();
+    let mut wild = Vec::new();
+    for (k, s) in (0u32..).zip(all) {
+        match &s.pattern.matcher {
+            crate::model::pattern::Matcher::Exact(x) if !s.literal_when_granting => {
+                let key = if s.pattern.fold_case {
+                    x.to_ascii_lowercase()
+                } else {
+                    x.to_string()
+                };
+                exact.entry(key).or_default().push(k);
+            }
+            _ => wild.push(k),
+        }
+    }
+    (exact, wild)
 }
 
 /// One test a decision makes on an action's name, shared by every pattern that makes it: the name equal to
@@ -1392,8 +1439,9 @@ pub struct Grant {
 }
 
 impl Grant {
-    /// `said`: the condition texts written so far, by (class of the action, point): actions of one class
-    /// are decided by the same policies, so their condition is written once.
+    /// `said`: the condition texts written so far on this resource, by (class of the action's condition
+    /// text, point): actions of one such class (see [`Conditional::worded_classes`]) are allowed by the
+    /// same conditional policies, so their condition is written once.
     fn new(
         engine: &Engine,
         u: &Universe,
@@ -1457,7 +1505,14 @@ impl Grant {
 /// with the context that satisfies them.
 pub fn condition_of(engine: &Engine, w: &Witness) -> String {
     let mut conds = Vec::new();
-    if let Ok(resp) = engine.prepare(&w.request()).map(|p| engine.explain(&p)) {
+    // Brief: the decisive entries are the full explanation's, without locating every policy.
+    if let Ok(resp) = engine.prepare(&w.request()).map(|p| {
+        engine.explain_with(
+            &p,
+            crate::eval::Detail::Brief,
+            &mut crate::eval::Scratch::default(),
+        )
+    }) {
         for t in resp.trace.iter().filter(|t| t.decisive) {
             let Some(name) = &t.policy else { continue };
             // Most policies have no condition: that test first spares comparing their names.
@@ -1576,10 +1631,11 @@ pub fn who_can(
             }
             let flags: Vec<bool> = acts.iter().map(|a| cond.matches(a)).collect();
             let class = classes(&[&cond], &acts);
+            let texts = cond.worded_classes(&acts);
             for res in resources {
                 let acc = access_on(engine, u, who, res, &acts, &r.points, &flags, &class);
                 let mut said = std::collections::HashMap::new();
-                for ((a, x), c) in acts.iter().zip(acc).zip(&class) {
+                for ((a, x), c) in acts.iter().zip(acc).zip(&texts) {
                     if let Some(x) = x {
                         grants.push(Grant::new(engine, u, who, res, (a, *c), x, &mut said));
                     }
@@ -1687,12 +1743,13 @@ pub fn grants_among(
     out
 }
 
-/// The condition texts of one resource's grants written so far (see [`Grant::new`]).
+/// The condition texts of one resource's grants written so far, by (class of the action's condition
+/// text, point) (see [`Grant::new`]).
 type Said = std::collections::HashMap<(usize, usize), String>;
 
 /// Each allowed (resource, action) of one OVHcloud identity among the actions `keep` accepts, with how it
-/// holds, in the order of [`grants_among`]; `f` gets the action with its class and the resource's condition
-/// texts so far.
+/// holds, in the order of [`grants_among`]; `f` gets the action with the class of its condition text (see
+/// [`Conditional::worded_classes`]) and the resource's condition texts so far.
 fn each_access(
     engine: &Engine,
     u: &Universe,
@@ -1736,16 +1793,28 @@ fn each_access_in(
         None => r.resources.clone(),
     };
     let typed = by_type(&[cond], &actions, &conditional);
+    // Per type, the classes of actions that share a condition text (see `Conditional::worded_classes`),
+    // computed for a type at its first conditional grant (an unconditional one has no text).
+    let mut worded: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for res in resources {
         let Some((acts, flags, class)) = typed.get(res.rtype.as_str()) else {
             continue;
         };
         let acc = access_on(engine, u, who, res, acts, &r.points, flags, class);
         let mut said = Said::new();
-        for ((a, x), c) in acts.iter().zip(acc).zip(class) {
-            if let Some(x) = x {
-                f(res, (a, *c), x, &mut said);
-            }
+        for ((i, a), x) in acts.iter().enumerate().zip(acc) {
+            let Some(x) = x else { continue };
+            let c = if x == Access::Always {
+                i
+            } else {
+                worded
+                    .entry(res.rtype.as_str())
+                    .or_insert_with(|| cond.worded_classes(acts))
+                    .get(i)
+                    .copied()
+                    .unwrap_or(i)
+            };
+            f(res, (a, c), x, &mut said);
         }
     }
 }
@@ -1803,17 +1872,96 @@ pub struct Row {
     pub member_of: Option<String>,
     /// One per column of `permissions`.
     pub granted: Vec<bool>,
-    /// The other actions allowed here.
+    /// The other actions allowed here (each name shared by every row: a matrix holds millions).
+    pub actions: Vec<Shared<str>>,
+    /// The permissions and actions allowed here only under a condition, grouped: those allowed at the same
+    /// point under the same condition text are one entry, in the order of their first action.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conditional: Vec<ConditionalAccess>,
+    /// For a symbolic member: the group's listed members that no policy names, whose row is this one
+    /// (one list shared by the identity's rows).
+    #[serde(skip_serializing_if = "Shared::is_empty")]
+    pub members: Shared<Vec<String>>,
+}
+
+/// A value shared by many rows of a matrix, serialized as the value itself.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Shared<T: ?Sized>(pub std::sync::Arc<T>);
+
+impl<T: ?Sized> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Shared(std::sync::Arc::clone(&self.0))
+    }
+}
+
+impl<T: ?Sized> std::ops::Deref for Shared<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: ?Sized + Serialize> Serialize for Shared<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (*self.0).serialize(s)
+    }
+}
+
+impl Shared<Vec<String>> {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<&str> for Shared<str> {
+    fn from(s: &str) -> Self {
+        Shared(std::sync::Arc::from(s))
+    }
+}
+
+impl std::fmt::Display for Shared<str> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Permissions and actions of one matrix row allowed only under one condition: the same condition text
+/// and the same satisfying context (and time). `check` allows each of `actions` with the witness's context
+/// and time; the witness names the first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConditionalAccess {
+    /// The conditions of the policies that decide it, written out, with the context that satisfies them.
+    pub condition: String,
+    /// Every permission and action allowed under it, in the universe's order.
     pub actions: Vec<String>,
-    /// The grants that hold only under a condition (permissions and actions), with their witness.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub conditional: Vec<Grant>,
-    /// For a symbolic member: the group's listed members that no policy names, whose row is this one.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub members: Vec<String>,
+    /// The request that shows the first action: its context (and time) satisfy the condition.
+    pub witness: Witness,
 }
 
 impl Row {
+    /// How many permissions and actions of the row are conditional.
+    pub fn conditional_count(&self) -> usize {
+        self.conditional.iter().map(|c| c.actions.len()).sum()
+    }
+
+    /// Add a conditional grant to its entry: the one with the same condition and satisfying context (and
+    /// time), else a new one.
+    fn add_conditional(&mut self, g: Grant) {
+        let same = self.conditional.iter_mut().find(|c| {
+            c.condition.as_str() == g.condition.as_deref().unwrap_or_default()
+                && c.witness.context == g.witness.context
+                && c.witness.at == g.witness.at
+        });
+        match same {
+            Some(c) => c.actions.push(g.action),
+            None => self.conditional.push(ConditionalAccess {
+                condition: g.condition.unwrap_or_default(),
+                actions: vec![g.action],
+                witness: g.witness,
+            }),
+        }
+    }
+
     pub fn label(&self) -> String {
         match &self.member_of {
             Some(g) => format!("{}{}", member_label(g), members_note(&self.members)),
@@ -1832,11 +1980,19 @@ pub fn access_matrix(engine: &Engine, u: &Universe, mut tick: impl FnMut()) -> A
         .iter()
         .map(|r| (r.urn.as_str(), r))
         .collect();
+    // Each action's name once, shared by the rows.
+    let names: std::collections::HashMap<&str, Shared<str>> = u
+        .ovh_actions
+        .iter()
+        .map(|a| (a.as_str(), Shared::from(a.as_str())))
+        .collect();
     // A listed member answering like its group's symbolic member is one of that row's members.
     for (i, members) in u.representatives() {
         let Some(who) = u.ovh_identities.get(i) else {
             continue;
         };
+        let count = members.len();
+        let members = Shared(std::sync::Arc::new(members));
         // One identity's rows, resource by resource (each_access gives a resource's grants together).
         let mut rows: Vec<(&str, Row)> = Vec::new();
         // Straight into the rows: only a conditional grant is kept whole, with its witness.
@@ -1872,8 +2028,7 @@ pub fn access_matrix(engine: &Engine, u: &Universe, mut tick: impl FnMut()) -> A
                     return;
                 };
                 if x != Access::Always {
-                    row.conditional
-                        .push(Grant::new(engine, u, who, res, (a, c), x, said));
+                    row.add_conditional(Grant::new(engine, u, who, res, (a, c), x, said));
                     return;
                 }
                 match matrix.permission_index(a) {
@@ -1882,11 +2037,13 @@ pub fn access_matrix(engine: &Engine, u: &Universe, mut tick: impl FnMut()) -> A
                             *c = true;
                         }
                     }
-                    _ => row.actions.push(a.to_owned()),
+                    _ => row
+                        .actions
+                        .push(names.get(a).cloned().unwrap_or_else(|| Shared::from(a))),
                 }
             },
         );
-        for _ in 0..=members.len() {
+        for _ in 0..=count {
             tick();
         }
         for (r, row) in rows {
@@ -1913,10 +2070,10 @@ pub fn access_matrix(engine: &Engine, u: &Universe, mut tick: impl FnMut()) -> A
     }
     let mut rows = Vec::new();
     for id in &u.eim_identities {
-        let actions: Vec<String> = what_can(engine, u, id.as_deref(), None)
+        let actions: Vec<Shared<str>> = what_can(engine, u, id.as_deref(), None)
             .1
-            .into_iter()
-            .map(|w| w.action)
+            .iter()
+            .map(|w| Shared::from(w.action.as_str()))
             .collect();
         rows.push(Row {
             identity: id.clone().unwrap_or_else(|| String::from("(caller)")),
@@ -1924,7 +2081,7 @@ pub fn access_matrix(engine: &Engine, u: &Universe, mut tick: impl FnMut()) -> A
             granted: Vec::new(),
             actions,
             conditional: Vec::new(),
-            members: Vec::new(),
+            members: Shared::default(),
         });
     }
     if !rows.is_empty() {

@@ -238,13 +238,11 @@ pub fn csv(answer: &Answer<'_>) -> String {
             for a in &r.actions {
                 let _ = writeln!(s, "{head},{},true,,{also}", csv_field(a));
             }
-            for g in &r.conditional {
-                let _ = writeln!(
-                    s,
-                    "{head},{},conditional,{},{also}",
-                    csv_field(&g.action),
-                    csv_field(g.condition.as_deref().unwrap_or(""))
-                );
+            for c in &r.conditional {
+                let condition = csv_field(&c.condition);
+                for a in &c.actions {
+                    let _ = writeln!(s, "{head},{},conditional,{condition},{also}", csv_field(a));
+                }
             }
         }
     }
@@ -359,8 +357,12 @@ pub fn text(answer: &Answer<'_>) -> String {
     s
 }
 
-/// The access matrix, one block per resource: its permissions numbered, then one row per identity, each
-/// conditional grant after its row with its condition and witness (unless `!conditions`).
+/// How many actions of one conditional entry of the matrix the text names.
+const SHOWN_ACTIONS: usize = 8;
+
+/// The access matrix, one block per resource: its permissions numbered, then one row per identity, after
+/// it each conditional entry (unless `!conditions`): its condition once, its actions (the first
+/// [`SHOWN_ACTIONS`]) and the witness of the first.
 fn matrix_text(s: &mut String, m: &AccessMatrix, inv: &Invocation, conditions: bool) {
     for b in &m.blocks {
         match (&b.resource, &b.stands_for) {
@@ -390,7 +392,7 @@ fn matrix_text(s: &mut String, m: &AccessMatrix, inv: &Invocation, conditions: b
             let conditional = if r.conditional.is_empty() {
                 String::new()
             } else {
-                format!(", {} conditional", r.conditional.len())
+                format!(", {} conditional", r.conditional_count())
             };
             let _ = writeln!(
                 s,
@@ -398,14 +400,27 @@ fn matrix_text(s: &mut String, m: &AccessMatrix, inv: &Invocation, conditions: b
                 r.label(),
                 r.actions.len(),
             );
-            for g in r.conditional.iter().filter(|_| conditions) {
+            for c in r.conditional.iter().filter(|_| conditions) {
+                let _ = writeln!(s, "    conditional: {}", c.condition);
+                let shown: Vec<&str> = c
+                    .actions
+                    .iter()
+                    .take(SHOWN_ACTIONS)
+                    .map(String::as_str)
+                    .collect();
+                let more = c.actions.len().saturating_sub(shown.len());
                 let _ = writeln!(
                     s,
-                    "    conditional {}: {}\n      witness: {}",
-                    g.action,
-                    g.condition.as_deref().unwrap_or_default(),
-                    g.witness.command_line(inv)
+                    "      {} action(s): {}{}",
+                    c.actions.len(),
+                    shown.join(", "),
+                    if more > 0 {
+                        format!(" and {more} more (--format json lists them all)")
+                    } else {
+                        String::new()
+                    }
                 );
+                let _ = writeln!(s, "      witness: {}", c.witness.command_line(inv));
             }
         }
     }

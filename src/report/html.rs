@@ -159,11 +159,15 @@ pub fn report(page: &Page<'_>) -> String {
                     r.actions
                         .iter()
                         .map(|a| format!("<code>{}</code>", esc(a)))
-                        .chain(r.conditional.iter().map(|g| format!(
-                            "<code>{}</code> (conditional: {}) {}",
-                            esc(&g.action),
-                            esc(g.condition.as_deref().unwrap_or_default()),
-                            witness(&g.witness)
+                        .chain(r.conditional.iter().map(|c| format!(
+                            "<p class=\"conditional\">{} (conditional: {}) {}</p>",
+                            c.actions
+                                .iter()
+                                .map(|a| format!("<code>{}</code>", esc(a)))
+                                .collect::<Vec<_>>()
+                                .join(" "),
+                            esc(&c.condition),
+                            witness(&c.witness)
                         )))
                         .collect::<Vec<_>>()
                         .join(" ")
