@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::{reach, Probe, Res, Universe, Who, Witness};
+use super::{Probe, Res, Universe, Who, Witness};
 use crate::compile::Engine;
 use crate::model::ovh::{Permissions, Policy, ResourceEntry};
 use crate::model::urn::{IdentityKind, IdentityUrn};
@@ -89,7 +89,15 @@ fn changes_of(
         Scope::All => true,
     };
     let mut groups: BTreeMap<(ChangeKind, Res), Flips> = BTreeMap::new();
-    let (ro, rn) = (reach(old, u, &who.urn), reach(new, u, &who.urn));
+    let (co, cn) = (
+        super::Conditional::of(old, &who.urn),
+        super::Conditional::of(new, &who.urn),
+    );
+    // Each action's conditional flag is computed below, for the actions in focus only.
+    let (ro, rn) = (
+        super::reach_core(old, u, &who.urn, &co),
+        super::reach_core(new, u, &who.urn, &cn),
+    );
     let actions: BTreeSet<&str> = ro.actions.iter().chain(&rn.actions).copied().collect();
     let resources: Vec<&Res> = ro
         .resources
@@ -101,10 +109,6 @@ fn changes_of(
         .filter(|r| focus("", &r.urn))
         .collect();
     let points: BTreeSet<usize> = ro.points.iter().chain(&rn.points).copied().collect();
-    let (co, cn) = (
-        super::Conditional::of(old, &who.urn),
-        super::Conditional::of(new, &who.urn),
-    );
     let all_acts: Vec<&str> = actions.into_iter().filter(|a| focus(a, "")).collect();
     let all_cond: Vec<bool> = all_acts
         .iter()
