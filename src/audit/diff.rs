@@ -10,7 +10,6 @@ use serde::Serialize;
 use super::{Probe, Res, Universe, Who, Witness};
 use crate::compile::Engine;
 use crate::model::ovh::{Permissions, Policy, ResourceEntry};
-use crate::model::urn::{IdentityKind, IdentityUrn};
 use crate::model::{Side, Spec};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -384,28 +383,15 @@ struct Focus<'e> {
 impl<'e> Focus<'e> {
     fn add(&mut self, engine: &'e Engine, changed: &[bool], who: &str) -> Option<()> {
         let set = &engine.set;
-        let id = IdentityUrn::parse(who).ok()?;
-        let group = set.membership.user_group.get(who).map(|(g, _)| g);
-        let root = format!("urn:v1:{}:identity:account:{}", id.region, id.account);
-        let mut full: Vec<u32> = engine.ovh_candidates(who).to_vec();
-        if let Some(g) = group {
-            full.extend_from_slice(engine.ovh_candidates(g));
-        }
-        full.extend_from_slice(engine.ovh_candidates(&root));
-        full.sort_unstable();
-        full.dedup();
-        let is_changed = |i: usize| changed.get(i).copied().unwrap_or(true);
+        let (full, denies) = super::resources::reading(engine, who)?;
+        let is_changed = |i: u32| changed.get(i as usize).copied().unwrap_or(true);
         let groups_of = |p: &'e Policy| {
             p.groups
                 .iter()
                 .filter_map(|(g, _)| set.permission_groups.get(*g))
         };
-        for &i in &full {
-            let Some(p) = set
-                .ovh_policies
-                .get(i as usize)
-                .filter(|_| is_changed(i as usize))
-            else {
+        for i in full.into_iter().filter(|i| is_changed(*i)) {
+            let Some(p) = set.ovh_policies.get(i as usize) else {
                 continue;
             };
             let perms = std::iter::once(&p.permissions).chain(groups_of(p).map(|g| &g.permissions));
@@ -416,24 +402,17 @@ impl<'e> Focus<'e> {
             self.resources
                 .extend(p.resources.iter().map(|r| (engine, r)));
         }
-        if id.kind == IdentityKind::User && group.is_none() {
-            let prefix = format!("urn:v1:{}:identity:group:{}/", id.region, id.account);
-            for (i, p) in set.ovh_policies.iter().enumerate() {
-                if !is_changed(i)
-                    || full
-                        .binary_search(&u32::try_from(i).unwrap_or(u32::MAX))
-                        .is_ok()
-                    || !p.identities.iter().any(|(x, _)| x.starts_with(&prefix))
-                {
-                    continue;
-                }
-                self.actions.extend(&p.permissions.deny);
-                for g in groups_of(p) {
-                    self.actions.extend(&g.permissions.deny);
-                }
-                self.resources
-                    .extend(p.resources.iter().map(|r| (engine, r)));
+        // Read only for their denies.
+        for i in denies.into_iter().filter(|i| is_changed(*i)) {
+            let Some(p) = set.ovh_policies.get(i as usize) else {
+                continue;
+            };
+            self.actions.extend(&p.permissions.deny);
+            for g in groups_of(p) {
+                self.actions.extend(&g.permissions.deny);
             }
+            self.resources
+                .extend(p.resources.iter().map(|r| (engine, r)));
         }
         self.matrix = Some(&set.matrix);
         Some(())

@@ -1033,32 +1033,21 @@ impl<'a> Atoms<'a> {
     }
 }
 
-/// For each action, the index of the first action of its type with the same signature under every one of
-/// `conds` (itself when it is the first, or when it is an OpenStack permission). The signature is the set
-/// of atoms (see [`Atom`]) of every reaching policy's patterns, on each side, that match the action: two
-/// actions of one type with the same signature get the same answer on every resource at every point, as a
-/// decision reads the action only through these patterns. Each distinct atom is tried once on the actions
-/// (an exact name looked up), not once per policy. Only a class's first action needs evaluating beyond the
-/// first point.
-pub fn classes(conds: &[&Conditional<'_>], actions: &[&str]) -> Vec<usize> {
-    let mut atoms = Atoms::default();
-    for c in conds {
-        atoms.add(c);
-    }
+/// Per name of `names` (actions, or resource URNs), the indices of the atoms it passes, ascending: each
+/// distinct atom tried once, an exact name looked up (lower-cased too when `folds`), a wildcard tried on
+/// every name.
+fn signatures(names: &[&str], atoms: &[Atom<'_>], folds: bool) -> Vec<Vec<u32>> {
     let mut by_name: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
     let mut by_lower: std::collections::HashMap<String, Vec<usize>> =
         std::collections::HashMap::new();
-    // Some exact pattern ignores case: names are looked up lower-cased too.
-    let folds = conds.iter().any(|c| c.folds);
-    for (i, a) in actions.iter().enumerate() {
+    for (i, a) in names.iter().enumerate() {
         by_name.entry(a).or_default().push(i);
         if folds {
             by_lower.entry(a.to_ascii_lowercase()).or_default().push(i);
         }
     }
-    // Per action, the atoms matching it, ascending.
-    let mut sigs: Vec<Vec<u32>> = vec![Vec::new(); actions.len()];
-    for (id, atom) in (0u32..).zip(&atoms.list) {
+    let mut sigs: Vec<Vec<u32>> = vec![Vec::new(); names.len()];
+    for (id, atom) in (0u32..).zip(atoms) {
         let mut mark = |i: &usize| {
             if let Some(s) = sigs.get_mut(*i) {
                 s.push(id);
@@ -1072,7 +1061,7 @@ pub fn classes(conds: &[&Conditional<'_>], actions: &[&str]) -> Vec<usize> {
                 .flatten()
                 .for_each(&mut mark),
             Atom::Wild(p) => {
-                for (i, a) in actions.iter().enumerate() {
+                for (i, a) in names.iter().enumerate() {
                     if p.matches(a) {
                         mark(&i);
                     }
@@ -1080,6 +1069,23 @@ pub fn classes(conds: &[&Conditional<'_>], actions: &[&str]) -> Vec<usize> {
             }
         }
     }
+    sigs
+}
+
+/// For each action, the index of the first action of its type with the same signature under every one of
+/// `conds` (itself when it is the first, or when it is an OpenStack permission). The signature is the set
+/// of atoms (see [`Atom`]) of every reaching policy's patterns, on each side, that match the action: two
+/// actions of one type with the same signature get the same answer on every resource at every point, as a
+/// decision reads the action only through these patterns. Each distinct atom is tried once on the actions
+/// (an exact name looked up), not once per policy. Only a class's first action needs evaluating beyond the
+/// first point.
+pub fn classes(conds: &[&Conditional<'_>], actions: &[&str]) -> Vec<usize> {
+    let mut atoms = Atoms::default();
+    for c in conds {
+        atoms.add(c);
+    }
+    // Some exact pattern ignores case: names are looked up lower-cased too.
+    let sigs = signatures(actions, &atoms.list, conds.iter().any(|c| c.folds));
     let mut seen: std::collections::HashMap<(&str, &[u32]), usize> =
         std::collections::HashMap::new();
     actions

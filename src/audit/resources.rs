@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use super::Res;
+use super::{Atom, Res};
 use crate::compile::Engine;
 use crate::model::ovh::{Policy, ResourceEntry};
 use crate::model::pattern::{Matcher, Pattern};
@@ -18,46 +18,52 @@ use crate::model::urn::{IdentityKind, IdentityUrn};
 /// a user whose group is unknown, those naming any group of its account (their denies apply). `None`: not
 /// an identity URN.
 pub(super) fn deciders<'e>(engine: &'e Engine, who: &str) -> Option<Vec<&'e Policy>> {
-    let set = &engine.set;
-    let id = IdentityUrn::parse(who).ok()?;
-    let group = set.membership.user_group.get(who).map(|(g, _)| g);
-    let mut idx: Vec<u32> = engine.ovh_candidates(who).to_vec();
-    if let Some(g) = group {
-        idx.extend_from_slice(engine.ovh_candidates(g));
-    }
-    let root = format!("urn:v1:{}:identity:account:{}", id.region, id.account);
-    idx.extend_from_slice(engine.ovh_candidates(&root));
-    if id.kind == IdentityKind::User && group.is_none() {
-        let prefix = format!("urn:v1:{}:identity:group:{}/", id.region, id.account);
-        for (i, p) in (0u32..).zip(&set.ovh_policies) {
-            if p.identities.iter().any(|(x, _)| x.starts_with(&prefix)) {
-                idx.push(i);
-            }
-        }
-    }
+    let (mut idx, maybe) = reading(engine, who)?;
+    idx.extend(maybe);
     idx.sort_unstable();
     idx.dedup();
     Some(
         idx.iter()
-            .filter_map(|i| set.ovh_policies.get(*i as usize))
+            .filter_map(|i| engine.set.ovh_policies.get(*i as usize))
             .collect(),
     )
 }
 
-/// One test a decision makes on a resource URN, shared by every entry that makes it.
-enum Atom<'a> {
-    /// The URN equal to this string.
-    Name(&'a str),
-    /// The URN equal to this (lower-cased) string, ignoring case.
-    Folded(String),
-    /// A wildcard pattern.
-    Wild(&'a Pattern),
+/// The indices of [`deciders`], split by how a decision reads them: whole (naming the identity, its group
+/// or its account's root; sorted), and only for their denies (naming a group of the account of a user whose
+/// group is unknown, and not the user itself: the eval's safe reading).
+pub(super) fn reading(engine: &Engine, who: &str) -> Option<(Vec<u32>, Vec<u32>)> {
+    let set = &engine.set;
+    let id = IdentityUrn::parse(who).ok()?;
+    let group = set.membership.user_group.get(who).map(|(g, _)| g);
+    let mut full: Vec<u32> = engine.ovh_candidates(who).to_vec();
+    if let Some(g) = group {
+        full.extend_from_slice(engine.ovh_candidates(g));
+    }
+    let root = format!("urn:v1:{}:identity:account:{}", id.region, id.account);
+    full.extend_from_slice(engine.ovh_candidates(&root));
+    full.sort_unstable();
+    full.dedup();
+    let mut denies = Vec::new();
+    if id.kind == IdentityKind::User && group.is_none() {
+        let prefix = format!("urn:v1:{}:identity:group:{}/", id.region, id.account);
+        for (i, p) in (0u32..).zip(&set.ovh_policies) {
+            if full.binary_search(&i).is_err()
+                && p.identities.iter().any(|(x, _)| x.starts_with(&prefix))
+            {
+                denies.push(i);
+            }
+        }
+    }
+    Some((full, denies))
 }
 
 #[derive(Default)]
 struct Atoms<'a> {
+    /// The tests a decision makes on a resource URN, each shared by every entry that makes it.
     list: Vec<Atom<'a>>,
     names: HashMap<&'a str, u32>,
+    /// Exact names ignoring case, by their lower-cased text.
     folded: HashMap<String, u32>,
     wild: HashMap<(&'a str, bool), u32>,
 }
@@ -82,8 +88,8 @@ impl<'a> Atoms<'a> {
             Matcher::Exact(x) => {
                 let key = x.to_ascii_lowercase();
                 let next = self.next();
-                if *self.folded.entry(key.clone()).or_insert(next) == next {
-                    self.list.push(Atom::Folded(key));
+                if *self.folded.entry(key).or_insert(next) == next {
+                    self.list.push(Atom::Folded(x));
                 }
             }
             _ => {
@@ -136,38 +142,8 @@ pub fn resource_classes(engines: &[&Engine], who: &str, resources: &[&Res]) -> V
         };
         atoms.add(e, &ps);
     }
-    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
-    let mut by_lower: HashMap<String, Vec<usize>> = HashMap::new();
-    let folds = !atoms.folded.is_empty();
-    for (i, r) in resources.iter().enumerate() {
-        by_name.entry(r.urn.as_str()).or_default().push(i);
-        if folds {
-            by_lower
-                .entry(r.urn.to_ascii_lowercase())
-                .or_default()
-                .push(i);
-        }
-    }
-    // Per resource, the atoms it matches, ascending.
-    let mut sigs: Vec<Vec<u32>> = vec![Vec::new(); resources.len()];
-    for (id, atom) in (0u32..).zip(&atoms.list) {
-        let mut mark = |i: &usize| {
-            if let Some(s) = sigs.get_mut(*i) {
-                s.push(id);
-            }
-        };
-        match atom {
-            Atom::Name(n) => by_name.get(n).into_iter().flatten().for_each(&mut mark),
-            Atom::Folded(n) => by_lower.get(n).into_iter().flatten().for_each(&mut mark),
-            Atom::Wild(p) => {
-                for (i, r) in resources.iter().enumerate() {
-                    if p.matches(&r.urn) {
-                        mark(&i);
-                    }
-                }
-            }
-        }
-    }
+    let urns: Vec<&str> = resources.iter().map(|r| r.urn.as_str()).collect();
+    let sigs = super::signatures(&urns, &atoms.list, !atoms.folded.is_empty());
     let dumped = |r: &Res| {
         engines
             .iter()
