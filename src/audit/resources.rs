@@ -50,12 +50,27 @@ pub(super) fn reading(engine: &Engine, who: &str) -> Option<(Vec<u32>, Vec<u32>)
         for (i, p) in (0u32..).zip(&set.ovh_policies) {
             if full.binary_search(&i).is_err()
                 && p.identities.iter().any(|(x, _)| x.starts_with(&prefix))
+                && may_deny(engine, p)
             {
                 denies.push(i);
             }
         }
     }
     Some((full, denies))
+}
+
+/// Whether a policy has a deny pattern, of its own or in one of its permission groups (a group that does
+/// not resolve counts as one that may): read only for its denies, a policy without one never changes a
+/// decision, so its actions and resources tell nothing apart.
+fn may_deny(engine: &Engine, p: &Policy) -> bool {
+    !p.permissions.deny.is_empty()
+        || p.groups.iter().any(|(g, _)| {
+            engine
+                .set
+                .permission_groups
+                .get(*g)
+                .is_none_or(|g| !g.permissions.deny.is_empty())
+        })
 }
 
 #[derive(Default)]
