@@ -492,31 +492,30 @@ pub fn diff(old: &Engine, new: &Engine, u: &Universe, mut tick: impl FnMut()) ->
     let mut groups: BTreeMap<(ChangeKind, Who, Res), (Flips, Vec<String>)> = BTreeMap::new();
     let changed = Changed::of(old, new);
     // A listed group member no policy names answers like its group's symbolic member: one change for both.
-    // Identities are independent: decided on every core, a batch at a time so that progress is shown.
-    use rayon::prelude::*;
+    // Identities are independent: decided on every core, progress shown as each is done.
     let reps: Vec<(&Who, Vec<String>)> = u
         .representatives()
         .into_iter()
         .filter_map(|(i, members)| u.ovh_identities.get(i).map(|w| (w, members)))
         .collect();
-    for batch in reps.chunks(32) {
-        let found: Vec<_> = batch
-            .par_iter()
-            .map(|(who, _)| {
-                // Its deciding policies unchanged: no answer of it (or of its listed members) can differ.
-                match scope_of(old, new, &changed, &who.urn) {
-                    Scope::Alike => BTreeMap::new(),
-                    scope => changes_of(old, new, u, who, &scope),
-                }
-            })
-            .collect();
-        for ((who, members), changes) in batch.iter().zip(found) {
-            for ((kind, res), flips) in changes {
-                groups.insert((kind, (*who).clone(), res), (flips, members.clone()));
+    let found = crate::parallel::map_with_progress(
+        &reps,
+        |(who, _)| {
+            // Its deciding policies unchanged: no answer of it (or of its listed members) can differ.
+            match scope_of(old, new, &changed, &who.urn) {
+                Scope::Alike => BTreeMap::new(),
+                scope => changes_of(old, new, u, who, &scope),
             }
-            for _ in 0..=members.len() {
+        },
+        |i| {
+            for _ in 0..=reps.get(i).map_or(0, |(_, m)| m.len()) {
                 tick();
             }
+        },
+    );
+    for ((who, members), changes) in reps.iter().zip(found) {
+        for ((kind, res), flips) in changes {
+            groups.insert((kind, (*who).clone(), res), (flips, members.clone()));
         }
     }
     let mut out: Vec<Change> = groups
