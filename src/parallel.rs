@@ -53,6 +53,7 @@ pub fn map_with_progress<T: Sync, R: Send>(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::indexing_slicing, clippy::panic)]
     use super::parts;
 
     #[test]

@@ -455,6 +455,11 @@ fn check_matrix(ps: &[Value]) -> Result<(), TestCaseError> {
             let mut keys = std::collections::HashSet::new();
             for c in &r.conditional {
                 prop_assert!(!c.actions.is_empty());
+                // The witness is the row's own request (a row copied from another resource of its
+                // class names its own resource).
+                prop_assert_eq!(c.witness.resource.as_deref(), Some(resource.as_str()));
+                prop_assert_eq!(c.witness.identity.as_deref(), Some(r.identity.as_str()));
+                prop_assert_eq!(&c.witness.member_of, &r.member_of);
                 prop_assert!(
                     keys.insert((
                         c.condition.clone(),

@@ -807,11 +807,11 @@ impl Conditional<'_> {
         if let Ok(id) = IdentityUrn::parse(who) {
             if id.kind == IdentityKind::User && !set.membership.user_group.contains_key(who) {
                 let prefix = format!("urn:v1:{}:identity:group:{}/", id.region, id.account);
-                policies.extend(
-                    set.ovh_policies
-                        .iter()
-                        .filter(|p| p.identities.iter().any(|(i, _)| i.starts_with(&prefix))),
-                );
+                // Read only for their denies: one without a deny pattern never decides.
+                policies.extend(set.ovh_policies.iter().filter(|p| {
+                    p.identities.iter().any(|(i, _)| i.starts_with(&prefix))
+                        && resources::may_deny(engine, p)
+                }));
             }
         }
         // The account root's policies, read for any decision across accounts (see `delegated` in the eval):
@@ -1037,15 +1037,17 @@ impl<'a> Atoms<'a> {
 /// distinct atom tried once, an exact name looked up (lower-cased too when `folds`), a wildcard tried on
 /// every name.
 fn signatures(names: &[&str], atoms: &[Atom<'_>], folds: bool) -> Vec<Vec<u32>> {
-    let mut by_name: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
-    let mut by_lower: std::collections::HashMap<String, Vec<usize>> =
-        std::collections::HashMap::new();
+    use crate::model::pattern::{FxHashMap, Matcher};
+    let mut by_name: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+    let mut by_lower: FxHashMap<String, Vec<usize>> = FxHashMap::default();
     for (i, a) in names.iter().enumerate() {
         by_name.entry(a).or_default().push(i);
         if folds {
             by_lower.entry(a.to_ascii_lowercase()).or_default().push(i);
         }
     }
+    // Sorted names (the universe's order): a plain prefix pattern matches one run of them.
+    let sorted = names.is_sorted();
     let mut sigs: Vec<Vec<u32>> = vec![Vec::new(); names.len()];
     for (id, atom) in (0u32..).zip(atoms) {
         let mut mark = |i: &usize| {
@@ -1060,13 +1062,25 @@ fn signatures(names: &[&str], atoms: &[Atom<'_>], folds: bool) -> Vec<Vec<u32>> 
                 .into_iter()
                 .flatten()
                 .for_each(&mut mark),
-            Atom::Wild(p) => {
-                for (i, a) in names.iter().enumerate() {
-                    if p.matches(a) {
+            Atom::Wild(p) => match &p.matcher {
+                Matcher::Prefix(pre) if sorted && !p.fold_case => {
+                    let pre: &str = pre;
+                    let lo = names.partition_point(|a| *a < pre);
+                    for (i, a) in names.iter().enumerate().skip(lo) {
+                        if !a.starts_with(pre) {
+                            break;
+                        }
                         mark(&i);
                     }
                 }
-            }
+                _ => {
+                    for (i, a) in names.iter().enumerate() {
+                        if p.matches(a) {
+                            mark(&i);
+                        }
+                    }
+                }
+            },
         }
     }
     sigs
@@ -1086,8 +1100,8 @@ pub fn classes(conds: &[&Conditional<'_>], actions: &[&str]) -> Vec<usize> {
     }
     // Some exact pattern ignores case: names are looked up lower-cased too.
     let sigs = signatures(actions, &atoms.list, conds.iter().any(|c| c.folds));
-    let mut seen: std::collections::HashMap<(&str, &[u32]), usize> =
-        std::collections::HashMap::new();
+    let mut seen: crate::model::pattern::FxHashMap<(&str, &[u32]), usize> =
+        crate::model::pattern::FxHashMap::default();
     actions
         .iter()
         .zip(&sigs)
@@ -1104,10 +1118,13 @@ pub fn classes(conds: &[&Conditional<'_>], actions: &[&str]) -> Vec<usize> {
         .collect()
 }
 
+/// One type's actions, their conditional flags and their classes' positions (see [`by_type`]).
+pub type TypeLists<'a> = (Vec<&'a str>, Vec<bool>, Vec<usize>);
+
 /// The actions of one identity split by resource type, computed once per identity rather than per resource:
 /// per type, the actions, their conditional flags and their classes (indices into that type's list; see
 /// [`classes`]).
-pub type Typed<'a> = BTreeMap<&'a str, (Vec<&'a str>, Vec<bool>, Vec<usize>)>;
+pub type Typed<'a> = BTreeMap<&'a str, TypeLists<'a>>;
 
 pub fn by_type<'a>(conds: &[&Conditional<'_>], actions: &[&'a str], flags: &[bool]) -> Typed<'a> {
     // An action is decided once per class on each resource, at every point (a class's actions share their
@@ -1777,9 +1794,27 @@ fn each_access_in(
     u: &Universe,
     who: &Who,
     resource: Option<&str>,
+    reach: (&Reach<'_>, &Conditional<'_>),
+    keep: impl Fn(&str) -> bool,
+    f: impl FnMut(&Res, (&str, usize), Access, &mut Said),
+) {
+    each_access_copying(engine, u, who, resource, reach, keep, f, |_, _| false);
+}
+
+/// [`each_access_in`], deciding one resource of each class (see [`resources::resource_classes`]: resources
+/// every decision of the identity treats alike) and giving the others its answers. `copy(res, first)` is
+/// asked first for each resource that is not the first of its class: `true` when the caller copied the
+/// first one's results itself (the matrix shares a row), `false` to have `f` called with the same answers.
+#[allow(clippy::too_many_arguments)]
+fn each_access_copying(
+    engine: &Engine,
+    u: &Universe,
+    who: &Who,
+    resource: Option<&str>,
     (r, cond): (&Reach<'_>, &Conditional<'_>),
     keep: impl Fn(&str) -> bool,
     mut f: impl FnMut(&Res, (&str, usize), Access, &mut Said),
+    mut copy: impl FnMut(&Res, &Res) -> bool,
 ) {
     let actions: Vec<&str> = r.actions.iter().copied().filter(|a| keep(a)).collect();
     let conditional: Vec<bool> = actions.iter().map(|a| cond.matches(a)).collect();
@@ -1798,15 +1833,56 @@ fn each_access_in(
         Some(g) => vec![g],
         None => r.resources.clone(),
     };
+    let class: Vec<usize> = if given.is_some() {
+        vec![0]
+    } else {
+        resources::resource_classes(&[engine], &who.urn, &resources)
+    };
+    // The answers of a class's first resource, kept while another of its class is to come.
+    let mut copied = vec![false; resources.len()];
+    for (i, &c) in class.iter().enumerate() {
+        if c != i {
+            if let Some(x) = copied.get_mut(c) {
+                *x = true;
+            }
+        }
+    }
+    let mut kept: std::collections::HashMap<usize, Vec<Option<Access>>> =
+        std::collections::HashMap::new();
     let typed = by_type(&[cond], &actions, &conditional);
     // Per type, the classes of actions that share a condition text (see `Conditional::worded_classes`),
     // computed for a type at its first conditional grant (an unconditional one has no text).
     let mut worded: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for res in resources {
-        let Some((acts, flags, class)) = typed.get(res.rtype.as_str()) else {
+    // Resources come sorted, so grouped by type: a type's lists are looked up at its first.
+    let mut last: Option<(&str, Option<&TypeLists<'_>>)> = None;
+    for (ri, res) in resources.iter().enumerate() {
+        let found = match last {
+            Some((t, found)) if t == res.rtype.as_str() => found,
+            _ => {
+                let found = typed.get(res.rtype.as_str());
+                last = Some((res.rtype.as_str(), found));
+                found
+            }
+        };
+        let Some((acts, flags, aclass)) = found else {
             continue;
         };
-        let acc = access_on(engine, u, who, res, acts, &r.points, flags, class);
+        let first = class.get(ri).copied().unwrap_or(ri);
+        let acc = match kept.get(&first) {
+            Some(acc) if first != ri => {
+                if resources.get(first).is_some_and(|x| copy(res, x)) {
+                    continue;
+                }
+                acc.clone()
+            }
+            _ => {
+                let acc = access_on(engine, u, who, res, acts, &r.points, flags, aclass);
+                if copied.get(ri).copied().unwrap_or(false) {
+                    kept.insert(ri, acc.clone());
+                }
+                acc
+            }
+        };
         let mut said = Said::new();
         for ((i, a), x) in acts.iter().enumerate().zip(acc) {
             let Some(x) = x else { continue };
@@ -1878,8 +1954,9 @@ pub struct Row {
     pub member_of: Option<String>,
     /// One per column of `permissions`.
     pub granted: Vec<bool>,
-    /// The other actions allowed here (each name shared by every row: a matrix holds millions).
-    pub actions: Vec<Shared<str>>,
+    /// The other actions allowed here (each name shared by every row, and the list by the rows of
+    /// resources the identity's decisions treat alike: a matrix holds millions).
+    pub actions: Shared<Vec<Shared<str>>>,
     /// The permissions and actions allowed here only under a condition, grouped: those allowed at the same
     /// point under the same condition text are one entry, in the order of their first action.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -1981,39 +2058,59 @@ pub fn access_matrix(engine: &Engine, u: &Universe, mut tick: impl FnMut()) -> A
     let matrix = &*engine.set.matrix;
     let perm_names: Vec<String> = matrix.permissions.iter().map(|p| p.name.clone()).collect();
     let mut by_res: BTreeMap<&str, Vec<Row>> = BTreeMap::new();
-    let by_urn: std::collections::HashMap<&str, &Res> = u
+    let by_urn: crate::model::pattern::FxHashMap<&str, &Res> = u
         .ovh_resources
         .iter()
         .map(|r| (r.urn.as_str(), r))
         .collect();
     // Each action's name once, shared by the rows.
-    let names: std::collections::HashMap<&str, Shared<str>> = u
+    let names: crate::model::pattern::FxHashMap<&str, Shared<str>> = u
         .ovh_actions
         .iter()
         .map(|a| (a.as_str(), Shared::from(a.as_str())))
         .collect();
-    // A listed member answering like its group's symbolic member is one of that row's members.
-    for (i, members) in u.representatives() {
-        let Some(who) = u.ovh_identities.get(i) else {
-            continue;
-        };
-        let count = members.len();
-        let members = Shared(std::sync::Arc::new(members));
+    // A listed member answering like its group's symbolic member is one of that row's members. Identities
+    // are independent: decided on every core, progress shown as each is done.
+    let reps: Vec<(&Who, Vec<String>)> = u
+        .representatives()
+        .into_iter()
+        .filter_map(|(i, members)| u.ovh_identities.get(i).map(|w| (w, members)))
+        .collect();
+    let rows_of = |who: &Who, members: &[String]| -> Vec<(&str, Row)> {
+        let members = Shared(std::sync::Arc::new(members.to_vec()));
         // One identity's rows, resource by resource (each_access gives a resource's grants together).
-        let mut rows: Vec<(&str, Row)> = Vec::new();
+        let mut out: Vec<(&str, Row)> = Vec::new();
+        // Where each resource's row is, to copy it to another resource of its class.
+        let mut at: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        let rows = std::cell::RefCell::new((&mut out, &mut at));
+        let last: std::cell::Cell<Option<&Res>> = std::cell::Cell::new(None);
+        let cond = Conditional::of(engine, &who.urn);
+        let reach = reach_core(engine, u, &who.urn, &cond);
         // Straight into the rows: only a conditional grant is kept whole, with its witness.
-        each_access(
+        each_access_copying(
             engine,
             u,
             who,
             None,
+            (&reach, &cond),
             |_| true,
             |r, (a, c), x, said| {
-                let Some(res) = by_urn.get(r.urn.as_str()).copied() else {
-                    return;
+                let mut guard = rows.borrow_mut();
+                let (rows, at) = &mut *guard;
+                // A resource's grants come together: it is looked up at its first.
+                let res = match last.get() {
+                    Some(l) if l.urn == r.urn => l,
+                    _ => {
+                        let Some(l) = by_urn.get(r.urn.as_str()).copied() else {
+                            return;
+                        };
+                        last.set(Some(l));
+                        l
+                    }
                 };
                 let project = res.rtype == "publicCloudProject";
                 if rows.last().is_none_or(|(urn, _)| *urn != res.urn.as_str()) {
+                    at.insert(res.urn.as_str(), rows.len());
                     rows.push((
                         res.urn.as_str(),
                         Row {
@@ -2024,7 +2121,7 @@ pub fn access_matrix(engine: &Engine, u: &Universe, mut tick: impl FnMut()) -> A
                             } else {
                                 Vec::new()
                             },
-                            actions: Vec::new(),
+                            actions: Shared::default(),
                             conditional: Vec::new(),
                             members: members.clone(),
                         },
@@ -2043,15 +2140,47 @@ pub fn access_matrix(engine: &Engine, u: &Universe, mut tick: impl FnMut()) -> A
                             *c = true;
                         }
                     }
-                    _ => row
-                        .actions
+                    // Unique while the row is built: pushed in place.
+                    _ => std::sync::Arc::make_mut(&mut row.actions.0)
                         .push(names.get(a).cloned().unwrap_or_else(|| Shared::from(a))),
                 }
             },
+            |r, first| {
+                // The same row as its class's first resource: its actions shared, its conditional
+                // witnesses naming this resource.
+                let Some(res) = by_urn.get(r.urn.as_str()).copied() else {
+                    return true;
+                };
+                let mut guard = rows.borrow_mut();
+                let (rows, at) = &mut *guard;
+                let Some(mut row) = at
+                    .get(first.urn.as_str())
+                    .and_then(|k| rows.get(*k))
+                    .map(|(_, row)| row.clone())
+                else {
+                    // Nothing allowed on the first: nothing here either.
+                    return true;
+                };
+                for c in &mut row.conditional {
+                    c.witness.resource = Some(res.urn.clone());
+                }
+                at.insert(res.urn.as_str(), rows.len());
+                rows.push((res.urn.as_str(), row));
+                true
+            },
         );
-        for _ in 0..=count {
-            tick();
-        }
+        out
+    };
+    let found = crate::parallel::map_with_progress(
+        &reps,
+        |(who, members)| rows_of(who, members),
+        |i| {
+            for _ in 0..=reps.get(i).map_or(0, |(_, m)| m.len()) {
+                tick();
+            }
+        },
+    );
+    for rows in found {
         for (r, row) in rows {
             by_res.entry(r).or_default().push(row);
         }
@@ -2085,7 +2214,7 @@ pub fn access_matrix(engine: &Engine, u: &Universe, mut tick: impl FnMut()) -> A
             identity: id.clone().unwrap_or_else(|| String::from("(caller)")),
             member_of: u.eim_member_of_id(id.as_deref()),
             granted: Vec::new(),
-            actions,
+            actions: Shared(std::sync::Arc::new(actions)),
             conditional: Vec::new(),
             members: Shared::default(),
         });

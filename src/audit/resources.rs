@@ -62,7 +62,7 @@ pub(super) fn reading(engine: &Engine, who: &str) -> Option<(Vec<u32>, Vec<u32>)
 /// Whether a policy has a deny pattern, of its own or in one of its permission groups (a group that does
 /// not resolve counts as one that may): read only for its denies, a policy without one never changes a
 /// decision, so its actions and resources tell nothing apart.
-fn may_deny(engine: &Engine, p: &Policy) -> bool {
+pub(super) fn may_deny(engine: &Engine, p: &Policy) -> bool {
     !p.permissions.deny.is_empty()
         || p.groups.iter().any(|(g, _)| {
             engine
@@ -164,7 +164,8 @@ pub fn resource_classes(engines: &[&Engine], who: &str, resources: &[&Res]) -> V
             .iter()
             .any(|e| e.set.resources.contains_key(r.urn.as_str()))
     };
-    let mut seen: HashMap<(&str, &[u32]), usize> = HashMap::new();
+    let mut seen: crate::model::pattern::FxHashMap<(&str, &[u32]), usize> =
+        crate::model::pattern::FxHashMap::default();
     resources
         .iter()
         .zip(&sigs)

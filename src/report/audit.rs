@@ -235,7 +235,7 @@ pub fn csv(answer: &Answer<'_>) -> String {
                     let _ = writeln!(s, "{head},{},true,,{also}", csv_field(p));
                 }
             }
-            for a in &r.actions {
+            for a in r.actions.iter() {
                 let _ = writeln!(s, "{head},{},true,,{also}", csv_field(a));
             }
             for c in &r.conditional {
