@@ -449,7 +449,11 @@ fn check_matrix(ps: &[Value]) -> Result<(), TestCaseError> {
         let resource = b.resource.clone().unwrap();
         for r in &b.rows {
             rows.insert(
-                (r.identity.clone(), r.member_of.clone(), resource.clone()),
+                (
+                    r.identity.to_string(),
+                    r.member_of.as_deref().map(str::to_owned),
+                    resource.clone(),
+                ),
                 (&b.permissions, r),
             );
             let mut keys = std::collections::HashSet::new();
@@ -458,8 +462,8 @@ fn check_matrix(ps: &[Value]) -> Result<(), TestCaseError> {
                 // The witness is the row's own request (a row copied from another resource of its
                 // class names its own resource).
                 prop_assert_eq!(c.witness.resource.as_deref(), Some(resource.as_str()));
-                prop_assert_eq!(c.witness.identity.as_deref(), Some(r.identity.as_str()));
-                prop_assert_eq!(&c.witness.member_of, &r.member_of);
+                prop_assert_eq!(c.witness.identity.as_deref(), Some(&*r.identity));
+                prop_assert_eq!(c.witness.member_of.as_deref(), r.member_of.as_deref());
                 prop_assert!(
                     keys.insert((
                         c.condition.clone(),

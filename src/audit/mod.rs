@@ -1388,11 +1388,38 @@ pub fn access_on(
     conditional: &[bool],
     class: &[usize],
 ) -> Vec<Option<Access>> {
-    let mut out: Vec<Option<Access>> = vec![None; actions.len()];
     let typed: Vec<bool> = actions
         .iter()
         .map(|a| action_type(a) == res.rtype)
         .collect();
+    access_on_typed(
+        engine,
+        u,
+        who,
+        res,
+        actions,
+        points,
+        conditional,
+        class,
+        Some(&typed),
+    )
+}
+
+/// [`access_on`], told which actions are of the resource's type (`None`: all of them, as in the lists of
+/// [`by_type`]); the others are not tried.
+#[allow(clippy::too_many_arguments)]
+fn access_on_typed(
+    engine: &Engine,
+    u: &Universe,
+    who: &Who,
+    res: &Res,
+    actions: &[&str],
+    points: &[usize],
+    conditional: &[bool],
+    class: &[usize],
+    typed: Option<&[bool]>,
+) -> Vec<Option<Access>> {
+    let mut out: Vec<Option<Access>> = vec![None; actions.len()];
     let cond = |i: usize| conditional.get(i).copied().unwrap_or(true);
     let rep = |i: usize| class.get(i).copied().unwrap_or(i);
     for &pi in points {
@@ -1404,10 +1431,11 @@ pub fn access_on(
         };
         let mut open = false;
         for i in 0..actions.len() {
-            let (Some(a), Some(ok)) = (actions.get(i), typed.get(i)) else {
+            let Some(a) = actions.get(i) else {
                 continue;
             };
-            if !*ok || out.get(i).is_some_and(Option::is_some) {
+            let ok = typed.is_none_or(|t| t.get(i).copied().unwrap_or(false));
+            if !ok || out.get(i).is_some_and(Option::is_some) {
                 continue;
             }
             if pi != 0 && !cond(i) {
@@ -1847,8 +1875,8 @@ fn each_access_copying(
             }
         }
     }
-    let mut kept: std::collections::HashMap<usize, Vec<Option<Access>>> =
-        std::collections::HashMap::new();
+    let mut kept: crate::model::pattern::FxHashMap<usize, Vec<Option<Access>>> =
+        crate::model::pattern::FxHashMap::default();
     let typed = by_type(&[cond], &actions, &conditional);
     // Per type, the classes of actions that share a condition text (see `Conditional::worded_classes`),
     // computed for a type at its first conditional grant (an unconditional one has no text).
@@ -1876,7 +1904,9 @@ fn each_access_copying(
                 acc.clone()
             }
             _ => {
-                let acc = access_on(engine, u, who, res, acts, &r.points, flags, aclass);
+                // The type's own list: every action is of the resource's type.
+                let acc =
+                    access_on_typed(engine, u, who, res, acts, &r.points, flags, aclass, None);
                 if copied.get(ri).copied().unwrap_or(false) {
                     kept.insert(ri, acc.clone());
                 }
@@ -1949,9 +1979,10 @@ pub struct Block {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Row {
-    pub identity: String,
+    /// Shared by the identity's rows, like `member_of`.
+    pub identity: Shared<str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub member_of: Option<String>,
+    pub member_of: Option<Shared<str>>,
     /// One per column of `permissions`.
     pub granted: Vec<bool>,
     /// The other actions allowed here (each name shared by every row, and the list by the rows of
@@ -2048,13 +2079,15 @@ impl Row {
     pub fn label(&self) -> String {
         match &self.member_of {
             Some(g) => format!("{}{}", member_label(g), members_note(&self.members)),
-            None => self.identity.clone(),
+            None => self.identity.to_string(),
         }
     }
 }
 
 /// The matrix, one identity at a time; `tick` is called after each identity (a progress bar).
 pub fn access_matrix(engine: &Engine, u: &Universe, mut tick: impl FnMut()) -> AccessMatrix {
+    // Every action is decided on many resources for many identities: its keys computed once.
+    engine.remember_action_keys(u.ovh_actions.iter().map(String::as_str));
     let matrix = &*engine.set.matrix;
     let perm_names: Vec<String> = matrix.permissions.iter().map(|p| p.name.clone()).collect();
     let mut by_res: BTreeMap<&str, Vec<Row>> = BTreeMap::new();
@@ -2078,10 +2111,13 @@ pub fn access_matrix(engine: &Engine, u: &Universe, mut tick: impl FnMut()) -> A
         .collect();
     let rows_of = |who: &Who, members: &[String]| -> Vec<(&str, Row)> {
         let members = Shared(std::sync::Arc::new(members.to_vec()));
+        let identity = Shared::from(who.urn.as_str());
+        let member_of = who.member_of.as_deref().map(Shared::from);
         // One identity's rows, resource by resource (each_access gives a resource's grants together).
         let mut out: Vec<(&str, Row)> = Vec::new();
         // Where each resource's row is, to copy it to another resource of its class.
-        let mut at: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        let mut at: crate::model::pattern::FxHashMap<&str, usize> =
+            crate::model::pattern::FxHashMap::default();
         let rows = std::cell::RefCell::new((&mut out, &mut at));
         let last: std::cell::Cell<Option<&Res>> = std::cell::Cell::new(None);
         let cond = Conditional::of(engine, &who.urn);
@@ -2114,8 +2150,8 @@ pub fn access_matrix(engine: &Engine, u: &Universe, mut tick: impl FnMut()) -> A
                     rows.push((
                         res.urn.as_str(),
                         Row {
-                            identity: who.urn.clone(),
-                            member_of: who.member_of.clone(),
+                            identity: identity.clone(),
+                            member_of: member_of.clone(),
                             granted: if project {
                                 vec![false; perm_names.len()]
                             } else {
@@ -2211,8 +2247,11 @@ pub fn access_matrix(engine: &Engine, u: &Universe, mut tick: impl FnMut()) -> A
             .map(|w| Shared::from(w.action.as_str()))
             .collect();
         rows.push(Row {
-            identity: id.clone().unwrap_or_else(|| String::from("(caller)")),
-            member_of: u.eim_member_of_id(id.as_deref()),
+            identity: Shared::from(id.as_deref().unwrap_or("(caller)")),
+            member_of: u
+                .eim_member_of_id(id.as_deref())
+                .as_deref()
+                .map(Shared::from),
             granted: Vec::new(),
             actions: Shared(std::sync::Arc::new(actions)),
             conditional: Vec::new(),

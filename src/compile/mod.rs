@@ -41,6 +41,9 @@ pub struct Engine {
     pub(crate) ovh_group_denies: FxHashMap<Box<str>, FxHashMap<Box<str>, Keyed>>,
     /// The keys of every keyed allow or deny pattern.
     pub(crate) action_keys: ActionKeys,
+    /// The keys of many actions computed once (see [`Engine::remember_action_keys`]): an audit decides
+    /// each action thousands of times.
+    pub(crate) key_memo: std::sync::OnceLock<FxHashMap<Box<str>, KeyBuf>>,
     /// Per OVHcloud policy, its long pattern lists compiled (`None` when all are short).
     pub(crate) ovh_sets: Vec<Option<Box<PermissionSets>>>,
     /// Per permission group, its long pattern lists compiled.
@@ -219,6 +222,7 @@ fn key_hash_back(text: &[u8]) -> u64 {
 }
 
 /// The keys of one action, on the stack. `overflow`: too many to hold, visit everything.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct KeyBuf {
     keys: [u32; MAX_KEYS],
     len: usize,
@@ -628,6 +632,7 @@ impl Engine {
             ovh_by_identity,
             ovh_group_denies,
             action_keys,
+            key_memo: std::sync::OnceLock::new(),
             ovh_sets,
             group_sets,
             eim_user_docs,
@@ -691,6 +696,26 @@ impl Engine {
         self.ovh_by_identity
             .get(identity)
             .map_or(&[], |c| c.policies.as_slice())
+    }
+
+    /// Compute the keys of `actions` once, for the decisions to come (the first call only: later ones
+    /// keep the first's). An action it does not hold has its keys computed as usual; the keys do not
+    /// depend on the request, so a remembered one is the same as a computed one.
+    pub fn remember_action_keys<'a>(&self, actions: impl IntoIterator<Item = &'a str>) {
+        self.key_memo.get_or_init(|| {
+            actions
+                .into_iter()
+                .map(|a| (Box::from(a), self.action_keys.of(a)))
+                .collect()
+        });
+    }
+
+    /// The keys of an action: remembered, else computed.
+    pub(crate) fn keys_of(&self, action: &str) -> KeyBuf {
+        match self.key_memo.get().and_then(|m| m.get(action)) {
+            Some(k) => *k,
+            None => self.action_keys.of(action),
+        }
     }
 
     /// The OVHcloud policies naming an identity exactly, with their action index.

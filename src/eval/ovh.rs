@@ -443,7 +443,7 @@ impl Engine {
     /// then allows, and one is enough. The effect says `denies`, or else whether something `allows`.
     fn ovh_action_fast(&self, ask: &Ask<'_>, missing: &mut Vec<String>) -> Effect {
         let id = ask.id;
-        let keys = self.action_keys.of(ask.action);
+        let keys = self.keys_of(ask.action);
         let res = ask.req.resource.as_deref().map_or(u32::MAX, resource_bit);
         let direct = self.ovh_index(&id.raw);
         let via_group = ask.group.and_then(|g| self.ovh_index(g).map(|c| (g, c)));
@@ -494,7 +494,7 @@ impl Engine {
         tr: &mut Tracer,
     ) -> Effect {
         let id = ask.id;
-        let keys = self.action_keys.of(ask.action);
+        let keys = self.keys_of(ask.action);
         let res = ask.req.resource.as_deref().map_or(u32::MAX, resource_bit);
         // (policy, 0 = direct, 1 = through the group): explain's merged order, direct first on a tie.
         // The buffers are the tracer's, given back at the end.

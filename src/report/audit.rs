@@ -9,7 +9,7 @@ use serde_sarif::sarif;
 use crate::audit::diff::{Change, ChangeKind};
 use crate::audit::findings::{Finding, Severity, CODES};
 use crate::audit::roles::Narrower;
-use crate::audit::{AccessMatrix, Grant, Invocation, Universe, Witness};
+use crate::audit::{AccessMatrix, Block, Grant, Invocation, Universe, Witness};
 use crate::report::html::Page;
 
 /// The output formats of `audit`.
@@ -88,6 +88,35 @@ pub fn emit(
     format: Format,
     answer: &Answer<'_>,
 ) -> std::io::Result<()> {
+    if let Answer::Matrix {
+        matrix,
+        universe,
+        inv,
+        ..
+    } = answer
+    {
+        // The matrix can run to hundreds of megabytes: written block by block as it is rendered, never
+        // held whole.
+        match format {
+            Format::Text => {
+                write_blocks(out, &matrix.blocks, |s, b| block_text(s, b, inv, true))?;
+                let mut s = String::new();
+                notes(&mut s, universe);
+                return out.write_all(s.as_bytes());
+            }
+            Format::Csv => {
+                out.write_all(CSV_HEAD.as_bytes())?;
+                return write_blocks(out, &matrix.blocks, block_csv);
+            }
+            Format::Json => {
+                let mut w = std::io::BufWriter::with_capacity(1 << 20, &mut *out);
+                serde_json::to_writer_pretty(&mut w, matrix).map_err(std::io::Error::other)?;
+                std::io::Write::write_all(&mut w, b"\n")?;
+                return std::io::Write::flush(&mut w);
+            }
+            Format::Html | Format::Sarif => {}
+        }
+    }
     let s = match format {
         Format::Text => text(answer),
         Format::Json => json(answer),
@@ -216,37 +245,67 @@ pub fn csv(answer: &Answer<'_>) -> String {
     let Answer::Matrix { matrix, .. } = answer else {
         return text(answer);
     };
-    let mut s = String::from(
-        "cloud,resource,stands_for,identity,member_of,permission_or_action,allowed,condition,also_listed_members\n",
-    );
+    let mut s = String::from(CSV_HEAD);
     for b in &matrix.blocks {
-        let res = csv_field(b.resource.as_deref().unwrap_or(""));
-        let sf = csv_field(b.stands_for.as_deref().unwrap_or(""));
-        for r in &b.rows {
-            let head = format!(
-                "{},{res},{sf},{},{}",
-                b.cloud,
-                csv_field(&r.identity),
-                csv_field(r.member_of.as_deref().unwrap_or(""))
-            );
-            let also = csv_field(&r.members.join(" "));
-            for (p, g) in b.permissions.iter().zip(&r.granted) {
-                if *g {
-                    let _ = writeln!(s, "{head},{},true,,{also}", csv_field(p));
-                }
+        block_csv(&mut s, b);
+    }
+    s
+}
+
+const CSV_HEAD: &str =
+    "cloud,resource,stands_for,identity,member_of,permission_or_action,allowed,condition,also_listed_members\n";
+
+/// The CSV lines of one block of the matrix.
+fn block_csv(s: &mut String, b: &Block) {
+    let res = csv_field(b.resource.as_deref().unwrap_or(""));
+    let sf = csv_field(b.stands_for.as_deref().unwrap_or(""));
+    for r in &b.rows {
+        let head = format!(
+            "{},{res},{sf},{},{}",
+            b.cloud,
+            csv_field(&r.identity),
+            csv_field(r.member_of.as_deref().unwrap_or(""))
+        );
+        let also = csv_field(&r.members.join(" "));
+        for (p, g) in b.permissions.iter().zip(&r.granted) {
+            if *g {
+                let _ = writeln!(s, "{head},{},true,,{also}", csv_field(p));
             }
-            for a in r.actions.iter() {
-                let _ = writeln!(s, "{head},{},true,,{also}", csv_field(a));
-            }
-            for c in &r.conditional {
-                let condition = csv_field(&c.condition);
-                for a in &c.actions {
-                    let _ = writeln!(s, "{head},{},conditional,{condition},{also}", csv_field(a));
-                }
+        }
+        for a in r.actions.iter() {
+            let _ = writeln!(s, "{head},{},true,,{also}", csv_field(a));
+        }
+        for c in &r.conditional {
+            let condition = csv_field(&c.condition);
+            for a in &c.actions {
+                let _ = writeln!(s, "{head},{},conditional,{condition},{also}", csv_field(a));
             }
         }
     }
-    s
+}
+
+/// Blocks of the matrix rendered on every core, a window at a time, and written in order as each window
+/// is done: the output is never held whole.
+fn write_blocks(
+    out: &mut impl std::io::Write,
+    blocks: &[Block],
+    render: impl Fn(&mut String, &Block) + Sync,
+) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    for window in blocks.chunks(256) {
+        let parts: Vec<String> = window
+            .par_iter()
+            .map(|b| {
+                let mut s = String::new();
+                render(&mut s, b);
+                s
+            })
+            .collect();
+        for p in parts {
+            out.write_all(p.as_bytes())?;
+        }
+    }
+    Ok(())
 }
 
 fn csv_field(s: &str) -> String {
@@ -365,6 +424,13 @@ const SHOWN_ACTIONS: usize = 8;
 /// [`SHOWN_ACTIONS`]) and the witness of the first.
 fn matrix_text(s: &mut String, m: &AccessMatrix, inv: &Invocation, conditions: bool) {
     for b in &m.blocks {
+        block_text(s, b, inv, conditions);
+    }
+}
+
+/// One block of [`matrix_text`].
+fn block_text(s: &mut String, b: &Block, inv: &Invocation, conditions: bool) {
+    {
         match (&b.resource, &b.stands_for) {
             (Some(r), Some(p)) => {
                 let _ = writeln!(s, "any other resource matching {p} (witness {r})");

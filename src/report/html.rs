@@ -136,8 +136,8 @@ pub fn report(page: &Page<'_>) -> String {
                     if *g {
                         // The witness of the cell: the request that shows it.
                         let w = Witness {
-                            identity: Some(r.identity.clone()),
-                            member_of: r.member_of.clone(),
+                            identity: Some(r.identity.to_string()),
+                            member_of: r.member_of.as_deref().map(str::to_owned),
                             action: p.clone(),
                             resource: b.resource.clone(),
                             context: Vec::new(),
