@@ -2090,12 +2090,13 @@ pub fn access_matrix(engine: &Engine, u: &Universe, mut tick: impl FnMut()) -> A
     engine.remember_action_keys(u.ovh_actions.iter().map(String::as_str));
     let matrix = &*engine.set.matrix;
     let perm_names: Vec<String> = matrix.permissions.iter().map(|p| p.name.clone()).collect();
-    let mut by_res: BTreeMap<&str, Vec<Row>> = BTreeMap::new();
-    let by_urn: crate::model::pattern::FxHashMap<&str, &Res> = u
-        .ovh_resources
-        .iter()
-        .map(|r| (r.urn.as_str(), r))
-        .collect();
+    // Rows by the resource's position in the universe (its block's).
+    let mut by_res: Vec<Vec<Row>> = vec![Vec::new(); u.ovh_resources.len()];
+    let mut by_urn: crate::model::pattern::FxHashMap<&str, (usize, &Res)> =
+        crate::model::pattern::FxHashMap::default();
+    for (i, r) in u.ovh_resources.iter().enumerate() {
+        by_urn.entry(r.urn.as_str()).or_insert((i, r));
+    }
     // Each action's name once, shared by the rows.
     let names: crate::model::pattern::FxHashMap<&str, Shared<str>> = u
         .ovh_actions
@@ -2109,17 +2110,17 @@ pub fn access_matrix(engine: &Engine, u: &Universe, mut tick: impl FnMut()) -> A
         .into_iter()
         .filter_map(|(i, members)| u.ovh_identities.get(i).map(|w| (w, members)))
         .collect();
-    let rows_of = |who: &Who, members: &[String]| -> Vec<(&str, Row)> {
+    let rows_of = |who: &Who, members: &[String]| -> Vec<(usize, Row)> {
         let members = Shared(std::sync::Arc::new(members.to_vec()));
         let identity = Shared::from(who.urn.as_str());
         let member_of = who.member_of.as_deref().map(Shared::from);
         // One identity's rows, resource by resource (each_access gives a resource's grants together).
-        let mut out: Vec<(&str, Row)> = Vec::new();
-        // Where each resource's row is, to copy it to another resource of its class.
-        let mut at: crate::model::pattern::FxHashMap<&str, usize> =
-            crate::model::pattern::FxHashMap::default();
+        let mut out: Vec<(usize, Row)> = Vec::new();
+        // Where each resource's row is (by the resource's position), to copy it to another resource of
+        // its class.
+        let mut at: Vec<Option<usize>> = vec![None; u.ovh_resources.len()];
         let rows = std::cell::RefCell::new((&mut out, &mut at));
-        let last: std::cell::Cell<Option<&Res>> = std::cell::Cell::new(None);
+        let last: std::cell::Cell<Option<(usize, &Res)>> = std::cell::Cell::new(None);
         let cond = Conditional::of(engine, &who.urn);
         let reach = reach_core(engine, u, &who.urn, &cond);
         // Straight into the rows: only a conditional grant is kept whole, with its witness.
@@ -2134,8 +2135,8 @@ pub fn access_matrix(engine: &Engine, u: &Universe, mut tick: impl FnMut()) -> A
                 let mut guard = rows.borrow_mut();
                 let (rows, at) = &mut *guard;
                 // A resource's grants come together: it is looked up at its first.
-                let res = match last.get() {
-                    Some(l) if l.urn == r.urn => l,
+                let (ri, res) = match last.get() {
+                    Some(l) if std::ptr::eq(l.1, r) || l.1.urn == r.urn => l,
                     _ => {
                         let Some(l) = by_urn.get(r.urn.as_str()).copied() else {
                             return;
@@ -2145,10 +2146,12 @@ pub fn access_matrix(engine: &Engine, u: &Universe, mut tick: impl FnMut()) -> A
                     }
                 };
                 let project = res.rtype == "publicCloudProject";
-                if rows.last().is_none_or(|(urn, _)| *urn != res.urn.as_str()) {
-                    at.insert(res.urn.as_str(), rows.len());
+                if rows.last().is_none_or(|(i, _)| *i != ri) {
+                    if let Some(slot) = at.get_mut(ri) {
+                        *slot = Some(rows.len());
+                    }
                     rows.push((
-                        res.urn.as_str(),
+                        ri,
                         Row {
                             identity: identity.clone(),
                             member_of: member_of.clone(),
@@ -2184,14 +2187,19 @@ pub fn access_matrix(engine: &Engine, u: &Universe, mut tick: impl FnMut()) -> A
             |r, first| {
                 // The same row as its class's first resource: its actions shared, its conditional
                 // witnesses naming this resource.
-                let Some(res) = by_urn.get(r.urn.as_str()).copied() else {
+                let Some((ri, res)) = by_urn.get(r.urn.as_str()).copied() else {
+                    return true;
+                };
+                let Some((fi, _)) = by_urn.get(first.urn.as_str()).copied() else {
                     return true;
                 };
                 let mut guard = rows.borrow_mut();
                 let (rows, at) = &mut *guard;
                 let Some(mut row) = at
-                    .get(first.urn.as_str())
-                    .and_then(|k| rows.get(*k))
+                    .get(fi)
+                    .copied()
+                    .flatten()
+                    .and_then(|k| rows.get(k))
                     .map(|(_, row)| row.clone())
                 else {
                     // Nothing allowed on the first: nothing here either.
@@ -2200,8 +2208,10 @@ pub fn access_matrix(engine: &Engine, u: &Universe, mut tick: impl FnMut()) -> A
                 for c in &mut row.conditional {
                     c.witness.resource = Some(res.urn.clone());
                 }
-                at.insert(res.urn.as_str(), rows.len());
-                rows.push((res.urn.as_str(), row));
+                if let Some(slot) = at.get_mut(ri) {
+                    *slot = Some(rows.len());
+                }
+                rows.push((ri, row));
                 true
             },
         );
@@ -2218,14 +2228,16 @@ pub fn access_matrix(engine: &Engine, u: &Universe, mut tick: impl FnMut()) -> A
     );
     for rows in found {
         for (r, row) in rows {
-            by_res.entry(r).or_default().push(row);
+            if let Some(v) = by_res.get_mut(r) {
+                v.push(row);
+            }
         }
     }
     let mut blocks = Vec::new();
-    for res in &u.ovh_resources {
-        let Some(rows) = by_res.remove(res.urn.as_str()) else {
+    for (res, rows) in u.ovh_resources.iter().zip(by_res) {
+        if rows.is_empty() {
             continue;
-        };
+        }
         let project = res.rtype == "publicCloudProject";
         blocks.push(Block {
             cloud: "ovhcloud",
