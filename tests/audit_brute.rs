@@ -557,6 +557,25 @@ proptest! {
         check_matrix(&ps)?;
     }
 
+    /// A user of unknown group (u2) with grants of its own, next to group policies it reads only for
+    /// their denies: a deny on one resource of a class its own grants treat alike (vps-1 beside "any
+    /// other vps") must answer on that resource, not be copied from the other. Fails when the resources
+    /// only those group policies tell apart take their answers from the first of their class.
+    #[test]
+    fn matrix_and_what_can_of_a_user_of_unknown_group_under_group_denies(own in policy(), team in prop::collection::vec(policy(), 1..4), group in 0..2usize) {
+        let mut own = own;
+        own["identities"] = json!([U2]);
+        let mut ps = vec![own];
+        for (k, t) in team.into_iter().enumerate() {
+            let mut t = t;
+            let g = [G1, G2][(group + k) % 2];
+            t["identities"] = json!([g]);
+            ps.push(t);
+        }
+        check_matrix(&ps)?;
+        check_who_what(&ps)?;
+    }
+
     /// Policies that all name the service account and group g1 on the same resources: conditions under
     /// which several policies allow different actions at the same point are frequent.
     #[test]

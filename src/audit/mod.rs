@@ -1402,6 +1402,7 @@ pub fn access_on(
         conditional,
         class,
         Some(&typed),
+        None,
     )
 }
 
@@ -1418,6 +1419,7 @@ fn access_on_typed(
     conditional: &[bool],
     class: &[usize],
     typed: Option<&[bool]>,
+    only: Option<&[bool]>,
 ) -> Vec<Option<Access>> {
     let mut out: Vec<Option<Access>> = vec![None; actions.len()];
     let cond = |i: usize| conditional.get(i).copied().unwrap_or(true);
@@ -1434,7 +1436,8 @@ fn access_on_typed(
             let Some(a) = actions.get(i) else {
                 continue;
             };
-            let ok = typed.is_none_or(|t| t.get(i).copied().unwrap_or(false));
+            let ok = typed.is_none_or(|t| t.get(i).copied().unwrap_or(false))
+                && only.is_none_or(|o| o.get(i).copied().unwrap_or(true));
             if !ok || out.get(i).is_some_and(Option::is_some) {
                 continue;
             }
@@ -1829,6 +1832,47 @@ fn each_access_in(
     each_access_copying(engine, u, who, resource, reach, keep, f, |_, _| false);
 }
 
+/// Per action of `acts` (one type's list, `class` its classes): whether one of `policies` can deny it —
+/// a deny pattern of its own or of one of its permission groups matches it (on either side), or a
+/// permission group does not resolve; an OpenStack permission (decided through the roles carrying it)
+/// always can. Closed under classes: an action is marked when any of its class is.
+fn deniable(engine: &Engine, policies: &[&Policy], acts: &[&str], class: &[usize]) -> Vec<bool> {
+    let matrix = &*engine.set.matrix;
+    let mut out: Vec<bool> = acts
+        .iter()
+        .map(|a| {
+            !policies.is_empty()
+                && (matrix.permission_index(a).is_some()
+                    || policies.iter().any(|p| {
+                        p.permissions.deny.iter().any(|s| spec_matches(s, a))
+                            || p.groups.iter().any(|(g, _)| {
+                                engine.set.permission_groups.get(*g).is_none_or(|g| {
+                                    g.permissions.deny.iter().any(|s| spec_matches(s, a))
+                                })
+                            })
+                    }))
+        })
+        .collect();
+    let mut hit = vec![false; acts.len()];
+    for (i, x) in out.iter().enumerate() {
+        if *x {
+            if let Some(h) = hit.get_mut(class.get(i).copied().unwrap_or(i)) {
+                *h = true;
+            }
+        }
+    }
+    for (i, x) in out.iter_mut().enumerate() {
+        if hit
+            .get(class.get(i).copied().unwrap_or(i))
+            .copied()
+            .unwrap_or(false)
+        {
+            *x = true;
+        }
+    }
+    out
+}
+
 /// [`each_access_in`], deciding one resource of each class (see [`resources::resource_classes`]: resources
 /// every decision of the identity treats alike) and giving the others its answers. `copy(res, first)` is
 /// asked first for each resource that is not the first of its class: `true` when the caller copied the
@@ -1866,9 +1910,24 @@ fn each_access_copying(
     } else {
         resources::resource_classes(&[engine], &who.urn, &resources)
     };
-    // The answers of a class's first resource, kept while another of its class is to come.
+    // A user of unknown group: the group policies read for their denies split the resources finely. The
+    // first of a class that only those policies tell apart from an earlier class (its `whole` class's
+    // first) takes that one's answers, and decides again only the actions one of those policies can deny
+    // (see `resources::deny_only_differs`).
+    let deny_only = if given.is_some() {
+        Vec::new()
+    } else {
+        resources::deny_only(engine, &who.urn)
+    };
+    let whole: Vec<usize> = if deny_only.is_empty() {
+        Vec::new()
+    } else {
+        resources::whole_classes(engine, &who.urn, &resources)
+    };
+    // The answers of a class's first resource, kept while another of its class (or of its whole class)
+    // is to come.
     let mut copied = vec![false; resources.len()];
-    for (i, &c) in class.iter().enumerate() {
+    for (i, &c) in class.iter().enumerate().chain(whole.iter().enumerate()) {
         if c != i {
             if let Some(x) = copied.get_mut(c) {
                 *x = true;
@@ -1905,8 +1964,42 @@ fn each_access_copying(
             }
             _ => {
                 // The type's own list: every action is of the resource's type.
-                let acc =
-                    access_on_typed(engine, u, who, res, acts, &r.points, flags, aclass, None);
+                let near = whole
+                    .get(ri)
+                    .copied()
+                    .filter(|w| *w != ri)
+                    .and_then(|w| Some((resources.get(w)?, kept.get(&w)?)));
+                let acc = match near {
+                    Some((w, base)) if w.rtype == res.rtype => {
+                        let differs =
+                            resources::deny_only_differs(engine, &deny_only, &w.urn, &res.urn);
+                        let again = deniable(engine, &differs, acts, aclass);
+                        if again.iter().any(|x| *x) {
+                            let fresh = access_on_typed(
+                                engine,
+                                u,
+                                who,
+                                res,
+                                acts,
+                                &r.points,
+                                flags,
+                                aclass,
+                                None,
+                                Some(&again),
+                            );
+                            base.iter()
+                                .zip(fresh)
+                                .zip(&again)
+                                .map(|((b, f), a)| if *a { f } else { *b })
+                                .collect()
+                        } else {
+                            base.clone()
+                        }
+                    }
+                    _ => access_on_typed(
+                        engine, u, who, res, acts, &r.points, flags, aclass, None, None,
+                    ),
+                };
                 if copied.get(ri).copied().unwrap_or(false) {
                     kept.insert(ri, acc.clone());
                 }

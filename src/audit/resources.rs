@@ -149,10 +149,68 @@ impl<'a> Atoms<'a> {
 /// under each of `engines` treats alike (see the module's documentation); itself when it is the first of
 /// its class, when a resource dump describes it, or when `who` is not an identity URN.
 pub fn resource_classes(engines: &[&Engine], who: &str, resources: &[&Res]) -> Vec<usize> {
+    classes_by(engines, who, resources, deciders)
+}
+
+/// [`resource_classes`] told apart only by the policies read whole (see [`reading`]): coarser for a user
+/// whose group is unknown, where the group policies read for their denies are left out. Two resources of
+/// one such class get the same answer for every action no policy read for its denies can deny on one of
+/// them and not on the other (see [`deny_only_differs`]).
+pub(super) fn whole_classes(engine: &Engine, who: &str, resources: &[&Res]) -> Vec<usize> {
+    classes_by(&[engine], who, resources, |e, w| {
+        let (full, _) = reading(e, w)?;
+        Some(
+            full.iter()
+                .filter_map(|i| e.set.ovh_policies.get(*i as usize))
+                .collect(),
+        )
+    })
+}
+
+/// The policies a decision for a user of unknown group reads only for their denies (see [`reading`]).
+pub(super) fn deny_only<'e>(engine: &'e Engine, who: &str) -> Vec<&'e Policy> {
+    reading(engine, who).map_or_else(Vec::new, |(_, d)| {
+        d.iter()
+            .filter_map(|i| engine.set.ovh_policies.get(*i as usize))
+            .collect()
+    })
+}
+
+/// The policies of `deny_only` that match one of two resources and not the other when restricting (as a
+/// deny matches a resource): only their denies can answer differently on the two.
+pub(super) fn deny_only_differs<'p>(
+    engine: &Engine,
+    deny_only: &[&'p Policy],
+    a: &str,
+    b: &str,
+) -> Vec<&'p Policy> {
+    let on = |p: &Policy, urn: &str| {
+        p.resources.iter().any(|e| match e {
+            ResourceEntry::Pattern(s) => s.matches(urn, crate::model::Side::Restrict),
+            ResourceEntry::Group { group, .. } => engine
+                .set
+                .resource_groups
+                .get(*group)
+                .is_none_or(|g| g.holds(urn, crate::model::Side::Restrict)),
+        })
+    };
+    deny_only
+        .iter()
+        .copied()
+        .filter(|p| on(p, a) != on(p, b))
+        .collect()
+}
+
+fn classes_by<'e>(
+    engines: &[&'e Engine],
+    who: &str,
+    resources: &[&Res],
+    policies: impl Fn(&'e Engine, &str) -> Option<Vec<&'e Policy>>,
+) -> Vec<usize> {
     let own: Vec<usize> = (0..resources.len()).collect();
     let mut atoms = Atoms::default();
     for e in engines {
-        let Some(ps) = deciders(e, who) else {
+        let Some(ps) = policies(e, who) else {
             return own;
         };
         atoms.add(e, &ps);
