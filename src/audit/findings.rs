@@ -159,14 +159,27 @@ fn probe_resources<'u>(
 }
 
 pub fn findings(engine: &Engine, u: &Universe, at: jiff::Timestamp) -> Vec<Finding> {
+    findings_with_progress(engine, u, at, || {})
+}
+
+/// [`findings`], `tick` called as each identity of the universe is done (a progress bar). Identities are
+/// looked at on every core; the findings come in the universe's order all the same.
+pub fn findings_with_progress(
+    engine: &Engine,
+    u: &Universe,
+    at: jiff::Timestamp,
+    mut tick: impl FnMut(),
+) -> Vec<Finding> {
     let set = &engine.set;
     let mut out = Vec::new();
     let escalation = escalation_actions();
     let escalates: std::collections::HashSet<&str> = escalation.iter().copied().collect();
     // A listed member answering like its group's symbolic member: one finding for both, naming it.
-    for (i, members) in u.representatives() {
-        let Some(who) = u.ovh_identities.get(i) else {
-            continue;
+    let reps = u.representatives();
+    let of_identity = |(i, members): &(usize, Vec<String>)| -> Vec<Finding> {
+        let mut out = Vec::new();
+        let Some(who) = u.ovh_identities.get(*i) else {
+            return out;
         };
         // What the identity can be granted at all, computed once for both questions below.
         let cond = super::Conditional::of(engine, &who.urn);
@@ -244,7 +257,14 @@ pub fn findings(engine: &Engine, u: &Universe, at: jiff::Timestamp) -> Vec<Findi
                 out.push(located(engine, f, &g.witness));
             }
         }
-    }
+        out
+    };
+    let found = crate::parallel::map_with_progress(&reps, of_identity, |k| {
+        for _ in 0..=reps.get(k).map_or(0, |(_, m)| m.len()) {
+            tick();
+        }
+    });
+    out.extend(found.into_iter().flatten());
     for id in u.eim_identities.iter().flatten() {
         let w = Witness {
             identity: Some(id.clone()),

@@ -434,7 +434,9 @@ fn findings(
 ) -> Result<Exit, Failure> {
     use AuditFormat::*;
     let (e, u, inv) = load(inputs, "findings", &[Text, Json, Html, Sarif])?;
-    let f = audit::findings::findings(&e, &u, e.default_at);
+    let bar = progress(u.ovh_identities.len(), "findings");
+    let f = audit::findings::findings_with_progress(&e, &u, e.default_at, || bar.inc(1));
+    bar.finish_and_clear();
     let title = inputs.policies.join(", ");
     let answer = Answer::Findings {
         title: &title,
