@@ -196,7 +196,7 @@ pub fn findings_with_progress(
             |a| escalates.contains(a) || (sa && a == "objectstore_all"),
             |res, a, x, said| grants.push(super::Grant::new(engine, u, who, res, a, x, said)),
         );
-        let subject = format!("{}{}", who.label(), super::members_note(&members));
+        let subject = format!("{}{}", who.label(), super::members_note(members));
         // Administrator-equivalent: allowed an action of a service that does not exist, on some resource
         // (the first of the reach's resources, in its order, at the first point that allows it).
         let found = probe_resources(engine, &who.urn, &reach)
