@@ -60,7 +60,14 @@ fn seed000_what_can_is_exactly_the_infrastructure_supervisor_row() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|g| g["resource"] == PROJECT && !g["action"].as_str().unwrap().contains(':'))
+        .filter(|g| {
+            g["resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["urn"] == PROJECT)
+                && !g["action"].as_str().unwrap().contains(':')
+        })
         .map(|g| g["action"].as_str().unwrap())
         .collect();
     let matrix: Value = serde_json::from_slice(
@@ -256,9 +263,11 @@ proptest! {
         for id in &u.ovh_identities {
             let w = audit::Witness::new(id, action, &resource.urn, &audit::Point::default());
             let allowed = e.explain(&e.prepare(&w.request()).unwrap()).decision().allowed();
-            prop_assert_eq!(allowed, who.iter().any(|g| g.identity == id.urn), "who-can vs check for {} {} {}", id.urn, action, resource.urn);
+            // A group holds for its identity and the listed members it names, on each of its resources.
+            let by = who.iter().any(|g| (g.identity == id.urn || g.members.contains(&id.urn)) && g.resources.iter().any(|r| r.urn == resource.urn));
+            prop_assert_eq!(allowed, by, "who-can vs check for {} {} {}", id.urn, action, resource.urn);
             let (what, _) = audit::what_can(&e, &u, Some(&id.urn), Some(&resource.urn));
-            prop_assert_eq!(allowed, what.iter().any(|g| &g.action == action), "what-can vs check for {} {} {}", id.urn, action, resource.urn);
+            prop_assert_eq!(allowed, what.iter().any(|g| &g.action == action && g.resources.iter().any(|r| r.urn == resource.urn)), "what-can vs check for {} {} {}", id.urn, action, resource.urn);
         }
     }
 }

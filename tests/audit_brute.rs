@@ -17,7 +17,7 @@
     clippy::indexing_slicing
 )]
 
-use policy_sim::audit::{self, Res, Scope, Universe, Who};
+use policy_sim::audit::{self, GrantGroup, Res, Scope, Universe, Who, Witness};
 use policy_sim::{Engine, Loaded, Request, Role};
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -429,6 +429,47 @@ proptest! {
     }
 }
 
+/// One allowed (identity, action, resource) a who-can / what-can group stands for.
+#[derive(Debug, Clone)]
+struct Triple {
+    identity: String,
+    member_of: Option<String>,
+    action: String,
+    resource: String,
+    condition: Option<String>,
+    /// The group's witness, for this identity and resource.
+    witness: Witness,
+}
+
+/// The groups expanded: each of a group's resources, for its identity and (`members`) each listed member
+/// it names, with the group's witness moved to that identity and resource.
+fn expand(gs: &[GrantGroup], members: bool) -> Vec<Triple> {
+    let mut out = Vec::new();
+    for g in gs {
+        let mut ids = vec![(g.identity.clone(), g.member_of.clone())];
+        if members {
+            ids.extend(g.members.iter().map(|m| (m.clone(), None)));
+        }
+        for (identity, member_of) in &ids {
+            for r in &g.resources {
+                let mut witness = g.witness.clone();
+                witness.identity = Some(identity.clone());
+                witness.member_of = member_of.clone();
+                witness.resource = Some(r.urn.clone());
+                out.push(Triple {
+                    identity: identity.clone(),
+                    member_of: member_of.clone(),
+                    action: g.action.clone(),
+                    resource: r.urn.clone(),
+                    condition: g.condition.clone(),
+                    witness,
+                });
+            }
+        }
+    }
+    out
+}
+
 /// A matrix row's identity, symbolic member's group and resource.
 type RowKey = (String, Option<String>, String);
 
@@ -511,7 +552,8 @@ fn check_matrix(ps: &[Value]) -> Result<(), TestCaseError> {
     let mut seen = 0usize;
     for (i, _) in u.representatives() {
         let who = &u.ovh_identities[i];
-        for g in audit::grants_of(&e, &u, who, None) {
+        // The matrix has one row per symbolic member (its listed members named in it): the members left out.
+        for g in expand(&audit::grants_of(&e, &u, who, None), false) {
             let row = rows.get(&(g.identity.clone(), g.member_of.clone(), g.resource.clone()));
             prop_assert!(row.is_some(), "no row for {:?}", g);
             let (perms, row) = row.unwrap();
@@ -628,9 +670,9 @@ fn check_who_what(ps: &[Value]) -> Result<(), TestCaseError> {
     for (action, resource) in PAIRS {
         if let Some(r) = res_for(&u, resource) {
             asked.entry((action, r.urn.clone())).or_insert_with(|| {
-                audit::who_can(&e, &u, action, Some(&r.urn))
-                    .0
+                expand(&audit::who_can(&e, &u, action, Some(&r.urn)).0, true)
                     .into_iter()
+                    .filter(|g| g.resource == r.urn && g.action == action)
                     .map(|g| g.identity)
                     .collect()
             });
@@ -639,7 +681,7 @@ fn check_who_what(ps: &[Value]) -> Result<(), TestCaseError> {
     for id in CONCRETE {
         let who = who_for(&u, id);
         let grants = who
-            .map(|w| audit::grants_of(&e, &u, w, None))
+            .map(|w| expand(&audit::grants_of(&e, &u, w, None), true))
             .unwrap_or_default();
         // Every grant is confirmed by check, with its witness's context, time and membership.
         for g in &grants {
@@ -700,7 +742,16 @@ fn check_who_what(ps: &[Value]) -> Result<(), TestCaseError> {
         "compute_read",
         "account:apiovh:iam/policy/create",
     ] {
-        let (by, _) = audit::who_can(&e, &u, action, None);
+        let by = expand(&audit::who_can(&e, &u, action, None).0, true);
+        // Each resource of each group, for its identity and each listed member it names: allowed by check
+        // with the group's witness context and time.
+        for g in &by {
+            let d = e
+                .prepare(&g.witness.request())
+                .map(|p| e.decide(&p).allowed())
+                .unwrap();
+            prop_assert!(d, "who-can {} witness not allowed: {:?}", action, g.witness);
+        }
         for id in CONCRETE {
             let any = PAIRS
                 .iter()

@@ -1365,7 +1365,7 @@ impl<'a> Distinct<'a> {
 }
 
 /// How an access holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Access {
     /// Allowed with no context beyond the fixed keys, at the evaluation time.
     Always,
@@ -1529,16 +1529,6 @@ impl Grant {
         }
     }
 
-    /// The same grant for another identity that answers alike (a group's listed member).
-    pub fn for_who(&self, who: &Who) -> Grant {
-        let mut g = self.clone();
-        g.identity = who.urn.clone();
-        g.member_of = who.member_of.clone();
-        g.witness.identity = Some(who.urn.clone());
-        g.witness.member_of = who.member_of.clone();
-        g
-    }
-
     pub fn who(&self) -> Who {
         Who {
             urn: self.identity.clone(),
@@ -1553,6 +1543,127 @@ impl Grant {
             stands_for: self.stands_for.clone(),
         }
     }
+}
+
+/// An identity's access to an action on every resource where it holds the same way: always, or under one
+/// condition text with the same satisfying context (and time). `check` confirms the witness, which names
+/// the first resource; the others are allowed with the same context and time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GrantGroup {
+    pub identity: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member_of: Option<String>,
+    /// For a symbolic member: the group's listed members that no policy names, which hold the same.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<String>,
+    pub action: String,
+    /// Every resource it holds on, in the universe's order.
+    pub resources: Vec<Res>,
+    /// Conditional access: the conditions of the policies that decide it, written out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+    /// The request that shows it on the first resource.
+    pub witness: Witness,
+}
+
+impl GrantGroup {
+    pub fn who(&self) -> Who {
+        Who {
+            urn: self.identity.clone(),
+            member_of: self.member_of.clone(),
+        }
+    }
+
+    /// The identity as shown to people, with the listed members it holds for.
+    pub fn label(&self) -> String {
+        format!("{}{}", self.who().label(), members_note(&self.members))
+    }
+}
+
+/// One identity's grants gathered into [`GrantGroup`]s as they come, resource by resource.
+#[derive(Default)]
+struct Grouping {
+    groups: Vec<GrantGroup>,
+    /// A group by (action, how it holds, condition text).
+    at: crate::model::pattern::FxHashMap<(String, Access, Option<String>), usize>,
+    /// The groups a resource was added to, for the other resources of its class.
+    of_res: crate::model::pattern::FxHashMap<String, Vec<usize>>,
+}
+
+impl Grouping {
+    fn add(&mut self, g: Grant, res: &Res, x: Access) {
+        let key = (g.action.clone(), x, g.condition.clone());
+        let i = match self.at.get(&key) {
+            Some(&i) => i,
+            None => {
+                let i = self.groups.len();
+                self.groups.push(GrantGroup {
+                    identity: g.identity,
+                    member_of: g.member_of,
+                    members: Vec::new(),
+                    action: g.action,
+                    resources: Vec::new(),
+                    condition: g.condition,
+                    witness: g.witness,
+                });
+                self.at.insert(key, i);
+                i
+            }
+        };
+        if let Some(group) = self.groups.get_mut(i) {
+            group.resources.push(res.clone());
+        }
+        self.of_res.entry(res.urn.clone()).or_default().push(i);
+    }
+
+    /// `res` holds exactly as `first`, of its class.
+    fn copy(&mut self, res: &Res, first: &Res) {
+        let Some(at) = self.of_res.get(&first.urn) else {
+            return;
+        };
+        for &i in at {
+            if let Some(group) = self.groups.get_mut(i) {
+                group.resources.push(res.clone());
+            }
+        }
+    }
+
+    fn done(self, members: &[String]) -> Vec<GrantGroup> {
+        let mut out = self.groups;
+        for g in &mut out {
+            g.members = members.to_vec();
+        }
+        out
+    }
+}
+
+/// One identity's grants grouped, deciding one resource of each class (see [`each_access_copying`]).
+fn grouped_among(
+    engine: &Engine,
+    u: &Universe,
+    who: &Who,
+    resource: Option<&str>,
+    reach: (&Reach<'_>, &Conditional<'_>),
+    keep: impl Fn(&str) -> bool,
+) -> Grouping {
+    let grouping = std::cell::RefCell::new(Grouping::default());
+    each_access_copying(
+        engine,
+        u,
+        who,
+        resource,
+        reach,
+        keep,
+        |res, a, x, said| {
+            let g = Grant::new(engine, u, who, res, a, x, said);
+            grouping.borrow_mut().add(g, res, x);
+        },
+        |res, first| {
+            grouping.borrow_mut().copy(res, first);
+            true
+        },
+    );
+    grouping.into_inner()
 }
 
 /// The conditions of the policies that decide a witness, written out (`request.IP.IN_RANGE: 0.0.0.0/0`),
@@ -1632,13 +1743,16 @@ pub fn expand_action(u: &Universe, pattern: &str) -> Vec<String> {
     out.into_iter().collect()
 }
 
-/// Who may do `action` (a name or a pattern) on `resource` (one URN, else every resource of the universe).
+/// Who may do `action` (a name or a pattern) on `resource` (one URN, else every resource of the universe),
+/// grouped: per identity, action and how it holds, every resource (see [`GrantGroup`]). A symbolic member's
+/// groups name the listed members that answer like it. Identities are decided on every core; the answer is
+/// in the order of the identities (by URN), each one's groups in the order of their first resource.
 pub fn who_can(
     engine: &Engine,
     u: &Universe,
     action: &str,
     resource: Option<&str>,
-) -> (Vec<Grant>, Vec<Witness>) {
+) -> (Vec<GrantGroup>, Vec<Witness>) {
     let actions = expand_action(u, action);
     let mut grants = Vec::new();
     let mut eim = Vec::new();
@@ -1657,54 +1771,53 @@ pub fn who_can(
         .filter(|a| a.matches(':').count() != 1)
         .collect();
     if resource.is_none_or(|r| r.starts_with("urn:")) {
-        // A listed member answering like its group's symbolic member gets that member's grants, computed once.
-        for (i, members) in u.representatives() {
-            let Some(who) = u.ovh_identities.get(i) else {
-                continue;
-            };
-            let first = grants.len();
+        if given.is_none() {
+            // Every action is decided on many resources for many identities: its keys computed once.
+            engine.remember_action_keys(ovh_actions.iter().copied());
+        }
+        let reps: Vec<(&Who, Vec<String>)> = u
+            .representatives()
+            .into_iter()
+            .filter_map(|(i, members)| u.ovh_identities.get(i).map(|w| (w, members)))
+            .collect();
+        let groups_of = |who: &Who, members: &[String]| -> Vec<GrantGroup> {
             let cond = Conditional::of(engine, &who.urn);
-            let r = reach_core(engine, u, &who.urn, &cond);
-            let resources: Vec<&Res> = match (&given, &pattern) {
-                (Some(g), _) => vec![g],
-                (None, Some(p)) => r
-                    .resources
-                    .iter()
-                    .copied()
-                    .filter(|x| p.matches(&x.urn))
-                    .collect(),
-                (None, None) => r.resources.clone(),
-            };
-            let acts: Vec<&str> = ovh_actions
-                .iter()
-                .copied()
-                .filter(|a| given.is_some() || r.actions.contains(a))
-                .collect();
-            if acts.is_empty() {
-                continue;
-            }
-            let flags: Vec<bool> = acts.iter().map(|a| cond.matches(a)).collect();
-            let class = classes(&[&cond], &acts);
-            let texts = cond.worded_classes(&acts);
-            for res in resources {
-                let acc = access_on(engine, u, who, res, &acts, &r.points, &flags, &class);
+            let mut r = reach_core(engine, u, &who.urn, &cond);
+            if let Some(g) = &given {
+                // One resource, every asked action tried on it.
+                let acts: Vec<&str> = ovh_actions.clone();
+                if acts.is_empty() {
+                    return Vec::new();
+                }
+                let flags: Vec<bool> = acts.iter().map(|a| cond.matches(a)).collect();
+                let class = classes(&[&cond], &acts);
+                let texts = cond.worded_classes(&acts);
+                let acc = access_on(engine, u, who, g, &acts, &r.points, &flags, &class);
                 let mut said = std::collections::HashMap::new();
+                let mut grouping = Grouping::default();
                 for ((a, x), c) in acts.iter().zip(acc).zip(&texts) {
                     if let Some(x) = x {
-                        grants.push(Grant::new(engine, u, who, res, (a, *c), x, &mut said));
+                        let grant = Grant::new(engine, u, who, g, (a, *c), x, &mut said);
+                        grouping.add(grant, g, x);
                     }
                 }
+                return grouping.done(members);
             }
-            let mine: Vec<Grant> = grants.get(first..).unwrap_or_default().to_vec();
-            for m in &members {
-                let alike = Who {
-                    urn: m.clone(),
-                    member_of: None,
-                };
-                grants.extend(mine.iter().map(|g| g.for_who(&alike)));
+            if let Some(p) = &pattern {
+                r.resources.retain(|x| p.matches(&x.urn));
             }
-        }
-        // In the universe's order of identities (a stable sort keeps each one's resources in order).
+            grouped_among(engine, u, who, None, (&r, &cond), |a| {
+                ovh_actions.contains(&a)
+            })
+            .done(members)
+        };
+        let found = crate::parallel::map_with_progress(
+            &reps,
+            |(who, members)| groups_of(who, members),
+            |_| {},
+        );
+        grants = found.into_iter().flatten().collect();
+        // In the order of identities (a stable sort keeps each one's groups in order).
         grants.sort_by(|a, b| (&a.identity, &a.member_of).cmp(&(&b.identity, &b.member_of)));
     }
     if resource.is_none_or(|r| !r.starts_with("urn:")) {
@@ -1729,13 +1842,14 @@ pub fn who_can(
     (grants, eim)
 }
 
-/// What one identity may do: every allowed (action, resource) of the universe.
+/// What one identity may do: every allowed (action, resource) of the universe, grouped per action and how
+/// it holds (see [`GrantGroup`]).
 pub fn what_can(
     engine: &Engine,
     u: &Universe,
     identity: Option<&str>,
     resource: Option<&str>,
-) -> (Vec<Grant>, Vec<Witness>) {
+) -> (Vec<GrantGroup>, Vec<Witness>) {
     let principal = identity.map_or(Ok(Principal::Caller), |i| {
         engine
             .prepare(&Request::new(
@@ -1776,25 +1890,43 @@ pub fn what_can(
     }
 }
 
-/// Every grant of one OVHcloud identity (on one resource, when given).
-pub fn grants_of(engine: &Engine, u: &Universe, who: &Who, resource: Option<&str>) -> Vec<Grant> {
+/// Every grant of one OVHcloud identity (on one resource, when given), grouped (see [`GrantGroup`]). A
+/// symbolic member's groups name the listed members that answer like it.
+pub fn grants_of(
+    engine: &Engine,
+    u: &Universe,
+    who: &Who,
+    resource: Option<&str>,
+) -> Vec<GrantGroup> {
     grants_among(engine, u, who, resource, |_| true)
 }
 
-/// The grants of one OVHcloud identity among the actions `keep` accepts (a finding's few actions): the
-/// others are not evaluated at all.
+/// The grants of one OVHcloud identity among the actions `keep` accepts (a finding's few actions),
+/// grouped: the others are not evaluated at all.
 pub fn grants_among(
     engine: &Engine,
     u: &Universe,
     who: &Who,
     resource: Option<&str>,
     keep: impl Fn(&str) -> bool,
-) -> Vec<Grant> {
-    let mut out = Vec::new();
-    each_access(engine, u, who, resource, keep, |res, a, x, said| {
-        out.push(Grant::new(engine, u, who, res, a, x, said));
-    });
-    out
+) -> Vec<GrantGroup> {
+    let members = if who.member_of.is_some() {
+        u.ovh_identities
+            .iter()
+            .position(|w| w == who)
+            .and_then(|i| {
+                u.representatives()
+                    .into_iter()
+                    .find(|(j, _)| *j == i)
+                    .map(|(_, m)| m)
+            })
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let cond = Conditional::of(engine, &who.urn);
+    let r = reach_core(engine, u, &who.urn, &cond);
+    grouped_among(engine, u, who, resource, (&r, &cond), keep).done(&members)
 }
 
 /// The condition texts of one resource's grants written so far, by (class of the action's condition
@@ -1802,24 +1934,10 @@ pub fn grants_among(
 type Said = std::collections::HashMap<(usize, usize), String>;
 
 /// Each allowed (resource, action) of one OVHcloud identity among the actions `keep` accepts, with how it
-/// holds, in the order of [`grants_among`]; `f` gets the action with the class of its condition text (see
-/// [`Conditional::worded_classes`]) and the resource's condition texts so far.
-fn each_access(
-    engine: &Engine,
-    u: &Universe,
-    who: &Who,
-    resource: Option<&str>,
-    keep: impl Fn(&str) -> bool,
-    f: impl FnMut(&Res, (&str, usize), Access, &mut Said),
-) {
-    let cond = Conditional::of(engine, &who.urn);
-    let r = reach_core(engine, u, &who.urn, &cond);
-    each_access_in(engine, u, who, resource, (&r, &cond), keep, f);
-}
-
-/// [`each_access`] over an identity's reach and conditional patterns computed once by the caller
+/// holds, resource by resource in the reach's order, over an identity's reach and conditional patterns computed once by the caller
 /// (findings reads the reach again for the administrator probe); only the actions `keep` accepts are
-/// flagged and decided.
+/// flagged and decided. `f` gets the action with the class of its condition text (see
+/// [`Conditional::worded_classes`]) and the resource's condition texts so far.
 fn each_access_in(
     engine: &Engine,
     u: &Universe,

@@ -9,7 +9,7 @@ use serde_sarif::sarif;
 use crate::audit::diff::{Change, ChangeKind};
 use crate::audit::findings::{Finding, Severity, CODES};
 use crate::audit::roles::Narrower;
-use crate::audit::{AccessMatrix, Block, Grant, Invocation, Universe, Witness};
+use crate::audit::{AccessMatrix, Block, GrantGroup, Invocation, Universe, Witness};
 use crate::report::html::Page;
 
 /// The output formats of `audit`.
@@ -34,7 +34,7 @@ pub enum Answer<'a> {
     WhoCan {
         action: &'a str,
         resource: Option<&'a str>,
-        grants: &'a [Grant],
+        grants: &'a [GrantGroup],
         eim: &'a [Witness],
         universe: &'a Universe,
         inv: &'a Invocation,
@@ -44,7 +44,7 @@ pub enum Answer<'a> {
         identity: Option<&'a str>,
         /// The identity as shown to people.
         who: &'a str,
-        grants: &'a [Grant],
+        grants: &'a [GrantGroup],
         eim: &'a [Witness],
         universe: &'a Universe,
         inv: &'a Invocation,
@@ -492,15 +492,38 @@ fn block_text(s: &mut String, b: &Block, inv: &Invocation, conditions: bool) {
     }
 }
 
-/// Grants, one a line, each with its condition when it has one and its witness.
-pub fn grants(out: &mut String, gs: &[Grant], inv: &Invocation) {
+/// The resources of a group as shown to people: the one resource's label, else `N resources: ` with the
+/// first three and how many more.
+pub fn resources_label(g: &GrantGroup) -> String {
+    match g.resources.as_slice() {
+        [one] => one.label(),
+        all => {
+            let shown: Vec<String> = all.iter().take(3).map(crate::audit::Res::label).collect();
+            let more = all.len().saturating_sub(shown.len());
+            format!(
+                "{} resources: {}{}",
+                all.len(),
+                shown.join(", "),
+                if more > 0 {
+                    format!(" and {more} more (--format json lists them all)")
+                } else {
+                    String::new()
+                }
+            )
+        }
+    }
+}
+
+/// Grant groups, one a line (its resources named, see [`resources_label`]), each with its condition when
+/// it has one and its witness (on the first resource).
+pub fn grants(out: &mut String, gs: &[GrantGroup], inv: &Invocation) {
     for g in gs {
         let _ = writeln!(
             out,
             "  ALLOW {} {} on {}{}\n    witness: {}",
-            g.who().label(),
+            g.label(),
             g.action,
-            g.res().label(),
+            resources_label(g),
             g.condition
                 .as_deref()
                 .map(|c| format!("\n    conditional: {c}"))
@@ -783,14 +806,14 @@ fn plan_causes(out: &mut String, cs: &[Change], causes: &[Vec<String>]) {
 /// finding's first line and the count; diff: one line per change and the count; roles: the role sets and the narrower roles.
 pub fn quiet(answer: &Answer<'_>) -> String {
     let mut s = String::new();
-    let allow = |s: &mut String, gs: &[Grant]| {
+    let allow = |s: &mut String, gs: &[GrantGroup]| {
         for g in gs {
             let _ = writeln!(
                 s,
                 "ALLOW {} {} on {}{}",
-                g.who().label(),
+                g.label(),
                 g.action,
-                g.res().label(),
+                resources_label(g),
                 if g.condition.is_some() {
                     " (conditional)"
                 } else {

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use crate::audit::diff::{Change, ChangeKind};
 use crate::audit::findings::Finding;
-use crate::audit::{AccessMatrix, Grant, Invocation, Witness};
+use crate::audit::{AccessMatrix, GrantGroup, Invocation, Witness};
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -29,7 +29,7 @@ pub struct Page<'a> {
     pub inv: &'a Invocation,
     pub matrix: Option<&'a AccessMatrix>,
     /// who-can / what-can answers.
-    pub grants: &'a [Grant],
+    pub grants: &'a [GrantGroup],
     pub findings: &'a [Finding],
     pub changes: &'a [Change],
 }
@@ -45,6 +45,18 @@ pub fn report(page: &Page<'_>) -> String {
         changes,
     } = *page;
     let witness = |w: &Witness| format!("<code>{}</code>", esc(&w.command_line(inv)));
+    // A group's resources: the one, else how many and each of them (the witness names the first).
+    let resources = |g: &GrantGroup| match g.resources.as_slice() {
+        [one] => esc(&one.label()),
+        all => format!(
+            "{} resources:<br>{}",
+            all.len(),
+            all.iter()
+                .map(|r| esc(&r.label()))
+                .collect::<Vec<_>>()
+                .join("<br>")
+        ),
+    };
     let mut h = String::new();
     let _ = write!(h, "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>policy-sim audit: {}</title><style>{STYLE}</style></head><body>", esc(title));
     let _ = write!(
@@ -63,9 +75,9 @@ pub fn report(page: &Page<'_>) -> String {
             let _ = write!(
                 h,
                 "<tr class=\"grant\"><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&g.who().label()),
+                esc(&g.label()),
                 esc(&g.action),
-                esc(&g.res().label()),
+                resources(g),
                 esc(g.condition.as_deref().unwrap_or("always")),
                 witness(&g.witness)
             );
