@@ -1753,6 +1753,17 @@ pub fn who_can(
     action: &str,
     resource: Option<&str>,
 ) -> (Vec<GrantGroup>, Vec<Witness>) {
+    who_can_with_progress(engine, u, action, resource, || {})
+}
+
+/// [`who_can`], `tick` called as each identity of the universe is done (a progress bar).
+pub fn who_can_with_progress(
+    engine: &Engine,
+    u: &Universe,
+    action: &str,
+    resource: Option<&str>,
+    mut tick: impl FnMut(),
+) -> (Vec<GrantGroup>, Vec<Witness>) {
     let actions = expand_action(u, action);
     let mut grants = Vec::new();
     let mut eim = Vec::new();
@@ -1814,7 +1825,11 @@ pub fn who_can(
         let found = crate::parallel::map_with_progress(
             &reps,
             |(who, members)| groups_of(who, members),
-            |_| {},
+            |i| {
+                for _ in 0..=reps.get(i).map_or(0, |(_, m)| m.len()) {
+                    tick();
+                }
+            },
         );
         grants = found.into_iter().flatten().collect();
         // In the order of identities (a stable sort keeps each one's groups in order).

@@ -360,7 +360,9 @@ fn who_can(
 ) -> Result<Exit, Failure> {
     use AuditFormat::*;
     let (e, u, inv) = load(inputs, "who-can", &[Text, Json, Html])?;
-    let (grants, eim) = audit::who_can(&e, &u, action, resource);
+    let bar = progress(u.ovh_identities.len(), "who-can");
+    let (grants, eim) = audit::who_can_with_progress(&e, &u, action, resource, || bar.inc(1));
+    bar.finish_and_clear();
     let answer = Answer::WhoCan {
         action,
         resource,
