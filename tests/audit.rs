@@ -552,3 +552,60 @@ fn matrix_groups_a_rows_conditional_grants_by_condition() {
         "denied wherever office-vps allows it"
     );
 }
+
+/// An action the catalogue does not know (a new API operation, or one mistyped) is still granted by a
+/// wildcard; who-can asked for it by name must answer as `check` does, not "no one" because the audit's
+/// universe of actions lacked it.
+#[test]
+fn who_can_answers_for_an_action_the_catalogue_does_not_know() {
+    let set = json!([{
+        "name": "ops",
+        "identities": [SA],
+        "resources": [{"urn": "urn:v1:eu:resource:vps:*"}],
+        "permissions": {"allow": [{"action": "vps:apiovh:*"}]},
+    }]);
+    let mut e = engine(&set);
+    let u = Universe::of(&mut e, &Scope::default());
+    let action = "vps:apiovh:notInTheCatalogue";
+    assert!(!u.ovh_actions.iter().any(|a| a == action));
+    let (grants, _) = audit::who_can(&e, &u, action, None);
+    assert!(
+        grants.iter().any(|g| g.identity == SA),
+        "who-can must list the service account: {grants:?}"
+    );
+    for g in &grants {
+        assert!(audit::decide(&e, &g.witness).unwrap().allowed(), "{g:?}");
+    }
+    // And through the CLI, with a warning on stderr that the catalogue does not know the action.
+    let dir = std::env::temp_dir().join(format!("policy-sim-uncatalogued-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("p.json");
+    std::fs::write(&p, set.to_string()).unwrap();
+    let o = bin(&["audit", "who-can", "-p", p.to_str().unwrap(), "-a", action]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains(SA), "{out}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a known ovhcloud action"));
+    // A service no catalogue knows at all, granted by `*` on every resource: the universe gets a
+    // witness resource of its type.
+    let all = json!([{
+        "name": "all",
+        "identities": [SA],
+        "resources": [{"urn": "urn:v1:eu:resource:*"}],
+        "permissions": {"allow": [{"action": "*"}]},
+    }]);
+    std::fs::write(&p, all.to_string()).unwrap();
+    let o = bin(&[
+        "audit",
+        "who-can",
+        "-p",
+        p.to_str().unwrap(),
+        "-a",
+        "newsvc:apiovh:get",
+    ]);
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(&format!("ALLOW {SA} newsvc:apiovh:get")),
+        "{out}"
+    );
+}

@@ -236,11 +236,20 @@ pub struct Universe {
     pub twins: Vec<Option<usize>>,
 }
 
+/// An OVHcloud action name, not a pattern (`service:apiovh:operation`, at least two colons; an EIM action
+/// has one, an OpenStack permission none).
+pub fn is_ovh_action_name(a: &str) -> bool {
+    a.matches(':').count() >= 2 && !a.contains(['*', '?'])
+}
+
 /// What an audit is asked under: context keys fixed by `--context`, and whether `--at` fixed the time.
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
     pub context: Vec<(String, String)>,
     pub fixed_at: bool,
+    /// OVHcloud actions asked for by name (who-can): the universe holds them, with witness resources of
+    /// their type, even when no catalogue knows them (a new API operation is granted by a wildcard).
+    pub actions: Vec<String>,
 }
 
 /// "any member of GROUP": an OVHcloud group is its URN, an EIM group its name in the account file.
@@ -459,6 +468,13 @@ impl Universe {
                 }
             }
         }
+        acts.extend(
+            scope
+                .actions
+                .iter()
+                .filter(|a| is_ovh_action_name(a))
+                .cloned(),
+        );
         u.ovh_actions = acts.into_iter().collect();
         let types: BTreeSet<&str> = u.ovh_actions.iter().map(|a| action_type(a)).collect();
         // Resources.
@@ -1765,6 +1781,26 @@ pub fn who_can_with_progress(
     mut tick: impl FnMut(),
 ) -> (Vec<GrantGroup>, Vec<Witness>) {
     let actions = expand_action(u, action);
+    // An OVHcloud action asked by name that the universe lacks (the catalogue does not know it: a new API
+    // operation, a typo) is still granted by a wildcard: answered over the universe with it added.
+    // (A universe built with the action in its scope also has witness resources of a type no catalogue
+    // knows; see `Scope::actions`.)
+    let extended: Universe;
+    let u = if actions
+        .iter()
+        .any(|a| is_ovh_action_name(a) && !u.ovh_actions.contains(a))
+    {
+        let mut x = u.clone();
+        for a in actions.iter().filter(|a| is_ovh_action_name(a)) {
+            if let Err(at) = x.ovh_actions.binary_search(a) {
+                x.ovh_actions.insert(at, a.clone());
+            }
+        }
+        extended = x;
+        &extended
+    } else {
+        u
+    };
     let mut grants = Vec::new();
     let mut eim = Vec::new();
     // A resource pattern (`urn:v1:eu:resource:vps:*`) stands for the resources of the universe it matches.

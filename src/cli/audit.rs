@@ -213,6 +213,7 @@ fn scope(s: &ScopeArgs) -> Scope {
     Scope {
         context: s.context.clone(),
         fixed_at: s.at.is_some(),
+        actions: Vec::new(),
     }
 }
 
@@ -343,9 +344,21 @@ fn load(
     command: &str,
     offered: &[AuditFormat],
 ) -> Result<(Engine, Universe, Invocation), Failure> {
+    load_asking(inputs, command, offered, None)
+}
+
+/// [`load`], the universe holding `action` when it is an OVHcloud action name (see `Scope::actions`).
+fn load_asking(
+    inputs: &Inputs,
+    command: &str,
+    offered: &[AuditFormat],
+    action: Option<&str>,
+) -> Result<(Engine, Universe, Invocation), Failure> {
     offer(command, inputs.format, offered)?;
     let mut e = planned_engine(inputs)?;
-    let u = Universe::of(&mut e, &scope(&inputs.scope));
+    let mut sc = scope(&inputs.scope);
+    sc.actions.extend(action.map(str::to_owned));
+    let u = Universe::of(&mut e, &sc);
     let mut inv = inv(&inputs.policies, &inputs.account, &inputs.scope);
     inv.terraform_plan = inputs.terraform_plan.first().cloned();
     Ok((e, u, inv))
@@ -359,7 +372,15 @@ fn who_can(
     out: &mut impl Write,
 ) -> Result<Exit, Failure> {
     use AuditFormat::*;
-    let (e, u, inv) = load(inputs, "who-can", &[Text, Json, Html])?;
+    let (e, u, inv) = load_asking(inputs, "who-can", &[Text, Json, Html], Some(action))?;
+    if audit::is_ovh_action_name(action)
+        && !crate::load::actions::catalogue().ovh.contains(&action)
+        && !e.set.matrix.roles.iter().any(|r| &*r.action == action)
+    {
+        eprintln!(
+            "warning: `{action}` is not a known ovhcloud action (no operation of its API needs it): answered all the same, as the policies' patterns grant it"
+        );
+    }
     let bar = progress(u.ovh_identities.len(), "who-can");
     let (grants, eim) = audit::who_can_with_progress(&e, &u, action, resource, || bar.inc(1));
     bar.finish_and_clear();
